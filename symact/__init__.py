@@ -1,0 +1,16 @@
+"""symact: activation functions as symbolic definitions -> proven stable NumPy code.
+
+The pipeline: a definition (``symact.catalog`` or your own ``Activation``), its piecewise normal
+form (``symact.pieces``), stable implementation forms proven equal to it (``symact.proof``),
+NumPy code rendered through Jinja templates (``symact.codegen``), and certified reference values
+(``symact.reference``) that the generated code is tested against.
+"""
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from .activation import X, Y, Activation, Param, ParameterError, UnprovenFormError  # noqa: E402
+from .catalog import CATALOG, UnknownActivationError, get  # noqa: E402
+
+__all__ = ["__version__", "X", "Y", "Activation", "Param", "ParameterError", "UnprovenFormError", "CATALOG",
+           "UnknownActivationError", "get"]

@@ -1,0 +1,39 @@
+"""Building blocks shared by the catalog's definitions and stable forms."""
+from __future__ import annotations
+
+import sympy as sp
+
+from ..activation import X, Y, Param
+from ..functions import fclip
+
+__all__ = ["X", "Y", "Param", "BIG", "R", "PW", "sigmoid_stable", "sigmoid_neg_stable", "positive", "nonnegative",
+           "tail", "clip"]
+
+#: tail-guard bound: beyond 2**60 every guarded expression has reached its floating-point limit
+BIG = sp.Integer(2) ** 60
+R = sp.Rational
+PW = sp.Piecewise
+positive = sp.Interval.open(0, sp.oo)
+nonnegative = sp.Interval(0, sp.oo)
+
+
+def sigmoid_stable(t: sp.Expr) -> sp.Expr:
+    """1/(1 + e^-t) through e = exp(-|t|) <= 1: never overflows."""
+    e = sp.exp(-sp.Abs(t))
+    return PW((1, t >= 0), (e, True)) / (1 + e)
+
+
+def sigmoid_neg_stable(t: sp.Expr) -> sp.Expr:
+    """1/(1 + e^t) = sigmoid(-t), through e = exp(-|t|)."""
+    e = sp.exp(-sp.Abs(t))
+    return PW((e, t >= 0), (1, True)) / (1 + e)
+
+
+def tail(x: sp.Expr = X, lo=-BIG, hi=BIG) -> sp.Expr:
+    """Tail guard (see symact.functions.fclip)."""
+    return fclip(x, lo, hi)
+
+
+def clip(x: sp.Expr, lo, hi) -> sp.Expr:
+    """The mathematical clamp min(max(x, lo), hi)."""
+    return sp.Min(sp.Max(x, lo), hi)

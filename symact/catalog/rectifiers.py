@@ -1,0 +1,150 @@
+"""Rectifiers: ReLU and its family (piecewise-linear, exponential and smooth variants)."""
+from __future__ import annotations
+
+import sympy as sp
+
+from ..activation import Activation
+from ..functions import expm1, fclip, hypot, log1p
+from ._forms import BIG, PW, R, X, Y, Param, clip, nonnegative, positive, sigmoid_stable
+
+x, y = X, Y
+S = lambda name: sp.Symbol(name, real=True)  # noqa: E731
+alpha, beta, b, a = S("alpha"), S("beta"), S("b"), S("negative_slope")
+neg = fclip(x, -sp.oo, 0)  # branch guard for the x <= 0 pieces
+
+# SELU's constants from Klambauer et al. (2017), to the digits the paper gives
+SELU_ALPHA = R("1.6732632423543772848170429916717")
+SELU_SCALE = R("1.0507009873554804934193349852946")
+
+
+def _slope_unit(name: str, slope: sp.Expr, params: tuple, description: str, citation: str, *, aliases=(),
+                constraint=None, from_output=True) -> Activation:
+    """x for x > 0, slope*x for x <= 0 (so f'(0) = slope, as PyTorch's backward)."""
+    return Activation(
+        name, PW((slope * x, x <= 0), (x, True)), params=params, family="rectifier", aliases=aliases,
+        description=description, citation=citation, constraint=constraint,
+        grad=PW((1, x > 0), (slope, True)),
+        grad_from_output=PW((1, y > 0), (slope, True)) if from_output else None,
+        grad_from_output_note="valid for a non-negative slope" if from_output else "",
+    )
+
+
+ACTIVATIONS = [
+    Activation(
+        "identity", x, family="linear", aliases=("linear",),
+        description="Identity: no nonlinearity (a stack of such layers collapses to one linear map).",
+        citation="-", grad=sp.Integer(1), grad_from_output=sp.Integer(1),
+    ),
+    Activation(
+        "relu", PW((0, x <= 0), (x, True)), family="rectifier",
+        description="Rectified linear unit: max(0, x).",
+        citation="Nair & Hinton (2010); Glorot, Bordes & Bengio (2011)",
+        forward=sp.Max(x, 0), grad=sp.Heaviside(x, 0), grad_from_output=sp.Heaviside(y, 0),
+    ),
+    Activation(
+        "relu6", PW((0, x <= 0), (6, x >= 6), (x, True)), family="rectifier",
+        description="ReLU capped at 6: min(max(0, x), 6).",
+        citation="Krizhevsky, Convolutional deep belief networks on CIFAR-10 (2010)",
+        forward=clip(x, 0, 6), grad_from_output=PW((1, (y > 0) & (y < 6)), (0, True)),
+    ),
+    _slope_unit("leaky_relu", a, (Param("negative_slope", R(1, 100), nonnegative),),
+                "Leaky ReLU: x for x > 0, negative_slope*x otherwise.",
+                "Maas, Hannun & Ng (2013)"),
+    _slope_unit("prelu", S("weight"), (Param("weight", R(1, 4)),),
+                "Parametric ReLU: a leaky ReLU whose slope `weight` is learned.",
+                "He et al., Delving deep into rectifiers (2015)", from_output=False),
+    _slope_unit("rrelu", (S("lower") + S("upper")) / 2,
+                (Param("lower", R(1, 8), nonnegative), Param("upper", R(1, 3), nonnegative)),
+                "Randomized leaky ReLU in evaluation mode: slope (lower + upper)/2 (training samples it).",
+                "Xu et al., Empirical evaluation of rectified activations (2015)",
+                constraint=S("lower") <= S("upper")),
+    Activation(
+        "elu", PW((alpha * (sp.exp(x) - 1), x <= 0), (x, True)),
+        params=(Param("alpha", sp.Integer(1), positive),), family="rectifier",
+        description="Exponential linear unit: x for x > 0, alpha*(e^x - 1) otherwise.",
+        citation="Clevert, Unterthiner & Hochreiter (2016)",
+        forward=PW((alpha * expm1(neg), x <= 0), (x, True)),
+        grad=PW((1, x > 0), (alpha * sp.exp(neg), True)),
+        grad_from_output=PW((1, y > 0), (y + alpha, True)),
+        grad_params=(("alpha", PW((expm1(neg), x <= 0), (0, True))),),
+    ),
+    Activation(
+        "selu", PW((SELU_SCALE * SELU_ALPHA * (sp.exp(x) - 1), x <= 0), (SELU_SCALE * x, True)),
+        family="rectifier",
+        description="Scaled ELU: scale*elu(x, alpha) with the self-normalising constants.",
+        citation="Klambauer et al., Self-normalizing neural networks (2017)",
+        forward=PW((SELU_SCALE * SELU_ALPHA * expm1(neg), x <= 0), (SELU_SCALE * x, True)),
+        grad=PW((SELU_SCALE, x > 0), (SELU_SCALE * SELU_ALPHA * sp.exp(neg), True)),
+        grad_from_output=PW((SELU_SCALE, y > 0), (y + SELU_SCALE * SELU_ALPHA, True)),
+        overflow_ok="scale*x exceeds the largest float for x > max/scale: +-inf is then the correctly rounded value",
+    ),
+    Activation(
+        "celu", PW((alpha * (sp.exp(x / alpha) - 1), x <= 0), (x, True)),
+        params=(Param("alpha", sp.Integer(1), positive),), family="rectifier",
+        description="Continuously differentiable ELU: x for x > 0, alpha*(e^(x/alpha) - 1) otherwise.",
+        citation="Barron, Continuously differentiable exponential linear units (2017)",
+        forward=PW((alpha * expm1(neg / alpha), x <= 0), (x, True)),
+        grad=PW((1, x > 0), (sp.exp(neg / alpha), True)),
+        grad_from_output=PW((1, y > 0), (y / alpha + 1, True)),
+        grad_params=(("alpha", PW((expm1(neg / alpha) - fclip(neg, -BIG, 0) / alpha * sp.exp(neg / alpha), x <= 0),
+                                  (0, True))),),
+    ),
+    Activation(
+        "softplus", sp.log(1 + sp.exp(beta * x)) / beta,
+        params=(Param("beta", sp.Integer(1), positive),), family="rectifier",
+        description="Softplus: log(1 + e^(beta x))/beta, a smooth ReLU (exact, no threshold cut).",
+        citation="Dugas et al. (2001)",
+        forward=(sp.Max(beta * x, 0) + log1p(sp.exp(-sp.Abs(beta * x)))) / beta,
+        grad=sigmoid_stable(beta * x),
+        grad_from_output=-expm1(-beta * y),
+        grad_params=(("beta", -(fclip(sp.Abs(x), 0, BIG) * sp.exp(-sp.Abs(beta * x)) / (1 + sp.exp(-sp.Abs(beta * x)))
+                                + log1p(sp.exp(-sp.Abs(beta * x))) / beta) / beta),),
+    ),
+    Activation(
+        "squareplus", (x + sp.sqrt(x**2 + b)) / 2,
+        params=(Param("b", sp.Integer(4), positive),), family="rectifier",
+        description="Squareplus: (x + sqrt(x^2 + b))/2, an algebraic softplus.",
+        citation="Barron, Squareplus (2021)",
+        forward=PW((x / 2 + hypot(x, sp.sqrt(b)) / 2, x >= 0), (b / (2 * (hypot(x, sp.sqrt(b)) - x)), True)),
+        grad=PW(((1 + fclip(x, -sp.oo, BIG) / hypot(fclip(x, -sp.oo, BIG), sp.sqrt(b))) / 2, x >= 0),
+                (b / (2 * hypot(x, sp.sqrt(b))) / (hypot(x, sp.sqrt(b)) - x), True)),
+        grad_from_output=fclip(y, 0, BIG) ** 2 / (fclip(y, 0, BIG) ** 2 + b / 4),
+        grad_params=(("b", 1 / (4 * hypot(x, sp.sqrt(b)))),),
+    ),
+    Activation(
+        "sparse_plus", PW((0, x <= -1), ((x + 1) ** 2 / 4, x < 1), (x, True)), family="rectifier",
+        description="Sparse plus: 0 for x <= -1, (x + 1)^2/4 on (-1, 1), x for x >= 1.",
+        citation="jax.nn.sparse_plus; Martins et al., Sparse continuous distributions (2020)",
+        forward=PW((x, x >= 1), ((clip(x, -1, 1) + 1) ** 2 / 4, True)),
+        grad=(clip(x, -1, 1) + 1) / 2,
+        grad_from_output=sp.sqrt(sp.Min(y, 1)),
+    ),
+    Activation(
+        "isrlu", PW((x / sp.sqrt(1 + alpha * x**2), x < 0), (x, True)),
+        params=(Param("alpha", sp.Integer(1), positive),), family="rectifier",
+        description="Inverse square root linear unit: x for x >= 0, x/sqrt(1 + alpha x^2) otherwise.",
+        citation="Carlile et al. (2017)",
+        forward=PW((x, x >= 0), (fclip(x, -1, 0) / sp.sqrt(1 + alpha * fclip(x, -1, 0) ** 2), x >= -1),
+                   (-1 / sp.sqrt(alpha + (1 / fclip(x, -sp.oo, -1)) ** 2), True)),
+        grad=PW((1, x >= 0), ((1 + alpha * fclip(x, -1, 0) ** 2) ** R(-3, 2), x >= -1),
+                ((-1 / fclip(x, -sp.oo, -1)) ** 3 * (alpha + (1 / fclip(x, -sp.oo, -1)) ** 2) ** R(-3, 2), True)),
+        grad_from_output=PW((1, y >= 0), ((1 - alpha * y**2) ** R(3, 2), True)),
+        grad_params=(("alpha", PW((0, x >= 0), (-fclip(x, -1, 0) ** 3 / 2 * (1 + alpha * fclip(x, -1, 0) ** 2) ** R(-3, 2), x >= -1),
+                                  ((alpha + (1 / fclip(x, -sp.oo, -1)) ** 2) ** R(-3, 2) / 2, True))),),
+    ),
+    Activation(
+        "threshold", PW((x, x > S("threshold")), (S("value"), True)),
+        params=(Param("threshold", R(1, 10)), Param("value", sp.Integer(20))), family="rectifier",
+        description="Threshold: x where x > threshold, else value.",
+        citation="torch.nn.Threshold",
+        forward=PW((S("value"), x <= S("threshold")), (x, True)),
+    ),
+    Activation(
+        "bent_identity", (sp.sqrt(x**2 + 1) - 1) / 2 + x, family="rectifier",
+        description="Bent identity: (sqrt(x^2 + 1) - 1)/2 + x, slope 1/2 on the left, 3/2 on the right.",
+        citation="common; see e.g. Godfrey & Gashler (2015)",
+        forward=x * (1 + fclip(x, -BIG, BIG) / (hypot(fclip(x, -BIG, BIG), 1) + 1) / 2),
+        grad=1 + fclip(x, -BIG, BIG) / (2 * hypot(fclip(x, -BIG, BIG), 1)),
+        overflow_ok="f(x) ~ 3x/2 exceeds the largest float for x > 2*max/3: +inf is then the correctly rounded value",
+    ),
+]

@@ -1,0 +1,77 @@
+"""Shrinkage functions, bumps and periodic activations."""
+from __future__ import annotations
+
+import sympy as sp
+
+from ..activation import Activation
+from ..functions import expnegsq, fclip, sin_affine, sinc_grad, x_minus_tanh
+from ._forms import BIG, PW, R, X, Y, Param, clip, nonnegative, positive
+
+x, y = X, Y
+lambd = sp.Symbol("lambd", real=True)
+omega = sp.Symbol("omega_0", real=True)
+a = sp.Symbol("a", real=True)
+guard = fclip(x, -BIG, BIG)
+
+ACTIVATIONS = [
+    Activation(
+        "hardshrink", PW((x, x < -lambd), (0, x <= lambd), (x, True)),
+        params=(Param("lambd", R(1, 2), nonnegative),), family="shrink",
+        description="Hard shrinkage: x where |x| > lambd, else 0.",
+        citation="Donoho & Johnstone (1994); torch.nn.Hardshrink",
+        forward=PW((0, sp.Abs(x) <= lambd), (x, True)),
+        grad=PW((0, sp.Abs(x) <= lambd), (1, True)),
+        grad_from_output=PW((0, sp.Eq(y, 0)), (1, True)),
+    ),
+    Activation(
+        "softshrink", PW((x + lambd, x < -lambd), (0, x <= lambd), (x - lambd, True)),
+        params=(Param("lambd", R(1, 2), nonnegative),), family="shrink",
+        description="Soft shrinkage: x - lambd*sign(x) where |x| > lambd, else 0.",
+        citation="Donoho (1995); torch.nn.Softshrink",
+        forward=x - clip(x, -lambd, lambd),
+        grad=PW((0, sp.Abs(x) <= lambd), (1, True)),
+        grad_from_output=PW((0, sp.Eq(y, 0)), (1, True)),
+    ),
+    Activation(
+        "tanhshrink", x - sp.tanh(x), family="shrink",
+        description="Tanh shrinkage: x - tanh(x).",
+        citation="torch.nn.Tanhshrink",
+        forward=x_minus_tanh(x),
+        grad=sp.tanh(x) ** 2,
+    ),
+    Activation(
+        "gaussian", sp.exp(-x**2), family="bump",
+        description="Gaussian bump: exp(-x^2).",
+        citation="radial basis function networks; Broomhead & Lowe (1988)",
+        forward=expnegsq(x),
+        grad=-2 * guard * expnegsq(x),
+    ),
+    Activation(
+        "sinc", PW((1, sp.Eq(x, 0)), (sp.sin(x) / x, True)), family="periodic",
+        description="Sinc: sin(x)/x, 1 at 0.",
+        citation="common in signal processing; used in e.g. Sitzmann et al. comparisons",
+        forward=sp.sinc(x),
+        grad=sinc_grad(x),
+    ),
+    Activation(
+        "sinusoid", sp.sin(x), family="periodic", aliases=("sin",),
+        description="Sine: sin(x), periodic and unbounded in its input.",
+        citation="Parascandolo, Huttunen & Virtanen, Taming the waves (2016)",
+    ),
+    Activation(
+        "siren_sine", sp.sin(omega * x), params=(Param("omega_0", sp.Integer(30), positive),), family="periodic",
+        description="SIREN sine: sin(omega_0 x) (omega_0 = 30 for the first layer).",
+        citation="Sitzmann et al., Implicit neural representations with periodic activation functions (2020)",
+        forward=sin_affine(x, omega, 0),
+        grad=omega * sin_affine(x, omega, sp.pi / 2),
+        grad_params=(("omega_0", x * sin_affine(x, omega, sp.pi / 2)),),
+    ),
+    Activation(
+        "snake", x + sp.sin(a * x) ** 2 / a, params=(Param("a", sp.Integer(1), positive),), family="periodic",
+        description="Snake: x + sin(a x)^2/a, monotone with a periodic ripple.",
+        citation="Liu, Ziyin et al., Neural networks fail to learn periodic functions and how to fix it (2020)",
+        forward=x + sin_affine(guard, a, 0) ** 2 / a,
+        grad=2 * sin_affine(x, a, sp.pi / 4) ** 2,
+        grad_params=(("a", x * sin_affine(x, 2 * a, 0) / a - sin_affine(x, a, 0) ** 2 / a**2),),
+    ),
+]

@@ -1,0 +1,172 @@
+"""Command line: a thin face over the package (nothing imports this module)."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from . import __version__
+
+EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+REPORT_URL = "the symact issue tracker"
+
+
+class UsageError(Exception):
+    """Bad input from the user: one line on stderr, exit 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2 (argparse prints usage otherwise)
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def parse_params(items: list[str] | None) -> dict[str, str]:
+    """-p k=v pairs -> {k: v}; malformed pairs are a UsageError."""
+    out: dict[str, str] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        key, value = key.strip(), value.strip()
+        if not sep or not key or not value or not key.isidentifier():
+            raise UsageError(f"malformed parameter {item!r}: expected -p name=value")
+        if key in out:
+            raise UsageError(f"parameter {key!r} given twice")
+        out[key] = value
+    return out
+
+
+def _resolve(name: str, params: dict[str, str]):
+    from .activation import ParameterError
+    from .catalog import UnknownActivationError, get
+
+    try:
+        act = get(name)
+    except UnknownActivationError as exc:
+        raise UsageError(str(exc)) from None
+    if params:
+        try:
+            act = act.with_params(**params)
+        except ParameterError as exc:
+            raise UsageError(str(exc)) from None
+    return act
+
+
+def _exact_text(value) -> str:
+    return str(value)
+
+
+def cmd_list(args) -> int:
+    from .catalog import CATALOG
+
+    rows = []
+    for act in CATALOG.values():
+        rows.append({
+            "name": act.name,
+            "aliases": list(act.aliases),
+            "family": act.family,
+            "params": {p.name: {"default": _exact_text(p.default), "domain": _domain_text(p)} for p in act.params},
+            "formula": str(act.expr),
+            "description": act.description,
+            "citation": act.citation,
+        })
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return EXIT_OK
+    width = max(len(r["name"]) for r in rows)
+    fam = max(len(r["family"]) for r in rows)
+    for r in rows:
+        params = ", ".join(f"{k}={v['default']}" for k, v in r["params"].items())
+        print(f"{r['name']:<{width}}  {r['family']:<{fam}}  {r['description']}" + (f"  [{params}]" if params else ""))
+    return EXIT_OK
+
+
+def _domain_text(p) -> str:
+    import sympy as sp
+
+    try:
+        return str(p.domain.as_relational(sp.Symbol(p.name)))
+    except (NotImplementedError, AttributeError):
+        return str(p.domain)
+
+
+def cmd_generate(args) -> int:
+    from .activation import UnprovenFormError
+    from .catalog import CATALOG
+    from .codegen.render import check_files, render_catalog, write_files
+
+    params = parse_params(args.param)
+    if args.names:
+        acts = [_resolve(n, params) for n in dict.fromkeys(args.names)]
+    else:
+        if params:
+            raise UsageError("-p needs activation names: parameters differ between activations")
+        acts = list(CATALOG.values())
+    full = not args.names
+    out = Path(args.out)
+    try:
+        files = render_catalog(acts, with_init=full)
+    except UnprovenFormError as exc:
+        raise UsageError(str(exc)) from None
+    if args.check:
+        drifts = check_files(files, out, expect_complete=full)
+        if not drifts:
+            print(f"{len(files)} files in {out} match a fresh render")
+            return EXIT_OK
+        for d in drifts:
+            print(f"{d.status}: {out / d.file}", file=sys.stderr)
+            if d.diff and args.diff:
+                sys.stderr.write(d.diff)
+        print(f"{len(drifts)} of {len(files)} files drifted from a fresh render; run `symact generate` to update",
+              file=sys.stderr)
+        return EXIT_CHECK_FAILED
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} exists and is not a directory")
+    changed = write_files(files, out)
+    print(f"wrote {len(changed)} of {len(files)} files to {out}" + (" (others unchanged)" if len(changed) < len(files) else ""))
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="symact", description="Symbolic activation functions -> analysis, LaTeX and NumPy code.")
+    parser.add_argument("--version", action="version", version=f"symact {__version__}")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+    sub.required = True
+
+    p = sub.add_parser("list", help="list the built-in activations")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("generate", help="render NumPy modules (default: the whole catalog into ./generated)")
+    p.add_argument("names", nargs="*", metavar="NAME")
+    p.add_argument("--out", default="generated", help="output directory (default: generated)")
+    p.add_argument("--check", action="store_true", help="exit 1 if the files on disk differ from a fresh render")
+    p.add_argument("--diff", action="store_true", help="with --check: print the unified diff of drifted files")
+    p.add_argument("-p", "--param", action="append", metavar="NAME=VALUE", help="parameter default for NAME's module")
+    p.set_defaults(func=cmd_generate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        return args.func(args)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback for users
+        print(f"internal error: {type(exc).__name__}: {exc} -- please report it to {REPORT_URL} "
+              f"with the command line (SYMACT_DEBUG=1 shows the traceback)", file=sys.stderr)
+        import os
+
+        if os.environ.get("SYMACT_DEBUG"):
+            raise
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

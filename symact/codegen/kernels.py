@@ -1,0 +1,208 @@
+"""Numerical kernels copied verbatim into generated modules (NumPy only).
+
+Each public kernel ``_name`` computes one special function accurately for float32 and float64
+arrays, never raising a floating-point warning, and mapping NaN to NaN. Their mathematical meaning
+is the ``elementary`` form of the SymPy function of the same name in ``symact.functions``; the
+test suite measures every kernel in ULPs against certified arbitrary-precision values.
+The code printer copies a kernel's source (and the helpers named in ``KERNEL_DEPS``) into each
+generated module that uses it. Keep each kernel self-contained apart from those helpers.
+"""
+import numpy as np
+from scipy.special import erfc as _erfc
+
+#: kernel -> SciPy functions it needs imported (as _name)
+KERNEL_SCIPY = {"_ndtr": ("_erfc",)}
+
+#: kernel -> helpers it calls (copied before it)
+KERNEL_DEPS = {
+    "_ndtr": ("_two_prod_err", "_wide"),
+    "_npdf": ("_two_prod_err", "_wide"),
+    "_expnegsq": ("_two_prod_err", "_wide"),
+    "_gelu_tanh_gate": ("_two_prod_err", "_two_sum_err", "_gelu_tanh_arg", "_wide"),
+    "_gelu_tanh_gate_grad": ("_two_prod_err", "_two_sum_err", "_gelu_tanh_arg", "_wide"),
+    "_x_minus_tanh": ("_wide",),
+    "_sin": (),
+    "_cos": (),
+    "_sinc": (),
+    "_sinc_grad": ("_wide",),
+    "_sin_affine": ("_two_prod_err", "_two_sum_err", "_wide"),
+}
+
+
+def _wide(x):
+    """x as float64 (float32 work is done in float64 and rounded once at the end)."""
+    return x.astype(np.float64) if x.dtype != np.float64 else x
+
+
+def _two_prod_err(a, b, p):
+    """a*b - p exactly, for p = fl(a*b) (Dekker; needs |a|, |b| < 2**995 and no underflow)."""
+    c = 134217729.0 * a
+    ah = c - (c - a)
+    al = a - ah
+    c = 134217729.0 * b
+    bh = c - (c - b)
+    bl = b - bh
+    return ((ah * bh - p) + ah * bl + al * bh) + al * bl
+
+
+def _two_sum_err(a, b, s):
+    """a + b - s exactly, for s = fl(a + b) (Knuth)."""
+    bb = s - a
+    return (a - (s - bb)) + (b - bb)
+
+
+def _ndtr(x):
+    """Standard normal CDF Phi(x) = erfc(-x/sqrt(2))/2, carrying the rounding of x/sqrt(2)."""
+    w64 = _wide(x)
+    xc = np.clip(w64, -40.0, 40.0)  # Phi rounds to 0 below -38.5 and to 1 above 8.3
+    p = xc * 0.7071067811865476
+    # exact -x/sqrt(2) = -(p + d): the product's rounding plus the constant's tail
+    d = _two_prod_err(xc, 0.7071067811865476, p) + xc * -4.833646656726457e-17
+    w = -p
+    out = 0.5 * (_erfc(w) + 1.1283791670955126 * np.exp(-w * w) * d)
+    return out.astype(x.dtype, copy=False)
+
+
+def _npdf(x):
+    """Standard normal density exp(-x**2/2)/sqrt(2*pi), with x**2 carried exactly."""
+    w64 = _wide(x)
+    xc = np.clip(w64, -40.0, 40.0)  # the density underflows beyond 38.6
+    s = xc * xc
+    e = _two_prod_err(xc, xc, s)
+    out = np.exp(-0.5 * s) * (1.0 - 0.5 * e) * 0.3989422804014327
+    return out.astype(x.dtype, copy=False)
+
+
+def _expnegsq(x):
+    """exp(-x**2), with x**2 carried exactly."""
+    w64 = _wide(x)
+    xc = np.clip(w64, -30.0, 30.0)  # exp(-x**2) underflows beyond 27.3
+    s = xc * xc
+    e = _two_prod_err(xc, xc, s)
+    out = np.exp(-s) * (1.0 - e)
+    return out.astype(x.dtype, copy=False)
+
+
+def _gelu_tanh_arg(xc):
+    """t = 2*sqrt(2/pi)*(x + 0.044715*x**3) as an unevaluated sum r + re (double-double)."""
+    x2 = xc * xc
+    x2e = _two_prod_err(xc, xc, x2)
+    p = 0.044715 * x2
+    pe = _two_prod_err(0.044715, x2, p) + (0.044715 * x2e + 2.1960211427085595e-18 * x2)
+    s = 1.0 + p
+    se = _two_sum_err(1.0, p, s) + pe
+    q = xc * s
+    qe = _two_prod_err(xc, s, q) + xc * se
+    r = 1.5957691216057308 * q
+    re = _two_prod_err(1.5957691216057308, q, r) + (1.5957691216057308 * qe + -9.96930880911092e-17 * q)
+    return r, re, x2
+
+
+def _gelu_tanh_gate(x):
+    """(1 + tanh(sqrt(2/pi)*(x + 0.044715*x**3)))/2 = sigmoid(t), t carried in double-double."""
+    xc = np.clip(_wide(x), -40.0, 40.0)  # the gate is exactly 0 or 1 beyond
+    r, re, _ = _gelu_tanh_arg(xc)
+    e = np.exp(-np.abs(r))
+    inv = 1.0 / (1.0 + e)
+    s = np.where(r >= 0, 1.0, e) * inv  # sigmoid(r)
+    sm = np.where(r >= 0, e, 1.0) * inv  # sigmoid(-r)
+    out = s + s * sm * re
+    return out.astype(x.dtype, copy=False)
+
+
+def _gelu_tanh_gate_grad(x):
+    """d/dx of the tanh-GELU gate: sigmoid(t)*sigmoid(-t)*t'(x)."""
+    xc = np.clip(_wide(x), -40.0, 40.0)
+    r, re, x2 = _gelu_tanh_arg(xc)
+    e = np.exp(-np.abs(r))
+    inv = 1.0 / (1.0 + e)
+    g = e * inv * inv  # sigmoid(r)*sigmoid(-r)
+    s = np.where(r >= 0, 1.0, e) * inv
+    dt = 1.5957691216057308 * (1.0 + 0.134145 * x2)
+    out = g * (1.0 + (1.0 - 2.0 * s) * re) * dt
+    return out.astype(x.dtype, copy=False)
+
+
+def _x_minus_tanh(x):
+    """x - tanh(x): Taylor series (to x**37) for |x| < 0.5, where the difference cancels."""
+    coeffs = (
+        0.3333333333333333, -0.13333333333333333, 0.05396825396825397, -0.021869488536155203,
+        0.008863235529902197, -0.003592128036572481, 0.0014558343870513183, -0.000590027440945586,
+        0.00023912911424355248, -9.691537956929451e-05, 3.927832388331683e-05, -1.5918905069328964e-05,
+        6.451689215655431e-06, -2.6147711512907546e-06, 1.0597268320104654e-06, -4.294911078273806e-07,
+        1.7406618963571648e-07, -7.054636946400968e-08,
+    )
+    w = _wide(x)
+    xs = np.clip(w, -0.5, 0.5)
+    z = xs * xs
+    acc = np.full_like(z, coeffs[-1])
+    for c in coeffs[-2::-1]:
+        acc *= z
+        acc += c
+    series = acc * z * xs
+    out = np.where(np.abs(w) < 0.5, series, w - np.tanh(w))
+    return out.astype(x.dtype, copy=False)
+
+
+def _sin(x):
+    """sin(x); sin(+-inf) has no limit and is NaN, without a warning."""
+    with np.errstate(invalid="ignore"):
+        return np.sin(x)
+
+
+def _cos(x):
+    """cos(x); cos(+-inf) has no limit and is NaN, without a warning."""
+    with np.errstate(invalid="ignore"):
+        return np.cos(x)
+
+
+def _sinc(x):
+    """sin(x)/x with sinc(0) = 1 and sinc(+-inf) = 0."""
+    with np.errstate(invalid="ignore"):
+        s = np.sin(x)
+    zero = x == 0
+    out = s / np.where(zero, 1.0, x)
+    out = np.where(zero, 1.0, out)
+    return np.where(np.isinf(x), 0.0, out).astype(x.dtype, copy=False)
+
+
+def _sinc_grad(x):
+    """d/dx sin(x)/x = (cos x - sin(x)/x)/x; Taylor series for |x| < 0.5; 0 at 0 and at +-inf."""
+    coeffs = (
+        -0.3333333333333333, 0.03333333333333333, -0.0011904761904761906, 2.2045855379188714e-05,
+        -2.505210838544172e-07, 1.9270852604185937e-09, -1.0706029224547743e-11, 4.498331606952833e-14,
+        -1.4797143443923793e-16,
+    )
+    w = _wide(x)
+    xs = np.clip(w, -0.5, 0.5)
+    z = xs * xs
+    acc = np.full_like(z, coeffs[-1])
+    for c in coeffs[-2::-1]:
+        acc *= z
+        acc += c
+    series = acc * xs
+    xb = np.where(np.abs(w) < 0.5, 1.0, w)
+    with np.errstate(invalid="ignore"):
+        direct = (np.cos(xb) - np.sin(xb) / xb) / xb
+    out = np.where(np.abs(w) < 0.5, series, direct)
+    out = np.where(np.isinf(w), 0.0, out)
+    return out.astype(x.dtype, copy=False)
+
+
+def _sin_affine(x, a, b_hi, b_lo):
+    """sin(a*x + b) with the product a*x and the constant b = b_hi + b_lo carried exactly.
+
+    Exact arguments for |x| below 2**900; beyond, the product's rounding is not carried, and where
+    a*x overflows the result is NaN. sin(+-inf) is NaN (no limit). No floating-point warning.
+    """
+    w = _wide(x)
+    finite = np.abs(w) < 2.0 ** 900
+    ws = np.where(finite, w, 0.0)
+    p = a * ws
+    e = _two_prod_err(a, ws, p)
+    s = p + b_hi
+    lo = e + _two_sum_err(p, b_hi, s) + b_lo
+    out = np.sin(s) + np.cos(s) * lo
+    with np.errstate(invalid="ignore", over="ignore"):
+        rest = np.sin(a * w + b_hi)
+    return np.where(finite, out, rest).astype(x.dtype, copy=False)

@@ -1,0 +1,277 @@
+"""NumPy printer with an allow-list: SymPy expression -> lines of NumPy code.
+
+Anything the printer does not know raises ``PrintError``; it never falls back to a generic
+string (which could print ``math.erf`` on arrays, or evaluate a branch that overflows).
+Rules that keep the generated code stable and dtype-preserving:
+
+- numbers are printed as Python floats (NumPy keeps the input dtype for them); constant
+  subexpressions such as sqrt(2/pi) are folded to one correctly rounded float;
+- a product with negative powers is printed as successive divisions, and b**-2 as 1/b/b, so no
+  intermediate product overflows; b**2 is ``np.square(b)``;
+- Piecewise becomes nested ``np.where``; its branches must be safe to evaluate everywhere
+  (the catalog's stable forms guard them with ``fclip``); NaN fails every comparison, so when the
+  last branch does not depend on the input a NaN guard keeps NaN in, NaN out;
+- common subexpressions are hoisted with ``sympy.cse`` into temporaries t0, t1, ...
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import mpmath
+import sympy as sp
+from sympy.codegen.cfunctions import expm1, log1p
+from sympy.core.relational import Relational
+from sympy.logic.boolalg import And, BooleanFalse, BooleanTrue, Not, Or
+
+from ..functions import Kernel, fclip, hypot
+
+__all__ = ["PrintError", "PrintedFunction", "print_function", "float_literal"]
+
+
+class PrintError(ValueError):
+    """The expression uses something the NumPy printer does not allow."""
+
+
+_UFUNCS = {
+    sp.exp: "np.exp",
+    sp.log: "np.log",
+    log1p: "np.log1p",
+    expm1: "np.expm1",
+    sp.Abs: "np.abs",
+    sp.sign: "np.sign",
+    sp.tanh: "np.tanh",
+    sp.sinh: "np.sinh",
+    sp.cosh: "np.cosh",
+    sp.atan: "np.arctan",
+    sp.asinh: "np.arcsinh",
+}
+_SCIPY = {sp.erf: "_erf", sp.erfc: "_erfc"}
+_KERNEL_FUNCS = {sp.sin: "_sin", sp.cos: "_cos", sp.sinc: "_sinc"}
+_REL = {"<": "<", "<=": "<=", ">": ">", ">=": ">=", "==": "==", "!=": "!="}
+
+
+def float_literal(value: sp.Expr) -> str:
+    """The correctly rounded double of an exact constant, as a Python literal."""
+    if value in (sp.oo, -sp.oo):
+        return "np.inf" if value == sp.oo else "-np.inf"
+    with mpmath.workdps(60):
+        v = float(sp.N(value, 60))
+    if v != v or v in (float("inf"), float("-inf")):
+        raise PrintError(f"constant {value} is not a finite real number")
+    text = repr(v)
+    if "e" not in text and "." not in text and "inf" not in text:
+        text += ".0"
+    return text
+
+
+@dataclass
+class PrintedFunction:
+    lines: list[str]
+    result: str
+    scipy: set[str] = field(default_factory=set)
+    kernels: set[str] = field(default_factory=set)
+
+
+class _Printer:
+    def __init__(self, var: sp.Symbol, names: dict[sp.Symbol, str]):
+        self.var = var
+        self.names = names
+        self.scipy: set[str] = set()
+        self.kernels: set[str] = set()
+
+    # -- helpers -----------------------------------------------------------------------------
+    def _is_const(self, e: sp.Basic) -> bool:
+        return not e.free_symbols
+
+    def _paren(self, e: sp.Basic) -> str:
+        text = self.p(e)
+        if isinstance(e, (sp.Add, sp.Mul)) or (isinstance(e, sp.Number) and e < 0) or text.startswith("-"):
+            return f"({text})"
+        if isinstance(e, sp.Pow) and not text.startswith("np."):
+            return f"({text})"
+        return text
+
+    # -- dispatch ----------------------------------------------------------------------------
+    def p(self, e: sp.Basic) -> str:
+        if isinstance(e, sp.Symbol):
+            if e in self.names:
+                return self.names[e]
+            raise PrintError(f"unknown symbol {e}")
+        if self._is_const(e) and isinstance(e, sp.Expr):
+            return float_literal(e)
+        if isinstance(e, sp.Add):
+            return self._add(e)
+        if isinstance(e, sp.Mul):
+            return self._mul(e)
+        if isinstance(e, sp.Pow):
+            return self._pow(e)
+        if isinstance(e, sp.Piecewise):
+            return self._piecewise(e)
+        if isinstance(e, fclip):
+            return self._fclip(e)
+        if isinstance(e, Kernel):
+            return self._kernel(e)
+        if isinstance(e, hypot):
+            return f"np.hypot({self.p(e.args[0])}, {self.p(e.args[1])})"
+        if isinstance(e, (sp.Max, sp.Min)):
+            fn = "np.maximum" if isinstance(e, sp.Max) else "np.minimum"
+            args = sorted(e.args, key=lambda a: (self._is_const(a), sp.default_sort_key(a)))
+            text = self.p(args[0])
+            for a in args[1:]:
+                text = f"{fn}({text}, {self.p(a)})"
+            return text
+        if isinstance(e, sp.Heaviside):
+            h0 = e.args[1] if len(e.args) > 1 else sp.Rational(1, 2)
+            return f"np.heaviside({self.p(e.args[0])}, {float_literal(h0)})"
+        for fn, name in _UFUNCS.items():
+            if isinstance(e, fn):
+                return f"{name}({self.p(e.args[0])})"
+        for fn, name in _SCIPY.items():
+            if isinstance(e, fn):
+                self.scipy.add(name)
+                return f"{name}({self.p(e.args[0])})"
+        for fn, name in _KERNEL_FUNCS.items():
+            if isinstance(e, fn):
+                self.kernels.add(name)
+                return f"{name}({self.p(e.args[0])})"
+        if isinstance(e, Relational):
+            return f"({self.p(e.lhs)} {_REL[e.rel_op]} {self.p(e.rhs)})"
+        if isinstance(e, And):
+            return " & ".join(f"({self.p(a)})" if isinstance(a, (And, Or)) else self.p(a) for a in e.args)
+        if isinstance(e, Or):
+            return " | ".join(f"({self.p(a)})" if isinstance(a, (And, Or)) else self.p(a) for a in e.args)
+        if isinstance(e, Not):
+            return f"~({self.p(e.args[0])})"
+        raise PrintError(f"the NumPy printer does not allow {type(e).__name__} ({e})")
+
+    def _add(self, e: sp.Add) -> str:
+        terms = sorted(e.args, key=lambda a: (self._is_const(a), sp.default_sort_key(a)))
+        out = self.p(terms[0])
+        for t in terms[1:]:
+            coeff, rest = t.as_coeff_Mul()
+            if coeff.is_Number and coeff < 0:
+                out += f" - {self._paren(-t) if not isinstance(-t, sp.Add) else '(' + self.p(-t) + ')'}"
+            else:
+                out += f" + {self.p(t)}"
+        return out
+
+    def _mul(self, e: sp.Mul) -> str:
+        coeff, rest = e.as_coeff_Mul()
+        num, den = [], []
+        for f in sp.Mul.make_args(rest):
+            if isinstance(f, sp.Pow) and f.exp.is_Number and f.exp < 0:
+                if f.exp == -1:
+                    den.append(self._paren(f.base))
+                elif f.exp.is_Integer:
+                    den.extend([self._paren(f.base)] * int(-f.exp))
+                else:
+                    den.append(self._paren(sp.Pow(f.base, -f.exp)))
+            else:
+                num.append(f)
+        num = sorted(num, key=lambda a: (not self._is_const(a), sp.default_sort_key(a)))
+        parts = [self._paren(f) for f in num]
+        sign = ""
+        if coeff == -1:
+            sign = "-"
+        elif coeff != 1:
+            parts.insert(0, self._paren(coeff))
+        text = " * ".join(parts) if parts else "1.0"
+        for d in den:
+            text += f" / {d}"
+        if sign:
+            text = f"-({text})" if (len(parts) > 1 or den) else f"-{text}"
+        return text
+
+    def _pow(self, e: sp.Pow) -> str:
+        b, k = e.base, e.exp
+        if k == sp.Rational(1, 2):
+            return f"np.sqrt({self.p(b)})"
+        if k == -sp.Rational(1, 2):
+            return f"1.0 / np.sqrt({self.p(b)})"
+        if k == 2:
+            return f"np.square({self.p(b)})"
+        if k == 3:
+            return f"np.square({self.p(b)}) * {self._paren(b)}"
+        if k == sp.Rational(3, 2):
+            return f"{self._paren(b)} * np.sqrt({self.p(b)})"
+        if k == -sp.Rational(3, 2):
+            return f"1.0 / np.sqrt({self.p(b)}) / {self._paren(b)}"
+        if k.is_Integer and k < 0:
+            return "1.0" + "".join(f" / {self._paren(b)}" for _ in range(int(-k)))
+        if k.is_Integer and k > 0:
+            return f"np.power({self.p(b)}, {int(k)})"
+        if b == sp.E:
+            return f"np.exp({self.p(k)})"
+        return f"np.power({self.p(b)}, {self.p(k)})"
+
+    def _fclip(self, e: fclip) -> str:
+        arg, lo, hi = e.args
+        text = self.p(arg)
+        if lo != -sp.oo and hi != sp.oo:
+            return f"np.clip({text}, {self.p(lo)}, {self.p(hi)})"
+        if lo != -sp.oo:
+            return f"np.maximum({text}, {self.p(lo)})"
+        if hi != sp.oo:
+            return f"np.minimum({text}, {self.p(hi)})"
+        return text
+
+    def _kernel(self, e: Kernel) -> str:
+        self.kernels.add(e.kernel)
+        if e.kernel == "_sin_affine":
+            arg, a, b = e.args
+            if b.free_symbols:
+                raise PrintError("sin_affine needs an exact constant phase")
+            with mpmath.workdps(80):
+                hi = float(sp.N(b, 60))
+                lo = float(sp.N(b - sp.Rational(*hi.as_integer_ratio()), 30)) if b != 0 else 0.0
+            return f"_sin_affine({self.p(arg)}, {self.p(a)}, {hi!r}, {lo!r})"
+        return f"{e.kernel}({', '.join(self.p(a) for a in e.args)})"
+
+    def _piecewise(self, e: sp.Piecewise) -> str:
+        args = list(e.args)
+        if args[-1][1] != sp.true:
+            raise PrintError("Piecewise without a final True branch")
+        last_expr = args[-1][0]
+        if self.var not in last_expr.free_symbols:
+            v = self.names[self.var]
+            text = f"np.where(np.isnan({v}), {v}, {self.p(last_expr)})"
+        else:
+            text = self.p(last_expr)
+        for expr, cond in reversed(args[:-1]):
+            if isinstance(cond, BooleanFalse):
+                continue
+            if isinstance(cond, BooleanTrue):
+                text = self.p(expr)
+                continue
+            text = f"np.where({self.p(cond)}, {self.p(expr)}, {text})"
+        return text
+
+
+def print_function(expr: sp.Expr, var: sp.Symbol, names: dict[sp.Symbol, str], cse: bool = True) -> PrintedFunction:
+    """Lines assigning temporaries and the final expression for expr (in var and named parameters).
+
+    The result always depends on the input array: an input-free result r is printed as
+    ``np.where(np.isnan(v), v, r)`` so NaN propagates and the dtype and shape follow the input.
+    """
+    names = dict(names)
+    lines: list[str] = []
+    printer = _Printer(var, names)
+    dependent = {var}
+    if cse:
+        temps, reduced = sp.cse(expr, symbols=sp.numbered_symbols("t"), optimizations=None, list=False)
+        inline: dict[sp.Symbol, sp.Expr] = {}
+        for sym, sub in temps:
+            sub = sub.xreplace(inline)
+            if not sub.free_symbols:  # keep constants folded into one literal
+                inline[sym] = sub
+                continue
+            names[sym] = str(sym)
+            if sub.free_symbols & dependent:
+                dependent.add(sym)
+            lines.append(f"{sym} = {printer.p(sub)}")
+        expr = reduced.xreplace(inline)
+    result = printer.p(expr)
+    if not expr.free_symbols & dependent:
+        v = names[var]
+        result = f"np.where(np.isnan({v}), {v}, {result})"
+    return PrintedFunction(lines, result, printer.scipy, printer.kernels)

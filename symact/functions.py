@@ -1,0 +1,172 @@
+"""SymPy functions that stable implementation forms may use beyond SymPy's own.
+
+Each one is mathematically an ordinary elementary expression (``rewrite_elementary``) so that
+proofs see through it; the code printer maps it to a NumPy kernel.
+
+- ``log1p``, ``expm1``: from sympy.codegen.cfunctions (log(1 + x), exp(x) - 1).
+- ``hypot(a, b)``: sqrt(a**2 + b**2) without overflow.
+- ``fclip(x, lo, hi)``: a numerical guard. Mathematically it is x itself; the generated code clamps
+  x into [lo, hi]. Two uses: (a) a branch guard inside a Piecewise branch whose own interval lies
+  within [lo, hi], where it is exactly the identity and keeps the branch (evaluated everywhere by
+  np.where) from overflowing elsewhere; (b) a tail guard, only where every float beyond the bound
+  rounds to the same result as the bound itself (so x*exp(-x**2) never meets inf*0). The tail tests
+  of the generated code check (b) at log-spaced magnitudes up to the largest float.
+- ``Kernel`` subclasses: special functions with an accurate NumPy kernel of the same name
+  (symact/codegen/kernels.py); ``elementary`` gives their meaning for proofs and references.
+"""
+from __future__ import annotations
+
+import sympy as sp
+from sympy.codegen.cfunctions import expm1, log1p
+
+__all__ = ["log1p", "expm1", "hypot", "fclip", "Kernel", "ndtr", "npdf", "expnegsq", "gelu_tanh_gate",
+           "gelu_tanh_gate_grad", "x_minus_tanh", "sinc_grad", "sin_affine", "rewrite_elementary"]
+
+
+class fclip(sp.Function):
+    """fclip(x, lo, hi) = x mathematically; clamped to [lo, hi] numerically."""
+
+    nargs = 3
+
+    @classmethod
+    def eval(cls, arg, lo, hi):
+        if arg.is_number and lo.is_number and hi.is_number:
+            return arg
+
+    def fdiff(self, argindex=1):
+        if argindex == 1:
+            return sp.Integer(1)
+        return sp.Integer(0)
+
+    def _eval_rewrite_as_elementary(self, arg, lo, hi, **kwargs):
+        return arg
+
+    def _eval_evalf(self, prec):
+        return self.args[0].evalf(prec)
+
+
+class hypot(sp.Function):
+    """hypot(a, b) = sqrt(a**2 + b**2)."""
+
+    nargs = 2
+
+    def fdiff(self, argindex=1):
+        return self.args[argindex - 1] / self
+
+    def _eval_evalf(self, prec):
+        return sp.sqrt(self.args[0] ** 2 + self.args[1] ** 2).evalf(prec)
+
+
+class Kernel(sp.Function):
+    """A special function computed by the NumPy kernel ``kernel`` (see module docstring)."""
+
+    kernel = ""
+
+    @classmethod
+    def elementary(cls, *args) -> sp.Expr:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def fdiff(self, argindex=1):
+        dummies = [sp.Dummy(f"a{i}") for i in range(len(self.args))]
+        d = sp.diff(self.elementary(*dummies), dummies[argindex - 1])
+        return d.subs(dict(zip(dummies, self.args)))
+
+    def _eval_evalf(self, prec):
+        return self.elementary(*self.args).evalf(prec)
+
+
+class ndtr(Kernel):
+    """Standard normal CDF: erfc(-x/sqrt(2))/2."""
+
+    nargs, kernel = 1, "_ndtr"
+
+    @classmethod
+    def elementary(cls, x):
+        return sp.erfc(-x / sp.sqrt(2)) / 2
+
+
+class npdf(Kernel):
+    """Standard normal density: exp(-x**2/2)/sqrt(2*pi)."""
+
+    nargs, kernel = 1, "_npdf"
+
+    @classmethod
+    def elementary(cls, x):
+        return sp.exp(-x**2 / 2) / sp.sqrt(2 * sp.pi)
+
+
+class expnegsq(Kernel):
+    """exp(-x**2)."""
+
+    nargs, kernel = 1, "_expnegsq"
+
+    @classmethod
+    def elementary(cls, x):
+        return sp.exp(-x**2)
+
+
+GELU_TANH_K = sp.Rational("0.044715")
+
+
+class gelu_tanh_gate(Kernel):
+    """(1 + tanh(sqrt(2/pi)*(x + 0.044715*x**3)))/2."""
+
+    nargs, kernel = 1, "_gelu_tanh_gate"
+
+    @classmethod
+    def elementary(cls, x):
+        return (1 + sp.tanh(sp.sqrt(2 / sp.pi) * (x + GELU_TANH_K * x**3))) / 2
+
+
+class gelu_tanh_gate_grad(Kernel):
+    """Derivative of gelu_tanh_gate."""
+
+    nargs, kernel = 1, "_gelu_tanh_gate_grad"
+
+    @classmethod
+    def elementary(cls, x):
+        z = sp.Dummy("z")
+        return sp.diff(gelu_tanh_gate.elementary(z), z).subs(z, x)
+
+
+class x_minus_tanh(Kernel):
+    """x - tanh(x), accurate near 0."""
+
+    nargs, kernel = 1, "_x_minus_tanh"
+
+    @classmethod
+    def elementary(cls, x):
+        return x - sp.tanh(x)
+
+
+class sinc_grad(Kernel):
+    """d/dx sin(x)/x (0 at x = 0)."""
+
+    nargs, kernel = 1, "_sinc_grad"
+
+    @classmethod
+    def elementary(cls, x):
+        return sp.Piecewise((0, sp.Eq(x, 0)), (sp.cos(x) / x - sp.sin(x) / x**2, True))
+
+
+class sin_affine(Kernel):
+    """sin(a*x + b) with the product and the constant b carried exactly (b an exact constant)."""
+
+    nargs, kernel = 3, "_sin_affine"
+
+    @classmethod
+    def elementary(cls, x, a, b):
+        return sp.sin(a * x + b)
+
+
+def rewrite_elementary(expr: sp.Expr) -> sp.Expr:
+    """Replace symact's and codegen's helper functions by their elementary meaning."""
+    expr = expr.replace(lambda e: isinstance(e, Kernel), lambda e: e.elementary(*e.args))
+    expr = expr.replace(lambda e: isinstance(e, hypot), lambda e: sp.sqrt(e.args[0] ** 2 + e.args[1] ** 2))
+    return expr.replace(
+        lambda e: isinstance(e, fclip), lambda e: e.args[0]
+    ).replace(
+        lambda e: isinstance(e, log1p), lambda e: sp.log(1 + e.args[0])
+    ).replace(
+        lambda e: isinstance(e, expm1), lambda e: sp.exp(e.args[0]) - 1
+    )
