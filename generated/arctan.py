@@ -29,11 +29,13 @@ def _cos(x):
         return np.cos(x)
 
 
-def _prepare(x):
-    """(array to compute on, function restoring the caller's dtype)."""
+def _prepare(x, wide=False):
+    """(array to compute on, function restoring the caller's dtype); wide: float32 work in float64."""
     x = np.asarray(x)
     if x.dtype == np.float16:
-        return x.astype(np.float32), _to_half
+        return x.astype(np.float64 if wide else np.float32), _to_half
+    if wide and x.dtype == np.float32:
+        return x.astype(np.float64), _to_single
     if x.dtype != np.float32 and x.dtype != np.float64:
         return x.astype(np.float64), _same
     return x, _same
@@ -41,6 +43,11 @@ def _prepare(x):
 
 def _same(r):
     return r
+
+
+def _to_single(r):
+    with np.errstate(over="ignore"):
+        return r.astype(np.float32)
 
 
 def _to_half(r):
@@ -73,7 +80,7 @@ def arctan_grad(x):
     with np.errstate(under="ignore"):
         t0 = np.abs(x)
         t1 = 1.0 / np.maximum(t0, 1.0) / np.maximum(t0, 1.0)
-        return finish(np.where((t0 <= 1.0), 1.0 / (np.square(np.clip(x, -1.0, 1.0)) + 1.0), np.where(np.isnan(x), x, t1 / (t1 + 1.0))))
+        return finish(np.where((t0 <= 1.0), 1.0 / (np.square(np.clip(x, -1.0, 1.0)) + 1.0), t1 / (t1 + 1.0)))
 
 
 def arctan_grad_from_output(y):

@@ -23,11 +23,13 @@ import numpy as np
 __all__ = ["celu", "celu_grad", "celu_grad_from_output", "celu_grad_params"]
 
 
-def _prepare(x):
-    """(array to compute on, function restoring the caller's dtype)."""
+def _prepare(x, wide=False):
+    """(array to compute on, function restoring the caller's dtype); wide: float32 work in float64."""
     x = np.asarray(x)
     if x.dtype == np.float16:
-        return x.astype(np.float32), _to_half
+        return x.astype(np.float64 if wide else np.float32), _to_half
+    if wide and x.dtype == np.float32:
+        return x.astype(np.float64), _to_single
     if x.dtype != np.float32 and x.dtype != np.float64:
         return x.astype(np.float64), _same
     return x, _same
@@ -35,6 +37,11 @@ def _prepare(x):
 
 def _same(r):
     return r
+
+
+def _to_single(r):
+    with np.errstate(over="ignore"):
+        return r.astype(np.float32)
 
 
 def _to_half(r):
@@ -95,7 +102,7 @@ def celu_grad_params(x, alpha=1.0):
     x, finish = _prepare(x)
     alpha = float(alpha)
     with np.errstate(under="ignore"):
-        t0_0 = 1.0 / alpha
+        t0_0 = float(1.0 / alpha)
         t1_0 = np.minimum(x, 0.0)
         t2_0 = t0_0 * t1_0
         return {

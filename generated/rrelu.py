@@ -23,11 +23,13 @@ import numpy as np
 __all__ = ["rrelu", "rrelu_grad", "rrelu_grad_from_output", "rrelu_grad_params"]
 
 
-def _prepare(x):
-    """(array to compute on, function restoring the caller's dtype)."""
+def _prepare(x, wide=False):
+    """(array to compute on, function restoring the caller's dtype); wide: float32 work in float64."""
     x = np.asarray(x)
     if x.dtype == np.float16:
-        return x.astype(np.float32), _to_half
+        return x.astype(np.float64 if wide else np.float32), _to_half
+    if wide and x.dtype == np.float32:
+        return x.astype(np.float64), _to_single
     if x.dtype != np.float32 and x.dtype != np.float64:
         return x.astype(np.float64), _same
     return x, _same
@@ -35,6 +37,11 @@ def _prepare(x):
 
 def _same(r):
     return r
+
+
+def _to_single(r):
+    with np.errstate(over="ignore"):
+        return r.astype(np.float32)
 
 
 def _to_half(r):
@@ -53,7 +60,7 @@ def rrelu(x, lower=0.125, upper=0.3333333333333333):
     lower = float(lower)
     upper = float(upper)
     with np.errstate(under="ignore"):
-        return finish(np.where((x <= 0.0), x * (0.5 * lower + 0.5 * upper), x))
+        return finish(np.where((x <= 0.0), x * (float(0.5 * lower + 0.5 * upper)), x))
 
 
 def rrelu_grad(x, lower=0.125, upper=0.3333333333333333):
@@ -69,7 +76,7 @@ def rrelu_grad(x, lower=0.125, upper=0.3333333333333333):
     lower = float(lower)
     upper = float(upper)
     with np.errstate(under="ignore"):
-        return finish(np.where((x > 0.0), 1.0, np.where(np.isnan(x), x, 0.5 * lower + 0.5 * upper)))
+        return finish(np.where((x > 0.0), 1.0, np.where(np.isnan(x), x, float(0.5 * lower + 0.5 * upper))))
 
 
 def rrelu_grad_from_output(y, lower=0.125, upper=0.3333333333333333):
@@ -85,7 +92,7 @@ def rrelu_grad_from_output(y, lower=0.125, upper=0.3333333333333333):
     lower = float(lower)
     upper = float(upper)
     with np.errstate(under="ignore"):
-        return finish(np.where((y > 0.0), 1.0, np.where(np.isnan(y), y, 0.5 * lower + 0.5 * upper)))
+        return finish(np.where((y > 0.0), 1.0, np.where(np.isnan(y), y, float(0.5 * lower + 0.5 * upper))))
 
 
 def rrelu_grad_params(x, lower=0.125, upper=0.3333333333333333):

@@ -48,27 +48,28 @@ def _wide(x):
 def _sin_affine(x, a, b_hi, b_lo):
     """sin(a*x + b) with the product a*x and the constant b = b_hi + b_lo carried exactly.
 
-    Exact arguments for |x| below 2**900; beyond, the product's rounding is not carried, and where
-    a*x overflows the result is NaN. sin(+-inf) is NaN (no limit). No floating-point warning.
+    The product's rounding is carried for |x| < 2**990 (and is zero for a = 1); where a*x
+    overflows the result is NaN, as is sin(+-inf) (no limit). No floating-point warning.
     """
     w = _wide(x)
-    finite = np.abs(w) < 2.0 ** 900
-    ws = np.where(finite, w, 0.0)
-    p = a * ws
-    e = _two_prod_err(a, ws, p)
-    s = p + b_hi
-    lo = e + _two_sum_err(p, b_hi, s) + b_lo
-    out = np.sin(s) + np.cos(s) * lo
+    small = np.abs(w) < 2.0 ** 990
+    ws = np.where(small, w, 0.0)
+    e = _two_prod_err(a, ws, a * ws)
     with np.errstate(invalid="ignore", over="ignore"):
-        rest = np.sin(a * w + b_hi)
-    return np.where(finite, out, rest).astype(x.dtype, copy=False)
+        p = a * w
+        s = p + b_hi
+        lo = e + _two_sum_err(p, b_hi, s) + b_lo  # |lo| <= |b| + ulp(p): no first-order shortcut
+        out = np.sin(s) * np.cos(lo) + np.cos(s) * np.sin(lo)
+    return out.astype(x.dtype, copy=False)
 
 
-def _prepare(x):
-    """(array to compute on, function restoring the caller's dtype)."""
+def _prepare(x, wide=False):
+    """(array to compute on, function restoring the caller's dtype); wide: float32 work in float64."""
     x = np.asarray(x)
     if x.dtype == np.float16:
-        return x.astype(np.float32), _to_half
+        return x.astype(np.float64 if wide else np.float32), _to_half
+    if wide and x.dtype == np.float32:
+        return x.astype(np.float64), _to_single
     if x.dtype != np.float32 and x.dtype != np.float64:
         return x.astype(np.float64), _same
     return x, _same
@@ -76,6 +77,11 @@ def _prepare(x):
 
 def _same(r):
     return r
+
+
+def _to_single(r):
+    with np.errstate(over="ignore"):
+        return r.astype(np.float32)
 
 
 def _to_half(r):
@@ -122,5 +128,5 @@ def snake_grad_params(x, a=1.0):
     a = float(a)
     with np.errstate(under="ignore"):
         return {
-            "a": finish(-(np.square(_sin_affine(x, a, 0.0, 0.0)) / a / a) + x * _sin_affine(x, 2.0 * a, 0.0, 0.0) / a),
+            "a": finish(-(np.square(_sin_affine(x, a, 0.0, 0.0)) / a / a) + x * _sin_affine(x, float(2.0 * a), 0.0, 0.0) / a),
         }

@@ -23,11 +23,13 @@ import numpy as np
 __all__ = ["softplus", "softplus_grad", "softplus_grad_from_output", "softplus_grad_params"]
 
 
-def _prepare(x):
-    """(array to compute on, function restoring the caller's dtype)."""
+def _prepare(x, wide=False):
+    """(array to compute on, function restoring the caller's dtype); wide: float32 work in float64."""
     x = np.asarray(x)
     if x.dtype == np.float16:
-        return x.astype(np.float32), _to_half
+        return x.astype(np.float64 if wide else np.float32), _to_half
+    if wide and x.dtype == np.float32:
+        return x.astype(np.float64), _to_single
     if x.dtype != np.float32 and x.dtype != np.float64:
         return x.astype(np.float64), _same
     return x, _same
@@ -35,6 +37,11 @@ def _prepare(x):
 
 def _same(r):
     return r
+
+
+def _to_single(r):
+    with np.errstate(over="ignore"):
+        return r.astype(np.float32)
 
 
 def _to_half(r):
@@ -70,7 +77,7 @@ def softplus_grad(x, beta=1.0):
     with np.errstate(under="ignore"):
         t0 = beta * x
         t1 = np.exp(-np.abs(t0))
-        return finish(np.where((t0 >= 0.0), 1.0, np.where(np.isnan(x), x, t1)) / (t1 + 1.0))
+        return finish(np.where((t0 >= 0.0), 1.0, t1) / (t1 + 1.0))
 
 
 def softplus_grad_from_output(y, beta=1.0):
@@ -98,7 +105,7 @@ def softplus_grad_params(x, beta=1.0):
     x, finish = _prepare(x)
     beta = float(beta)
     with np.errstate(under="ignore"):
-        t0_0 = 1.0 / beta
+        t0_0 = float(1.0 / beta)
         t1_0 = np.exp(-np.abs(beta * x))
         return {
             "beta": finish(t0_0 * (-(t0_0 * np.log1p(t1_0)) - (t1_0 * np.clip(np.abs(x), 0.0, 1.152921504606847e+18) / (t1_0 + 1.0)))),

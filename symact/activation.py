@@ -118,6 +118,8 @@ class Activation:
     constraint: sp.Basic | None = None
     grad_params: tuple[tuple[str, sp.Expr], ...] = ()  # stable forms of d f / d p (proven like the others)
     overflow_ok: str = ""  # why an overflow to +-inf in the result is the correctly rounded answer
+    wide_float32: tuple[str, ...] = ()  # functions ("forward", "grad") that compute float32 input in float64
+    root_patches: tuple[str, ...] = ()  # functions given Taylor patches at their zeros (codegen/patches.py)
     values: tuple[tuple[str, sp.Expr], ...] = ()  # parameter values bound by `with_params`
 
     # --- parameters -------------------------------------------------------------------------
@@ -194,6 +196,8 @@ class Activation:
         for pname, form in self.grad_params:
             parts += [pname, sp.srepr(form)]
         parts.append(self.overflow_ok)
+        parts.extend(self.wide_float32)
+        parts.extend(f"patch:{w}" for w in self.root_patches)
         return digest(*parts)
 
     # --- stable forms -----------------------------------------------------------------------

@@ -161,6 +161,7 @@ class sin_affine(Kernel):
 
 def rewrite_elementary(expr: sp.Expr) -> sp.Expr:
     """Replace symact's and codegen's helper functions by their elementary meaning."""
+    expr = expr.replace(lambda e: isinstance(e, sp.UnevaluatedExpr), lambda e: e.args[0])
     expr = expr.replace(lambda e: isinstance(e, Kernel), lambda e: e.elementary(*e.args))
     expr = expr.replace(lambda e: isinstance(e, hypot), lambda e: sp.sqrt(e.args[0] ** 2 + e.args[1] ** 2))
     return expr.replace(

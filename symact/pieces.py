@@ -62,6 +62,7 @@ class Piece:
 
 
 def _rewrite(expr: sp.Expr) -> sp.Expr:
+    expr = expr.replace(lambda e: isinstance(e, sp.UnevaluatedExpr), lambda e: e.args[0])
     expr = expr.replace(lambda e: isinstance(e, sp.sinc), lambda e: sp.Piecewise((1, sp.Eq(e.args[0], 0)), (sp.sin(e.args[0]) / e.args[0], True)))
     return expr.rewrite(sp.Piecewise)
 

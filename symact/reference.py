@@ -748,6 +748,33 @@ def _precisions(p: int, max_prec: int):
     return out
 
 
+def _round_fraction(fr: Fraction, p: int, emin: int, emax: int) -> float:
+    """Correct rounding of an exact rational (a sticky bit stands for the division's remainder)."""
+    if fr == 0:
+        return 0.0
+    sign = -1 if fr < 0 else 1
+    n, d = abs(fr.numerator), fr.denominator
+    e = n.bit_length() - d.bit_length() - p - 3
+    q, r = divmod(n << -e, d) if e < 0 else divmod(n, d << e)
+    man = (q << 1) | (1 if r else 0)
+    return _round_exact(sign * man, e - 1, p, emin, emax)
+
+
+def _exact_rational_value(c: "CompiledArb", xf: float) -> Fraction | None:
+    """The exact value of the expression at xf when it is rational (SymPy, time-limited), else None."""
+    expr = getattr(c, "expr", None)
+    var = getattr(c, "x", None)
+    if expr is None or var is None:
+        return None
+    try:
+        value = expr.subs(var, sympy.Rational(*float(xf).as_integer_ratio()))
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
+    if isinstance(value, sympy.Rational):
+        return Fraction(int(value.p), int(value.q))
+    return None
+
+
 def _certify_point(c: CompiledArb, xf: float, precs, fmt, ctx_msg) -> float:
     p, emin, emax = fmt
     last = "no finite enclosure"
@@ -777,6 +804,9 @@ def _certify_point(c: CompiledArb, xf: float, precs, fmt, ctx_msg) -> float:
                 return 0.0
             return lo
         last = f"ball {y} not decided"
+    exact = _exact_rational_value(c, xf)
+    if exact is not None:  # e.g. a tie: x/6 + 1/2 can be exactly halfway between two floats
+        return _round_fraction(exact, p, emin, emax)
     raise ReferenceEvaluationError(
         f"{ctx_msg}: cannot certify value at x={xf!r} within {precs[-1]} bits ({last})")
 

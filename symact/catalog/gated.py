@@ -10,7 +10,7 @@ from ._forms import BIG, PW, R, X, Param, sigmoid_stable
 x = X
 beta = sp.Symbol("beta", real=True)
 guard = fclip(x, -BIG, BIG)  # tail guard: the gate's limit times x
-_e = sp.exp(-sp.Abs(x))
+_e = sp.exp(-fclip(sp.Abs(x), 0, BIG))  # tail guard: e**2 = exp(-2|x|) never overflows
 
 
 def _swish_grad(t: sp.Expr, scale: sp.Expr) -> sp.Expr:
@@ -25,28 +25,28 @@ _mish_neg_n = _e * (_e + 2)
 
 ACTIVATIONS = [
     Activation(
-        "gelu", x / 2 * (1 + sp.erf(x / sp.sqrt(2))), family="gated",
+        "gelu", x / 2 * (1 + sp.erf(x / sp.sqrt(2))), family="gated", wide_float32=("grad",), root_patches=("grad",),
         description="Gaussian error linear unit: x*Phi(x) with Phi the standard normal CDF (exact, erf).",
         citation="Hendrycks & Gimpel, Gaussian error linear units (2016)",
         forward=fclip(x, -BIG, sp.oo) * ndtr(x),
         grad=ndtr(x) + guard * npdf(x),
     ),
     Activation(
-        "gelu_tanh", x / 2 * (1 + sp.tanh(sp.sqrt(2 / sp.pi) * (x + GELU_TANH_K * x**3))), family="gated",
+        "gelu_tanh", x / 2 * (1 + sp.tanh(sp.sqrt(2 / sp.pi) * (x + GELU_TANH_K * x**3))), family="gated", wide_float32=("grad",), root_patches=("grad",),
         description="GELU, tanh approximation: x/2*(1 + tanh(sqrt(2/pi)(x + 0.044715 x^3))).",
         citation="Hendrycks & Gimpel (2016); torch gelu(approximate='tanh')",
         forward=fclip(x, -BIG, sp.oo) * gelu_tanh_gate(x),
         grad=gelu_tanh_gate(x) + guard * gelu_tanh_gate_grad(x),
     ),
     Activation(
-        "silu", x / (1 + sp.exp(-x)), family="gated", aliases=("swish1",),
+        "silu", x / (1 + sp.exp(-x)), family="gated", wide_float32=("grad",), aliases=("swish1",),
         description="Sigmoid linear unit: x*sigmoid(x).",
         citation="Elfwing, Uchibe & Doya (2018); Ramachandran et al. (2017)",
         forward=fclip(x, -BIG, sp.oo) * sigmoid_stable(x),
         grad=_swish_grad(x, 1),
     ),
     Activation(
-        "swish", x / (1 + sp.exp(-beta * x)), params=(Param("beta", sp.Integer(1)),), family="gated",
+        "swish", x / (1 + sp.exp(-beta * x)), params=(Param("beta", sp.Integer(1)),), family="gated", wide_float32=("grad",),
         description="Swish: x*sigmoid(beta x); beta = 1 is SiLU, beta = 0 is x/2.",
         citation="Ramachandran, Zoph & Le, Searching for activation functions (2017)",
         forward=PW((x, beta * x >= 0), (guard, True)) * sigmoid_stable(beta * x),
@@ -54,7 +54,7 @@ ACTIVATIONS = [
         grad_params=(("beta", guard**2 * sp.exp(-sp.Abs(beta * x)) / (1 + sp.exp(-sp.Abs(beta * x))) ** 2),),
     ),
     Activation(
-        "mish", x * sp.tanh(sp.log(1 + sp.exp(x))), family="gated",
+        "mish", x * sp.tanh(sp.log(1 + sp.exp(x))), family="gated", wide_float32=("grad",), root_patches=("grad",),
         description="Mish: x*tanh(softplus(x)).",
         citation="Misra, Mish: a self regularized non-monotonic activation (2019)",
         forward=PW((x * (1 + 2 * _e) / _mish_pos_den, x >= 0),
@@ -67,6 +67,6 @@ ACTIVATIONS = [
         description="Hard swish: x*relu6(x + 3)/6.",
         citation="Howard et al., Searching for MobileNetV3 (2019)",
         forward=PW((0, x < -3), (fclip(x, -3, 3) * (fclip(x, -3, 3) + 3) / 6, x <= 3), (x, True)),
-        grad=PW((0, x < -3), (1, x > 3), (x / 3 + R(1, 2), True)),
+        grad=PW((0, x < -3), (1, x > 3), (sp.UnevaluatedExpr(2 * fclip(x, -3, 3) + 3) / 6, True)),  # exact near the root -3/2
     ),
 ]

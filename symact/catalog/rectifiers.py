@@ -12,6 +12,9 @@ S = lambda name: sp.Symbol(name, real=True)  # noqa: E731
 alpha, beta, b, a = S("alpha"), S("beta"), S("b"), S("negative_slope")
 neg = fclip(x, -sp.oo, 0)  # branch guard for the x <= 0 pieces
 
+_sq_mid = fclip(x, -1, 0)  # squareplus branch guards
+_sq_a = -fclip(x, -sp.oo, -1)
+
 # SELU's constants from Klambauer et al. (2017), to the digits the paper gives
 SELU_ALPHA = R("1.6732632423543772848170429916717")
 SELU_SCALE = R("1.0507009873554804934193349852946")
@@ -105,9 +108,14 @@ ACTIVATIONS = [
         params=(Param("b", sp.Integer(4), positive),), family="rectifier",
         description="Squareplus: (x + sqrt(x^2 + b))/2, an algebraic softplus.",
         citation="Barron, Squareplus (2021)",
-        forward=PW((x / 2 + hypot(x, sp.sqrt(b)) / 2, x >= 0), (b / (2 * (hypot(x, sp.sqrt(b)) - x)), True)),
+        # x >= 0: (x + H)/2 halved term by term; -1 <= x < 0: b/(2(H - x)) (no cancellation);
+        # x < -1: the same divided through by a = |x|, so nothing overflows
+        forward=PW((x / 2 + hypot(x, sp.sqrt(b)) / 2, x >= 0),
+                   (b / (2 * (hypot(_sq_mid, sp.sqrt(b)) - _sq_mid)), x >= -1),
+                   (b / 2 / _sq_a / (hypot(1, sp.sqrt(b) / _sq_a) + 1), True)),
         grad=PW(((1 + fclip(x, -sp.oo, BIG) / hypot(fclip(x, -sp.oo, BIG), sp.sqrt(b))) / 2, x >= 0),
-                (b / (2 * hypot(x, sp.sqrt(b))) / (hypot(x, sp.sqrt(b)) - x), True)),
+                (b / (2 * hypot(_sq_mid, sp.sqrt(b))) / (hypot(_sq_mid, sp.sqrt(b)) - _sq_mid), x >= -1),
+                (b / 2 / _sq_a**2 / (hypot(1, sp.sqrt(b) / _sq_a) * (hypot(1, sp.sqrt(b) / _sq_a) + 1)), True)),
         grad_from_output=fclip(y, 0, BIG) ** 2 / (fclip(y, 0, BIG) ** 2 + b / 4),
         grad_params=(("b", 1 / (4 * hypot(x, sp.sqrt(b)))),),
     ),

@@ -9,7 +9,7 @@ from ._forms import BIG, PW, R, X, Y, Param, clip, positive, sigmoid_neg_stable,
 
 x, y = X, Y
 _e = sp.exp(-sp.Abs(x))
-_e2 = sp.exp(-2 * sp.Abs(x))
+_e2 = sp.exp(-2 * fclip(sp.Abs(x), 0, BIG))  # tail guard: -2|x| never overflows
 
 ACTIVATIONS = [
     Activation(
@@ -41,7 +41,7 @@ ACTIVATIONS = [
         "hardsigmoid", PW((0, x <= -3), (1, x >= 3), (x / 6 + R(1, 2), True)), family="sigmoidal",
         description="Hard sigmoid: relu6(x + 3)/6, a piecewise-linear sigmoid.",
         citation="Howard et al., Searching for MobileNetV3 (2019)",
-        forward=clip(x / 6 + R(1, 2), 0, 1),
+        forward=clip(sp.UnevaluatedExpr(x + 3) / 6, 0, 1),  # x + 3 is exact near -3; x/6 + 1/2 would cancel
         grad_from_output=PW((R(1, 6), (y > 0) & (y < 1)), (0, True)),
     ),
     Activation(

@@ -9,9 +9,10 @@ generated module that uses it. Keep each kernel self-contained apart from those 
 """
 import numpy as np
 from scipy.special import erfc as _erfc
+from scipy.special import erfcx as _erfcx
 
 #: kernel -> SciPy functions it needs imported (as _name)
-KERNEL_SCIPY = {"_ndtr": ("_erfc",)}
+KERNEL_SCIPY = {"_ndtr": ("_erfc", "_erfcx")}
 
 #: kernel -> helpers it calls (copied before it)
 KERNEL_DEPS = {
@@ -52,14 +53,23 @@ def _two_sum_err(a, b, s):
 
 
 def _ndtr(x):
-    """Standard normal CDF Phi(x) = erfc(-x/sqrt(2))/2, carrying the rounding of x/sqrt(2)."""
+    """Standard normal CDF Phi(x) = erfc(w)/2 with w = -x/sqrt(2), carrying the rounding of w.
+
+    Left tail (w > 1/2): erfc(w) = erfcx(w)*exp(-w**2) with w**2 carried exactly (erfc itself loses
+    ~1e2 ULP there); elsewhere erfc(w) plus the first-order correction for the rounding of w.
+    """
     w64 = _wide(x)
     xc = np.clip(w64, -40.0, 40.0)  # Phi rounds to 0 below -38.5 and to 1 above 8.3
     p = xc * 0.7071067811865476
-    # exact -x/sqrt(2) = -(p + d): the product's rounding plus the constant's tail
+    # exact -x/sqrt(2) = w - d: w = -p, d = the product's rounding plus the constant's tail
     d = _two_prod_err(xc, 0.7071067811865476, p) + xc * -4.833646656726457e-17
     w = -p
-    out = 0.5 * (_erfc(w) + 1.1283791670955126 * np.exp(-w * w) * d)
+    wt = np.maximum(w, 0.5)
+    s = wt * wt
+    se = _two_prod_err(wt, wt, s)
+    tail = np.exp(-s) * (_erfcx(wt) * (1.0 - se) + 1.1283791670955126 * d)
+    body = _erfc(w) + 1.1283791670955126 * np.exp(-w * w) * d
+    out = 0.5 * np.where(w > 0.5, tail, body)
     return out.astype(x.dtype, copy=False)
 
 
@@ -192,17 +202,16 @@ def _sinc_grad(x):
 def _sin_affine(x, a, b_hi, b_lo):
     """sin(a*x + b) with the product a*x and the constant b = b_hi + b_lo carried exactly.
 
-    Exact arguments for |x| below 2**900; beyond, the product's rounding is not carried, and where
-    a*x overflows the result is NaN. sin(+-inf) is NaN (no limit). No floating-point warning.
+    The product's rounding is carried for |x| < 2**990 (and is zero for a = 1); where a*x
+    overflows the result is NaN, as is sin(+-inf) (no limit). No floating-point warning.
     """
     w = _wide(x)
-    finite = np.abs(w) < 2.0 ** 900
-    ws = np.where(finite, w, 0.0)
-    p = a * ws
-    e = _two_prod_err(a, ws, p)
-    s = p + b_hi
-    lo = e + _two_sum_err(p, b_hi, s) + b_lo
-    out = np.sin(s) + np.cos(s) * lo
+    small = np.abs(w) < 2.0 ** 990
+    ws = np.where(small, w, 0.0)
+    e = _two_prod_err(a, ws, a * ws)
     with np.errstate(invalid="ignore", over="ignore"):
-        rest = np.sin(a * w + b_hi)
-    return np.where(finite, out, rest).astype(x.dtype, copy=False)
+        p = a * w
+        s = p + b_hi
+        lo = e + _two_sum_err(p, b_hi, s) + b_lo  # |lo| <= |b| + ulp(p): no first-order shortcut
+        out = np.sin(s) * np.cos(lo) + np.cos(s) * np.sin(lo)
+    return out.astype(x.dtype, copy=False)

@@ -73,11 +73,13 @@ class PrintedFunction:
 
 
 class _Printer:
-    def __init__(self, var: sp.Symbol, names: dict[sp.Symbol, str]):
+    def __init__(self, var: sp.Symbol, names: dict[sp.Symbol, str], dependent: set[sp.Symbol] | None = None):
         self.var = var
+        self.dependent = dependent if dependent is not None else {var}
         self.names = names
         self.scipy: set[str] = set()
         self.kernels: set[str] = set()
+        self._scalar = False  # inside a parameter-only subexpression
 
     # -- helpers -----------------------------------------------------------------------------
     def _is_const(self, e: sp.Basic) -> bool:
@@ -93,12 +95,22 @@ class _Printer:
 
     # -- dispatch ----------------------------------------------------------------------------
     def p(self, e: sp.Basic) -> str:
+        if (not self._scalar and isinstance(e, sp.Expr) and not isinstance(e, sp.Symbol) and e.free_symbols
+                and not e.free_symbols & self.dependent):
+            # parameters only: a NumPy scalar here would be float64 and upcast float32 input
+            self._scalar = True
+            try:
+                return f"float({self.p(e)})"
+            finally:
+                self._scalar = False
         if isinstance(e, sp.Symbol):
             if e in self.names:
                 return self.names[e]
             raise PrintError(f"unknown symbol {e}")
         if self._is_const(e) and isinstance(e, sp.Expr):
             return float_literal(e)
+        if isinstance(e, sp.UnevaluatedExpr):
+            return f"({self.p(e.args[0])})"
         if isinstance(e, sp.Add):
             return self._add(e)
         if isinstance(e, sp.Mul):
@@ -232,7 +244,7 @@ class _Printer:
         if args[-1][1] != sp.true:
             raise PrintError("Piecewise without a final True branch")
         last_expr = args[-1][0]
-        if self.var not in last_expr.free_symbols:
+        if not last_expr.free_symbols & self.dependent:
             v = self.names[self.var]
             text = f"np.where(np.isnan({v}), {v}, {self.p(last_expr)})"
         else:
@@ -255,8 +267,8 @@ def print_function(expr: sp.Expr, var: sp.Symbol, names: dict[sp.Symbol, str], c
     """
     names = dict(names)
     lines: list[str] = []
-    printer = _Printer(var, names)
     dependent = {var}
+    printer = _Printer(var, names, dependent)
     if cse:
         temps, reduced = sp.cse(expr, symbols=sp.numbered_symbols("t"), optimizations=None, list=False)
         inline: dict[sp.Symbol, sp.Expr] = {}

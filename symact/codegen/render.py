@@ -12,6 +12,7 @@ import sympy as sp
 from ..activation import X, Y, Activation
 from ..cache import atomic_write_text, digest
 from . import kernels
+from .patches import patch_lines, root_patches
 from .printer import PrintedFunction, float_literal, print_function
 
 __all__ = ["templates_dir", "render_module", "render_init", "render_catalog", "write_files", "check_files", "Drift"]
@@ -63,6 +64,7 @@ class _Fn:
     lines: list[str]
     result: str = ""
     results: list[tuple[str, str]] | None = None
+    wide: bool = False
 
     @property
     def is_dict(self) -> bool:
@@ -99,10 +101,15 @@ def module_context(act: Activation) -> dict:
 
     grad = print_function(forms.grad, X, names)
     printed.append(grad)
+    if "grad" in act.root_patches:
+        extra, res = patch_lines(root_patches(act, "grad"), "x", grad.result)
+        grad.lines.extend(extra)
+        grad.result = res
     deriv = act.symbolic_derivative()
     fns.append(_Fn(f"{name}_grad", "x", f"Derivative of {name} with respect to x.",
                    f"f'(x) = {_latex(deriv)}", "At a kink the value is that of the piece holding the point.",
-                   grad.lines, grad.result))
+                   grad.lines, grad.result, wide="grad" in act.wide_float32))
+    fns[0].wide = "forward" in act.wide_float32
 
     if forms.grad_from_output is not None:
         gfo = print_function(forms.grad_from_output, Y, names)
