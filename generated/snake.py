@@ -46,21 +46,34 @@ def _wide(x):
 
 
 def _sin_affine(x, a, b_hi, b_lo):
-    """sin(a*x + b) with the product a*x and the constant b = b_hi + b_lo carried exactly.
+    """sin(a*x + b), b = b_hi + b_lo, with the argument carried beyond double precision.
 
-    The product's rounding is carried for |x| < 2**990 (and is zero for a = 1); where a*x
-    overflows the result is NaN, as is sin(+-inf) (no limit). No floating-point warning.
+    |a*x + b| < 2**26: the product a*x is split exactly (Dekker) and reduced by k*pi with pi in three
+    pieces (Cody-Waite), so the reduced argument is good to ~1e-24 and sin near its zeros keeps its
+    digits. Larger arguments: sin and cos in extended precision (np.longdouble; the product is exact
+    there when a has at most 11 significant bits, as 1 and 30 do), combined by the addition formula.
+    sin(+-inf) is NaN (no limit). No floating-point warning.
     """
     w = _wide(x)
-    small = np.abs(w) < 2.0 ** 990
-    ws = np.where(small, w, 0.0)
-    e = _two_prod_err(a, ws, a * ws)
     with np.errstate(invalid="ignore", over="ignore"):
-        p = a * w
-        s = p + b_hi
-        lo = e + _two_sum_err(p, b_hi, s) + b_lo  # |lo| <= |b| + ulp(p): no first-order shortcut
-        out = np.sin(s) * np.cos(lo) + np.cos(s) * np.sin(lo)
-    return out.astype(x.dtype, copy=False)
+        small = np.abs(a * w + b_hi) < 67108864.0
+    ws = np.where(small, w, 0.0)
+    p = a * ws
+    e = _two_prod_err(a, ws, p)
+    k = np.rint((p + b_hi) * 0.3183098861837907)
+    r = p - k * 3.1415926218032837  # exact: k*P1 is exact and close to p
+    s1 = r + b_hi
+    lo = _two_sum_err(r, b_hi, s1)
+    t2 = k * 3.1786509424591713e-08  # exact (26-bit piece, |k| < 2**25)
+    s2 = s1 - t2
+    lo = lo + _two_sum_err(s1, -t2, s2) + (e + b_lo - k * 1.2246467991473532e-16)
+    near = (np.sin(s2) + np.cos(s2) * lo) * np.where(np.fmod(k, 2.0) == 0.0, 1.0, -1.0)
+    with np.errstate(invalid="ignore", over="ignore"):
+        wl = w.astype(np.longdouble)
+        pl = np.longdouble(a) * wl
+        bl = np.longdouble(b_hi) + np.longdouble(b_lo)
+        far = (np.sin(pl) * np.cos(bl) + np.cos(pl) * np.sin(bl)).astype(np.float64)
+    return np.where(small, near, far).astype(x.dtype, copy=False)
 
 
 def _prepare(x, wide=False):

@@ -69,12 +69,14 @@ def _stable_elementary(act: Activation, which: str) -> sp.Expr | None:
     return rewrite_elementary(form.subs(sub))
 
 
-def reference_for(act: Activation, which: str, xs: np.ndarray, dtype) -> np.ndarray:
+def reference_for(act: Activation, which: str, xs: np.ndarray, dtype, allow_uncertified: bool = False) -> np.ndarray:
     """Certified reference of the definition ('forward'), its derivative ('grad'), the derivative as a
     function of y ('grad_from_output', xs are outputs y) or a parameter derivative ('param:<name>').
 
     Points the definition cannot be evaluated at in ball arithmetic (exp of a huge argument) are
-    evaluated through the stable form, which was proven equal to the definition.
+    evaluated through the stable form, which was proven equal to the definition. A point neither
+    can certify (a value within 2**-16000 of a rounding boundary) raises, or with
+    allow_uncertified gives NaN for the caller to exclude and count.
     """
     sub = act.substitution()
     if which == "forward":
@@ -94,6 +96,7 @@ def reference_for(act: Activation, which: str, xs: np.ndarray, dtype) -> np.ndar
     except ReferenceEvaluationError:
         pass
     alt = _stable_elementary(act, which)
+    cache_key = None
     out = np.empty(np.shape(xs), dtype=dtype)
     flat_in, flat_out = np.ravel(xs), out.ravel()
     for i, v in enumerate(flat_in):
@@ -101,7 +104,12 @@ def reference_for(act: Activation, which: str, xs: np.ndarray, dtype) -> np.ndar
         try:
             flat_out[i] = reference_values(expr, var, pt, dtype, cache=False)[0]
         except ReferenceEvaluationError:
-            if alt is None:
-                raise
-            flat_out[i] = reference_values(alt, var, pt, dtype, cache=False)[0]
+            try:
+                if alt is None:
+                    raise
+                flat_out[i] = reference_values(alt, var, pt, dtype, cache=False)[0]
+            except ReferenceEvaluationError:
+                if not allow_uncertified:
+                    raise
+                flat_out[i] = np.nan
     return flat_out.reshape(np.shape(xs))

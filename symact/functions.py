@@ -20,7 +20,7 @@ import sympy as sp
 from sympy.codegen.cfunctions import expm1, log1p
 
 __all__ = ["log1p", "expm1", "hypot", "fclip", "Kernel", "ndtr", "npdf", "expnegsq", "gelu_tanh_gate",
-           "gelu_tanh_gate_grad", "x_minus_tanh", "sinc_grad", "sin_affine", "rewrite_elementary"]
+           "gelu_tanh_gate_grad", "x_minus_tanh", "sinc_grad", "sin_affine", "gammainc2", "rewrite_elementary"]
 
 
 class fclip(sp.Function):
@@ -157,6 +157,16 @@ class sin_affine(Kernel):
     @classmethod
     def elementary(cls, x, a, b):
         return sp.sin(a * x + b)
+
+
+class gammainc2(Kernel):
+    """1 - (1 + v)*exp(-v), accurate near 0."""
+
+    nargs, kernel = 1, "_gammainc2"
+
+    @classmethod
+    def elementary(cls, v):
+        return 1 - (1 + v) * sp.exp(-v)
 
 
 def rewrite_elementary(expr: sp.Expr) -> sp.Expr:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import sympy as sp
 
 from ..activation import Activation
-from ..functions import expm1, fclip, hypot, log1p
+from ..functions import expm1, fclip, gammainc2, hypot, log1p
 from ._forms import BIG, PW, R, X, Y, Param, clip, nonnegative, positive, sigmoid_stable
 
 x, y = X, Y
@@ -79,6 +79,7 @@ ACTIVATIONS = [
         forward=PW((SELU_SCALE * SELU_ALPHA * expm1(neg), x <= 0), (SELU_SCALE * x, True)),
         grad=PW((SELU_SCALE, x > 0), (SELU_SCALE * SELU_ALPHA * sp.exp(neg), True)),
         grad_from_output=PW((SELU_SCALE, y > 0), (y + SELU_SCALE * SELU_ALPHA, True)),
+        wide_float32=("grad_from_output",),
         overflow_ok="scale*x exceeds the largest float for x > max/scale: +-inf is then the correctly rounded value",
     ),
     Activation(
@@ -89,8 +90,7 @@ ACTIVATIONS = [
         forward=PW((alpha * expm1(neg / alpha), x <= 0), (x, True)),
         grad=PW((1, x > 0), (sp.exp(neg / alpha), True)),
         grad_from_output=PW((1, y > 0), (y / alpha + 1, True)),
-        grad_params=(("alpha", PW((expm1(neg / alpha) - fclip(neg, -BIG, 0) / alpha * sp.exp(neg / alpha), x <= 0),
-                                  (0, True))),),
+        grad_params=(("alpha", PW((-gammainc2(-neg / alpha), x <= 0), (0, True))),),
     ),
     Activation(
         "softplus", sp.log(1 + sp.exp(beta * x)) / beta,
@@ -136,7 +136,8 @@ ACTIVATIONS = [
                    (-1 / sp.sqrt(alpha + (1 / fclip(x, -sp.oo, -1)) ** 2), True)),
         grad=PW((1, x >= 0), ((1 + alpha * fclip(x, -1, 0) ** 2) ** R(-3, 2), x >= -1),
                 ((-1 / fclip(x, -sp.oo, -1)) ** 3 * (alpha + (1 / fclip(x, -sp.oo, -1)) ** 2) ** R(-3, 2), True)),
-        grad_from_output=PW((1, y >= 0), ((1 - alpha * y**2) ** R(3, 2), True)),
+        grad_from_output=PW((1, y >= 0), (((1 + sp.sqrt(alpha) * fclip(y, -sp.oo, 0))
+                                           * (1 - sp.sqrt(alpha) * fclip(y, -sp.oo, 0))) ** R(3, 2), True)),
         grad_params=(("alpha", PW((0, x >= 0), (-fclip(x, -1, 0) ** 3 / 2 * (1 + alpha * fclip(x, -1, 0) ** 2) ** R(-3, 2), x >= -1),
                                   ((alpha + (1 / fclip(x, -sp.oo, -1)) ** 2) ** R(-3, 2) / 2, True))),),
     ),

@@ -25,7 +25,7 @@ ACTIVATIONS = [
         description="Hyperbolic tangent: a zero-centred sigmoid with range (-1, 1).",
         citation="LeCun et al., Efficient BackProp (1998)",
         grad=4 * _e2 / (1 + _e2) ** 2,
-        grad_from_output=1 - y**2,
+        grad_from_output=(1 - y) * (1 + y),  # 1 - y is exact near |y| = 1; 1 - y**2 would round y**2 first
     ),
     Activation(
         "hardtanh", PW((sp.Symbol("min_val", real=True), x <= sp.Symbol("min_val", real=True)),
@@ -85,7 +85,8 @@ ACTIVATIONS = [
         grad=PW(((1 + sp.Symbol("alpha", real=True) * fclip(x, -1, 1) ** 2) ** R(-3, 2), sp.Abs(x) <= 1),
                 ((1 / fclip(sp.Abs(x), 1, sp.oo)) ** 3
                  * (sp.Symbol("alpha", real=True) + (1 / fclip(sp.Abs(x), 1, sp.oo)) ** 2) ** R(-3, 2), True)),
-        grad_from_output=(1 - sp.Symbol("alpha", real=True) * y**2) ** R(3, 2),
+        grad_from_output=((1 - sp.sqrt(sp.Symbol("alpha", real=True)) * sp.Abs(y))
+                          * (1 + sp.sqrt(sp.Symbol("alpha", real=True)) * sp.Abs(y))) ** R(3, 2),
         grad_params=(("alpha", PW((-fclip(x, -1, 1) ** 3 / 2 * (1 + sp.Symbol("alpha", real=True) * fclip(x, -1, 1) ** 2) ** R(-3, 2),
                                    sp.Abs(x) <= 1),
                                   (-sp.sign(x) / 2 * (sp.Symbol("alpha", real=True) + (1 / fclip(sp.Abs(x), 1, sp.oo)) ** 2)

@@ -27,6 +27,7 @@ KERNEL_DEPS = {
     "_sinc": (),
     "_sinc_grad": ("_wide",),
     "_sin_affine": ("_two_prod_err", "_two_sum_err", "_wide"),
+    "_gammainc2": ("_wide",),
 }
 
 
@@ -200,18 +201,56 @@ def _sinc_grad(x):
 
 
 def _sin_affine(x, a, b_hi, b_lo):
-    """sin(a*x + b) with the product a*x and the constant b = b_hi + b_lo carried exactly.
+    """sin(a*x + b), b = b_hi + b_lo, with the argument carried beyond double precision.
 
-    The product's rounding is carried for |x| < 2**990 (and is zero for a = 1); where a*x
-    overflows the result is NaN, as is sin(+-inf) (no limit). No floating-point warning.
+    |a*x + b| < 2**26: the product a*x is split exactly (Dekker) and reduced by k*pi with pi in three
+    pieces (Cody-Waite), so the reduced argument is good to ~1e-24 and sin near its zeros keeps its
+    digits. Larger arguments: sin and cos in extended precision (np.longdouble; the product is exact
+    there when a has at most 11 significant bits, as 1 and 30 do), combined by the addition formula.
+    sin(+-inf) is NaN (no limit). No floating-point warning.
     """
     w = _wide(x)
-    small = np.abs(w) < 2.0 ** 990
-    ws = np.where(small, w, 0.0)
-    e = _two_prod_err(a, ws, a * ws)
     with np.errstate(invalid="ignore", over="ignore"):
-        p = a * w
-        s = p + b_hi
-        lo = e + _two_sum_err(p, b_hi, s) + b_lo  # |lo| <= |b| + ulp(p): no first-order shortcut
-        out = np.sin(s) * np.cos(lo) + np.cos(s) * np.sin(lo)
-    return out.astype(x.dtype, copy=False)
+        small = np.abs(a * w + b_hi) < 67108864.0
+    ws = np.where(small, w, 0.0)
+    p = a * ws
+    e = _two_prod_err(a, ws, p)
+    k = np.rint((p + b_hi) * 0.3183098861837907)
+    r = p - k * 3.1415926218032837  # exact: k*P1 is exact and close to p
+    s1 = r + b_hi
+    lo = _two_sum_err(r, b_hi, s1)
+    t2 = k * 3.1786509424591713e-08  # exact (26-bit piece, |k| < 2**25)
+    s2 = s1 - t2
+    lo = lo + _two_sum_err(s1, -t2, s2) + (e + b_lo - k * 1.2246467991473532e-16)
+    near = (np.sin(s2) + np.cos(s2) * lo) * np.where(np.fmod(k, 2.0) == 0.0, 1.0, -1.0)
+    with np.errstate(invalid="ignore", over="ignore"):
+        wl = w.astype(np.longdouble)
+        pl = np.longdouble(a) * wl
+        bl = np.longdouble(b_hi) + np.longdouble(b_lo)
+        far = (np.sin(pl) * np.cos(bl) + np.cos(pl) * np.sin(bl)).astype(np.float64)
+    return np.where(small, near, far).astype(x.dtype, copy=False)
+
+
+def _gammainc2(v):
+    """1 - (1 + v)*exp(-v) for v >= 0 (the regularized incomplete gamma P(2, v)).
+
+    Taylor series below 1, where the two terms cancel; directly above.
+    """
+    coeffs = (
+        0.5, -0.3333333333333333, 0.125, -0.03333333333333333, 0.006944444444444444, -0.0011904761904761906,
+        0.00017361111111111112, -2.2045855379188714e-05, 2.48015873015873e-06, -2.505210838544172e-07,
+        2.296443268665491e-08, -1.9270852604185937e-09, 1.4911969277048643e-10, -1.0706029224547743e-11,
+        7.169215998581078e-13, -4.498331606952833e-14, 2.6552651846596585e-15, -1.4797143443923793e-16,
+        7.809603484293113e-18,
+    )
+    w = _wide(v)
+    vs = np.clip(w, 0.0, 1.0)
+    acc = np.full_like(vs, coeffs[-1])
+    for c in coeffs[-2::-1]:
+        acc *= vs
+        acc += c
+    series = acc * vs * vs
+    vc = np.clip(w, 0.0, 800.0)  # exp(-v) underflows beyond 745
+    direct = -np.expm1(-vc) - vc * np.exp(-vc)
+    out = np.where(w < 1.0, series, direct)
+    return out.astype(v.dtype, copy=False)

@@ -64,6 +64,17 @@ def float_literal(value: sp.Expr) -> str:
     return text
 
 
+def _split_constant(value: sp.Expr) -> tuple[str, str] | None:
+    """(hi, lo) literals with hi + lo = value to ~106 bits, or None when value is a double."""
+    with mpmath.workdps(80):
+        exact = sp.N(value, 60)
+        hi = float(exact)
+        lo = float(sp.N(value - sp.Rational(*hi.as_integer_ratio()), 30))
+    if lo == 0.0:
+        return None
+    return repr(hi), repr(lo)
+
+
 @dataclass
 class PrintedFunction:
     lines: list[str]
@@ -158,6 +169,10 @@ class _Printer:
 
     def _add(self, e: sp.Add) -> str:
         terms = sorted(e.args, key=lambda a: (self._is_const(a), sp.default_sort_key(a)))
+        if len(terms) == 2 and self._is_const(terms[1]) and not self._is_const(terms[0]) and not self._scalar:
+            split = _split_constant(terms[1])
+            if split is not None:  # v + c as (v + c_hi) + c_lo: keeps the digits when v ~ -c
+                return f"{self._paren(terms[0])} + {split[0]} + {split[1]}"
         out = self.p(terms[0])
         for t in terms[1:]:
             coeff, rest = t.as_coeff_Mul()

@@ -120,7 +120,8 @@ def module_context(act: Activation) -> dict:
             note = f"Valid for {act.grad_from_output_note.removeprefix('valid for ')}. " + note
         fns.append(_Fn(f"{name}_grad_from_output", "y",
                        f"Derivative of {name} written in terms of its output y = {name}(x).",
-                       f"f'(x) = {_latex(forms.grad_from_output)}", note, gfo.lines, gfo.result))
+                       f"f'(x) = {_latex(forms.grad_from_output)}", note, gfo.lines, gfo.result,
+                       wide="grad_from_output" in act.wide_float32))
 
     if act.params:
         lines: list[str] = []
