@@ -66,7 +66,7 @@ class Param:
     def check(self, value: sp.Expr) -> sp.Expr:
         value = exact(value)
         if not self.domain.contains(value) == sp.true:
-            raise ParameterError(f"parameter {self.name}={value} is outside its domain {_set_text(self.domain, self.name)}")
+            raise ParameterError(f"parameter {self.name}={value} is outside its domain {domain_text(self.domain, self.name)}")
         return value
 
     def alternative(self) -> sp.Expr:
@@ -76,11 +76,18 @@ class Param:
         return candidate if self.domain.contains(candidate) == sp.true else self.default
 
 
-def _set_text(s: sp.Set, name: str) -> str:
-    try:
-        return str(s.as_relational(sp.Symbol(name)))
-    except (NotImplementedError, AttributeError):
-        return str(s)
+def domain_text(s: sp.Set, name: str) -> str:
+    """'alpha > 0', 'lambd >= 0', 'any real', ... for a parameter's domain."""
+    if s == sp.S.Reals:
+        return "any real"
+    if isinstance(s, sp.Interval):
+        parts = []
+        if s.left != -sp.oo:
+            parts.append(f"{name} {'>' if s.left_open else '>='} {s.left}")
+        if s.right != sp.oo:
+            parts.append(f"{name} {'<' if s.right_open else '<='} {s.right}")
+        return " and ".join(parts)
+    return str(s)
 
 
 @dataclass(frozen=True)
@@ -196,6 +203,7 @@ class Activation:
         for pname, form in self.grad_params:
             parts += [pname, sp.srepr(form)]
         parts.append(self.overflow_ok)
+        parts.extend(f"{k}={v}" for k, v in self.values)
         parts.extend(self.wide_float32)
         parts.extend(f"patch:{w}" for w in self.root_patches)
         return digest(*parts)

@@ -81,12 +81,9 @@ def cmd_list(args) -> int:
 
 
 def _domain_text(p) -> str:
-    import sympy as sp
+    from .activation import domain_text
 
-    try:
-        return str(p.domain.as_relational(sp.Symbol(p.name)))
-    except (NotImplementedError, AttributeError):
-        return str(p.domain)
+    return domain_text(p.domain, p.name)
 
 
 def cmd_generate(args) -> int:
@@ -103,6 +100,8 @@ def cmd_generate(args) -> int:
         acts = list(CATALOG.values())
     full = not args.names
     out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} exists and is not a directory")
     try:
         files = render_catalog(acts, with_init=full)
     except UnprovenFormError as exc:
@@ -119,8 +118,6 @@ def cmd_generate(args) -> int:
         print(f"{len(drifts)} of {len(files)} files drifted from a fresh render; run `symact generate` to update",
               file=sys.stderr)
         return EXIT_CHECK_FAILED
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out} exists and is not a directory")
     changed = write_files(files, out)
     print(f"wrote {len(changed)} of {len(files)} files to {out}" + (" (others unchanged)" if len(changed) < len(files) else ""))
     return EXIT_OK

@@ -183,9 +183,12 @@ class _Printer:
         return out
 
     def _mul(self, e: sp.Mul) -> str:
-        coeff, rest = e.as_coeff_Mul()
+        factors = sp.Mul.make_args(e)
+        coeff = sp.Mul(*[f for f in factors if self._is_const(f)])  # folded: one rounding, not one per factor
         num, den = [], []
-        for f in sp.Mul.make_args(rest):
+        for f in factors:
+            if self._is_const(f):
+                continue
             if isinstance(f, sp.Pow) and f.exp.is_Number and f.exp < 0:
                 if f.exp == -1:
                     den.append(self._paren(f.base))
@@ -195,13 +198,14 @@ class _Printer:
                     den.append(self._paren(sp.Pow(f.base, -f.exp)))
             else:
                 num.append(f)
-        num = sorted(num, key=lambda a: (not self._is_const(a), sp.default_sort_key(a)))
+        num = sorted(num, key=lambda a: sp.default_sort_key(a))
         parts = [self._paren(f) for f in num]
         sign = ""
         if coeff == -1:
             sign = "-"
         elif coeff != 1:
-            parts.insert(0, self._paren(coeff))
+            lit = float_literal(coeff)
+            parts.insert(0, f"({lit})" if lit.startswith("-") else lit)
         text = " * ".join(parts) if parts else "1.0"
         for d in den:
             text += f" / {d}"
