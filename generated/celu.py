@@ -56,6 +56,8 @@ def _gammainc2(v):
 def _prepare(x, wide=False):
     """(array to compute on, function restoring the caller's dtype); wide: float32 work in float64."""
     x = np.asarray(x)
+    if not (x.flags.c_contiguous or x.flags.f_contiguous):
+        x = np.ascontiguousarray(x)  # the same SIMD loops, so a view gives the same bits as its copy
     if x.dtype == np.float16:
         return x.astype(np.float64 if wide else np.float32), _to_half
     if wide and x.dtype == np.float32:

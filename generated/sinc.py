@@ -16,7 +16,7 @@ Reference: common in signal processing; used in e.g. Sitzmann et al. comparisons
 Every function keeps float16/float32/float64 dtypes (ints and bools give float64), keeps shapes,
 maps NaN to NaN and +-inf to the limits, raises no floating-point warning and never modifies its
 input. Stable forms below were proven equal to the definition by symact
-(forward: ball-arithmetic-spot-check, exact-at-breakpoints, simplify; grad: ball-arithmetic-spot-check, exact-at-breakpoints, simplify-on-interval).
+(forward: ball-arithmetic-spot-check, exact-at-breakpoints, simplify; grad: ball-arithmetic-spot-check, exact-at-breakpoints, simplify).
 """
 import numpy as np
 
@@ -64,6 +64,8 @@ def _sinc_grad(x):
 def _prepare(x, wide=False):
     """(array to compute on, function restoring the caller's dtype); wide: float32 work in float64."""
     x = np.asarray(x)
+    if not (x.flags.c_contiguous or x.flags.f_contiguous):
+        x = np.ascontiguousarray(x)  # the same SIMD loops, so a view gives the same bits as its copy
     if x.dtype == np.float16:
         return x.astype(np.float64 if wide else np.float32), _to_half
     if wide and x.dtype == np.float32:

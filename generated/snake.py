@@ -73,12 +73,17 @@ def _sin_affine(x, a, b_hi, b_lo):
         pl = np.longdouble(a) * wl
         bl = np.longdouble(b_hi) + np.longdouble(b_lo)
         far = (np.sin(pl) * np.cos(bl) + np.cos(pl) * np.sin(bl)).astype(np.float64)
-    return np.where(small, near, far).astype(x.dtype, copy=False)
+    out = np.where(small, near, far)
+    if b_hi == 0.0 and b_lo == 0.0:
+        out = np.where(w == 0.0, w * np.copysign(1.0, a), out)  # sin(a*(-0.0)) keeps the sign of zero
+    return out.astype(x.dtype, copy=False)
 
 
 def _prepare(x, wide=False):
     """(array to compute on, function restoring the caller's dtype); wide: float32 work in float64."""
     x = np.asarray(x)
+    if not (x.flags.c_contiguous or x.flags.f_contiguous):
+        x = np.ascontiguousarray(x)  # the same SIMD loops, so a view gives the same bits as its copy
     if x.dtype == np.float16:
         return x.astype(np.float64 if wide else np.float32), _to_half
     if wide and x.dtype == np.float32:

@@ -26,6 +26,8 @@ __all__ = ["sparse_sigmoid", "sparse_sigmoid_grad", "sparse_sigmoid_grad_from_ou
 def _prepare(x, wide=False):
     """(array to compute on, function restoring the caller's dtype); wide: float32 work in float64."""
     x = np.asarray(x)
+    if not (x.flags.c_contiguous or x.flags.f_contiguous):
+        x = np.ascontiguousarray(x)  # the same SIMD loops, so a view gives the same bits as its copy
     if x.dtype == np.float16:
         return x.astype(np.float64 if wide else np.float32), _to_half
     if wide and x.dtype == np.float32:

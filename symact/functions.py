@@ -19,7 +19,7 @@ from __future__ import annotations
 import sympy as sp
 from sympy.codegen.cfunctions import expm1, log1p
 
-__all__ = ["log1p", "expm1", "hypot", "fclip", "Kernel", "ndtr", "npdf", "expnegsq", "gelu_tanh_gate",
+__all__ = ["log1p", "expm1", "hypot", "copysign", "fclip", "Kernel", "ndtr", "npdf", "expnegsq", "gelu_tanh_gate",
            "gelu_tanh_gate_grad", "x_minus_tanh", "sinc_grad", "sin_affine", "gammainc2", "rewrite_elementary"]
 
 
@@ -55,6 +55,18 @@ class hypot(sp.Function):
 
     def _eval_evalf(self, prec):
         return sp.sqrt(self.args[0] ** 2 + self.args[1] ** 2).evalf(prec)
+
+
+class copysign(sp.Function):
+    """copysign(a, b) = |a| with the sign of b (IEEE: the sign of a zero b counts too).
+
+    Mathematically |a|*sign(b); used only where a = 0 whenever b = 0, so the two agree.
+    """
+
+    nargs = 2
+
+    def _eval_evalf(self, prec):
+        return (sp.Abs(self.args[0]) * sp.sign(self.args[1])).evalf(prec)
 
 
 class Kernel(sp.Function):
@@ -174,6 +186,7 @@ def rewrite_elementary(expr: sp.Expr) -> sp.Expr:
     expr = expr.replace(lambda e: isinstance(e, sp.UnevaluatedExpr), lambda e: e.args[0])
     expr = expr.replace(lambda e: isinstance(e, Kernel), lambda e: e.elementary(*e.args))
     expr = expr.replace(lambda e: isinstance(e, hypot), lambda e: sp.sqrt(e.args[0] ** 2 + e.args[1] ** 2))
+    expr = expr.replace(lambda e: isinstance(e, copysign), lambda e: sp.Abs(e.args[0]) * sp.sign(e.args[1]))
     return expr.replace(
         lambda e: isinstance(e, fclip), lambda e: e.args[0]
     ).replace(

@@ -171,7 +171,7 @@ def spot_check(f: sp.Expr, g: sp.Expr, x: sp.Symbol, samples: int = 40, seed: in
 
 def prove_equal(form: sp.Expr, target: sp.Expr, x: sp.Symbol, use_cache: bool = True) -> ProofResult:
     """Prove form == target for every real x (all parameters must already be numbers)."""
-    key = digest("prove_equal.v2", sp.srepr(form), sp.srepr(target), str(x))
+    key = digest("prove_equal.v3", sp.srepr(form), sp.srepr(target), str(x))
     if use_cache:
         hit = load_json("proofs", key)
         if hit is not None:
@@ -183,6 +183,7 @@ def prove_equal(form: sp.Expr, target: sp.Expr, x: sp.Symbol, use_cache: bool = 
 
 
 def _prove(form: sp.Expr, target: sp.Expr, x: sp.Symbol) -> ProofResult:
+    form, target = rewrite_elementary(form), rewrite_elementary(target)
     try:
         with timebox(4 * STEP_SECONDS):
             fp, tp = to_pieces(form, x), to_pieces(target, x)

@@ -118,11 +118,15 @@ def test_parameters_are_checked():
 
 
 def test_timebox_interrupts_a_long_symbolic_call():
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("SIGALRM time boxes only limit the main thread")
     start = time.monotonic()
     with pytest.raises(SymbolicTimeout):
         with timebox(0.5):
-            while True:
-                sp.expand((x + 1) ** 200 * (x - 3) ** 150)
+            for k in range(10**6):  # bounded: never hangs the suite even if the box failed
+                sp.expand((x + 1) ** 60 * (x - k) ** 40)
     assert time.monotonic() - start < 5
 
 

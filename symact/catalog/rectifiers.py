@@ -12,6 +12,7 @@ S = lambda name: sp.Symbol(name, real=True)  # noqa: E731
 alpha, beta, b, a = S("alpha"), S("beta"), S("b"), S("negative_slope")
 neg = fclip(x, -sp.oo, 0)  # branch guard for the x <= 0 pieces
 
+_isrlu_y = fclip(y, -1 / sp.sqrt(alpha), 0)  # y clamped to the negative part of the range
 _sq_mid = fclip(x, -1, 0)  # squareplus branch guards
 _sq_a = -fclip(x, -sp.oo, -1)
 
@@ -99,7 +100,7 @@ ACTIVATIONS = [
         citation="Dugas et al. (2001)",
         forward=(sp.Max(beta * x, 0) + log1p(sp.exp(-sp.Abs(beta * x)))) / beta,
         grad=sigmoid_stable(beta * x),
-        grad_from_output=-expm1(-beta * y),
+        grad_from_output=-expm1(-beta * fclip(y, 0, sp.oo)),
         grad_params=(("beta", -(fclip(sp.Abs(x), 0, BIG) * sp.exp(-sp.Abs(beta * x)) / (1 + sp.exp(-sp.Abs(beta * x)))
                                 + log1p(sp.exp(-sp.Abs(beta * x))) / beta) / beta),),
     ),
@@ -110,10 +111,10 @@ ACTIVATIONS = [
         citation="Barron, Squareplus (2021)",
         # x >= 0: (x + H)/2 halved term by term; -1 <= x < 0: b/(2(H - x)) (no cancellation);
         # x < -1: the same divided through by a = |x|, so nothing overflows
-        forward=PW((x / 2 + hypot(x, sp.sqrt(b)) / 2, x >= 0),
+        forward=PW((fclip(x, 0, sp.oo) / 2 + hypot(fclip(x, 0, sp.oo), sp.sqrt(b)) / 2, x >= 0),
                    (b / (2 * (hypot(_sq_mid, sp.sqrt(b)) - _sq_mid)), x >= -1),
                    (b / 2 / _sq_a / (hypot(1, sp.sqrt(b) / _sq_a) + 1), True)),
-        grad=PW(((1 + fclip(x, -sp.oo, BIG) / hypot(fclip(x, -sp.oo, BIG), sp.sqrt(b))) / 2, x >= 0),
+        grad=PW(((1 + fclip(x, 0, BIG) / hypot(fclip(x, 0, BIG), sp.sqrt(b))) / 2, x >= 0),
                 (b / (2 * hypot(_sq_mid, sp.sqrt(b))) / (hypot(_sq_mid, sp.sqrt(b)) - _sq_mid), x >= -1),
                 (b / 2 / _sq_a**2 / (hypot(1, sp.sqrt(b) / _sq_a) * (hypot(1, sp.sqrt(b) / _sq_a) + 1)), True)),
         grad_from_output=fclip(y, 0, BIG) ** 2 / (fclip(y, 0, BIG) ** 2 + b / 4),
@@ -125,7 +126,7 @@ ACTIVATIONS = [
         citation="jax.nn.sparse_plus; Martins et al., Sparse continuous distributions (2020)",
         forward=PW((x, x >= 1), ((clip(x, -1, 1) + 1) ** 2 / 4, True)),
         grad=(clip(x, -1, 1) + 1) / 2,
-        grad_from_output=sp.sqrt(sp.Min(y, 1)),
+        grad_from_output=sp.sqrt(fclip(sp.Min(y, 1), 0, 1)),
     ),
     Activation(
         "isrlu", PW((x / sp.sqrt(1 + alpha * x**2), x < 0), (x, True)),
@@ -136,8 +137,8 @@ ACTIVATIONS = [
                    (-1 / sp.sqrt(alpha + (1 / fclip(x, -sp.oo, -1)) ** 2), True)),
         grad=PW((1, x >= 0), ((1 + alpha * fclip(x, -1, 0) ** 2) ** R(-3, 2), x >= -1),
                 ((-1 / fclip(x, -sp.oo, -1)) ** 3 * (alpha + (1 / fclip(x, -sp.oo, -1)) ** 2) ** R(-3, 2), True)),
-        grad_from_output=PW((1, y >= 0), (((1 + sp.sqrt(alpha) * fclip(y, -sp.oo, 0))
-                                           * (1 - sp.sqrt(alpha) * fclip(y, -sp.oo, 0))) ** R(3, 2), True)),
+        grad_from_output=PW((1, y >= 0), ((fclip(1 + sp.sqrt(alpha) * _isrlu_y, 0, 1)
+                                           * (1 - sp.sqrt(alpha) * _isrlu_y)) ** R(3, 2), True)),
         grad_params=(("alpha", PW((0, x >= 0), (-fclip(x, -1, 0) ** 3 / 2 * (1 + alpha * fclip(x, -1, 0) ** 2) ** R(-3, 2), x >= -1),
                                   ((alpha + (1 / fclip(x, -sp.oo, -1)) ** 2) ** R(-3, 2) / 2, True))),),
     ),

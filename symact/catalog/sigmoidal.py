@@ -11,6 +11,8 @@ x, y = X, Y
 _e = sp.exp(-sp.Abs(x))
 _e2 = sp.exp(-2 * fclip(sp.Abs(x), 0, BIG))  # tail guard: -2|x| never overflows
 
+_isru_y = fclip(sp.Abs(y), 0, 1 / sp.sqrt(sp.Symbol("alpha", real=True)))  # |y| clamped to the range
+
 ACTIVATIONS = [
     Activation(
         "sigmoid", 1 / (1 + sp.exp(-x)), family="sigmoidal", aliases=("logistic", "expit"),
@@ -18,14 +20,15 @@ ACTIVATIONS = [
         citation="Verhulst (1845); Rumelhart, Hinton & Williams (1986)",
         forward=sigmoid_stable(x),
         grad=_e / (1 + _e) ** 2,
-        grad_from_output=y * (1 - y),
+        grad_from_output=fclip(y, 0, 1) * (1 - fclip(y, 0, 1)),  # y clamped to the range [0, 1]
     ),
     Activation(
         "tanh", sp.tanh(x), family="sigmoidal",
         description="Hyperbolic tangent: a zero-centred sigmoid with range (-1, 1).",
         citation="LeCun et al., Efficient BackProp (1998)",
         grad=4 * _e2 / (1 + _e2) ** 2,
-        grad_from_output=(1 - y) * (1 + y),  # 1 - y is exact near |y| = 1; 1 - y**2 would round y**2 first
+        # 1 - y is exact near |y| = 1 (1 - y**2 would round y**2 first); y clamped to the range [-1, 1]
+        grad_from_output=(1 - fclip(y, -1, 1)) * (1 + fclip(y, -1, 1)),
     ),
     Activation(
         "hardtanh", PW((sp.Symbol("min_val", real=True), x <= sp.Symbol("min_val", real=True)),
@@ -57,7 +60,7 @@ ACTIVATIONS = [
         citation="torch.nn.LogSigmoid",
         forward=sp.Min(x, 0) - log1p(_e),
         grad=sigmoid_neg_stable(x),
-        grad_from_output=-expm1(y),
+        grad_from_output=-expm1(fclip(y, -sp.oo, 0)),
     ),
     Activation(
         "softsign", x / (1 + sp.Abs(x)), family="sigmoidal",
@@ -65,7 +68,7 @@ ACTIVATIONS = [
         citation="Turian, Bergstra & Bengio (2009)",
         forward=fclip(x, -BIG, BIG) / (1 + sp.Abs(fclip(x, -BIG, BIG))),
         grad=(1 / (1 + sp.Abs(x))) ** 2,
-        grad_from_output=(1 - sp.Abs(y)) ** 2,
+        grad_from_output=(1 - sp.Abs(fclip(y, -1, 1))) ** 2,
     ),
     Activation(
         "arctan", sp.atan(x), family="sigmoidal",
@@ -85,8 +88,8 @@ ACTIVATIONS = [
         grad=PW(((1 + sp.Symbol("alpha", real=True) * fclip(x, -1, 1) ** 2) ** R(-3, 2), sp.Abs(x) <= 1),
                 ((1 / fclip(sp.Abs(x), 1, sp.oo)) ** 3
                  * (sp.Symbol("alpha", real=True) + (1 / fclip(sp.Abs(x), 1, sp.oo)) ** 2) ** R(-3, 2), True)),
-        grad_from_output=((1 - sp.sqrt(sp.Symbol("alpha", real=True)) * sp.Abs(y))
-                          * (1 + sp.sqrt(sp.Symbol("alpha", real=True)) * sp.Abs(y))) ** R(3, 2),
+        grad_from_output=(fclip(1 - sp.sqrt(sp.Symbol("alpha", real=True)) * _isru_y, 0, 1)
+                          * (1 + sp.sqrt(sp.Symbol("alpha", real=True)) * _isru_y)) ** R(3, 2),
         grad_params=(("alpha", PW((-fclip(x, -1, 1) ** 3 / 2 * (1 + sp.Symbol("alpha", real=True) * fclip(x, -1, 1) ** 2) ** R(-3, 2),
                                    sp.Abs(x) <= 1),
                                   (-sp.sign(x) / 2 * (sp.Symbol("alpha", real=True) + (1 / fclip(sp.Abs(x), 1, sp.oo)) ** 2)
@@ -98,7 +101,7 @@ ACTIVATIONS = [
         citation="Wuraola & Patel, SQNL (2018)",
         forward=clip(x, -2, 2) - clip(x, -2, 2) * sp.Abs(clip(x, -2, 2)) / 4,
         grad=1 - sp.Abs(clip(x, -2, 2)) / 2,
-        grad_from_output=sp.sqrt(1 - sp.Abs(y)),
+        grad_from_output=sp.sqrt(1 - sp.Abs(fclip(y, -1, 1))),
     ),
     Activation(
         "binary_step", PW((0, x < 0), (1, True)), family="sigmoidal", aliases=("heaviside", "step"),
