@@ -51,6 +51,20 @@ def _resolve(name: str, params: dict[str, str]):
     return act
 
 
+def add_activation_arguments(parser: argparse.ArgumentParser, name_required: bool = True) -> None:
+    """NAME (or --expr/--name for a user-defined activation) and -p k=v, for every command taking an activation."""
+    parser.add_argument("name", nargs=None if name_required else "?", metavar="NAME", default=None,
+                        help="catalog name or alias")
+    parser.add_argument("-p", "--param", action="append", metavar="NAME=VALUE", help="parameter value (repeatable)")
+
+
+def resolve_activation(args):
+    """The Activation named by args.name with args.param applied; UsageError (exit 2) on bad input."""
+    if getattr(args, "name", None) is None:
+        raise UsageError("an activation NAME is required")
+    return _resolve(args.name, parse_params(getattr(args, "param", None)))
+
+
 def _exact_text(value) -> str:
     return str(value)
 
@@ -123,6 +137,10 @@ def cmd_generate(args) -> int:
     return EXIT_OK
 
 
+#: modules contributing subcommands: each has add_parser(subparsers) that sets func=run(args) -> exit code
+_COMMAND_MODULES: list = []
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="symact", description="Symbolic activation functions -> analysis, LaTeX and NumPy code.")
     parser.add_argument("--version", action="version", version=f"symact {__version__}")
@@ -140,6 +158,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--diff", action="store_true", help="with --check: print the unified diff of drifted files")
     p.add_argument("-p", "--param", action="append", metavar="NAME=VALUE", help="parameter default for NAME's module")
     p.set_defaults(func=cmd_generate)
+
+    for module in _COMMAND_MODULES:
+        module.add_parser(sub)
     return parser
 
 
