@@ -52,17 +52,38 @@ def _resolve(name: str, params: dict[str, str]):
 
 
 def add_activation_arguments(parser: argparse.ArgumentParser, name_required: bool = True) -> None:
-    """NAME (or --expr/--name for a user-defined activation) and -p k=v, for every command taking an activation."""
-    parser.add_argument("name", nargs=None if name_required else "?", metavar="NAME", default=None,
-                        help="catalog name or alias")
-    parser.add_argument("-p", "--param", action="append", metavar="NAME=VALUE", help="parameter value (repeatable)")
+    """NAME, or --expr/--name for a user-defined activation, and -p k=v, for commands taking an activation."""
+    parser.add_argument("name", nargs="?", metavar="NAME", default=None, help="catalog name or alias")
+    parser.add_argument("-p", "--param", action="append", metavar="NAME=VALUE",
+                        help="parameter value (repeatable); with --expr it declares the parameter and its default")
+    parser.add_argument("--expr", metavar="EXPRESSION", help="a user-defined activation in x, e.g. 'x*tanh(softplus(x))'")
+    parser.add_argument("--name", dest="expr_name", metavar="NAME", help="name of the --expr activation (default: user)")
+
+
+def _from_expression(expr: str, name: str | None, params: dict[str, str]):
+    from .activation import ParameterError
+    from .parse import ExpressionError, activation_from_expression
+
+    try:
+        return activation_from_expression(expr, name, params)
+    except ExpressionError as exc:
+        caret = exc.caret()
+        raise UsageError(f"--expr: {exc}" + (f"\n{caret}" if caret else "")) from None
+    except ParameterError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def resolve_activation(args):
-    """The Activation named by args.name with args.param applied; UsageError (exit 2) on bad input."""
+    """The Activation named by args.name (or given by --expr) with args.param applied; UsageError on bad input."""
+    params = parse_params(getattr(args, "param", None))
+    expr = getattr(args, "expr", None)
+    if expr is not None:
+        if getattr(args, "name", None) is not None:
+            raise UsageError("give either NAME or --expr, not both")
+        return _from_expression(expr, getattr(args, "expr_name", None), params)
     if getattr(args, "name", None) is None:
-        raise UsageError("an activation NAME is required")
-    return _resolve(args.name, parse_params(getattr(args, "param", None)))
+        raise UsageError("an activation NAME (or --expr) is required")
+    return _resolve(args.name, params)
 
 
 def _exact_text(value) -> str:
@@ -103,10 +124,16 @@ def _domain_text(p) -> str:
 def cmd_generate(args) -> int:
     from .activation import UnprovenFormError
     from .catalog import CATALOG
+    from .codegen.printer import PrintError
     from .codegen.render import check_files, render_catalog, write_files
 
     params = parse_params(args.param)
-    if args.names:
+    if args.expr is not None:
+        if args.names:
+            raise UsageError("give either NAMEs or --expr, not both")
+        acts = [_from_expression(args.expr, args.expr_name, params)]
+        args.names = [acts[0].name]
+    elif args.names:
         acts = [_resolve(n, params) for n in dict.fromkeys(args.names)]
     else:
         if params:
@@ -120,6 +147,8 @@ def cmd_generate(args) -> int:
         files = render_catalog(acts, with_init=full)
     except UnprovenFormError as exc:
         raise UsageError(str(exc)) from None
+    except PrintError as exc:
+        raise UsageError(f"cannot generate NumPy code: {exc}") from None
     if args.check:
         drifts = check_files(files, out, expect_complete=full)
         if not drifts:
@@ -157,6 +186,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true", help="exit 1 if the files on disk differ from a fresh render")
     p.add_argument("--diff", action="store_true", help="with --check: print the unified diff of drifted files")
     p.add_argument("-p", "--param", action="append", metavar="NAME=VALUE", help="parameter default for NAME's module")
+    p.add_argument("--expr", metavar="EXPRESSION", help="generate a user-defined activation instead")
+    p.add_argument("--name", dest="expr_name", metavar="NAME", help="module name for --expr (default: user)")
     p.set_defaults(func=cmd_generate)
 
     for module in _COMMAND_MODULES:
