@@ -21,6 +21,16 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message}")
 
 
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not (0 < value < 1e6):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds: {text!r}")
+    return value
+
+
 def parse_params(items: list[str] | None) -> dict[str, str]:
     """-p k=v pairs -> {k: v}; malformed pairs are a UsageError."""
     out: dict[str, str] = {}
@@ -35,12 +45,27 @@ def parse_params(items: list[str] | None) -> dict[str, str]:
     return out
 
 
+#: activations from --defs files, by name (they take precedence over the catalog)
+USER_DEFINITIONS: dict = {}
+
+
+def load_user_definitions(paths: list[str] | None) -> None:
+    from .definitions import DefinitionError, load_definitions
+
+    for path in paths or []:
+        try:
+            for act in load_definitions(path):
+                USER_DEFINITIONS[act.name] = act
+        except DefinitionError as exc:
+            raise UsageError(str(exc)) from None
+
+
 def _resolve(name: str, params: dict[str, str]):
     from .activation import ParameterError
     from .catalog import UnknownActivationError, get
 
     try:
-        act = get(name)
+        act = USER_DEFINITIONS.get(name) or get(name)
     except UnknownActivationError as exc:
         raise UsageError(str(exc)) from None
     if params:
@@ -94,7 +119,7 @@ def cmd_list(args) -> int:
     from .catalog import CATALOG
 
     rows = []
-    for act in CATALOG.values():
+    for act in list(CATALOG.values()) + list(USER_DEFINITIONS.values()):
         rows.append({
             "name": act.name,
             "aliases": list(act.aliases),
@@ -138,7 +163,7 @@ def cmd_generate(args) -> int:
     else:
         if params:
             raise UsageError("-p needs activation names: parameters differ between activations")
-        acts = list(CATALOG.values())
+        acts = list(CATALOG.values()) + list(USER_DEFINITIONS.values())
     full = not args.names
     out = Path(args.out)
     if out.exists() and not out.is_dir():
@@ -173,6 +198,9 @@ _COMMAND_MODULES: list = []
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="symact", description="Symbolic activation functions -> analysis, LaTeX and NumPy code.")
     parser.add_argument("--version", action="version", version=f"symact {__version__}")
+    parser.add_argument("--defs", action="append", metavar="FILE", help="TOML file of user activations (repeatable)")
+    parser.add_argument("--timeout", type=_positive_float, metavar="SECONDS",
+                        help="time limit of each symbolic step (default 8); on expiry the answer falls back or is unknown")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     sub.required = True
 
@@ -198,6 +226,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
+        if args.timeout is not None:
+            from . import proof
+
+            proof.STEP_SECONDS = args.timeout
+        load_user_definitions(args.defs)
         return args.func(args)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
