@@ -67,13 +67,15 @@ def _sin_affine(x, a, b_hi, b_lo):
     t2 = k * 3.1786509424591713e-08  # exact (26-bit piece, |k| < 2**25)
     s2 = s1 - t2
     lo = lo + _two_sum_err(s1, -t2, s2) + (e + b_lo - k * 1.2246467991473532e-16)
-    near = (np.sin(s2) + np.cos(s2) * lo) * np.where(np.fmod(k, 2.0) == 0.0, 1.0, -1.0)
-    with np.errstate(invalid="ignore", over="ignore"):
-        wl = w.astype(np.longdouble)
-        pl = np.longdouble(a) * wl
-        bl = np.longdouble(b_hi) + np.longdouble(b_lo)
-        far = (np.sin(pl) * np.cos(bl) + np.cos(pl) * np.sin(bl)).astype(np.float64)
-    out = np.where(small, near, far)
+    out = (np.sin(s2) + np.cos(s2) * lo) * np.where(np.fmod(k, 2.0) == 0.0, 1.0, -1.0)
+    if not np.all(small):  # rare huge arguments (and +-inf, NaN): extended precision on those only
+        far = ~small
+        with np.errstate(invalid="ignore", over="ignore"):
+            wl = w[far].astype(np.longdouble)
+            pl = np.longdouble(a) * wl
+            bl = np.longdouble(b_hi) + np.longdouble(b_lo)
+            out = np.array(out, dtype=np.float64, copy=True)
+            out[far] = (np.sin(pl) * np.cos(bl) + np.cos(pl) * np.sin(bl)).astype(np.float64)
     if b_hi == 0.0 and b_lo == 0.0:
         out = np.where(w == 0.0, w * np.copysign(1.0, a), out)  # sin(a*(-0.0)) keeps the sign of zero
     return out.astype(x.dtype, copy=False)
