@@ -4,46 +4,46 @@
 
 ``ACTIVATIONS`` maps each name to its (forward, derivative) pair.
 """
-from .arctan import arctan, arctan_grad, arctan_grad_from_output
-from .bent_identity import bent_identity, bent_identity_grad
-from .binary_step import binary_step, binary_step_grad, binary_step_grad_from_output
-from .celu import celu, celu_grad, celu_grad_from_output, celu_grad_params
-from .elu import elu, elu_grad, elu_grad_from_output, elu_grad_params
-from .gaussian import gaussian, gaussian_grad
-from .gelu import gelu, gelu_grad
-from .gelu_tanh import gelu_tanh, gelu_tanh_grad
-from .hardshrink import hardshrink, hardshrink_grad, hardshrink_grad_from_output, hardshrink_grad_params
-from .hardsigmoid import hardsigmoid, hardsigmoid_grad, hardsigmoid_grad_from_output
-from .hardswish import hardswish, hardswish_grad
-from .hardtanh import hardtanh, hardtanh_grad, hardtanh_grad_from_output, hardtanh_grad_params
-from .identity import identity, identity_grad, identity_grad_from_output
-from .isrlu import isrlu, isrlu_grad, isrlu_grad_from_output, isrlu_grad_params
-from .isru import isru, isru_grad, isru_grad_from_output, isru_grad_params
-from .leaky_relu import leaky_relu, leaky_relu_grad, leaky_relu_grad_from_output, leaky_relu_grad_params
-from .log_sigmoid import log_sigmoid, log_sigmoid_grad, log_sigmoid_grad_from_output
-from .mish import mish, mish_grad
-from .prelu import prelu, prelu_grad, prelu_grad_params
-from .relu import relu, relu_grad, relu_grad_from_output
-from .relu6 import relu6, relu6_grad, relu6_grad_from_output
-from .rrelu import rrelu, rrelu_grad, rrelu_grad_from_output, rrelu_grad_params
-from .selu import selu, selu_grad, selu_grad_from_output
-from .sigmoid import sigmoid, sigmoid_grad, sigmoid_grad_from_output
-from .silu import silu, silu_grad
-from .sinc import sinc, sinc_grad
-from .sinusoid import sinusoid, sinusoid_grad
-from .siren_sine import siren_sine, siren_sine_grad, siren_sine_grad_params
-from .snake import snake, snake_grad, snake_grad_params
-from .softplus import softplus, softplus_grad, softplus_grad_from_output, softplus_grad_params
-from .softshrink import softshrink, softshrink_grad, softshrink_grad_from_output, softshrink_grad_params
-from .softsign import softsign, softsign_grad, softsign_grad_from_output
-from .sparse_plus import sparse_plus, sparse_plus_grad, sparse_plus_grad_from_output
-from .sparse_sigmoid import sparse_sigmoid, sparse_sigmoid_grad, sparse_sigmoid_grad_from_output
-from .sqnl import sqnl, sqnl_grad, sqnl_grad_from_output
-from .squareplus import squareplus, squareplus_grad, squareplus_grad_from_output, squareplus_grad_params
-from .swish import swish, swish_grad, swish_grad_params
-from .tanh import tanh, tanh_grad, tanh_grad_from_output
-from .tanhshrink import tanhshrink, tanhshrink_grad
-from .threshold import threshold, threshold_grad, threshold_grad_params
+from .arctan import arctan, arctan_grad, arctan_forward_and_grad, arctan_grad_from_output
+from .bent_identity import bent_identity, bent_identity_grad, bent_identity_forward_and_grad
+from .binary_step import binary_step, binary_step_grad, binary_step_forward_and_grad, binary_step_grad_from_output
+from .celu import celu, celu_grad, celu_forward_and_grad, celu_grad_from_output, celu_grad_params
+from .elu import elu, elu_grad, elu_forward_and_grad, elu_grad_from_output, elu_grad_params
+from .gaussian import gaussian, gaussian_grad, gaussian_forward_and_grad
+from .gelu import gelu, gelu_grad, gelu_forward_and_grad
+from .gelu_tanh import gelu_tanh, gelu_tanh_grad, gelu_tanh_forward_and_grad
+from .hardshrink import hardshrink, hardshrink_grad, hardshrink_forward_and_grad, hardshrink_grad_from_output, hardshrink_grad_params
+from .hardsigmoid import hardsigmoid, hardsigmoid_grad, hardsigmoid_forward_and_grad, hardsigmoid_grad_from_output
+from .hardswish import hardswish, hardswish_grad, hardswish_forward_and_grad
+from .hardtanh import hardtanh, hardtanh_grad, hardtanh_forward_and_grad, hardtanh_grad_from_output, hardtanh_grad_params
+from .identity import identity, identity_grad, identity_forward_and_grad, identity_grad_from_output
+from .isrlu import isrlu, isrlu_grad, isrlu_forward_and_grad, isrlu_grad_from_output, isrlu_grad_params
+from .isru import isru, isru_grad, isru_forward_and_grad, isru_grad_from_output, isru_grad_params
+from .leaky_relu import leaky_relu, leaky_relu_grad, leaky_relu_forward_and_grad, leaky_relu_grad_from_output, leaky_relu_grad_params
+from .log_sigmoid import log_sigmoid, log_sigmoid_grad, log_sigmoid_forward_and_grad, log_sigmoid_grad_from_output
+from .mish import mish, mish_grad, mish_forward_and_grad
+from .prelu import prelu, prelu_grad, prelu_forward_and_grad, prelu_grad_params
+from .relu import relu, relu_grad, relu_forward_and_grad, relu_grad_from_output
+from .relu6 import relu6, relu6_grad, relu6_forward_and_grad, relu6_grad_from_output
+from .rrelu import rrelu, rrelu_grad, rrelu_forward_and_grad, rrelu_grad_from_output, rrelu_grad_params
+from .selu import selu, selu_grad, selu_forward_and_grad, selu_grad_from_output
+from .sigmoid import sigmoid, sigmoid_grad, sigmoid_forward_and_grad, sigmoid_grad_from_output
+from .silu import silu, silu_grad, silu_forward_and_grad
+from .sinc import sinc, sinc_grad, sinc_forward_and_grad
+from .sinusoid import sinusoid, sinusoid_grad, sinusoid_forward_and_grad
+from .siren_sine import siren_sine, siren_sine_grad, siren_sine_forward_and_grad, siren_sine_grad_params
+from .snake import snake, snake_grad, snake_forward_and_grad, snake_grad_params
+from .softplus import softplus, softplus_grad, softplus_forward_and_grad, softplus_grad_from_output, softplus_grad_params
+from .softshrink import softshrink, softshrink_grad, softshrink_forward_and_grad, softshrink_grad_from_output, softshrink_grad_params
+from .softsign import softsign, softsign_grad, softsign_forward_and_grad, softsign_grad_from_output
+from .sparse_plus import sparse_plus, sparse_plus_grad, sparse_plus_forward_and_grad, sparse_plus_grad_from_output
+from .sparse_sigmoid import sparse_sigmoid, sparse_sigmoid_grad, sparse_sigmoid_forward_and_grad, sparse_sigmoid_grad_from_output
+from .sqnl import sqnl, sqnl_grad, sqnl_forward_and_grad, sqnl_grad_from_output
+from .squareplus import squareplus, squareplus_grad, squareplus_forward_and_grad, squareplus_grad_from_output, squareplus_grad_params
+from .swish import swish, swish_grad, swish_forward_and_grad, swish_grad_params
+from .tanh import tanh, tanh_grad, tanh_forward_and_grad, tanh_grad_from_output
+from .tanhshrink import tanhshrink, tanhshrink_grad, tanhshrink_forward_and_grad
+from .threshold import threshold, threshold_grad, threshold_forward_and_grad, threshold_grad_params
 
 ACTIVATIONS = {
     "arctan": (arctan, arctan_grad),
@@ -88,4 +88,167 @@ ACTIVATIONS = {
     "threshold": (threshold, threshold_grad),
 }
 
-__all__ = ["ACTIVATIONS", "arctan", "arctan_grad", "arctan_grad_from_output", "bent_identity", "bent_identity_grad", "binary_step", "binary_step_grad", "binary_step_grad_from_output", "celu", "celu_grad", "celu_grad_from_output", "celu_grad_params", "elu", "elu_grad", "elu_grad_from_output", "elu_grad_params", "gaussian", "gaussian_grad", "gelu", "gelu_grad", "gelu_tanh", "gelu_tanh_grad", "hardshrink", "hardshrink_grad", "hardshrink_grad_from_output", "hardshrink_grad_params", "hardsigmoid", "hardsigmoid_grad", "hardsigmoid_grad_from_output", "hardswish", "hardswish_grad", "hardtanh", "hardtanh_grad", "hardtanh_grad_from_output", "hardtanh_grad_params", "identity", "identity_grad", "identity_grad_from_output", "isrlu", "isrlu_grad", "isrlu_grad_from_output", "isrlu_grad_params", "isru", "isru_grad", "isru_grad_from_output", "isru_grad_params", "leaky_relu", "leaky_relu_grad", "leaky_relu_grad_from_output", "leaky_relu_grad_params", "log_sigmoid", "log_sigmoid_grad", "log_sigmoid_grad_from_output", "mish", "mish_grad", "prelu", "prelu_grad", "prelu_grad_params", "relu", "relu_grad", "relu_grad_from_output", "relu6", "relu6_grad", "relu6_grad_from_output", "rrelu", "rrelu_grad", "rrelu_grad_from_output", "rrelu_grad_params", "selu", "selu_grad", "selu_grad_from_output", "sigmoid", "sigmoid_grad", "sigmoid_grad_from_output", "silu", "silu_grad", "sinc", "sinc_grad", "sinusoid", "sinusoid_grad", "siren_sine", "siren_sine_grad", "siren_sine_grad_params", "snake", "snake_grad", "snake_grad_params", "softplus", "softplus_grad", "softplus_grad_from_output", "softplus_grad_params", "softshrink", "softshrink_grad", "softshrink_grad_from_output", "softshrink_grad_params", "softsign", "softsign_grad", "softsign_grad_from_output", "sparse_plus", "sparse_plus_grad", "sparse_plus_grad_from_output", "sparse_sigmoid", "sparse_sigmoid_grad", "sparse_sigmoid_grad_from_output", "sqnl", "sqnl_grad", "sqnl_grad_from_output", "squareplus", "squareplus_grad", "squareplus_grad_from_output", "squareplus_grad_params", "swish", "swish_grad", "swish_grad_params", "tanh", "tanh_grad", "tanh_grad_from_output", "tanhshrink", "tanhshrink_grad", "threshold", "threshold_grad", "threshold_grad_params"]
+__all__ = [
+    "ACTIVATIONS",
+    "arctan",
+    "arctan_grad",
+    "arctan_forward_and_grad",
+    "arctan_grad_from_output",
+    "bent_identity",
+    "bent_identity_grad",
+    "bent_identity_forward_and_grad",
+    "binary_step",
+    "binary_step_grad",
+    "binary_step_forward_and_grad",
+    "binary_step_grad_from_output",
+    "celu",
+    "celu_grad",
+    "celu_forward_and_grad",
+    "celu_grad_from_output",
+    "celu_grad_params",
+    "elu",
+    "elu_grad",
+    "elu_forward_and_grad",
+    "elu_grad_from_output",
+    "elu_grad_params",
+    "gaussian",
+    "gaussian_grad",
+    "gaussian_forward_and_grad",
+    "gelu",
+    "gelu_grad",
+    "gelu_forward_and_grad",
+    "gelu_tanh",
+    "gelu_tanh_grad",
+    "gelu_tanh_forward_and_grad",
+    "hardshrink",
+    "hardshrink_grad",
+    "hardshrink_forward_and_grad",
+    "hardshrink_grad_from_output",
+    "hardshrink_grad_params",
+    "hardsigmoid",
+    "hardsigmoid_grad",
+    "hardsigmoid_forward_and_grad",
+    "hardsigmoid_grad_from_output",
+    "hardswish",
+    "hardswish_grad",
+    "hardswish_forward_and_grad",
+    "hardtanh",
+    "hardtanh_grad",
+    "hardtanh_forward_and_grad",
+    "hardtanh_grad_from_output",
+    "hardtanh_grad_params",
+    "identity",
+    "identity_grad",
+    "identity_forward_and_grad",
+    "identity_grad_from_output",
+    "isrlu",
+    "isrlu_grad",
+    "isrlu_forward_and_grad",
+    "isrlu_grad_from_output",
+    "isrlu_grad_params",
+    "isru",
+    "isru_grad",
+    "isru_forward_and_grad",
+    "isru_grad_from_output",
+    "isru_grad_params",
+    "leaky_relu",
+    "leaky_relu_grad",
+    "leaky_relu_forward_and_grad",
+    "leaky_relu_grad_from_output",
+    "leaky_relu_grad_params",
+    "log_sigmoid",
+    "log_sigmoid_grad",
+    "log_sigmoid_forward_and_grad",
+    "log_sigmoid_grad_from_output",
+    "mish",
+    "mish_grad",
+    "mish_forward_and_grad",
+    "prelu",
+    "prelu_grad",
+    "prelu_forward_and_grad",
+    "prelu_grad_params",
+    "relu",
+    "relu_grad",
+    "relu_forward_and_grad",
+    "relu_grad_from_output",
+    "relu6",
+    "relu6_grad",
+    "relu6_forward_and_grad",
+    "relu6_grad_from_output",
+    "rrelu",
+    "rrelu_grad",
+    "rrelu_forward_and_grad",
+    "rrelu_grad_from_output",
+    "rrelu_grad_params",
+    "selu",
+    "selu_grad",
+    "selu_forward_and_grad",
+    "selu_grad_from_output",
+    "sigmoid",
+    "sigmoid_grad",
+    "sigmoid_forward_and_grad",
+    "sigmoid_grad_from_output",
+    "silu",
+    "silu_grad",
+    "silu_forward_and_grad",
+    "sinc",
+    "sinc_grad",
+    "sinc_forward_and_grad",
+    "sinusoid",
+    "sinusoid_grad",
+    "sinusoid_forward_and_grad",
+    "siren_sine",
+    "siren_sine_grad",
+    "siren_sine_forward_and_grad",
+    "siren_sine_grad_params",
+    "snake",
+    "snake_grad",
+    "snake_forward_and_grad",
+    "snake_grad_params",
+    "softplus",
+    "softplus_grad",
+    "softplus_forward_and_grad",
+    "softplus_grad_from_output",
+    "softplus_grad_params",
+    "softshrink",
+    "softshrink_grad",
+    "softshrink_forward_and_grad",
+    "softshrink_grad_from_output",
+    "softshrink_grad_params",
+    "softsign",
+    "softsign_grad",
+    "softsign_forward_and_grad",
+    "softsign_grad_from_output",
+    "sparse_plus",
+    "sparse_plus_grad",
+    "sparse_plus_forward_and_grad",
+    "sparse_plus_grad_from_output",
+    "sparse_sigmoid",
+    "sparse_sigmoid_grad",
+    "sparse_sigmoid_forward_and_grad",
+    "sparse_sigmoid_grad_from_output",
+    "sqnl",
+    "sqnl_grad",
+    "sqnl_forward_and_grad",
+    "sqnl_grad_from_output",
+    "squareplus",
+    "squareplus_grad",
+    "squareplus_forward_and_grad",
+    "squareplus_grad_from_output",
+    "squareplus_grad_params",
+    "swish",
+    "swish_grad",
+    "swish_forward_and_grad",
+    "swish_grad_params",
+    "tanh",
+    "tanh_grad",
+    "tanh_forward_and_grad",
+    "tanh_grad_from_output",
+    "tanhshrink",
+    "tanhshrink_grad",
+    "tanhshrink_forward_and_grad",
+    "threshold",
+    "threshold_grad",
+    "threshold_forward_and_grad",
+    "threshold_grad_params",
+]

@@ -20,7 +20,7 @@ input. Stable forms below were proven equal to the definition by symact
 """
 import numpy as np
 
-__all__ = ["arctan", "arctan_grad", "arctan_grad_from_output"]
+__all__ = ["arctan", "arctan_grad", "arctan_grad_from_output", "arctan_forward_and_grad"]
 
 
 def _cos(x):
@@ -97,3 +97,19 @@ def arctan_grad_from_output(y):
     y, finish = _prepare(y)
     with np.errstate(under="ignore"):
         return finish(np.square(_cos(y)))
+
+
+def arctan_forward_and_grad(x):
+    r"""(arctan(x), arctan_grad(x)) computed together, sharing their work.
+
+    .. math::
+
+        f(x) = \operatorname{atan}{\left(x \right)}, \quad f'(x)
+
+    For a backward pass that needs both.
+    """
+    x, finish = _prepare(x)
+    with np.errstate(under="ignore"):
+        t0 = np.abs(x)
+        t1 = 1.0 / np.maximum(t0, 1.0) / np.maximum(t0, 1.0)
+        return finish(np.arctan(x)), finish(np.where((t0 <= 1.0), 1.0 / (np.square(np.clip(x, -1.0, 1.0)) + 1.0), t1 / (t1 + 1.0)))

@@ -20,7 +20,7 @@ input. Stable forms below were proven equal to the definition by symact
 """
 import numpy as np
 
-__all__ = ["elu", "elu_grad", "elu_grad_from_output", "elu_grad_params"]
+__all__ = ["elu", "elu_grad", "elu_grad_from_output", "elu_grad_params", "elu_forward_and_grad"]
 
 
 def _prepare(x, wide=False):
@@ -107,3 +107,19 @@ def elu_grad_params(x, alpha=1.0):
         return {
             "alpha": finish(np.where((x <= 0.0), np.expm1(np.minimum(x, 0.0)), np.where(np.isnan(x), x, 0.0))),
         }
+
+
+def elu_forward_and_grad(x, alpha=1.0):
+    r"""(elu(x), elu_grad(x)) computed together, sharing their work.
+
+    .. math::
+
+        f(x) = \begin{cases} \alpha \left(e^{x} - 1\right) & \text{for}\: x \leq 0 \\x & \text{otherwise} \end{cases}, \quad f'(x)
+
+    For a backward pass that needs both.
+    """
+    x, finish = _prepare(x)
+    alpha = float(alpha)
+    with np.errstate(under="ignore"):
+        t0 = np.minimum(x, 0.0)
+        return finish(np.where((x <= 0.0), alpha * np.expm1(t0), x)), finish(np.where((x > 0.0), 1.0, alpha * np.exp(t0)))

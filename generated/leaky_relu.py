@@ -20,7 +20,7 @@ input. Stable forms below were proven equal to the definition by symact
 """
 import numpy as np
 
-__all__ = ["leaky_relu", "leaky_relu_grad", "leaky_relu_grad_from_output", "leaky_relu_grad_params"]
+__all__ = ["leaky_relu", "leaky_relu_grad", "leaky_relu_grad_from_output", "leaky_relu_grad_params", "leaky_relu_forward_and_grad"]
 
 
 def _prepare(x, wide=False):
@@ -107,3 +107,18 @@ def leaky_relu_grad_params(x, negative_slope=0.01):
         return {
             "negative_slope": finish(np.where((x <= 0.0), x, np.where(np.isnan(x), x, 0.0))),
         }
+
+
+def leaky_relu_forward_and_grad(x, negative_slope=0.01):
+    r"""(leaky_relu(x), leaky_relu_grad(x)) computed together, sharing their work.
+
+    .. math::
+
+        f(x) = \begin{cases} negative_{slope} x & \text{for}\: x \leq 0 \\x & \text{otherwise} \end{cases}, \quad f'(x)
+
+    For a backward pass that needs both.
+    """
+    x, finish = _prepare(x)
+    negative_slope = float(negative_slope)
+    with np.errstate(under="ignore"):
+        return finish(np.where((x <= 0.0), negative_slope * x, x)), finish(np.where((x > 0.0), 1.0, np.where(np.isnan(x), x, negative_slope)))

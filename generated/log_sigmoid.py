@@ -20,7 +20,7 @@ input. Stable forms below were proven equal to the definition by symact
 """
 import numpy as np
 
-__all__ = ["log_sigmoid", "log_sigmoid_grad", "log_sigmoid_grad_from_output"]
+__all__ = ["log_sigmoid", "log_sigmoid_grad", "log_sigmoid_grad_from_output", "log_sigmoid_forward_and_grad"]
 
 
 def _prepare(x, wide=False):
@@ -90,3 +90,18 @@ def log_sigmoid_grad_from_output(y):
     y, finish = _prepare(y)
     with np.errstate(under="ignore"):
         return finish(-np.expm1(np.minimum(y, 0.0)))
+
+
+def log_sigmoid_forward_and_grad(x):
+    r"""(log_sigmoid(x), log_sigmoid_grad(x)) computed together, sharing their work.
+
+    .. math::
+
+        f(x) = - \log{\left(1 + e^{- x} \right)}, \quad f'(x)
+
+    For a backward pass that needs both.
+    """
+    x, finish = _prepare(x)
+    with np.errstate(under="ignore"):
+        t0 = np.exp(-np.abs(x))
+        return finish(-np.log1p(t0) + np.minimum(x, 0.0)), finish(np.where((x >= 0.0), t0, np.where(np.isnan(x), x, 1.0)) / (t0 + 1.0))

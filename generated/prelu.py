@@ -20,7 +20,7 @@ input. Stable forms below were proven equal to the definition by symact
 """
 import numpy as np
 
-__all__ = ["prelu", "prelu_grad", "prelu_grad_params"]
+__all__ = ["prelu", "prelu_grad", "prelu_grad_params", "prelu_forward_and_grad"]
 
 
 def _prepare(x, wide=False):
@@ -92,3 +92,18 @@ def prelu_grad_params(x, weight=0.25):
         return {
             "weight": finish(np.where((x <= 0.0), x, np.where(np.isnan(x), x, 0.0))),
         }
+
+
+def prelu_forward_and_grad(x, weight=0.25):
+    r"""(prelu(x), prelu_grad(x)) computed together, sharing their work.
+
+    .. math::
+
+        f(x) = \begin{cases} weight x & \text{for}\: x \leq 0 \\x & \text{otherwise} \end{cases}, \quad f'(x)
+
+    For a backward pass that needs both.
+    """
+    x, finish = _prepare(x)
+    weight = float(weight)
+    with np.errstate(under="ignore"):
+        return finish(np.where((x <= 0.0), weight * x, x)), finish(np.where((x > 0.0), 1.0, np.where(np.isnan(x), x, weight)))

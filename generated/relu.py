@@ -20,7 +20,7 @@ input. Stable forms below were proven equal to the definition by symact
 """
 import numpy as np
 
-__all__ = ["relu", "relu_grad", "relu_grad_from_output"]
+__all__ = ["relu", "relu_grad", "relu_grad_from_output", "relu_forward_and_grad"]
 
 
 def _prepare(x, wide=False):
@@ -89,3 +89,17 @@ def relu_grad_from_output(y):
     y, finish = _prepare(y)
     with np.errstate(under="ignore"):
         return finish(np.heaviside(y, 0.0))
+
+
+def relu_forward_and_grad(x):
+    r"""(relu(x), relu_grad(x)) computed together, sharing their work.
+
+    .. math::
+
+        f(x) = \begin{cases} 0 & \text{for}\: x \leq 0 \\x & \text{otherwise} \end{cases}, \quad f'(x)
+
+    For a backward pass that needs both.
+    """
+    x, finish = _prepare(x)
+    with np.errstate(under="ignore"):
+        return finish(np.maximum(x, 0.0)), finish(np.heaviside(x, 0.0))

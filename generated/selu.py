@@ -20,7 +20,7 @@ input. Stable forms below were proven equal to the definition by symact
 """
 import numpy as np
 
-__all__ = ["selu", "selu_grad", "selu_grad_from_output"]
+__all__ = ["selu", "selu_grad", "selu_grad_from_output", "selu_forward_and_grad"]
 
 
 def _prepare(x, wide=False):
@@ -94,3 +94,19 @@ def selu_grad_from_output(y):
     # scale*x exceeds the largest float for x > max/scale: +-inf is then the correctly rounded value
     with np.errstate(under="ignore", over="ignore"):
         return finish(np.where((y > 0.0), 1.0507009873554805, y + 1.7580993408473768 + 1.41535193800845e-17))
+
+
+def selu_forward_and_grad(x):
+    r"""(selu(x), selu_grad(x)) computed together, sharing their work.
+
+    .. math::
+
+        f(x) = \begin{cases} \frac{87904967042368842997010876040615967103012290445610415488549141 e^{x}}{50000000000000000000000000000000000000000000000000000000000000} - \frac{87904967042368842997010876040615967103012290445610415488549141}{50000000000000000000000000000000000000000000000000000000000000} & \text{for}\: x \leq 0 \\\frac{5253504936777402467096674926473 x}{5000000000000000000000000000000} & \text{otherwise} \end{cases}, \quad f'(x)
+
+    For a backward pass that needs both.
+    """
+    x, finish = _prepare(x)
+    # scale*x exceeds the largest float for x > max/scale: +-inf is then the correctly rounded value
+    with np.errstate(under="ignore", over="ignore"):
+        t0 = np.minimum(x, 0.0)
+        return finish(np.where((x <= 0.0), 1.7580993408473768 * np.expm1(t0), 1.0507009873554805 * x)), finish(np.where((x > 0.0), 1.0507009873554805, 1.7580993408473768 * np.exp(t0)))

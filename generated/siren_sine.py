@@ -20,7 +20,7 @@ input. Stable forms below were proven equal to the definition by symact
 """
 import numpy as np
 
-__all__ = ["siren_sine", "siren_sine_grad", "siren_sine_grad_params"]
+__all__ = ["siren_sine", "siren_sine_grad", "siren_sine_grad_params", "siren_sine_forward_and_grad"]
 
 
 def _two_prod_err(a, b, p):
@@ -150,3 +150,18 @@ def siren_sine_grad_params(x, omega_0=30.0):
         return {
             "omega_0": finish(x * _sin_affine(x, omega_0, 1.5707963267948966, 6.123233995736766e-17)),
         }
+
+
+def siren_sine_forward_and_grad(x, omega_0=30.0):
+    r"""(siren_sine(x), siren_sine_grad(x)) computed together, sharing their work.
+
+    .. math::
+
+        f(x) = \sin{\left(\omega_{0} x \right)}, \quad f'(x)
+
+    For a backward pass that needs both.
+    """
+    x, finish = _prepare(x)
+    omega_0 = float(omega_0)
+    with np.errstate(under="ignore"):
+        return finish(_sin_affine(x, omega_0, 0.0, 0.0)), finish(omega_0 * _sin_affine(x, omega_0, 1.5707963267948966, 6.123233995736766e-17))

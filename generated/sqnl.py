@@ -20,7 +20,7 @@ input. Stable forms below were proven equal to the definition by symact
 """
 import numpy as np
 
-__all__ = ["sqnl", "sqnl_grad", "sqnl_grad_from_output"]
+__all__ = ["sqnl", "sqnl_grad", "sqnl_grad_from_output", "sqnl_forward_and_grad"]
 
 
 def _prepare(x, wide=False):
@@ -90,3 +90,19 @@ def sqnl_grad_from_output(y):
     y, finish = _prepare(y)
     with np.errstate(under="ignore"):
         return finish(np.sqrt(-np.abs(np.clip(y, -1.0, 1.0)) + 1.0))
+
+
+def sqnl_forward_and_grad(x):
+    r"""(sqnl(x), sqnl_grad(x)) computed together, sharing their work.
+
+    .. math::
+
+        f(x) = \begin{cases} -1 & \text{for}\: x < -2 \\\frac{x^{2}}{4} + x & \text{for}\: x < 0 \\- \frac{x^{2}}{4} + x & \text{for}\: x \leq 2 \\1 & \text{otherwise} \end{cases}, \quad f'(x)
+
+    For a backward pass that needs both.
+    """
+    x, finish = _prepare(x)
+    with np.errstate(under="ignore"):
+        t0 = np.minimum(np.maximum(x, -2.0), 2.0)
+        t1 = np.abs(t0)
+        return finish(t0 - (0.25 * t0 * t1)), finish((-0.5) * t1 + 1.0)

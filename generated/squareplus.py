@@ -20,7 +20,7 @@ input. Stable forms below were proven equal to the definition by symact
 """
 import numpy as np
 
-__all__ = ["squareplus", "squareplus_grad", "squareplus_grad_from_output", "squareplus_grad_params"]
+__all__ = ["squareplus", "squareplus_grad", "squareplus_grad_from_output", "squareplus_grad_params", "squareplus_forward_and_grad"]
 
 
 def _prepare(x, wide=False):
@@ -119,3 +119,30 @@ def squareplus_grad_params(x, b=4.0):
         return {
             "b": finish(0.25 / np.hypot(x, float(np.sqrt(b)))),
         }
+
+
+def squareplus_forward_and_grad(x, b=4.0):
+    r"""(squareplus(x), squareplus_grad(x)) computed together, sharing their work.
+
+    .. math::
+
+        f(x) = \frac{x}{2} + \frac{\sqrt{b + x^{2}}}{2}, \quad f'(x)
+
+    For a backward pass that needs both.
+    """
+    x, finish = _prepare(x)
+    b = float(b)
+    with np.errstate(under="ignore"):
+        t0 = np.maximum(x, 0.0)
+        t1 = float(np.sqrt(b))
+        t2 = (x >= 0.0)
+        t3 = np.clip(x, -1.0, 0.0)
+        t4 = np.hypot(t3, t1)
+        t5 = (x >= -1.0)
+        t6 = np.minimum(x, -1.0)
+        t7 = 1.0 / t6
+        t8 = np.hypot(1.0, -(t1 * t7))
+        t9 = float(0.5 * b)
+        t10 = t9 / (t8 + 1.0)
+        t11 = np.clip(x, 0.0, 1.152921504606847e+18)
+        return finish(np.where(t2, 0.5 * t0 + 0.5 * np.hypot(t0, t1), np.where(t5, b / ((-2.0) * t3 + 2.0 * t4), -(t10 * t7)))), finish(np.where(t2, 0.5 * t11 / np.hypot(t11, t1) + 0.5, np.where(t5, t9 / t4 / (-t3 + t4), t10 / t6 / t6 / t8)))

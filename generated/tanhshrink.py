@@ -20,7 +20,7 @@ input. Stable forms below were proven equal to the definition by symact
 """
 import numpy as np
 
-__all__ = ["tanhshrink", "tanhshrink_grad"]
+__all__ = ["tanhshrink", "tanhshrink_grad", "tanhshrink_forward_and_grad"]
 
 
 def _wide(x):
@@ -101,3 +101,17 @@ def tanhshrink_grad(x):
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
         return finish(np.square(np.tanh(x)))
+
+
+def tanhshrink_forward_and_grad(x):
+    r"""(tanhshrink(x), tanhshrink_grad(x)) computed together, sharing their work.
+
+    .. math::
+
+        f(x) = x - \tanh{\left(x \right)}, \quad f'(x)
+
+    For a backward pass that needs both.
+    """
+    x, finish = _prepare(x)
+    with np.errstate(under="ignore"):
+        return finish(_x_minus_tanh(x)), finish(np.square(np.tanh(x)))

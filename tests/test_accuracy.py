@@ -92,6 +92,17 @@ def test_forward_and_grad_ulp(name, dtype):
     _check(act, "grad", getattr(mod, f"{name}_grad"), dt, g_bound)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+@pytest.mark.parametrize("name", sorted(CATALOG))
+def test_fused_forward_and_grad_ulp(name, dtype):
+    """<name>_forward_and_grad shares work between the two and keeps both bounds."""
+    act, dt, mod = CATALOG[name], np.dtype(dtype), _module(name)
+    f_bound, g_bound = BOUNDS[name][0:2] if dt == np.float64 else BOUNDS[name][2:4]
+    fused = getattr(mod, f"{name}_forward_and_grad")
+    _check(act, "forward", lambda v: fused(v)[0], dt, f_bound)
+    _check(act, "grad", lambda v: fused(v)[1], dt, g_bound)
+
+
 def test_bounds_cover_catalog():
     assert set(BOUNDS) == set(CATALOG)
     assert all(max(b) <= LIMIT for b in BOUNDS.values())

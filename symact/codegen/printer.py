@@ -25,7 +25,7 @@ from sympy.logic.boolalg import And, BooleanFalse, BooleanTrue, Not, Or
 
 from ..functions import Kernel, copysign, fclip, hypot
 
-__all__ = ["PrintError", "PrintedFunction", "print_function", "float_literal"]
+__all__ = ["PrintError", "PrintedFunction", "print_function", "print_functions", "float_literal"]
 
 
 class PrintError(ValueError):
@@ -286,12 +286,20 @@ def print_function(expr: sp.Expr, var: sp.Symbol, names: dict[sp.Symbol, str], c
     The result always depends on the input array: an input-free result r is printed as
     ``np.where(np.isnan(v), v, r)`` so NaN propagates and the dtype and shape follow the input.
     """
+    printed, results = print_functions([expr], var, names, cse)
+    printed.result = results[0]
+    return printed
+
+
+def print_functions(exprs: list[sp.Expr], var: sp.Symbol, names: dict[sp.Symbol, str],
+                    cse: bool = True) -> tuple[PrintedFunction, list[str]]:
+    """Several expressions sharing their common subexpressions (for fused forward + derivative)."""
     names = dict(names)
     lines: list[str] = []
     dependent = {var}
     printer = _Printer(var, names, dependent)
     if cse:
-        temps, reduced = sp.cse(expr, symbols=sp.numbered_symbols("t"), optimizations=None, list=False)
+        temps, reduced = sp.cse(list(exprs), symbols=sp.numbered_symbols("t"), optimizations=None, list=True)
         inline: dict[sp.Symbol, sp.Expr] = {}
         for sym, sub in temps:
             sub = sub.xreplace(inline)
@@ -302,9 +310,12 @@ def print_function(expr: sp.Expr, var: sp.Symbol, names: dict[sp.Symbol, str], c
             if sub.free_symbols & dependent:
                 dependent.add(sym)
             lines.append(f"{sym} = {printer.p(sub)}")
-        expr = reduced.xreplace(inline)
-    result = printer.p(expr)
-    if not expr.free_symbols & dependent:
-        v = names[var]
-        result = f"np.where(np.isnan({v}), {v}, {result})"
-    return PrintedFunction(lines, result, printer.scipy, printer.kernels)
+        exprs = [r.xreplace(inline) for r in reduced]
+    results = []
+    for expr in exprs:
+        result = printer.p(expr)
+        if not expr.free_symbols & dependent:
+            v = names[var]
+            result = f"np.where(np.isnan({v}), {v}, {result})"
+        results.append(result)
+    return PrintedFunction(lines, "", printer.scipy, printer.kernels), results

@@ -13,7 +13,7 @@ from ..activation import X, Y, Activation
 from ..cache import atomic_write_text, digest
 from . import kernels
 from .patches import patch_lines, root_patches
-from .printer import PrintedFunction, float_literal, print_function
+from .printer import PrintedFunction, float_literal, print_function, print_functions
 
 __all__ = ["templates_dir", "render_module", "render_init", "render_catalog", "write_files", "check_files", "Drift"]
 
@@ -65,10 +65,11 @@ class _Fn:
     result: str = ""
     results: list[tuple[str, str]] | None = None
     wide: bool = False
+    is_tuple: bool = False
 
     @property
     def is_dict(self) -> bool:
-        return self.results is not None
+        return self.results is not None and not self.is_tuple
 
 
 def _names(act: Activation) -> dict[sp.Symbol, str]:
@@ -111,6 +112,17 @@ def module_context(act: Activation) -> dict:
                    grad.lines, grad.result, wide="grad" in act.wide_float32))
     fns[0].wide = "forward" in act.wide_float32
 
+    both, (f_res, g_res) = print_functions([forms.forward, forms.grad], X, names)
+    printed.append(both)
+    both_lines = list(both.lines)
+    if "grad" in act.root_patches:
+        extra, g_res = patch_lines(root_patches(act, "grad"), "x", g_res)
+        both_lines.extend(f"{line}" for line in extra)
+    fused = _Fn(f"{name}_forward_and_grad", "x", f"({name}(x), {name}_grad(x)) computed together, sharing their work.",
+                f"f(x) = {_latex(act.expr)}, \\quad f'(x)", "For a backward pass that needs both.",
+                both_lines, results=[("0", f_res), ("1", g_res)], wide="grad" in act.wide_float32)
+    fused.is_tuple = True
+
     if forms.grad_from_output is not None:
         gfo = print_function(forms.grad_from_output, Y, names)
         printed.append(gfo)
@@ -139,6 +151,7 @@ def module_context(act: Activation) -> dict:
         fns.append(_Fn(f"{name}_grad_params", "x", f"Derivatives of {name} with respect to its parameters, as a dict.",
                        maths, "", lines, results=results))
 
+    fns.append(fused)
     scipy_names, kernel_names = _collect(printed)
     imports = []
     if scipy_names:
@@ -179,7 +192,7 @@ def render_module(act: Activation) -> str:
 def render_init(acts: list[Activation]) -> str:
     modules = []
     for act in sorted(acts, key=lambda a: a.name):
-        exports = [act.name, f"{act.name}_grad"]
+        exports = [act.name, f"{act.name}_grad", f"{act.name}_forward_and_grad"]
         if act.stable_forms.grad_from_output is not None:
             exports.append(f"{act.name}_grad_from_output")
         if act.params:
