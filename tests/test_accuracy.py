@@ -33,7 +33,7 @@ BOUNDS = {
     "silu": (2, 6, 2, 0), "sinc": (1, 7, 2, 0), "sinusoid": (1, 0, 1, 1), "siren_sine": (1, 1, 1, 1),
     "snake": (2, 3, 1, 2), "softplus": (1, 2, 2, 2), "softshrink": (0, 0, 0, 0), "softsign": (1, 2, 1, 2),
     "sparse_plus": (2, 0, 1, 0), "sparse_sigmoid": (0, 0, 0, 0), "sqnl": (1, 0, 1, 0), "squareplus": (2, 3, 2, 4),
-    "swish": (2, 6, 2, 0), "tanh": (1, 2, 1, 3), "tanhshrink": (7, 2, 1, 2), "threshold": (0, 0, 0, 0),
+    "swish": (2, 6, 2, 0), "tanh": (1, 2, 1, 3), "tanhshrink": (2, 2, 1, 2), "threshold": (0, 0, 0, 0),
 }
 SECONDARY_LIMIT = 64  # grad_from_output (as a function of y) and parameter derivatives
 MAX_UNCERTIFIED = 4  # battery points whose reference cannot be certified (excluded, counted)
