@@ -195,6 +195,12 @@ def cmd_generate(args) -> int:
 _COMMAND_MODULES: list = []
 
 
+def _command_modules() -> list:
+    from . import cli_collapse, cli_show, cli_verify
+
+    return [cli_show, cli_collapse, cli_verify]
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="symact", description="Symbolic activation functions -> analysis, LaTeX and NumPy code.")
     parser.add_argument("--version", action="version", version=f"symact {__version__}")
@@ -218,7 +224,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", dest="expr_name", metavar="NAME", help="module name for --expr (default: user)")
     p.set_defaults(func=cmd_generate)
 
-    for module in _COMMAND_MODULES:
+    for module in _COMMAND_MODULES or _command_modules():
         module.add_parser(sub)
     return parser
 

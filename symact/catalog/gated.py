@@ -39,14 +39,14 @@ ACTIVATIONS = [
         grad=gelu_tanh_gate(x) + guard * gelu_tanh_gate_grad(x),
     ),
     Activation(
-        "silu", x / (1 + sp.exp(-x)), family="gated", wide_float32=("grad",), aliases=("swish1",),
+        "silu", x / (1 + sp.exp(-x)), family="gated", wide_float32=("forward", "grad"), root_patches=("grad",), aliases=("swish1",),
         description="Sigmoid linear unit: x*sigmoid(x).",
         citation="Elfwing, Uchibe & Doya (2018); Ramachandran et al. (2017)",
         forward=fclip(x, -BIG, sp.oo) * sigmoid_stable(x),
         grad=_swish_grad(x, 1),
     ),
     Activation(
-        "swish", x / (1 + sp.exp(-beta * x)), params=(Param("beta", sp.Integer(1)),), family="gated", wide_float32=("grad",),
+        "swish", x / (1 + sp.exp(-beta * x)), params=(Param("beta", sp.Integer(1)),), family="gated", wide_float32=("forward", "grad"), root_patches=("grad",),
         description="Swish: x*sigmoid(beta x); beta = 1 is SiLU, beta = 0 is x/2.",
         citation="Ramachandran, Zoph & Le, Searching for activation functions (2017)",
         forward=PW((x, beta * x >= 0), (guard, True)) * sigmoid_stable(beta * x),
@@ -54,7 +54,7 @@ ACTIVATIONS = [
         grad_params=(("beta", guard**2 * sp.exp(-sp.Abs(beta * x)) / (1 + sp.exp(-sp.Abs(beta * x))) ** 2),),
     ),
     Activation(
-        "mish", x * sp.tanh(sp.log(1 + sp.exp(x))), family="gated", wide_float32=("grad",), root_patches=("grad",),
+        "mish", x * sp.tanh(sp.log(1 + sp.exp(x))), family="gated", wide_float32=("forward", "grad"), root_patches=("grad",),
         description="Mish: x*tanh(softplus(x)).",
         citation="Misra, Mish: a self regularized non-monotonic activation (2019)",
         forward=PW((x * (1 + 2 * _e) / _mish_pos_den, x >= 0),

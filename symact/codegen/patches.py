@@ -71,15 +71,23 @@ def _compute(act: Activation, which: str) -> list[Patch]:
     return patches
 
 
-def patch_lines(patches: list[Patch], var: str, result: str) -> tuple[list[str], str]:
-    """Lines that compute `result`, then overwrite it near each root by the Taylor polynomial."""
+def patch_lines(patches: list[Patch], var: str, result: str, guard: str = "") -> tuple[list[str], str]:
+    """Lines that compute `result`, then overwrite it near each root by the Taylor polynomial.
+
+    guard: a condition (e.g. the parameters equal the values the patch was computed for); the patch
+    lines are then indented under ``if guard:``.
+    """
     lines = [f"r = {result}"]
+    indent = ""
+    if guard and patches:
+        lines.append(f"if {guard}:  # the zeros below were computed for these parameter values")
+        indent = "    "
     for k, p in enumerate(patches):
         d = f"d{k}"
-        lines.append(f"# Taylor patch at the zero x = {p.root} (degree {len(p.coeffs)}, |x - zero| < {p.radius})")
-        lines.append(f"{d} = np.clip(({var} - {p.r_hi!r}) - {p.r_lo!r}, {-p.radius!r}, {p.radius!r})")
+        lines.append(f"{indent}# Taylor patch at the zero x = {p.root} (degree {len(p.coeffs)}, |x - zero| < {p.radius})")
+        lines.append(f"{indent}{d} = np.clip(({var} - {p.r_hi!r}) - {p.r_lo!r}, {-p.radius!r}, {p.radius!r})")
         poly = repr(p.coeffs[-1])
         for c in reversed(p.coeffs[:-1]):
             poly = f"({poly}) * {d} + {c!r}"
-        lines.append(f"r = np.where(np.abs({d}) < {p.radius!r}, ({poly}) * {d}, r)")
+        lines.append(f"{indent}r = np.where(np.abs({d}) < {p.radius!r}, ({poly}) * {d}, r)")
     return lines, "r"

@@ -102,8 +102,9 @@ def module_context(act: Activation) -> dict:
 
     grad = print_function(forms.grad, X, names)
     printed.append(grad)
+    guard = " and ".join(f"{p.name} == {float_literal(act.param_values()[p.name])}" for p in act.params)
     if "grad" in act.root_patches:
-        extra, res = patch_lines(root_patches(act, "grad"), "x", grad.result)
+        extra, res = patch_lines(root_patches(act, "grad"), "x", grad.result, guard)
         grad.lines.extend(extra)
         grad.result = res
     deriv = act.symbolic_derivative()
@@ -116,11 +117,12 @@ def module_context(act: Activation) -> dict:
     printed.append(both)
     both_lines = list(both.lines)
     if "grad" in act.root_patches:
-        extra, g_res = patch_lines(root_patches(act, "grad"), "x", g_res)
+        extra, g_res = patch_lines(root_patches(act, "grad"), "x", g_res, guard)
         both_lines.extend(f"{line}" for line in extra)
     fused = _Fn(f"{name}_forward_and_grad", "x", f"({name}(x), {name}_grad(x)) computed together, sharing their work.",
                 f"f(x) = {_latex(act.expr)}, \\quad f'(x)", "For a backward pass that needs both.",
-                both_lines, results=[("0", f_res), ("1", g_res)], wide="grad" in act.wide_float32)
+                both_lines, results=[("0", f_res), ("1", g_res)],
+                wide="grad" in act.wide_float32 or "forward" in act.wide_float32)
     fused.is_tuple = True
 
     if forms.grad_from_output is not None:
