@@ -234,8 +234,11 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         if args.timeout is not None:
             from . import proof
+            from .analysis import properties
 
             proof.STEP_SECONDS = args.timeout
+            properties.GROUP_SECONDS = 2 * args.timeout
+            properties.DEADLINE_SECONDS = 8 * args.timeout
         load_user_definitions(args.defs)
         return args.func(args)
     except UsageError as exc:

@@ -38,6 +38,10 @@ def _q(q) -> str:
     return f"{q['value']:.6g} (numeric)" if q.get("value") is not None else "-"
 
 
+def _yes(flag) -> str:
+    return "unknown" if flag is None else ("yes" if flag else "no")
+
+
 def _interval(lo, hi, lc: bool, hc: bool) -> str:
     return f"{'[' if lc else '('}{_q(lo)}, {_q(hi)}{']' if hc else ')'}"
 
@@ -62,16 +66,16 @@ def format_table(d: dict) -> str:
     add("range", _interval(r["lower"], r["upper"], r["lower_closed"], r["upper_closed"]), "range")
     m = d["max_abs_derivative"]
     add("sup |f'|", _q(m["value"]) + (f" at x = {_q(m['at'])}" if m["at"] is not None else ""), "max_abs_derivative")
-    add("continuity", d["continuity"], "continuity")
+    add("continuity", d["continuity"] or "unknown", "continuity")
     add("kinks", ", ".join(_q(k) for k in d["kinks"]) or "none", "kinks")
-    add("monotonic", d["monotonic"], "monotonic")
-    add("symmetry", d["symmetry"], "symmetry")
-    add("zero-centered", "yes" if d["zero_centered"] else "no", "zero_centered")
-    add("identity near 0", "yes" if d["identity_near_origin"] else "no", "identity_near_origin")
+    add("monotonic", d["monotonic"] or "unknown", "monotonic")
+    add("symmetry", d["symmetry"] or "unknown", "symmetry")
+    add("zero-centered", _yes(d["zero_centered"]), "zero_centered")
+    add("identity near 0", _yes(d["identity_near_origin"]), "identity_near_origin")
     for side in ("left", "right"):
         s = d["saturation"][side]
-        text = s["kind"]
-        if s["kind"] != "none":
+        text = s["kind"] or "unknown"
+        if s["kind"] not in ("none", None):
             text += f", limit {_q(s['limit'])}"
         if s["threshold"] is not None:
             text += f", f' = 0 beyond {_q(s['threshold'])}"
@@ -84,7 +88,8 @@ def format_table(d: dict) -> str:
     add("vanishing", f"factor {_q(v['factor'])}, layers to 1e-3: {v['layers_to_1e-3'] or '-'}", "vanishing")
     c = d["collapse"]
     flags = [k.replace("_", " ") for k in ("affine", "piecewise_linear", "positively_homogeneous") if c[k]]
-    add("collapse", ", ".join(flags) or "none", "collapse")
+    unknown = c["affine"] is None
+    add("collapse", "unknown" if unknown else (", ".join(flags) or "none"), "collapse")
     for dp in c["degenerate_params"]:
         ps = ", ".join(f"{k}{' -> ' if dp.get('limit') else '='}{_q(q)}" for k, q in dp["params"].items())
         add("  degenerate at", f"{ps}: f = {dp['result']}", "collapse")
@@ -92,7 +97,9 @@ def format_table(d: dict) -> str:
     n = d["normal_input"]
     add("N(0,1) input", f"mean {_q(n['mean'])}, second moment {_q(n['second_moment'])}", "normal_input")
     add("", f"variance {_q(n['variance'])}, gain {_q(n['gain'])}, sparsity {_q(n['sparsity'])}", "normal_input")
-    add("cost", f"{d['cost']['operations']} operations, {d['cost']['transcendental']} transcendental", "cost")
+    cost = d["cost"]
+    add("cost", "unknown" if cost["operations"] is None else
+        f"{cost['operations']} operations, {cost['transcendental']} transcendental", "cost")
     width = max(len(r[0]) for r in rows)
     head = f"{d['name']}" + (f"  ({params})" if params else "")
     lines = [head, "-" * len(head)]

@@ -781,37 +781,93 @@ def _best(cands):
     return cands[0][0]
 
 
+#: wall-clock limits of one property group and of a whole analysis (numeric fallbacks included);
+#: past the deadline every remaining group gets only a moment and is reported unknown if unfinished
+GROUP_SECONDS = 15.0
+DEADLINE_SECONDS = 60.0
+
+_Q = {"exact": None, "value": None}
+_FALLBACK = {
+    "f0": lambda: dict(_Q),
+    "limits": lambda: ({"-oo": dict(_Q), "+oo": dict(_Q)}, {"-oo": dict(_Q), "+oo": dict(_Q)}),
+    "range": lambda: {"lower": dict(_Q), "upper": dict(_Q), "lower_closed": False, "upper_closed": False},
+    "max_abs_derivative": lambda: {"value": dict(_Q), "at": None},
+    "continuity": lambda: (None, []),
+    "monotonic": lambda: None,
+    "symmetry": lambda: None,
+    "zero_centered": lambda: None,
+    "identity_near_origin": lambda: None,
+    "saturation": lambda: {side: {"kind": None, "limit": dict(_Q), "threshold": None, "onset": None}
+                           for side in ("left", "right")},
+    "active_region": lambda: {"lower": dict(_Q), "upper": dict(_Q)},
+    "vanishing": lambda: {"factor": dict(_Q), "layers_to_1e-3": None},
+    "collapse": lambda: {"affine": None, "piecewise_linear": None, "positively_homogeneous": None,
+                         "degenerate_params": [], "linear_regime_radius": dict(_Q)},
+    "normal_input": lambda: {k: dict(_Q) for k in ("mean", "second_moment", "variance", "gain", "sparsity")},
+    "cost": lambda: {"operations": None, "transcendental": None},
+}
+
+
 def analyze_dict(act: Activation, budget: float = TOTAL_BUDGET) -> dict:
-    """The JSON-ready property table of DESIGN.md's `show --json`."""
+    """The JSON-ready property table of DESIGN.md's `show --json`.
+
+    Every property group runs in a time box (GROUP_SECONDS, and all of them within DEADLINE_SECONDS);
+    a group that runs out of time or fails is reported with null values and provenance "unknown".
+    """
+    import time
+
+    from ..timebox import SymbolicTimeout, timebox
+
+    start = time.monotonic()
     a = Analyzer(act, budget)
     d = a.act.definition()
     out: dict = {"name": act.name, "params": {k: str(v) for k, v in act.param_values().items()},
                  "formula": str(d), "latex": sp.latex(d)}
+
+    def guarded(key: str, fn, provenance_keys=None):
+        remaining = DEADLINE_SECONDS - (time.monotonic() - start)
+        try:
+            with timebox(max(min(GROUP_SECONDS, remaining), 0.5)):
+                return fn()
+        except (SymbolicTimeout, ArithmeticError, ValueError, TypeError, RecursionError, OverflowError,
+                AttributeError, IndexError, KeyError, NotImplementedError):
+            for k in provenance_keys or (key,):
+                a.prov[k] = "unknown"
+            return _FALLBACK[key]()
+
     out["derivative"] = a.derivative_text()
     out["derivative_from_output"] = a.derivative_from_output()
-    out["f0"] = a.f0()
-    out["limits"], out["derivative_limits"] = a.limits()
-    out["range"] = a.range()
-    out["max_abs_derivative"] = a.max_abs_derivative()
-    out["continuity"], out["kinks"] = a.continuity()
-    out["monotonic"] = a.monotonic()
-    a.symmetry_kind = out["symmetry"] = a.symmetry()
-    lower, upper = a.range_num
-    out["zero_centered"] = bool(a.f0_num.value == 0 and lower.value < 0 < upper.value)
-    a.prov["zero_centered"] = weakest(a.prov["f0"], a.prov["range"])
-    zero = sp.Integer(0)
-    lp, rp = side_pieces(a.d1, zero)
-    ln, pl = a.limit(lp.expr, zero, "-")
-    rn, pr = a.limit(rp.expr, zero, "+")
-    out["identity_near_origin"] = bool(a.f0_num.value == 0 and not any(j[0] == 0 for j in a.jumps)
-                                       and ln is not None and rn is not None and ln.value == 1 and rn.value == 1)
-    a.prov["identity_near_origin"] = weakest(pl, pr)
-    out["saturation"] = a.saturation()
-    out["active_region"] = a.active_region()
-    out["vanishing"] = a.vanishing()
-    out["collapse"] = a.collapse()
-    out["normal_input"] = a.normal_input()
-    out["cost"] = a.cost()
+    out["f0"] = guarded("f0", a.f0)
+    out["limits"], out["derivative_limits"] = guarded("limits", a.limits, ("limits", "derivative_limits"))
+    out["range"] = guarded("range", a.range)
+    out["max_abs_derivative"] = guarded("max_abs_derivative", a.max_abs_derivative)
+    out["continuity"], out["kinks"] = guarded("continuity", a.continuity, ("continuity", "kinks"))
+    out["monotonic"] = guarded("monotonic", a.monotonic)
+    a.symmetry_kind = out["symmetry"] = guarded("symmetry", a.symmetry)
+
+    def zero_centered():
+        lower, upper = a.range_num
+        a.prov["zero_centered"] = weakest(a.prov["f0"], a.prov["range"])
+        return bool(a.f0_num.value == 0 and lower.value < 0 < upper.value)
+
+    out["zero_centered"] = guarded("zero_centered", zero_centered)
+
+    def identity_near_origin():
+        zero = sp.Integer(0)
+        lp, rp = side_pieces(a.d1, zero)
+        ln, pl = a.limit(lp.expr, zero, "-")
+        rn, pr = a.limit(rp.expr, zero, "+")
+        a.prov["identity_near_origin"] = weakest(pl, pr)
+        return bool(a.f0_num.value == 0 and not any(j[0] == 0 for j in a.jumps)
+                    and ln is not None and rn is not None and ln.value == 1 and rn.value == 1)
+
+    out["identity_near_origin"] = guarded("identity_near_origin", identity_near_origin)
+    out["saturation"] = guarded("saturation", a.saturation)
+    out["active_region"] = guarded("active_region", a.active_region)
+    out["vanishing"] = guarded("vanishing", a.vanishing)
+    out["collapse"] = guarded("collapse", a.collapse)
+    out["normal_input"] = guarded("normal_input", a.normal_input)
+    out["cost"] = guarded("cost", a.cost)
     for k in ("name", "params", "formula", "latex", "derivative", "derivative_from_output"):
         a.prov[k] = "symbolic"
     out["provenance"] = dict(sorted(a.prov.items()))
