@@ -13,4 +13,21 @@ from .activation import X, Y, Activation, Param, ParameterError, UnprovenFormErr
 from .catalog import CATALOG, UnknownActivationError, get  # noqa: E402
 
 __all__ = ["__version__", "X", "Y", "Activation", "Param", "ParameterError", "UnprovenFormError", "CATALOG",
-           "UnknownActivationError", "get"]
+           "UnknownActivationError", "get", "analyze", "verify", "collapse_network"]
+
+
+def __getattr__(name: str):
+    """Later stages on first use: symact.analyze, symact.verify, symact.collapse_network."""
+    if name == "analyze":
+        from .analysis import analyze
+
+        return analyze
+    if name == "verify":
+        from .verify import verify
+
+        return verify
+    if name == "collapse_network":
+        from .collapse import collapse_network
+
+        return collapse_network
+    raise AttributeError(f"module 'symact' has no attribute {name!r}")
