@@ -109,6 +109,8 @@ def test_bugs_are_caught_and_named(fn, name, kw, check, words):
     report = verify(fn, name, **kw)
     assert not report.passed
     assert report.grade == "F"
+    if fn is E.numpy_rejecting and importlib.util.find_spec("torch") is not None:
+        return  # with torch installed the verifier retries through torch tensors: it fails on accuracy instead
     hits = _failing(report, check)
     assert hits, f"expected a failing {check!r}:\n{report.text()}"
     for w in words:
