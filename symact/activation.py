@@ -191,6 +191,12 @@ class Activation:
         base = self.expr.rewrite(sp.Piecewise)
         return {p.name: sp.diff(base, p.symbol) for p in self.params}
 
+    def _repr_latex_(self) -> str:
+        """Jupyter shows the worked derivation."""
+        from .derivation import repr_latex
+
+        return repr_latex(self)
+
     # --- identity ---------------------------------------------------------------------------
     @functools.cached_property
     def definition_hash(self) -> str:

@@ -18,7 +18,7 @@ from .properties import analyze_dict
 __all__ = ["Analysis", "analyze", "FIELDS", "ANALYSIS_VERSION"]
 
 #: bump when the analysis changes what it reports (invalidates the cache)
-ANALYSIS_VERSION = "symact-analysis-v1"
+ANALYSIS_VERSION = "analysis.v2"  # bump when the analysis changes: cached results are keyed by it
 
 FIELDS = ("name", "params", "formula", "latex", "derivative", "derivative_from_output", "f0", "limits",
           "derivative_limits", "range", "max_abs_derivative", "continuity", "kinks", "monotonic", "symmetry",

@@ -417,8 +417,7 @@ class Analyzer:
                     provs = [pv]
                     break
             results[kind] = (ok, weakest(*provs))
-            if kind == "odd" and len(consts) == 1 and None not in consts:
-                self.sum_const = consts.pop()
+        self.sum_const = self._constant_reflection_sum(segs)
         for kind in ("odd", "even"):
             if results[kind][0]:
                 self.prov["symmetry"] = results[kind][1]
@@ -427,6 +426,22 @@ class Analyzer:
         if self.prov["symmetry"] == "certified":
             self.prov["symmetry"] = "symbolic"  # disproved at an exact point
         return "none"
+
+    def _constant_reflection_sum(self, segs):
+        """f(x) + f(-x) when it is one constant on EVERY segment and point (checked on all of them), else None."""
+        consts = set()
+        for typ, rep in segs:
+            pa, pb = self._piece_at(rep), self._piece_at(-rep)
+            if typ == "point":
+                e = pa.expr.subs(x, rep) + pb.expr.subs(x, -rep)
+            else:
+                e = self.simplify(pa.expr + pb.expr.subs(x, -x))
+            if not isinstance(e, sp.Expr) or e.has(x) or not e.is_number:
+                return None
+            consts.add(sp.nsimplify(e))
+            if len(consts) > 1:
+                return None
+        return consts.pop() if len(consts) == 1 else None
 
     # --- saturation, active region ------------------------------------------------------------------------
     def superlevel_hull(self, c: Num):
