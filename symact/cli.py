@@ -196,9 +196,9 @@ _COMMAND_MODULES: list = []
 
 
 def _command_modules() -> list:
-    from . import cli_collapse, cli_derive, cli_show, cli_verify
+    from . import cli_collapse, cli_derive, cli_report, cli_show, cli_verify
 
-    return [cli_show, cli_derive, cli_collapse, cli_verify]
+    return [cli_show, cli_derive, cli_collapse, cli_verify, cli_report]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -167,3 +167,25 @@ def test_param_only_subexpressions_stay_python_floats():
     pf = print_function(x / sp.sqrt(b) + sp.sqrt(b), x, {x: "x", b: "b"})
     assert "float(np.sqrt(b))" in "\n".join(pf.lines) + pf.result
     assert _run(pf, x=np.ones(2, np.float32), b=4.0).dtype == np.float32
+
+
+def test_timebox_fires_again_after_a_swallowed_expiry():
+    """An expiry lost in a finalizer (``Exception ignored in ...``) must not disarm the box."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("SIGALRM time boxes only limit the main thread")
+    start = time.monotonic()
+    swallowed = 0
+    with pytest.raises(SymbolicTimeout):
+        with timebox(0.2):
+            while time.monotonic() - start < 5:
+                try:
+                    while time.monotonic() - start < 5:
+                        pass
+                except SymbolicTimeout:
+                    swallowed += 1
+                    if swallowed > 1:
+                        raise
+    assert swallowed == 2
+    assert time.monotonic() - start < 2
