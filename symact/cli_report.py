@@ -11,6 +11,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("names", nargs="*", metavar="NAME", help="catalog names or aliases (default: the whole catalog)")
     p.add_argument("--out", default="report", metavar="DIR", help="output directory (default: report)")
     p.add_argument("--pdf", action="store_true", help="also build atlas.pdf with pdflatex (when it is on PATH)")
+    p.add_argument("--timings", action="store_true",
+                   help="add the measured speed of the generated code (output then differs between runs)")
     p.add_argument("-p", "--param", action="append", metavar="NAME=VALUE", help="with --expr: declare a parameter")
     p.add_argument("--expr", metavar="EXPRESSION", help="add a user-defined activation to the atlas")
     p.add_argument("--name", dest="expr_name", metavar="NAME", help="name of the --expr activation")
@@ -49,6 +51,6 @@ def run(args) -> int:
 
     if args.pdf and shutil.which("pdflatex") is None:
         raise UsageError("--pdf needs pdflatex on PATH")
-    written = build_report(names or None, out=out, pdf=args.pdf)
+    written = build_report(names or None, out=out, pdf=args.pdf, timings=args.timings)
     print(f"wrote {len(written)} files to {out} (open {out / 'README.md'})")
     return EXIT_OK

@@ -77,3 +77,15 @@ def test_whole_catalog(tmp_path):
     assert {f"{n}.png" for n in CATALOG} <= {p.name for p in written}
     md = (tmp_path / "README.md").read_text()
     assert all(f"| [{n}](#{n}) |" in md for n in CATALOG)
+
+
+def test_timings_column_is_opt_in(tmp_path):
+    from symact.report import build_report
+
+    build_report(["relu"], out=tmp_path / "a", progress=False)
+    assert "ns/element" not in (tmp_path / "a" / "README.md").read_text()
+    build_report(["relu"], out=tmp_path / "b", progress=False, timings=True)
+    row = [line for line in (tmp_path / "b" / "README.md").read_text().splitlines() if line.startswith("| [relu]")][0]
+    speed = row.rstrip(" |").split("|")[-1].strip()
+    f, g = (float(v) for v in speed.split(" / "))
+    assert 0 < f < 1e4 and 0 < g < 1e4
