@@ -89,3 +89,17 @@ def test_timings_column_is_opt_in(tmp_path):
     speed = row.rstrip(" |").split("|")[-1].strip()
     f, g = (float(v) for v in speed.split(" / "))
     assert 0 < f < 1e4 and 0 < g < 1e4
+
+
+def test_atlas_pdf_compiles_on_a_sample(tmp_path):
+    """The LaTeX atlas of a sample builds with pdflatex (texlive-latex-base, as CI installs it)."""
+    import shutil
+
+    from symact.report import build_report
+
+    if shutil.which("pdflatex") is None:
+        pytest.skip("pdflatex is not installed")
+    written = build_report(["sigmoid", "relu", "hardtanh"], out=tmp_path, pdf=True, progress=False)
+    pdf = tmp_path / "atlas.pdf"
+    assert pdf in written and pdf.read_bytes()[:5] == b"%PDF-"
+    assert pdf.stat().st_size > 10_000
