@@ -1,0 +1,75 @@
+"""Accuracy of symact's generated code against PyTorch and SciPy/NumPy forms, in ULPs.
+
+    python benchmarks/accuracy_compare.py [NAME ...]
+
+For every activation with a counterpart, runs symact.verify.verify (the full battery: specials,
+subnormals, log-spaced magnitudes, grids, kinks, exp overflow points; certified references) on the
+generated module, on torch.nn.functional (when torch is installed, with torch's autograd for the
+derivative) and on the SciPy/NumPy form below, and prints the largest forward and derivative
+errors in float64 and float32 as a Markdown table.
+"""
+from __future__ import annotations
+
+import importlib
+import sys
+
+import numpy as np
+import scipy.special as sc
+
+from symact.catalog import CATALOG
+from symact.verify import verify
+
+SCIPY = {
+    "sigmoid": sc.expit,
+    "log_sigmoid": lambda x: sc.log_expit(x),
+    "softplus": lambda x: np.logaddexp(0, x),
+    "tanh": np.tanh,
+    "gelu": lambda x: x * sc.ndtr(x),
+    "elu": lambda x: np.where(x > 0, x, np.expm1(np.minimum(x, 0))),
+    "silu": lambda x: x * sc.expit(x),
+    "arctan": np.arctan,
+    "sinusoid": np.sin,
+}
+TORCH = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "relu", "elu": "elu", "selu": "selu", "celu": "celu",
+         "softplus": "softplus", "silu": "silu", "mish": "mish", "gelu": "gelu", "hardtanh": "hardtanh",
+         "hardsigmoid": "hardsigmoid", "hardswish": "hardswish", "softsign": "softsign",
+         "log_sigmoid": "logsigmoid", "tanhshrink": "tanhshrink", "leaky_relu": "leaky_relu", "relu6": "relu6"}
+
+
+def worst(report, what: str, dtype: str):
+    v = report.max_ulps.get(f"{what} {dtype}")
+    return "-" if v is None else (f"{v:.3g}" if v != float("inf") else "inf")
+
+
+def main() -> None:
+    try:
+        import torch
+    except ImportError:
+        torch = None
+    names = sys.argv[1:] or sorted(set(TORCH) | set(SCIPY))
+    print("| activation | symact f64 f / f' | symact f32 f / f' | torch f64 f / f' | torch f32 f / f' | scipy/numpy f64 f | scipy/numpy f32 f |")
+    print("|---|---|---|---|---|---|---|")
+    for name in names:
+        mod = importlib.import_module(f"generated.{name}")
+        ours = verify(getattr(mod, name), name, grad=getattr(mod, f"{name}_grad"))
+        row = [name, f"{worst(ours, 'forward', 'float64')} / {worst(ours, 'derivative', 'float64')}",
+               f"{worst(ours, 'forward', 'float32')} / {worst(ours, 'derivative', 'float32')}"]
+        if torch is not None and name in TORCH:
+            fn = getattr(torch.nn.functional, TORCH[name], None) or getattr(torch, TORCH[name])
+            from symact.verify import autograd_of
+
+            rep = verify(fn, name, grad=autograd_of(fn))
+            row += [f"{worst(rep, 'forward', 'float64')} / {worst(rep, 'derivative', 'float64')}",
+                    f"{worst(rep, 'forward', 'float32')} / {worst(rep, 'derivative', 'float32')}"]
+        else:
+            row += ["-", "-"]
+        if name in SCIPY:
+            rep = verify(SCIPY[name], name)
+            row += [worst(rep, "forward", "float64"), worst(rep, "forward", "float32")]
+        else:
+            row += ["-", "-"]
+        print("| " + " | ".join(row) + " |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
