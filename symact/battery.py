@@ -11,10 +11,11 @@ import numpy as np
 import sympy as sp
 
 from .activation import X, Y, Activation
+from .cache import digest, load_array, store_array
 from .functions import rewrite_elementary
 from .reference import ReferenceEvaluationError, reference_values
 
-__all__ = ["battery", "breakpoints_of", "reference_for", "ReferenceEvaluationError"]
+__all__ = ["battery", "breakpoints_of", "neighbours", "reference_for", "ReferenceEvaluationError"]
 
 
 def breakpoints_of(act: Activation) -> list[float]:
@@ -25,6 +26,17 @@ def breakpoints_of(act: Activation) -> list[float]:
                 if b.is_finite:
                     pts.add(float(b))
     return sorted(pts)
+
+
+def neighbours(vals: np.ndarray, dt, steps: int) -> list[np.ndarray]:
+    """vals and their `steps` nearest floats of dtype dt on each side."""
+    out = [vals]
+    for direction in (np.inf, -np.inf):
+        k = vals
+        for _ in range(steps):
+            k = np.nextafter(k, np.array(direction, dtype=dt))
+            out.append(k)
+    return out
 
 
 def battery(act: Activation, dtype, n_random: int = 200, seed: int = 1234) -> np.ndarray:
@@ -46,14 +58,7 @@ def battery(act: Activation, dtype, n_random: int = 200, seed: int = 1234) -> np
     vals.append(np.arange(-40.0, 40.0 + 1e-9, 0.125).astype(dt))
     vals.append((rng.standard_normal(n_random // 2) * 10).astype(dt))
     vals.append(rng.uniform(-40, 40, n_random - n_random // 2).astype(dt))
-    kinks = np.array(breakpoints_of(act), dtype=dt)
-    near = [kinks]
-    for direction in (np.inf, -np.inf):
-        k = kinks
-        for _ in range(2):
-            k = np.nextafter(k, np.array(direction, dtype=dt))
-            near.append(k)
-    vals.extend(near)
+    vals.extend(neighbours(np.array(breakpoints_of(act), dtype=dt), dt, 2))
     allv = np.concatenate(vals).astype(dt)
     allv = np.concatenate([allv, -allv])
     allv = allv[np.isfinite(allv)]
@@ -95,8 +100,14 @@ def reference_for(act: Activation, which: str, xs: np.ndarray, dtype, allow_unce
         return reference_values(expr, var, xs, dtype)
     except ReferenceEvaluationError:
         pass
+    # point by point, falling back to the proven stable form; cached as a whole (reference_values
+    # caches only whole arrays it could certify)
     alt = _stable_elementary(act, which)
-    cache_key = None
+    key = digest("reference_for.v1", sp.srepr(expr), sp.srepr(alt), str(var), np.dtype(dtype).name,
+                 str(np.shape(xs)), str(allow_uncertified), np.ascontiguousarray(xs, dtype=np.float64).tobytes().hex())
+    hit = load_array("reference", key, np.shape(xs), dtype)
+    if hit is not None:
+        return hit
     out = np.empty(np.shape(xs), dtype=dtype)
     flat_in, flat_out = np.ravel(xs), out.ravel()
     for i, v in enumerate(flat_in):
@@ -112,4 +123,6 @@ def reference_for(act: Activation, which: str, xs: np.ndarray, dtype, allow_unce
                 if not allow_uncertified:
                     raise
                 flat_out[i] = np.nan
-    return flat_out.reshape(np.shape(xs))
+    result = flat_out.reshape(np.shape(xs))
+    store_array("reference", key, result)
+    return result

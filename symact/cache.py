@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-__all__ = ["cache_dir", "digest", "load_json", "store_json", "atomic_write_text"]
+__all__ = ["cache_dir", "digest", "load_json", "store_json", "load_array", "store_array", "atomic_write_text"]
 
 
 def cache_dir(kind: str) -> Path:
@@ -53,5 +53,30 @@ def load_json(kind: str, key: str) -> Any | None:
 def store_json(kind: str, key: str, value: Any) -> None:
     try:
         atomic_write_text(cache_dir(kind) / f"{key}.json", json.dumps(value, sort_keys=True))
+    except OSError:
+        pass
+
+
+def load_array(kind: str, key: str, shape, dtype):
+    """A cached NumPy array of that shape and dtype, or None (missing, corrupt or different)."""
+    import numpy as np
+
+    try:
+        arr = np.load(cache_dir(kind) / f"{key}.npy", allow_pickle=False)
+    except (OSError, ValueError):
+        return None
+    return arr if arr.shape == tuple(shape) and arr.dtype == np.dtype(dtype) else None
+
+
+def store_array(kind: str, key: str, arr) -> None:
+    """Store an array atomically (temporary file in the same directory, then os.replace)."""
+    import numpy as np
+
+    try:
+        directory = cache_dir(kind)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npy", dir=directory)
+        with os.fdopen(fd, "wb") as fh:
+            np.save(fh, arr, allow_pickle=False)
+        os.replace(tmp, directory / f"{key}.npy")
     except OSError:
         pass

@@ -32,7 +32,7 @@ import numpy as np
 import sympy as sp
 
 from .activation import X, Activation, ParameterError
-from .battery import breakpoints_of, reference_for
+from .battery import breakpoints_of, neighbours, reference_for
 from .reference import ulp_distance
 
 __all__ = ["verify", "VerifyReport", "Check", "WorstRow", "TargetError", "load_target", "verify_inputs",
@@ -265,16 +265,6 @@ def load_target(spec: str) -> Callable:
 # ------------------------------------------------------------------------------------------------
 # inputs
 # ------------------------------------------------------------------------------------------------
-def _neighbours(vals: np.ndarray, dt: np.dtype, steps: int) -> list[np.ndarray]:
-    out = [vals]
-    for direction in (np.inf, -np.inf):
-        k = vals
-        for _ in range(steps):
-            k = np.nextafter(k, np.array(direction, dtype=dt))
-            out.append(k)
-    return out
-
-
 @functools.lru_cache(maxsize=256)
 def _breakpoints(act: Activation) -> tuple[float, ...]:
     return tuple(breakpoints_of(act))
@@ -313,12 +303,12 @@ def verify_inputs(act: Activation, dtype, seed: int = 20240605) -> np.ndarray:
     for c in (math.log(float(fi.max)), math.log(float(fi.smallest_normal)), math.log(float(fi.smallest_subnormal))):
         cuts += [c, c / 2, 2 * c]
     with np.errstate(over="ignore"):
-        vals.extend(_neighbours(np.array(cuts, dtype=dt), dt, 3))
+        vals.extend(neighbours(np.array(cuts, dtype=dt), dt, 3))
     try:
         kinks = np.array(_breakpoints(act), dtype=dt)
     except Exception:  # noqa: BLE001 - a definition we cannot split has no known breakpoints
         kinks = np.array([], dtype=dt)
-    vals.extend(_neighbours(kinks, dt, 2))
+    vals.extend(neighbours(kinks, dt, 2))
     allv = np.concatenate(vals).astype(dt)
     allv = np.concatenate([allv, -allv])
     allv = allv[np.isfinite(allv)]
@@ -563,39 +553,6 @@ def _kinks(act: Activation, dt: np.dtype) -> list[tuple[float, float, float]]:
     return out
 
 
-def _reference(act: Activation, which: str, xs: np.ndarray, dt: np.dtype) -> np.ndarray:
-    """reference_for with a whole-array disk cache (reference_for re-evaluates points it cannot cache)."""
-    import hashlib
-
-    from .cache import cache_dir, digest
-
-    h = hashlib.sha256(np.ascontiguousarray(xs).tobytes()).hexdigest()
-    key = digest("verify-ref-v1", act.definition_hash, which, dt.name, str(xs.shape), h)
-    try:
-        path = cache_dir("verify") / f"{key}.npy"
-    except OSError:
-        path = None
-    if path is not None and path.is_file():
-        try:
-            arr = np.load(path, allow_pickle=False)
-            if arr.dtype == dt and arr.shape == xs.shape:
-                return arr
-        except Exception:  # noqa: BLE001 - a corrupt entry is recomputed
-            pass
-    ref = reference_for(act, which, xs, dt, allow_uncertified=True)
-    if path is not None:
-        try:
-            import tempfile
-
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".npy")
-            with os.fdopen(fd, "wb") as fh:
-                np.save(fh, ref, allow_pickle=False)
-            os.replace(tmp, path)
-        except OSError:
-            pass
-    return ref
-
-
 # ------------------------------------------------------------------------------------------------
 # comparisons
 # ------------------------------------------------------------------------------------------------
@@ -634,7 +591,7 @@ def _check_function(report: VerifyReport, act: Activation, spec: _Spec, dt: np.d
     key = f"{spec.label} {name}"
     xs = verify_inputs(act, dt)
     ref_act = _in_dtype(act, dt)
-    ref = _reference(ref_act, spec.which, xs, dt)
+    ref = reference_for(ref_act, spec.which, xs, dt, allow_uncertified=True)
     specials = np.array([np.inf, -np.inf, np.nan], dtype=dt)
     full = np.concatenate([xs, specials])
     res = _run(spec.caller, full)
@@ -838,7 +795,7 @@ def _check_params_used(report: VerifyReport, act: Activation, spec: _Spec, fn: C
             continue
         if got.shape != xs.shape:
             continue  # reported by the main checks
-        ref = _reference(_in_dtype(alt_act, dt), spec.which, xs, dt)
+        ref = reference_for(_in_dtype(alt_act, dt), spec.which, xs, dt, allow_uncertified=True)
         u = np.where(np.isnan(ref), 0.0, _ulps(got, ref, dt))
         i = int(np.argmax(u))
         ok = float(u[i]) <= spec.limit
