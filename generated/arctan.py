@@ -32,6 +32,9 @@ def _cos(x):
 def _prepare(x, wide=False):
     """(array to compute on, function restoring the caller's dtype); wide: float32 work in float64."""
     x = np.asarray(x)
+    if x.ndim == 0:  # computed as shape (1,) (kernels work in place, which needs arrays), returned as shape ()
+        x, finish = _prepare(x.reshape(1), wide)
+        return x, lambda r: finish(r).reshape(())
     if not (x.flags.c_contiguous or x.flags.f_contiguous):
         x = np.ascontiguousarray(x)  # the same SIMD loops, so a view gives the same bits as its copy
     if x.dtype == np.float16:
@@ -57,6 +60,25 @@ def _to_half(r):
         return r.astype(np.float16)
 
 
+_BLOCK = 8192  # elements per block: a block's temporaries are reused from the cache, memory stays bounded
+
+
+def _blocks(fn, x, *args):
+    """The tuple fn(x, *args) for an element-wise fn, computed on x in blocks of _BLOCK elements."""
+    if x.size <= _BLOCK:
+        return fn(x, *args)
+    order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
+    flat = x.ravel(order=order)  # a view: _prepare made x contiguous
+    outs = None
+    for i in range(0, flat.size, _BLOCK):
+        part = fn(flat[i:i + _BLOCK], *args)
+        if outs is None:
+            outs = tuple(np.empty(flat.size, np.asarray(p).dtype) for p in part)
+        for out, p in zip(outs, part):
+            out[i:i + _BLOCK] = p
+    return tuple(out.reshape(x.shape, order=order) for out in outs)
+
+
 def arctan(x):
     r"""Arctangent: range (-pi/2, pi/2), slowly saturating.
 
@@ -80,9 +102,15 @@ def arctan_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        t0 = np.abs(x)
-        t1 = 1.0 / np.maximum(t0, 1.0) / np.maximum(t0, 1.0)
-        return finish(np.where((t0 <= 1.0), 1.0 / (np.square(np.clip(x, -1.0, 1.0)) + 1.0), t1 / (t1 + 1.0)))
+        r = _blocks(_arctan_grad_block, x)
+        return finish(r[0])
+
+
+def _arctan_grad_block(x):
+    """arctan_grad on one block of the input (see _blocks)."""
+    t0 = np.abs(x)
+    t1 = 1.0 / np.maximum(t0, 1.0) / np.maximum(t0, 1.0)
+    return (np.where((t0 <= 1.0), 1.0 / (np.square(np.clip(x, -1.0, 1.0)) + 1.0), t1 / (t1 + 1.0)),)
 
 
 def arctan_grad_from_output(y):
@@ -110,6 +138,12 @@ def arctan_forward_and_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        t0 = np.abs(x)
-        t1 = 1.0 / np.maximum(t0, 1.0) / np.maximum(t0, 1.0)
-        return finish(np.arctan(x)), finish(np.where((t0 <= 1.0), 1.0 / (np.square(np.clip(x, -1.0, 1.0)) + 1.0), t1 / (t1 + 1.0)))
+        r = _blocks(_arctan_forward_and_grad_block, x)
+        return finish(r[0]), finish(r[1])
+
+
+def _arctan_forward_and_grad_block(x):
+    """arctan_forward_and_grad on one block of the input (see _blocks)."""
+    t0 = np.abs(x)
+    t1 = 1.0 / np.maximum(t0, 1.0) / np.maximum(t0, 1.0)
+    return (np.arctan(x), np.where((t0 <= 1.0), 1.0 / (np.square(np.clip(x, -1.0, 1.0)) + 1.0), t1 / (t1 + 1.0)),)

@@ -41,21 +41,32 @@ def _gammainc2(v):
         7.809603484293113e-18,
     )
     w = _wide(v)
-    vs = np.clip(w, 0.0, 1.0)
-    acc = np.full_like(vs, coeffs[-1])
-    for c in coeffs[-2::-1]:
+    vc = np.clip(w, 0.0, 800.0, out=np.empty(w.shape, np.float64))  # exp(-v) underflows beyond 745
+    np.negative(vc, out=vc)
+    out = np.expm1(vc)
+    e = np.exp(vc)
+    e *= vc
+    out -= e
+    np.negative(out, out=out)  # -expm1(-v) - v*exp(-v)
+    near = np.flatnonzero(w < 1.0)
+    if near.size:
+        vs = np.clip(w.take(near), 0.0, 1.0)
+        acc = np.full_like(vs, coeffs[-1])
+        for c in coeffs[-2::-1]:
+            acc *= vs
+            acc += c
         acc *= vs
-        acc += c
-    series = acc * vs * vs
-    vc = np.clip(w, 0.0, 800.0)  # exp(-v) underflows beyond 745
-    direct = -np.expm1(-vc) - vc * np.exp(-vc)
-    out = np.where(w < 1.0, series, direct)
+        acc *= vs
+        out.put(near, acc)
     return out.astype(v.dtype, copy=False)
 
 
 def _prepare(x, wide=False):
     """(array to compute on, function restoring the caller's dtype); wide: float32 work in float64."""
     x = np.asarray(x)
+    if x.ndim == 0:  # computed as shape (1,) (kernels work in place, which needs arrays), returned as shape ()
+        x, finish = _prepare(x.reshape(1), wide)
+        return x, lambda r: finish(r).reshape(())
     if not (x.flags.c_contiguous or x.flags.f_contiguous):
         x = np.ascontiguousarray(x)  # the same SIMD loops, so a view gives the same bits as its copy
     if x.dtype == np.float16:
@@ -79,6 +90,25 @@ def _to_single(r):
 def _to_half(r):
     with np.errstate(over="ignore"):
         return r.astype(np.float16)
+
+
+_BLOCK = 8192  # elements per block: a block's temporaries are reused from the cache, memory stays bounded
+
+
+def _blocks(fn, x, *args):
+    """The tuple fn(x, *args) for an element-wise fn, computed on x in blocks of _BLOCK elements."""
+    if x.size <= _BLOCK:
+        return fn(x, *args)
+    order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
+    flat = x.ravel(order=order)  # a view: _prepare made x contiguous
+    outs = None
+    for i in range(0, flat.size, _BLOCK):
+        part = fn(flat[i:i + _BLOCK], *args)
+        if outs is None:
+            outs = tuple(np.empty(flat.size, np.asarray(p).dtype) for p in part)
+        for out, p in zip(outs, part):
+            out[i:i + _BLOCK] = p
+    return tuple(out.reshape(x.shape, order=order) for out in outs)
 
 
 def celu(x, alpha=1.0):
@@ -151,5 +181,11 @@ def celu_forward_and_grad(x, alpha=1.0):
     x, finish = _prepare(x)
     alpha = float(alpha)
     with np.errstate(under="ignore"):
-        t0 = np.minimum(x, 0.0) / alpha
-        return finish(np.where((x <= 0.0), alpha * np.expm1(t0), x)), finish(np.where((x > 0.0), 1.0, np.exp(t0)))
+        r = _blocks(_celu_forward_and_grad_block, x, alpha)
+        return finish(r[0]), finish(r[1])
+
+
+def _celu_forward_and_grad_block(x, alpha):
+    """celu_forward_and_grad on one block of the input (see _blocks)."""
+    t0 = np.minimum(x, 0.0) / alpha
+    return (np.where((x <= 0.0), alpha * np.expm1(t0), x), np.where((x > 0.0), 1.0, np.exp(t0)),)

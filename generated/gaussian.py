@@ -23,15 +23,31 @@ import numpy as np
 __all__ = ["gaussian", "gaussian_grad", "gaussian_forward_and_grad"]
 
 
-def _two_prod_err(a, b, p):
-    """a*b - p exactly, for p = fl(a*b) (Dekker; needs |a|, |b| < 2**995 and no underflow)."""
-    c = 134217729.0 * a
-    ah = c - (c - a)
-    al = a - ah
-    c = 134217729.0 * b
-    bh = c - (c - b)
-    bl = b - bh
-    return ((ah * bh - p) + ah * bl + al * bh) + al * bl
+def _split(a):
+    """(hi, lo) with hi = a rounded toward zero to 26 significant bits and lo = a - hi exactly.
+
+    a: a float64 array; hi*hi, hi*c (c of 26 bits) are then exact products.
+    """
+    hi = np.empty_like(a)
+    np.bitwise_and(a.view(np.uint64), np.uint64(0xFFFFFFFFF8000000), out=hi.view(np.uint64))
+    return hi, np.subtract(a, hi, out=np.empty_like(a))
+
+
+def _exp_neg_half_sq(xc, scale):
+    """exp(-scale*x**2) for scale in {1, 1/2} and |x| <= 40, with x**2 carried exactly.
+
+    x = h + l (h of 26 bits): x**2 = h**2 + l*(x + h) with h**2 exact, so
+    exp(-scale*x**2) = exp(-scale*h**2) * exp(-scale*l*(x + h)); the second factor is within 2e-5 of 1.
+    """
+    h, l = _split(xc)
+    l *= xc + h
+    l *= -scale
+    np.exp(l, out=l)
+    h *= h
+    h *= -scale
+    np.exp(h, out=h)
+    h *= l
+    return h
 
 
 def _wide(x):
@@ -41,17 +57,16 @@ def _wide(x):
 
 def _expnegsq(x):
     """exp(-x**2), with x**2 carried exactly."""
-    w64 = _wide(x)
-    xc = np.clip(w64, -30.0, 30.0)  # exp(-x**2) underflows beyond 27.3
-    s = xc * xc
-    e = _two_prod_err(xc, xc, s)
-    out = np.exp(-s) * (1.0 - e)
-    return out.astype(x.dtype, copy=False)
+    xc = np.clip(_wide(x), -30.0, 30.0)  # exp(-x**2) underflows beyond 27.3
+    return _exp_neg_half_sq(xc, 1.0).astype(x.dtype, copy=False)
 
 
 def _prepare(x, wide=False):
     """(array to compute on, function restoring the caller's dtype); wide: float32 work in float64."""
     x = np.asarray(x)
+    if x.ndim == 0:  # computed as shape (1,) (kernels work in place, which needs arrays), returned as shape ()
+        x, finish = _prepare(x.reshape(1), wide)
+        return x, lambda r: finish(r).reshape(())
     if not (x.flags.c_contiguous or x.flags.f_contiguous):
         x = np.ascontiguousarray(x)  # the same SIMD loops, so a view gives the same bits as its copy
     if x.dtype == np.float16:
@@ -77,6 +92,25 @@ def _to_half(r):
         return r.astype(np.float16)
 
 
+_BLOCK = 8192  # elements per block: a block's temporaries are reused from the cache, memory stays bounded
+
+
+def _blocks(fn, x, *args):
+    """The tuple fn(x, *args) for an element-wise fn, computed on x in blocks of _BLOCK elements."""
+    if x.size <= _BLOCK:
+        return fn(x, *args)
+    order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
+    flat = x.ravel(order=order)  # a view: _prepare made x contiguous
+    outs = None
+    for i in range(0, flat.size, _BLOCK):
+        part = fn(flat[i:i + _BLOCK], *args)
+        if outs is None:
+            outs = tuple(np.empty(flat.size, np.asarray(p).dtype) for p in part)
+        for out, p in zip(outs, part):
+            out[i:i + _BLOCK] = p
+    return tuple(out.reshape(x.shape, order=order) for out in outs)
+
+
 def gaussian(x):
     r"""Gaussian bump: exp(-x^2).
 
@@ -86,7 +120,13 @@ def gaussian(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        return finish(_expnegsq(x))
+        r = _blocks(_gaussian_block, x)
+        return finish(r[0])
+
+
+def _gaussian_block(x):
+    """gaussian on one block of the input (see _blocks)."""
+    return (_expnegsq(x),)
 
 
 def gaussian_grad(x):
@@ -100,7 +140,13 @@ def gaussian_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        return finish((-2.0) * _expnegsq(x) * np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18))
+        r = _blocks(_gaussian_grad_block, x)
+        return finish(r[0])
+
+
+def _gaussian_grad_block(x):
+    """gaussian_grad on one block of the input (see _blocks)."""
+    return ((-2.0) * _expnegsq(x) * np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18),)
 
 
 def gaussian_forward_and_grad(x):
@@ -114,5 +160,11 @@ def gaussian_forward_and_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        t0 = _expnegsq(x)
-        return finish(t0), finish((-2.0) * t0 * np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18))
+        r = _blocks(_gaussian_forward_and_grad_block, x)
+        return finish(r[0]), finish(r[1])
+
+
+def _gaussian_forward_and_grad_block(x):
+    """gaussian_forward_and_grad on one block of the input (see _blocks)."""
+    t0 = _expnegsq(x)
+    return (t0, (-2.0) * t0 * np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18),)

@@ -24,15 +24,31 @@ from scipy.special import erfc as _erfc, erfcx as _erfcx
 __all__ = ["gelu", "gelu_grad", "gelu_forward_and_grad"]
 
 
-def _two_prod_err(a, b, p):
-    """a*b - p exactly, for p = fl(a*b) (Dekker; needs |a|, |b| < 2**995 and no underflow)."""
-    c = 134217729.0 * a
-    ah = c - (c - a)
-    al = a - ah
-    c = 134217729.0 * b
-    bh = c - (c - b)
-    bl = b - bh
-    return ((ah * bh - p) + ah * bl + al * bh) + al * bl
+def _split(a):
+    """(hi, lo) with hi = a rounded toward zero to 26 significant bits and lo = a - hi exactly.
+
+    a: a float64 array; hi*hi, hi*c (c of 26 bits) are then exact products.
+    """
+    hi = np.empty_like(a)
+    np.bitwise_and(a.view(np.uint64), np.uint64(0xFFFFFFFFF8000000), out=hi.view(np.uint64))
+    return hi, np.subtract(a, hi, out=np.empty_like(a))
+
+
+def _exp_neg_half_sq(xc, scale):
+    """exp(-scale*x**2) for scale in {1, 1/2} and |x| <= 40, with x**2 carried exactly.
+
+    x = h + l (h of 26 bits): x**2 = h**2 + l*(x + h) with h**2 exact, so
+    exp(-scale*x**2) = exp(-scale*h**2) * exp(-scale*l*(x + h)); the second factor is within 2e-5 of 1.
+    """
+    h, l = _split(xc)
+    l *= xc + h
+    l *= -scale
+    np.exp(l, out=l)
+    h *= h
+    h *= -scale
+    np.exp(h, out=h)
+    h *= l
+    return h
 
 
 def _wide(x):
@@ -41,39 +57,62 @@ def _wide(x):
 
 
 def _ndtr(x):
-    """Standard normal CDF Phi(x) = erfc(w)/2 with w = -x/sqrt(2), carrying the rounding of w.
+    """Standard normal CDF Phi(x) = erfc(w)/2, w = -x/sqrt(2), carrying the rounding of w.
 
-    Left tail (w > 1/2): erfc(w) = erfcx(w)*exp(-w**2) with w**2 carried exactly (erfc itself loses
-    ~1e2 ULP there); elsewhere erfc(w) plus the first-order correction for the rounding of w.
+    With a = |w|: q = erfc(a) (SciPy's erfc for a <= 1/2; erfcx(a)*exp(-a**2) beyond, a**2 carried
+    exactly, where erfc itself loses up to ~1e2 ULP), each evaluated only where it is used. Then
+    Phi = q/2 for w >= 0 and 1 - q/2 for w < 0, branch-free as m + sigma*q/2 with sigma = sign(w) and
+    m = (1 - sigma)/2. The rounding d of w (exact w = fl(w) - d) adds exp(-w**2)*d/sqrt(pi).
     """
-    w64 = _wide(x)
-    xc = np.clip(w64, -40.0, 40.0)  # Phi rounds to 0 below -38.5 and to 1 above 8.3
-    p = xc * 0.7071067811865476
-    # exact -x/sqrt(2) = w - d: w = -p, d = the product's rounding plus the constant's tail
-    d = _two_prod_err(xc, 0.7071067811865476, p) + xc * -4.833646656726457e-17
-    w = -p
-    wt = np.maximum(w, 0.5)
-    s = wt * wt
-    se = _two_prod_err(wt, wt, s)
-    tail = np.exp(-s) * (_erfcx(wt) * (1.0 - se) + 1.1283791670955126 * d)
-    body = _erfc(w) + 1.1283791670955126 * np.exp(-w * w) * d
-    out = 0.5 * np.where(w > 0.5, tail, body)
-    return out.astype(x.dtype, copy=False)
+    xc = np.clip(x, -40.0, 40.0, out=np.empty(x.shape, np.float64))  # Phi is 0 below -38.5, 1 above 8.3
+    p = xc * 0.7071067811865476  # = -w
+    # d = x/sqrt(2) - p exactly: 0.7071067811865476 = 0.7071067690849304 (26 bits) + 1.2101617152815436e-08
+    h, d = _split(xc)
+    d *= 0.7071067811865476
+    d += h * 1.2101617152815436e-08
+    xc *= -4.833646656726457e-17  # the constant's own tail: 1/sqrt(2) - 0.7071067811865476
+    d += xc
+    h *= 0.7071067690849304
+    h -= p
+    d += h
+    del h
+    a = np.abs(p, out=xc)
+    q = np.empty_like(a)
+    far = np.flatnonzero(a > 0.5)
+    near = np.flatnonzero(~(a > 0.5))  # NaN included
+    q.put(near, _erfc(a.take(near)))
+    af = a.take(far)
+    e = _exp_neg_half_sq(af, 1.0)
+    e *= _erfcx(af, out=af)
+    q.put(far, e)
+    del e, af
+    np.multiply(p, p, out=a)
+    np.negative(a, out=a)
+    np.exp(a, out=a)
+    a *= d  # exp(-w**2)*d
+    a *= 0.5641895835477563
+    sigma = np.copysign(0.5, p, out=p)  # -sign(w)/2 (w = -0.0 at x = 0; either branch gives 1/2)
+    q *= sigma
+    np.subtract(a, q, out=q)  # sign(w)*q/2 + exp(-w**2)*d/sqrt(pi)
+    sigma += 0.5  # m
+    q += sigma
+    return q.astype(x.dtype, copy=False)
 
 
 def _npdf(x):
     """Standard normal density exp(-x**2/2)/sqrt(2*pi), with x**2 carried exactly."""
-    w64 = _wide(x)
-    xc = np.clip(w64, -40.0, 40.0)  # the density underflows beyond 38.6
-    s = xc * xc
-    e = _two_prod_err(xc, xc, s)
-    out = np.exp(-0.5 * s) * (1.0 - 0.5 * e) * 0.3989422804014327
+    xc = np.clip(_wide(x), -40.0, 40.0)  # the density underflows beyond 38.6
+    out = _exp_neg_half_sq(xc, 0.5)
+    out *= 0.3989422804014327
     return out.astype(x.dtype, copy=False)
 
 
 def _prepare(x, wide=False):
     """(array to compute on, function restoring the caller's dtype); wide: float32 work in float64."""
     x = np.asarray(x)
+    if x.ndim == 0:  # computed as shape (1,) (kernels work in place, which needs arrays), returned as shape ()
+        x, finish = _prepare(x.reshape(1), wide)
+        return x, lambda r: finish(r).reshape(())
     if not (x.flags.c_contiguous or x.flags.f_contiguous):
         x = np.ascontiguousarray(x)  # the same SIMD loops, so a view gives the same bits as its copy
     if x.dtype == np.float16:
@@ -99,6 +138,25 @@ def _to_half(r):
         return r.astype(np.float16)
 
 
+_BLOCK = 8192  # elements per block: a block's temporaries are reused from the cache, memory stays bounded
+
+
+def _blocks(fn, x, *args):
+    """The tuple fn(x, *args) for an element-wise fn, computed on x in blocks of _BLOCK elements."""
+    if x.size <= _BLOCK:
+        return fn(x, *args)
+    order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
+    flat = x.ravel(order=order)  # a view: _prepare made x contiguous
+    outs = None
+    for i in range(0, flat.size, _BLOCK):
+        part = fn(flat[i:i + _BLOCK], *args)
+        if outs is None:
+            outs = tuple(np.empty(flat.size, np.asarray(p).dtype) for p in part)
+        for out, p in zip(outs, part):
+            out[i:i + _BLOCK] = p
+    return tuple(out.reshape(x.shape, order=order) for out in outs)
+
+
 def gelu(x):
     r"""Gaussian error linear unit: x*Phi(x) with Phi the standard normal CDF (exact, erf).
 
@@ -108,7 +166,13 @@ def gelu(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        return finish(np.maximum(x, -1.152921504606847e+18) * _ndtr(x))
+        r = _blocks(_gelu_block, x)
+        return finish(r[0])
+
+
+def _gelu_block(x):
+    """gelu on one block of the input (see _blocks)."""
+    return (np.maximum(x, -1.152921504606847e+18) * _ndtr(x),)
 
 
 def gelu_grad(x):
@@ -124,11 +188,17 @@ def gelu_grad(x):
     """
     x, finish = _prepare(x, wide=True)
     with np.errstate(under="ignore"):
-        r = np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18) * _npdf(x) + _ndtr(x)
-        # Taylor patch at the zero x = -0.7517915246935644574579049467795240396645 (degree 19, |x - zero| < 0.3)
-        d0 = np.clip((x - -0.7517915246935645) - 1.4956759177009883e-17, -0.3, 0.3)
-        r = np.where(np.abs(d0) < 0.3, (((((((((((((((((((1.90319840501314e-09) * d0 + -1.396942086426202e-09) * d0 + -3.5459866461783865e-08) * d0 + -1.6044265494246427e-09) * d0 + 5.702764979242107e-07) * d0 + 4.3284506257392273e-07) * d0 + -7.74846130700372e-06) * d0 + -1.121438018842664e-05) * d0 + 8.615947861116571e-05) * d0 + 0.00018633974623233514) * d0 + -0.0007448268386746817) * d0 + -0.002239538068073497) * d0 + 0.004539228379125415) * d0 + 0.019421679838189067) * d0 + -0.014771522148244337) * d0 + -0.1140082332972217) * d0 + -0.018199676398671087) * d0 + 0.388284982990552) * d0 + 0.4314939923140469) * d0, r)
-        return finish(r)
+        r = _blocks(_gelu_grad_block, x)
+        return finish(r[0])
+
+
+def _gelu_grad_block(x):
+    """gelu_grad on one block of the input (see _blocks)."""
+    r = np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18) * _npdf(x) + _ndtr(x)
+    # Taylor patch at the zero x = -0.7517915246935644574579049467795240396645 (degree 19, |x - zero| < 0.3)
+    d0 = np.clip((x - -0.7517915246935645) - 1.4956759177009883e-17, -0.3, 0.3)
+    r = np.where(np.abs(d0) < 0.3, (((((((((((((((((((1.90319840501314e-09) * d0 + -1.396942086426202e-09) * d0 + -3.5459866461783865e-08) * d0 + -1.6044265494246427e-09) * d0 + 5.702764979242107e-07) * d0 + 4.3284506257392273e-07) * d0 + -7.74846130700372e-06) * d0 + -1.121438018842664e-05) * d0 + 8.615947861116571e-05) * d0 + 0.00018633974623233514) * d0 + -0.0007448268386746817) * d0 + -0.002239538068073497) * d0 + 0.004539228379125415) * d0 + 0.019421679838189067) * d0 + -0.014771522148244337) * d0 + -0.1140082332972217) * d0 + -0.018199676398671087) * d0 + 0.388284982990552) * d0 + 0.4314939923140469) * d0, r)
+    return (r,)
 
 
 def gelu_forward_and_grad(x):
@@ -144,9 +214,15 @@ def gelu_forward_and_grad(x):
     """
     x, finish = _prepare(x, wide=True)
     with np.errstate(under="ignore"):
-        t0 = _ndtr(x)
-        r = t0 + np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18) * _npdf(x)
-        # Taylor patch at the zero x = -0.7517915246935644574579049467795240396645 (degree 19, |x - zero| < 0.3)
-        d0 = np.clip((x - -0.7517915246935645) - 1.4956759177009883e-17, -0.3, 0.3)
-        r = np.where(np.abs(d0) < 0.3, (((((((((((((((((((1.90319840501314e-09) * d0 + -1.396942086426202e-09) * d0 + -3.5459866461783865e-08) * d0 + -1.6044265494246427e-09) * d0 + 5.702764979242107e-07) * d0 + 4.3284506257392273e-07) * d0 + -7.74846130700372e-06) * d0 + -1.121438018842664e-05) * d0 + 8.615947861116571e-05) * d0 + 0.00018633974623233514) * d0 + -0.0007448268386746817) * d0 + -0.002239538068073497) * d0 + 0.004539228379125415) * d0 + 0.019421679838189067) * d0 + -0.014771522148244337) * d0 + -0.1140082332972217) * d0 + -0.018199676398671087) * d0 + 0.388284982990552) * d0 + 0.4314939923140469) * d0, r)
-        return finish(t0 * np.maximum(x, -1.152921504606847e+18)), finish(r)
+        r = _blocks(_gelu_forward_and_grad_block, x)
+        return finish(r[0]), finish(r[1])
+
+
+def _gelu_forward_and_grad_block(x):
+    """gelu_forward_and_grad on one block of the input (see _blocks)."""
+    t0 = _ndtr(x)
+    r = t0 + np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18) * _npdf(x)
+    # Taylor patch at the zero x = -0.7517915246935644574579049467795240396645 (degree 19, |x - zero| < 0.3)
+    d0 = np.clip((x - -0.7517915246935645) - 1.4956759177009883e-17, -0.3, 0.3)
+    r = np.where(np.abs(d0) < 0.3, (((((((((((((((((((1.90319840501314e-09) * d0 + -1.396942086426202e-09) * d0 + -3.5459866461783865e-08) * d0 + -1.6044265494246427e-09) * d0 + 5.702764979242107e-07) * d0 + 4.3284506257392273e-07) * d0 + -7.74846130700372e-06) * d0 + -1.121438018842664e-05) * d0 + 8.615947861116571e-05) * d0 + 0.00018633974623233514) * d0 + -0.0007448268386746817) * d0 + -0.002239538068073497) * d0 + 0.004539228379125415) * d0 + 0.019421679838189067) * d0 + -0.014771522148244337) * d0 + -0.1140082332972217) * d0 + -0.018199676398671087) * d0 + 0.388284982990552) * d0 + 0.4314939923140469) * d0, r)
+    return (t0 * np.maximum(x, -1.152921504606847e+18), r,)

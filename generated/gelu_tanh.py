@@ -88,6 +88,9 @@ def _gelu_tanh_gate_grad(x):
 def _prepare(x, wide=False):
     """(array to compute on, function restoring the caller's dtype); wide: float32 work in float64."""
     x = np.asarray(x)
+    if x.ndim == 0:  # computed as shape (1,) (kernels work in place, which needs arrays), returned as shape ()
+        x, finish = _prepare(x.reshape(1), wide)
+        return x, lambda r: finish(r).reshape(())
     if not (x.flags.c_contiguous or x.flags.f_contiguous):
         x = np.ascontiguousarray(x)  # the same SIMD loops, so a view gives the same bits as its copy
     if x.dtype == np.float16:
@@ -113,6 +116,25 @@ def _to_half(r):
         return r.astype(np.float16)
 
 
+_BLOCK = 8192  # elements per block: a block's temporaries are reused from the cache, memory stays bounded
+
+
+def _blocks(fn, x, *args):
+    """The tuple fn(x, *args) for an element-wise fn, computed on x in blocks of _BLOCK elements."""
+    if x.size <= _BLOCK:
+        return fn(x, *args)
+    order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
+    flat = x.ravel(order=order)  # a view: _prepare made x contiguous
+    outs = None
+    for i in range(0, flat.size, _BLOCK):
+        part = fn(flat[i:i + _BLOCK], *args)
+        if outs is None:
+            outs = tuple(np.empty(flat.size, np.asarray(p).dtype) for p in part)
+        for out, p in zip(outs, part):
+            out[i:i + _BLOCK] = p
+    return tuple(out.reshape(x.shape, order=order) for out in outs)
+
+
 def gelu_tanh(x):
     r"""GELU, tanh approximation: x/2*(1 + tanh(sqrt(2/pi)(x + 0.044715 x^3))).
 
@@ -122,7 +144,13 @@ def gelu_tanh(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        return finish(np.maximum(x, -1.152921504606847e+18) * _gelu_tanh_gate(x))
+        r = _blocks(_gelu_tanh_block, x)
+        return finish(r[0])
+
+
+def _gelu_tanh_block(x):
+    """gelu_tanh on one block of the input (see _blocks)."""
+    return (np.maximum(x, -1.152921504606847e+18) * _gelu_tanh_gate(x),)
 
 
 def gelu_tanh_grad(x):
@@ -138,11 +166,17 @@ def gelu_tanh_grad(x):
     """
     x, finish = _prepare(x, wide=True)
     with np.errstate(under="ignore"):
-        r = np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18) * _gelu_tanh_gate_grad(x) + _gelu_tanh_gate(x)
-        # Taylor patch at the zero x = -0.7524614220710162584879544432889160906054 (degree 21, |x - zero| < 0.3)
-        d0 = np.clip((x - -0.7524614220710163) - 3.635560509207687e-17, -0.3, 0.3)
-        r = np.where(np.abs(d0) < 0.3, (((((((((((((((((((((-1.196180847972441e-08) * d0 + -1.6978217459781023e-08) * d0 + 7.520740909289922e-08) * d0 + 1.4157556987729473e-07) * d0 + -4.3102482988029016e-07) * d0 + -9.898647747433667e-07) * d0 + 2.4335516344299543e-06) * d0 + 5.918611710894005e-06) * d0 + -1.5950896871645105e-05) * d0 + -3.4956171694436116e-05) * d0 + 0.00012425227802639782) * d0 + 0.00026392764052681053) * d0 + -0.0009274420230205449) * d0 + -0.0024227318458750974) * d0 + 0.005261059254921912) * d0 + 0.019682309459833118) * d0 + -0.01661932834305256) * d0 + -0.11394448308095899) * d0 + -0.01578285352184803) * d0 + 0.38751844613578895) * d0 + 0.4304000910248585) * d0, r)
-        return finish(r)
+        r = _blocks(_gelu_tanh_grad_block, x)
+        return finish(r[0])
+
+
+def _gelu_tanh_grad_block(x):
+    """gelu_tanh_grad on one block of the input (see _blocks)."""
+    r = np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18) * _gelu_tanh_gate_grad(x) + _gelu_tanh_gate(x)
+    # Taylor patch at the zero x = -0.7524614220710162584879544432889160906054 (degree 21, |x - zero| < 0.3)
+    d0 = np.clip((x - -0.7524614220710163) - 3.635560509207687e-17, -0.3, 0.3)
+    r = np.where(np.abs(d0) < 0.3, (((((((((((((((((((((-1.196180847972441e-08) * d0 + -1.6978217459781023e-08) * d0 + 7.520740909289922e-08) * d0 + 1.4157556987729473e-07) * d0 + -4.3102482988029016e-07) * d0 + -9.898647747433667e-07) * d0 + 2.4335516344299543e-06) * d0 + 5.918611710894005e-06) * d0 + -1.5950896871645105e-05) * d0 + -3.4956171694436116e-05) * d0 + 0.00012425227802639782) * d0 + 0.00026392764052681053) * d0 + -0.0009274420230205449) * d0 + -0.0024227318458750974) * d0 + 0.005261059254921912) * d0 + 0.019682309459833118) * d0 + -0.01661932834305256) * d0 + -0.11394448308095899) * d0 + -0.01578285352184803) * d0 + 0.38751844613578895) * d0 + 0.4304000910248585) * d0, r)
+    return (r,)
 
 
 def gelu_tanh_forward_and_grad(x):
@@ -158,9 +192,15 @@ def gelu_tanh_forward_and_grad(x):
     """
     x, finish = _prepare(x, wide=True)
     with np.errstate(under="ignore"):
-        t0 = _gelu_tanh_gate(x)
-        r = t0 + np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18) * _gelu_tanh_gate_grad(x)
-        # Taylor patch at the zero x = -0.7524614220710162584879544432889160906054 (degree 21, |x - zero| < 0.3)
-        d0 = np.clip((x - -0.7524614220710163) - 3.635560509207687e-17, -0.3, 0.3)
-        r = np.where(np.abs(d0) < 0.3, (((((((((((((((((((((-1.196180847972441e-08) * d0 + -1.6978217459781023e-08) * d0 + 7.520740909289922e-08) * d0 + 1.4157556987729473e-07) * d0 + -4.3102482988029016e-07) * d0 + -9.898647747433667e-07) * d0 + 2.4335516344299543e-06) * d0 + 5.918611710894005e-06) * d0 + -1.5950896871645105e-05) * d0 + -3.4956171694436116e-05) * d0 + 0.00012425227802639782) * d0 + 0.00026392764052681053) * d0 + -0.0009274420230205449) * d0 + -0.0024227318458750974) * d0 + 0.005261059254921912) * d0 + 0.019682309459833118) * d0 + -0.01661932834305256) * d0 + -0.11394448308095899) * d0 + -0.01578285352184803) * d0 + 0.38751844613578895) * d0 + 0.4304000910248585) * d0, r)
-        return finish(t0 * np.maximum(x, -1.152921504606847e+18)), finish(r)
+        r = _blocks(_gelu_tanh_forward_and_grad_block, x)
+        return finish(r[0]), finish(r[1])
+
+
+def _gelu_tanh_forward_and_grad_block(x):
+    """gelu_tanh_forward_and_grad on one block of the input (see _blocks)."""
+    t0 = _gelu_tanh_gate(x)
+    r = t0 + np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18) * _gelu_tanh_gate_grad(x)
+    # Taylor patch at the zero x = -0.7524614220710162584879544432889160906054 (degree 21, |x - zero| < 0.3)
+    d0 = np.clip((x - -0.7524614220710163) - 3.635560509207687e-17, -0.3, 0.3)
+    r = np.where(np.abs(d0) < 0.3, (((((((((((((((((((((-1.196180847972441e-08) * d0 + -1.6978217459781023e-08) * d0 + 7.520740909289922e-08) * d0 + 1.4157556987729473e-07) * d0 + -4.3102482988029016e-07) * d0 + -9.898647747433667e-07) * d0 + 2.4335516344299543e-06) * d0 + 5.918611710894005e-06) * d0 + -1.5950896871645105e-05) * d0 + -3.4956171694436116e-05) * d0 + 0.00012425227802639782) * d0 + 0.00026392764052681053) * d0 + -0.0009274420230205449) * d0 + -0.0024227318458750974) * d0 + 0.005261059254921912) * d0 + 0.019682309459833118) * d0 + -0.01661932834305256) * d0 + -0.11394448308095899) * d0 + -0.01578285352184803) * d0 + 0.38751844613578895) * d0 + 0.4304000910248585) * d0, r)
+    return (t0 * np.maximum(x, -1.152921504606847e+18), r,)

@@ -26,6 +26,9 @@ __all__ = ["hardswish", "hardswish_grad", "hardswish_forward_and_grad"]
 def _prepare(x, wide=False):
     """(array to compute on, function restoring the caller's dtype); wide: float32 work in float64."""
     x = np.asarray(x)
+    if x.ndim == 0:  # computed as shape (1,) (kernels work in place, which needs arrays), returned as shape ()
+        x, finish = _prepare(x.reshape(1), wide)
+        return x, lambda r: finish(r).reshape(())
     if not (x.flags.c_contiguous or x.flags.f_contiguous):
         x = np.ascontiguousarray(x)  # the same SIMD loops, so a view gives the same bits as its copy
     if x.dtype == np.float16:
@@ -49,6 +52,25 @@ def _to_single(r):
 def _to_half(r):
     with np.errstate(over="ignore"):
         return r.astype(np.float16)
+
+
+_BLOCK = 8192  # elements per block: a block's temporaries are reused from the cache, memory stays bounded
+
+
+def _blocks(fn, x, *args):
+    """The tuple fn(x, *args) for an element-wise fn, computed on x in blocks of _BLOCK elements."""
+    if x.size <= _BLOCK:
+        return fn(x, *args)
+    order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
+    flat = x.ravel(order=order)  # a view: _prepare made x contiguous
+    outs = None
+    for i in range(0, flat.size, _BLOCK):
+        part = fn(flat[i:i + _BLOCK], *args)
+        if outs is None:
+            outs = tuple(np.empty(flat.size, np.asarray(p).dtype) for p in part)
+        for out, p in zip(outs, part):
+            out[i:i + _BLOCK] = p
+    return tuple(out.reshape(x.shape, order=order) for out in outs)
 
 
 def hardswish(x):
@@ -89,6 +111,12 @@ def hardswish_forward_and_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        t0 = (x < -3.0)
-        t1 = np.clip(x, -3.0, 3.0)
-        return finish(np.where(t0, 0.0, np.where((x <= 3.0), 0.16666666666666666 * t1 * (t1 + 3.0), x))), finish(np.where(t0, 0.0, np.where((x > 3.0), 1.0, 0.16666666666666666 * (2.0 * t1 + 3.0))))
+        r = _blocks(_hardswish_forward_and_grad_block, x)
+        return finish(r[0]), finish(r[1])
+
+
+def _hardswish_forward_and_grad_block(x):
+    """hardswish_forward_and_grad on one block of the input (see _blocks)."""
+    t0 = (x < -3.0)
+    t1 = np.clip(x, -3.0, 3.0)
+    return (np.where(t0, 0.0, np.where((x <= 3.0), 0.16666666666666666 * t1 * (t1 + 3.0), x)), np.where(t0, 0.0, np.where((x > 3.0), 1.0, 0.16666666666666666 * (2.0 * t1 + 3.0))),)

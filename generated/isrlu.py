@@ -26,6 +26,9 @@ __all__ = ["isrlu", "isrlu_grad", "isrlu_grad_from_output", "isrlu_grad_params",
 def _prepare(x, wide=False):
     """(array to compute on, function restoring the caller's dtype); wide: float32 work in float64."""
     x = np.asarray(x)
+    if x.ndim == 0:  # computed as shape (1,) (kernels work in place, which needs arrays), returned as shape ()
+        x, finish = _prepare(x.reshape(1), wide)
+        return x, lambda r: finish(r).reshape(())
     if not (x.flags.c_contiguous or x.flags.f_contiguous):
         x = np.ascontiguousarray(x)  # the same SIMD loops, so a view gives the same bits as its copy
     if x.dtype == np.float16:
@@ -51,6 +54,25 @@ def _to_half(r):
         return r.astype(np.float16)
 
 
+_BLOCK = 8192  # elements per block: a block's temporaries are reused from the cache, memory stays bounded
+
+
+def _blocks(fn, x, *args):
+    """The tuple fn(x, *args) for an element-wise fn, computed on x in blocks of _BLOCK elements."""
+    if x.size <= _BLOCK:
+        return fn(x, *args)
+    order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
+    flat = x.ravel(order=order)  # a view: _prepare made x contiguous
+    outs = None
+    for i in range(0, flat.size, _BLOCK):
+        part = fn(flat[i:i + _BLOCK], *args)
+        if outs is None:
+            outs = tuple(np.empty(flat.size, np.asarray(p).dtype) for p in part)
+        for out, p in zip(outs, part):
+            out[i:i + _BLOCK] = p
+    return tuple(out.reshape(x.shape, order=order) for out in outs)
+
+
 def isrlu(x, alpha=1.0):
     r"""Inverse square root linear unit: x for x >= 0, x/sqrt(1 + alpha x^2) otherwise.
 
@@ -61,8 +83,14 @@ def isrlu(x, alpha=1.0):
     x, finish = _prepare(x)
     alpha = float(alpha)
     with np.errstate(under="ignore"):
-        t0 = np.clip(x, -1.0, 0.0)
-        return finish(np.where((x >= 0.0), x, np.where((x >= -1.0), t0 / np.sqrt(alpha * np.square(t0) + 1.0), -(1.0 / np.sqrt(alpha + 1.0 / np.minimum(x, -1.0) / np.minimum(x, -1.0))))))
+        r = _blocks(_isrlu_block, x, alpha)
+        return finish(r[0])
+
+
+def _isrlu_block(x, alpha):
+    """isrlu on one block of the input (see _blocks)."""
+    t0 = np.clip(x, -1.0, 0.0)
+    return (np.where((x >= 0.0), x, np.where((x >= -1.0), t0 / np.sqrt(alpha * np.square(t0) + 1.0), -(1.0 / np.sqrt(alpha + 1.0 / np.minimum(x, -1.0) / np.minimum(x, -1.0))))),)
 
 
 def isrlu_grad(x, alpha=1.0):
@@ -77,8 +105,14 @@ def isrlu_grad(x, alpha=1.0):
     x, finish = _prepare(x)
     alpha = float(alpha)
     with np.errstate(under="ignore"):
-        t0 = np.minimum(x, -1.0)
-        return finish(np.where((x >= 0.0), 1.0, np.where((x >= -1.0), 1.0 / np.sqrt(alpha * np.square(np.clip(x, -1.0, 0.0)) + 1.0) / (alpha * np.square(np.clip(x, -1.0, 0.0)) + 1.0), -(1.0 / t0 / t0 / t0 / ((alpha + 1.0 / t0 / t0) * np.sqrt(alpha + 1.0 / t0 / t0))))))
+        r = _blocks(_isrlu_grad_block, x, alpha)
+        return finish(r[0])
+
+
+def _isrlu_grad_block(x, alpha):
+    """isrlu_grad on one block of the input (see _blocks)."""
+    t0 = np.minimum(x, -1.0)
+    return (np.where((x >= 0.0), 1.0, np.where((x >= -1.0), 1.0 / np.sqrt(alpha * np.square(np.clip(x, -1.0, 0.0)) + 1.0) / (alpha * np.square(np.clip(x, -1.0, 0.0)) + 1.0), -(1.0 / t0 / t0 / t0 / ((alpha + 1.0 / t0 / t0) * np.sqrt(alpha + 1.0 / t0 / t0))))),)
 
 
 def isrlu_grad_from_output(y, alpha=1.0):
@@ -93,9 +127,15 @@ def isrlu_grad_from_output(y, alpha=1.0):
     y, finish = _prepare(y)
     alpha = float(alpha)
     with np.errstate(under="ignore"):
-        t0 = float(np.sqrt(alpha))
-        t1 = t0 * np.clip(y, float(-(1.0 / t0)), 0.0)
-        return finish(np.where((y >= 0.0), 1.0, ((-t1 + 1.0) * np.clip(t1 + 1.0, 0.0, 1.0)) * np.sqrt((-t1 + 1.0) * np.clip(t1 + 1.0, 0.0, 1.0))))
+        r = _blocks(_isrlu_grad_from_output_block, y, alpha)
+        return finish(r[0])
+
+
+def _isrlu_grad_from_output_block(y, alpha):
+    """isrlu_grad_from_output on one block of the input (see _blocks)."""
+    t0 = float(np.sqrt(alpha))
+    t1 = t0 * np.clip(y, float(-(1.0 / t0)), 0.0)
+    return (np.where((y >= 0.0), 1.0, ((-t1 + 1.0) * np.clip(t1 + 1.0, 0.0, 1.0)) * np.sqrt((-t1 + 1.0) * np.clip(t1 + 1.0, 0.0, 1.0))),)
 
 
 def isrlu_grad_params(x, alpha=1.0):
@@ -108,10 +148,16 @@ def isrlu_grad_params(x, alpha=1.0):
     x, finish = _prepare(x)
     alpha = float(alpha)
     with np.errstate(under="ignore"):
-        t0_0 = np.clip(x, -1.0, 0.0)
+        r = _blocks(_isrlu_grad_params_block, x, alpha)
         return {
-            "alpha": finish(np.where((x >= 0.0), 0.0, np.where((x >= -1.0), (-0.5) * np.square(t0_0) * t0_0 / ((alpha * np.square(t0_0) + 1.0) * np.sqrt(alpha * np.square(t0_0) + 1.0)), 0.5 / ((alpha + 1.0 / np.minimum(x, -1.0) / np.minimum(x, -1.0)) * np.sqrt(alpha + 1.0 / np.minimum(x, -1.0) / np.minimum(x, -1.0)))))),
+            "alpha": finish(r[0]),
         }
+
+
+def _isrlu_grad_params_block(x, alpha):
+    """isrlu_grad_params on one block of the input (see _blocks)."""
+    t0_0 = np.clip(x, -1.0, 0.0)
+    return (np.where((x >= 0.0), 0.0, np.where((x >= -1.0), (-0.5) * np.square(t0_0) * t0_0 / ((alpha * np.square(t0_0) + 1.0) * np.sqrt(alpha * np.square(t0_0) + 1.0)), 0.5 / ((alpha + 1.0 / np.minimum(x, -1.0) / np.minimum(x, -1.0)) * np.sqrt(alpha + 1.0 / np.minimum(x, -1.0) / np.minimum(x, -1.0))))),)
 
 
 def isrlu_forward_and_grad(x, alpha=1.0):
@@ -126,10 +172,16 @@ def isrlu_forward_and_grad(x, alpha=1.0):
     x, finish = _prepare(x)
     alpha = float(alpha)
     with np.errstate(under="ignore"):
-        t0 = (x >= 0.0)
-        t1 = np.clip(x, -1.0, 0.0)
-        t2 = alpha * np.square(t1) + 1.0
-        t3 = (x >= -1.0)
-        t4 = np.minimum(x, -1.0)
-        t5 = alpha + 1.0 / t4 / t4
-        return finish(np.where(t0, x, np.where(t3, t1 / np.sqrt(t2), -(1.0 / np.sqrt(t5))))), finish(np.where(t0, 1.0, np.where(t3, 1.0 / np.sqrt(t2) / t2, -(1.0 / t4 / t4 / t4 / (t5 * np.sqrt(t5))))))
+        r = _blocks(_isrlu_forward_and_grad_block, x, alpha)
+        return finish(r[0]), finish(r[1])
+
+
+def _isrlu_forward_and_grad_block(x, alpha):
+    """isrlu_forward_and_grad on one block of the input (see _blocks)."""
+    t0 = (x >= 0.0)
+    t1 = np.clip(x, -1.0, 0.0)
+    t2 = alpha * np.square(t1) + 1.0
+    t3 = (x >= -1.0)
+    t4 = np.minimum(x, -1.0)
+    t5 = alpha + 1.0 / t4 / t4
+    return (np.where(t0, x, np.where(t3, t1 / np.sqrt(t2), -(1.0 / np.sqrt(t5)))), np.where(t0, 1.0, np.where(t3, 1.0 / np.sqrt(t2) / t2, -(1.0 / t4 / t4 / t4 / (t5 * np.sqrt(t5))))),)

@@ -26,6 +26,9 @@ __all__ = ["isru", "isru_grad", "isru_grad_from_output", "isru_grad_params", "is
 def _prepare(x, wide=False):
     """(array to compute on, function restoring the caller's dtype); wide: float32 work in float64."""
     x = np.asarray(x)
+    if x.ndim == 0:  # computed as shape (1,) (kernels work in place, which needs arrays), returned as shape ()
+        x, finish = _prepare(x.reshape(1), wide)
+        return x, lambda r: finish(r).reshape(())
     if not (x.flags.c_contiguous or x.flags.f_contiguous):
         x = np.ascontiguousarray(x)  # the same SIMD loops, so a view gives the same bits as its copy
     if x.dtype == np.float16:
@@ -51,6 +54,25 @@ def _to_half(r):
         return r.astype(np.float16)
 
 
+_BLOCK = 8192  # elements per block: a block's temporaries are reused from the cache, memory stays bounded
+
+
+def _blocks(fn, x, *args):
+    """The tuple fn(x, *args) for an element-wise fn, computed on x in blocks of _BLOCK elements."""
+    if x.size <= _BLOCK:
+        return fn(x, *args)
+    order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
+    flat = x.ravel(order=order)  # a view: _prepare made x contiguous
+    outs = None
+    for i in range(0, flat.size, _BLOCK):
+        part = fn(flat[i:i + _BLOCK], *args)
+        if outs is None:
+            outs = tuple(np.empty(flat.size, np.asarray(p).dtype) for p in part)
+        for out, p in zip(outs, part):
+            out[i:i + _BLOCK] = p
+    return tuple(out.reshape(x.shape, order=order) for out in outs)
+
+
 def isru(x, alpha=1.0):
     r"""Inverse square root unit: x/sqrt(1 + alpha x^2), range (-1/sqrt(alpha), 1/sqrt(alpha)).
 
@@ -61,9 +83,15 @@ def isru(x, alpha=1.0):
     x, finish = _prepare(x)
     alpha = float(alpha)
     with np.errstate(under="ignore"):
-        t0 = np.clip(x, -1.0, 1.0)
-        t1 = np.abs(x)
-        return finish(np.where((t1 <= 1.0), t0 / np.sqrt(alpha * np.square(t0) + 1.0), np.sign(x) / np.sqrt(alpha + 1.0 / np.maximum(t1, 1.0) / np.maximum(t1, 1.0))))
+        r = _blocks(_isru_block, x, alpha)
+        return finish(r[0])
+
+
+def _isru_block(x, alpha):
+    """isru on one block of the input (see _blocks)."""
+    t0 = np.clip(x, -1.0, 1.0)
+    t1 = np.abs(x)
+    return (np.where((t1 <= 1.0), t0 / np.sqrt(alpha * np.square(t0) + 1.0), np.sign(x) / np.sqrt(alpha + 1.0 / np.maximum(t1, 1.0) / np.maximum(t1, 1.0))),)
 
 
 def isru_grad(x, alpha=1.0):
@@ -78,9 +106,15 @@ def isru_grad(x, alpha=1.0):
     x, finish = _prepare(x)
     alpha = float(alpha)
     with np.errstate(under="ignore"):
-        t0 = np.abs(x)
-        t1 = np.maximum(t0, 1.0)
-        return finish(np.where((t0 <= 1.0), 1.0 / np.sqrt(alpha * np.square(np.clip(x, -1.0, 1.0)) + 1.0) / (alpha * np.square(np.clip(x, -1.0, 1.0)) + 1.0), 1.0 / t1 / t1 / t1 / ((alpha + 1.0 / t1 / t1) * np.sqrt(alpha + 1.0 / t1 / t1))))
+        r = _blocks(_isru_grad_block, x, alpha)
+        return finish(r[0])
+
+
+def _isru_grad_block(x, alpha):
+    """isru_grad on one block of the input (see _blocks)."""
+    t0 = np.abs(x)
+    t1 = np.maximum(t0, 1.0)
+    return (np.where((t0 <= 1.0), 1.0 / np.sqrt(alpha * np.square(np.clip(x, -1.0, 1.0)) + 1.0) / (alpha * np.square(np.clip(x, -1.0, 1.0)) + 1.0), 1.0 / t1 / t1 / t1 / ((alpha + 1.0 / t1 / t1) * np.sqrt(alpha + 1.0 / t1 / t1))),)
 
 
 def isru_grad_from_output(y, alpha=1.0):
@@ -95,9 +129,15 @@ def isru_grad_from_output(y, alpha=1.0):
     y, finish = _prepare(y)
     alpha = float(alpha)
     with np.errstate(under="ignore"):
-        t0 = float(np.sqrt(alpha))
-        t1 = t0 * np.clip(np.abs(y), 0.0, float(1.0 / t0))
-        return finish(((t1 + 1.0) * np.clip(-t1 + 1.0, 0.0, 1.0)) * np.sqrt((t1 + 1.0) * np.clip(-t1 + 1.0, 0.0, 1.0)))
+        r = _blocks(_isru_grad_from_output_block, y, alpha)
+        return finish(r[0])
+
+
+def _isru_grad_from_output_block(y, alpha):
+    """isru_grad_from_output on one block of the input (see _blocks)."""
+    t0 = float(np.sqrt(alpha))
+    t1 = t0 * np.clip(np.abs(y), 0.0, float(1.0 / t0))
+    return (((t1 + 1.0) * np.clip(-t1 + 1.0, 0.0, 1.0)) * np.sqrt((t1 + 1.0) * np.clip(-t1 + 1.0, 0.0, 1.0)),)
 
 
 def isru_grad_params(x, alpha=1.0):
@@ -110,11 +150,17 @@ def isru_grad_params(x, alpha=1.0):
     x, finish = _prepare(x)
     alpha = float(alpha)
     with np.errstate(under="ignore"):
-        t0_0 = np.clip(x, -1.0, 1.0)
-        t1_0 = np.abs(x)
+        r = _blocks(_isru_grad_params_block, x, alpha)
         return {
-            "alpha": finish(np.where((t1_0 <= 1.0), (-0.5) * np.square(t0_0) * t0_0 / ((alpha * np.square(t0_0) + 1.0) * np.sqrt(alpha * np.square(t0_0) + 1.0)), (-0.5) * np.sign(x) / ((alpha + 1.0 / np.maximum(t1_0, 1.0) / np.maximum(t1_0, 1.0)) * np.sqrt(alpha + 1.0 / np.maximum(t1_0, 1.0) / np.maximum(t1_0, 1.0))))),
+            "alpha": finish(r[0]),
         }
+
+
+def _isru_grad_params_block(x, alpha):
+    """isru_grad_params on one block of the input (see _blocks)."""
+    t0_0 = np.clip(x, -1.0, 1.0)
+    t1_0 = np.abs(x)
+    return (np.where((t1_0 <= 1.0), (-0.5) * np.square(t0_0) * t0_0 / ((alpha * np.square(t0_0) + 1.0) * np.sqrt(alpha * np.square(t0_0) + 1.0)), (-0.5) * np.sign(x) / ((alpha + 1.0 / np.maximum(t1_0, 1.0) / np.maximum(t1_0, 1.0)) * np.sqrt(alpha + 1.0 / np.maximum(t1_0, 1.0) / np.maximum(t1_0, 1.0)))),)
 
 
 def isru_forward_and_grad(x, alpha=1.0):
@@ -129,10 +175,16 @@ def isru_forward_and_grad(x, alpha=1.0):
     x, finish = _prepare(x)
     alpha = float(alpha)
     with np.errstate(under="ignore"):
-        t0 = np.clip(x, -1.0, 1.0)
-        t1 = alpha * np.square(t0) + 1.0
-        t2 = np.abs(x)
-        t3 = (t2 <= 1.0)
-        t4 = np.maximum(t2, 1.0)
-        t5 = alpha + 1.0 / t4 / t4
-        return finish(np.where(t3, t0 / np.sqrt(t1), np.sign(x) / np.sqrt(t5))), finish(np.where(t3, 1.0 / np.sqrt(t1) / t1, 1.0 / t4 / t4 / t4 / (t5 * np.sqrt(t5))))
+        r = _blocks(_isru_forward_and_grad_block, x, alpha)
+        return finish(r[0]), finish(r[1])
+
+
+def _isru_forward_and_grad_block(x, alpha):
+    """isru_forward_and_grad on one block of the input (see _blocks)."""
+    t0 = np.clip(x, -1.0, 1.0)
+    t1 = alpha * np.square(t0) + 1.0
+    t2 = np.abs(x)
+    t3 = (t2 <= 1.0)
+    t4 = np.maximum(t2, 1.0)
+    t5 = alpha + 1.0 / t4 / t4
+    return (np.where(t3, t0 / np.sqrt(t1), np.sign(x) / np.sqrt(t5)), np.where(t3, 1.0 / np.sqrt(t1) / t1, 1.0 / t4 / t4 / t4 / (t5 * np.sqrt(t5))),)

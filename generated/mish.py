@@ -26,6 +26,9 @@ __all__ = ["mish", "mish_grad", "mish_forward_and_grad"]
 def _prepare(x, wide=False):
     """(array to compute on, function restoring the caller's dtype); wide: float32 work in float64."""
     x = np.asarray(x)
+    if x.ndim == 0:  # computed as shape (1,) (kernels work in place, which needs arrays), returned as shape ()
+        x, finish = _prepare(x.reshape(1), wide)
+        return x, lambda r: finish(r).reshape(())
     if not (x.flags.c_contiguous or x.flags.f_contiguous):
         x = np.ascontiguousarray(x)  # the same SIMD loops, so a view gives the same bits as its copy
     if x.dtype == np.float16:
@@ -51,6 +54,25 @@ def _to_half(r):
         return r.astype(np.float16)
 
 
+_BLOCK = 8192  # elements per block: a block's temporaries are reused from the cache, memory stays bounded
+
+
+def _blocks(fn, x, *args):
+    """The tuple fn(x, *args) for an element-wise fn, computed on x in blocks of _BLOCK elements."""
+    if x.size <= _BLOCK:
+        return fn(x, *args)
+    order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
+    flat = x.ravel(order=order)  # a view: _prepare made x contiguous
+    outs = None
+    for i in range(0, flat.size, _BLOCK):
+        part = fn(flat[i:i + _BLOCK], *args)
+        if outs is None:
+            outs = tuple(np.empty(flat.size, np.asarray(p).dtype) for p in part)
+        for out, p in zip(outs, part):
+            out[i:i + _BLOCK] = p
+    return tuple(out.reshape(x.shape, order=order) for out in outs)
+
+
 def mish(x):
     r"""Mish: x*tanh(softplus(x)).
 
@@ -62,11 +84,17 @@ def mish(x):
     """
     x, finish = _prepare(x, wide=True)
     with np.errstate(under="ignore"):
-        t0 = np.clip(np.abs(x), 0.0, 1.152921504606847e+18)
-        t1 = np.exp(-t0)
-        t2 = 2.0 * t1 + 1.0
-        t3 = t1 * (t1 + 2.0)
-        return finish(np.where((x >= 0.0), t2 * x / (t2 + 2.0 * np.exp((-2.0) * t0)), t3 * np.clip(x, -1.152921504606847e+18, 0.0) / (t3 + 2.0)))
+        r = _blocks(_mish_block, x)
+        return finish(r[0])
+
+
+def _mish_block(x):
+    """mish on one block of the input (see _blocks)."""
+    t0 = np.clip(np.abs(x), 0.0, 1.152921504606847e+18)
+    t1 = np.exp(-t0)
+    t2 = 2.0 * t1 + 1.0
+    t3 = t1 * (t1 + 2.0)
+    return (np.where((x >= 0.0), t2 * x / (t2 + 2.0 * np.exp((-2.0) * t0)), t3 * np.clip(x, -1.152921504606847e+18, 0.0) / (t3 + 2.0)),)
 
 
 def mish_grad(x):
@@ -82,19 +110,25 @@ def mish_grad(x):
     """
     x, finish = _prepare(x, wide=True)
     with np.errstate(under="ignore"):
-        t0 = np.clip(np.abs(x), 0.0, 1.152921504606847e+18)
-        t1 = np.exp(-t0)
-        t2 = 2.0 * t1 + 1.0
-        t3 = np.exp((-2.0) * t0)
-        t4 = t2 + 2.0 * t3
-        t5 = 4.0 * (t1 + 1.0) * np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
-        t6 = t1 * (t1 + 2.0)
-        t7 = t6 + 2.0
-        r = np.where((x >= 0.0), t2 / t4 + t3 * t5 / t4 / t4, t6 / t7 + t1 * t5 / t7 / t7)
-        # Taylor patch at the zero x = -1.192431214515495212137588340420739405601 (degree 20, |x - zero| < 0.3)
-        d0 = np.clip((x - -1.1924312145154952) - -4.8484829848031044e-17, -0.3, 0.3)
-        r = np.where(np.abs(d0) < 0.3, ((((((((((((((((((((6.3895954615089855e-09) * d0 + -5.460186173028381e-09) * d0 + -6.174424363104907e-08) * d0 + -1.4117255919499382e-07) * d0 + 2.6879417855557728e-08) * d0 + 1.071676702702074e-06) * d0 + 2.9088199364912223e-06) * d0 + 9.427361327376651e-07) * d0 + -1.72992708103044e-05) * d0 + -5.582891567360688e-05) * d0 + -4.1961496031696126e-05) * d0 + 0.00025412936386191073) * d0 + 0.0009898181021289196) * d0 + 0.0010924055409445854) * d0 + -0.0033606849270232685) * d0 + -0.01582112656173338) * d0 + -0.020271822716684245) * d0 + 0.04190782104360987) * d0 + 0.20473126408010586) * d0 + 0.2669479140495345) * d0, r)
-        return finish(r)
+        r = _blocks(_mish_grad_block, x)
+        return finish(r[0])
+
+
+def _mish_grad_block(x):
+    """mish_grad on one block of the input (see _blocks)."""
+    t0 = np.clip(np.abs(x), 0.0, 1.152921504606847e+18)
+    t1 = np.exp(-t0)
+    t2 = 2.0 * t1 + 1.0
+    t3 = np.exp((-2.0) * t0)
+    t4 = t2 + 2.0 * t3
+    t5 = 4.0 * (t1 + 1.0) * np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
+    t6 = t1 * (t1 + 2.0)
+    t7 = t6 + 2.0
+    r = np.where((x >= 0.0), t2 / t4 + t3 * t5 / t4 / t4, t6 / t7 + t1 * t5 / t7 / t7)
+    # Taylor patch at the zero x = -1.192431214515495212137588340420739405601 (degree 20, |x - zero| < 0.3)
+    d0 = np.clip((x - -1.1924312145154952) - -4.8484829848031044e-17, -0.3, 0.3)
+    r = np.where(np.abs(d0) < 0.3, ((((((((((((((((((((6.3895954615089855e-09) * d0 + -5.460186173028381e-09) * d0 + -6.174424363104907e-08) * d0 + -1.4117255919499382e-07) * d0 + 2.6879417855557728e-08) * d0 + 1.071676702702074e-06) * d0 + 2.9088199364912223e-06) * d0 + 9.427361327376651e-07) * d0 + -1.72992708103044e-05) * d0 + -5.582891567360688e-05) * d0 + -4.1961496031696126e-05) * d0 + 0.00025412936386191073) * d0 + 0.0009898181021289196) * d0 + 0.0010924055409445854) * d0 + -0.0033606849270232685) * d0 + -0.01582112656173338) * d0 + -0.020271822716684245) * d0 + 0.04190782104360987) * d0 + 0.20473126408010586) * d0 + 0.2669479140495345) * d0, r)
+    return (r,)
 
 
 def mish_forward_and_grad(x):
@@ -110,19 +144,25 @@ def mish_forward_and_grad(x):
     """
     x, finish = _prepare(x, wide=True)
     with np.errstate(under="ignore"):
-        t0 = np.clip(np.abs(x), 0.0, 1.152921504606847e+18)
-        t1 = np.exp(-t0)
-        t2 = 2.0 * t1 + 1.0
-        t3 = np.exp((-2.0) * t0)
-        t4 = t2 + 2.0 * t3
-        t5 = t2 / t4
-        t6 = (x >= 0.0)
-        t7 = t1 * (t1 + 2.0)
-        t8 = t7 + 2.0
-        t9 = t7 / t8
-        t10 = 4.0 * (t1 + 1.0) * np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
-        r = np.where(t6, t5 + t10 * t3 / t4 / t4, t9 + t1 * t10 / t8 / t8)
-        # Taylor patch at the zero x = -1.192431214515495212137588340420739405601 (degree 20, |x - zero| < 0.3)
-        d0 = np.clip((x - -1.1924312145154952) - -4.8484829848031044e-17, -0.3, 0.3)
-        r = np.where(np.abs(d0) < 0.3, ((((((((((((((((((((6.3895954615089855e-09) * d0 + -5.460186173028381e-09) * d0 + -6.174424363104907e-08) * d0 + -1.4117255919499382e-07) * d0 + 2.6879417855557728e-08) * d0 + 1.071676702702074e-06) * d0 + 2.9088199364912223e-06) * d0 + 9.427361327376651e-07) * d0 + -1.72992708103044e-05) * d0 + -5.582891567360688e-05) * d0 + -4.1961496031696126e-05) * d0 + 0.00025412936386191073) * d0 + 0.0009898181021289196) * d0 + 0.0010924055409445854) * d0 + -0.0033606849270232685) * d0 + -0.01582112656173338) * d0 + -0.020271822716684245) * d0 + 0.04190782104360987) * d0 + 0.20473126408010586) * d0 + 0.2669479140495345) * d0, r)
-        return finish(np.where(t6, t5 * x, t9 * np.clip(x, -1.152921504606847e+18, 0.0))), finish(r)
+        r = _blocks(_mish_forward_and_grad_block, x)
+        return finish(r[0]), finish(r[1])
+
+
+def _mish_forward_and_grad_block(x):
+    """mish_forward_and_grad on one block of the input (see _blocks)."""
+    t0 = np.clip(np.abs(x), 0.0, 1.152921504606847e+18)
+    t1 = np.exp(-t0)
+    t2 = 2.0 * t1 + 1.0
+    t3 = np.exp((-2.0) * t0)
+    t4 = t2 + 2.0 * t3
+    t5 = t2 / t4
+    t6 = (x >= 0.0)
+    t7 = t1 * (t1 + 2.0)
+    t8 = t7 + 2.0
+    t9 = t7 / t8
+    t10 = 4.0 * (t1 + 1.0) * np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
+    r = np.where(t6, t5 + t10 * t3 / t4 / t4, t9 + t1 * t10 / t8 / t8)
+    # Taylor patch at the zero x = -1.192431214515495212137588340420739405601 (degree 20, |x - zero| < 0.3)
+    d0 = np.clip((x - -1.1924312145154952) - -4.8484829848031044e-17, -0.3, 0.3)
+    r = np.where(np.abs(d0) < 0.3, ((((((((((((((((((((6.3895954615089855e-09) * d0 + -5.460186173028381e-09) * d0 + -6.174424363104907e-08) * d0 + -1.4117255919499382e-07) * d0 + 2.6879417855557728e-08) * d0 + 1.071676702702074e-06) * d0 + 2.9088199364912223e-06) * d0 + 9.427361327376651e-07) * d0 + -1.72992708103044e-05) * d0 + -5.582891567360688e-05) * d0 + -4.1961496031696126e-05) * d0 + 0.00025412936386191073) * d0 + 0.0009898181021289196) * d0 + 0.0010924055409445854) * d0 + -0.0033606849270232685) * d0 + -0.01582112656173338) * d0 + -0.020271822716684245) * d0 + 0.04190782104360987) * d0 + 0.20473126408010586) * d0 + 0.2669479140495345) * d0, r)
+    return (np.where(t6, t5 * x, t9 * np.clip(x, -1.152921504606847e+18, 0.0)), r,)

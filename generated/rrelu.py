@@ -26,6 +26,9 @@ __all__ = ["rrelu", "rrelu_grad", "rrelu_grad_from_output", "rrelu_grad_params",
 def _prepare(x, wide=False):
     """(array to compute on, function restoring the caller's dtype); wide: float32 work in float64."""
     x = np.asarray(x)
+    if x.ndim == 0:  # computed as shape (1,) (kernels work in place, which needs arrays), returned as shape ()
+        x, finish = _prepare(x.reshape(1), wide)
+        return x, lambda r: finish(r).reshape(())
     if not (x.flags.c_contiguous or x.flags.f_contiguous):
         x = np.ascontiguousarray(x)  # the same SIMD loops, so a view gives the same bits as its copy
     if x.dtype == np.float16:
@@ -49,6 +52,25 @@ def _to_single(r):
 def _to_half(r):
     with np.errstate(over="ignore"):
         return r.astype(np.float16)
+
+
+_BLOCK = 8192  # elements per block: a block's temporaries are reused from the cache, memory stays bounded
+
+
+def _blocks(fn, x, *args):
+    """The tuple fn(x, *args) for an element-wise fn, computed on x in blocks of _BLOCK elements."""
+    if x.size <= _BLOCK:
+        return fn(x, *args)
+    order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
+    flat = x.ravel(order=order)  # a view: _prepare made x contiguous
+    outs = None
+    for i in range(0, flat.size, _BLOCK):
+        part = fn(flat[i:i + _BLOCK], *args)
+        if outs is None:
+            outs = tuple(np.empty(flat.size, np.asarray(p).dtype) for p in part)
+        for out, p in zip(outs, part):
+            out[i:i + _BLOCK] = p
+    return tuple(out.reshape(x.shape, order=order) for out in outs)
 
 
 def rrelu(x, lower=0.125, upper=0.3333333333333333):
@@ -108,10 +130,16 @@ def rrelu_grad_params(x, lower=0.125, upper=0.3333333333333333):
     lower = float(lower)
     upper = float(upper)
     with np.errstate(under="ignore"):
+        r = _blocks(_rrelu_grad_params_block, x, lower, upper)
         return {
-            "lower": finish(np.where((x <= 0.0), 0.5 * x, np.where(np.isnan(x), x, 0.0))),
-            "upper": finish(np.where((x <= 0.0), 0.5 * x, np.where(np.isnan(x), x, 0.0))),
+            "lower": finish(r[0]),
+            "upper": finish(r[1]),
         }
+
+
+def _rrelu_grad_params_block(x, lower, upper):
+    """rrelu_grad_params on one block of the input (see _blocks)."""
+    return (np.where((x <= 0.0), 0.5 * x, np.where(np.isnan(x), x, 0.0)), np.where((x <= 0.0), 0.5 * x, np.where(np.isnan(x), x, 0.0)),)
 
 
 def rrelu_forward_and_grad(x, lower=0.125, upper=0.3333333333333333):

@@ -26,6 +26,9 @@ __all__ = ["selu", "selu_grad", "selu_grad_from_output", "selu_forward_and_grad"
 def _prepare(x, wide=False):
     """(array to compute on, function restoring the caller's dtype); wide: float32 work in float64."""
     x = np.asarray(x)
+    if x.ndim == 0:  # computed as shape (1,) (kernels work in place, which needs arrays), returned as shape ()
+        x, finish = _prepare(x.reshape(1), wide)
+        return x, lambda r: finish(r).reshape(())
     if not (x.flags.c_contiguous or x.flags.f_contiguous):
         x = np.ascontiguousarray(x)  # the same SIMD loops, so a view gives the same bits as its copy
     if x.dtype == np.float16:
@@ -49,6 +52,25 @@ def _to_single(r):
 def _to_half(r):
     with np.errstate(over="ignore"):
         return r.astype(np.float16)
+
+
+_BLOCK = 8192  # elements per block: a block's temporaries are reused from the cache, memory stays bounded
+
+
+def _blocks(fn, x, *args):
+    """The tuple fn(x, *args) for an element-wise fn, computed on x in blocks of _BLOCK elements."""
+    if x.size <= _BLOCK:
+        return fn(x, *args)
+    order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
+    flat = x.ravel(order=order)  # a view: _prepare made x contiguous
+    outs = None
+    for i in range(0, flat.size, _BLOCK):
+        part = fn(flat[i:i + _BLOCK], *args)
+        if outs is None:
+            outs = tuple(np.empty(flat.size, np.asarray(p).dtype) for p in part)
+        for out, p in zip(outs, part):
+            out[i:i + _BLOCK] = p
+    return tuple(out.reshape(x.shape, order=order) for out in outs)
 
 
 def selu(x):
@@ -108,5 +130,11 @@ def selu_forward_and_grad(x):
     x, finish = _prepare(x)
     # scale*x exceeds the largest float for x > max/scale: +-inf is then the correctly rounded value
     with np.errstate(under="ignore", over="ignore"):
-        t0 = np.minimum(x, 0.0)
-        return finish(np.where((x <= 0.0), 1.7580993408473768 * np.expm1(t0), 1.0507009873554805 * x)), finish(np.where((x > 0.0), 1.0507009873554805, 1.7580993408473768 * np.exp(t0)))
+        r = _blocks(_selu_forward_and_grad_block, x)
+        return finish(r[0]), finish(r[1])
+
+
+def _selu_forward_and_grad_block(x):
+    """selu_forward_and_grad on one block of the input (see _blocks)."""
+    t0 = np.minimum(x, 0.0)
+    return (np.where((x <= 0.0), 1.7580993408473768 * np.expm1(t0), 1.0507009873554805 * x), np.where((x > 0.0), 1.0507009873554805, 1.7580993408473768 * np.exp(t0)),)

@@ -26,6 +26,9 @@ __all__ = ["silu", "silu_grad", "silu_forward_and_grad"]
 def _prepare(x, wide=False):
     """(array to compute on, function restoring the caller's dtype); wide: float32 work in float64."""
     x = np.asarray(x)
+    if x.ndim == 0:  # computed as shape (1,) (kernels work in place, which needs arrays), returned as shape ()
+        x, finish = _prepare(x.reshape(1), wide)
+        return x, lambda r: finish(r).reshape(())
     if not (x.flags.c_contiguous or x.flags.f_contiguous):
         x = np.ascontiguousarray(x)  # the same SIMD loops, so a view gives the same bits as its copy
     if x.dtype == np.float16:
@@ -49,6 +52,25 @@ def _to_single(r):
 def _to_half(r):
     with np.errstate(over="ignore"):
         return r.astype(np.float16)
+
+
+_BLOCK = 8192  # elements per block: a block's temporaries are reused from the cache, memory stays bounded
+
+
+def _blocks(fn, x, *args):
+    """The tuple fn(x, *args) for an element-wise fn, computed on x in blocks of _BLOCK elements."""
+    if x.size <= _BLOCK:
+        return fn(x, *args)
+    order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
+    flat = x.ravel(order=order)  # a view: _prepare made x contiguous
+    outs = None
+    for i in range(0, flat.size, _BLOCK):
+        part = fn(flat[i:i + _BLOCK], *args)
+        if outs is None:
+            outs = tuple(np.empty(flat.size, np.asarray(p).dtype) for p in part)
+        for out, p in zip(outs, part):
+            out[i:i + _BLOCK] = p
+    return tuple(out.reshape(x.shape, order=order) for out in outs)
 
 
 def silu(x):
@@ -79,13 +101,19 @@ def silu_grad(x):
     """
     x, finish = _prepare(x, wide=True)
     with np.errstate(under="ignore"):
-        t0 = np.exp(-np.abs(x))
-        t1 = t0 + 1.0
-        r = np.where((x >= 0.0), 1.0, t0) / t1 + t0 * np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18) / t1 / t1
-        # Taylor patch at the zero x = -1.278464542761073795109358739022980155439 (degree 18, |x - zero| < 0.3)
-        d0 = np.clip((x - -1.2784645427610737) - -1.0946994183093437e-16, -0.3, 0.3)
-        r = np.where(np.abs(d0) < 0.3, ((((((((((((((((((2.9177603026903803e-09) * d0 + 4.619379769031606e-09) * d0 + -1.8877622907727957e-08) * d0 + -9.266646309267441e-08) * d0 + -3.051244750055421e-08) * d0 + 8.599695028268575e-07) * d0 + 2.346029682463866e-06) * d0 + -2.942631888842464e-06) * d0 + -2.9733542213263917e-05) * d0 + -4.090534237428612e-05) * d0 + 0.00018570724361186496) * d0 + 0.0007985218818397998) * d0 + 0.000126627410081122) * d0 + -0.006606589138356696) * d0 + -0.015222655223188032) * d0 + 0.018874814223782312) * d0 + 0.1466487969969469) * d0 + 0.2178117057198001) * d0, r)
-        return finish(r)
+        r = _blocks(_silu_grad_block, x)
+        return finish(r[0])
+
+
+def _silu_grad_block(x):
+    """silu_grad on one block of the input (see _blocks)."""
+    t0 = np.exp(-np.abs(x))
+    t1 = t0 + 1.0
+    r = np.where((x >= 0.0), 1.0, t0) / t1 + t0 * np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18) / t1 / t1
+    # Taylor patch at the zero x = -1.278464542761073795109358739022980155439 (degree 18, |x - zero| < 0.3)
+    d0 = np.clip((x - -1.2784645427610737) - -1.0946994183093437e-16, -0.3, 0.3)
+    r = np.where(np.abs(d0) < 0.3, ((((((((((((((((((2.9177603026903803e-09) * d0 + 4.619379769031606e-09) * d0 + -1.8877622907727957e-08) * d0 + -9.266646309267441e-08) * d0 + -3.051244750055421e-08) * d0 + 8.599695028268575e-07) * d0 + 2.346029682463866e-06) * d0 + -2.942631888842464e-06) * d0 + -2.9733542213263917e-05) * d0 + -4.090534237428612e-05) * d0 + 0.00018570724361186496) * d0 + 0.0007985218818397998) * d0 + 0.000126627410081122) * d0 + -0.006606589138356696) * d0 + -0.015222655223188032) * d0 + 0.018874814223782312) * d0 + 0.1466487969969469) * d0 + 0.2178117057198001) * d0, r)
+    return (r,)
 
 
 def silu_forward_and_grad(x):
@@ -101,11 +129,17 @@ def silu_forward_and_grad(x):
     """
     x, finish = _prepare(x, wide=True)
     with np.errstate(under="ignore"):
-        t0 = np.exp(-np.abs(x))
-        t1 = t0 + 1.0
-        t2 = np.where((x >= 0.0), 1.0, t0) / t1
-        r = t2 + t0 * np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18) / t1 / t1
-        # Taylor patch at the zero x = -1.278464542761073795109358739022980155439 (degree 18, |x - zero| < 0.3)
-        d0 = np.clip((x - -1.2784645427610737) - -1.0946994183093437e-16, -0.3, 0.3)
-        r = np.where(np.abs(d0) < 0.3, ((((((((((((((((((2.9177603026903803e-09) * d0 + 4.619379769031606e-09) * d0 + -1.8877622907727957e-08) * d0 + -9.266646309267441e-08) * d0 + -3.051244750055421e-08) * d0 + 8.599695028268575e-07) * d0 + 2.346029682463866e-06) * d0 + -2.942631888842464e-06) * d0 + -2.9733542213263917e-05) * d0 + -4.090534237428612e-05) * d0 + 0.00018570724361186496) * d0 + 0.0007985218818397998) * d0 + 0.000126627410081122) * d0 + -0.006606589138356696) * d0 + -0.015222655223188032) * d0 + 0.018874814223782312) * d0 + 0.1466487969969469) * d0 + 0.2178117057198001) * d0, r)
-        return finish(t2 * np.maximum(x, -1.152921504606847e+18)), finish(r)
+        r = _blocks(_silu_forward_and_grad_block, x)
+        return finish(r[0]), finish(r[1])
+
+
+def _silu_forward_and_grad_block(x):
+    """silu_forward_and_grad on one block of the input (see _blocks)."""
+    t0 = np.exp(-np.abs(x))
+    t1 = t0 + 1.0
+    t2 = np.where((x >= 0.0), 1.0, t0) / t1
+    r = t2 + t0 * np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18) / t1 / t1
+    # Taylor patch at the zero x = -1.278464542761073795109358739022980155439 (degree 18, |x - zero| < 0.3)
+    d0 = np.clip((x - -1.2784645427610737) - -1.0946994183093437e-16, -0.3, 0.3)
+    r = np.where(np.abs(d0) < 0.3, ((((((((((((((((((2.9177603026903803e-09) * d0 + 4.619379769031606e-09) * d0 + -1.8877622907727957e-08) * d0 + -9.266646309267441e-08) * d0 + -3.051244750055421e-08) * d0 + 8.599695028268575e-07) * d0 + 2.346029682463866e-06) * d0 + -2.942631888842464e-06) * d0 + -2.9733542213263917e-05) * d0 + -4.090534237428612e-05) * d0 + 0.00018570724361186496) * d0 + 0.0007985218818397998) * d0 + 0.000126627410081122) * d0 + -0.006606589138356696) * d0 + -0.015222655223188032) * d0 + 0.018874814223782312) * d0 + 0.1466487969969469) * d0 + 0.2178117057198001) * d0, r)
+    return (t2 * np.maximum(x, -1.152921504606847e+18), r,)

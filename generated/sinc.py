@@ -46,24 +46,33 @@ def _sinc_grad(x):
         -1.4797143443923793e-16,
     )
     w = _wide(x)
-    xs = np.clip(w, -0.5, 0.5)
-    z = xs * xs
-    acc = np.full_like(z, coeffs[-1])
-    for c in coeffs[-2::-1]:
-        acc *= z
-        acc += c
-    series = acc * xs
-    xb = np.where(np.abs(w) < 0.5, 1.0, w)
-    with np.errstate(invalid="ignore"):
-        direct = (np.cos(xb) - np.sin(xb) / xb) / xb
-    out = np.where(np.abs(w) < 0.5, series, direct)
-    out = np.where(np.isinf(w), 0.0, out)
+    with np.errstate(invalid="ignore", divide="ignore"):  # x = 0 and +-inf are replaced below
+        out = np.sin(w)
+        out /= w
+        np.subtract(np.cos(w), out, out=out)
+        out /= w
+    near = np.flatnonzero(np.abs(w) < 0.5)
+    if near.size:
+        xs = w.take(near)
+        z = xs * xs
+        acc = np.full_like(z, coeffs[-1])
+        for c in coeffs[-2::-1]:
+            acc *= z
+            acc += c
+        acc *= xs
+        out.put(near, acc)
+    far = np.flatnonzero(np.isinf(w))
+    if far.size:
+        out.put(far, 0.0)
     return out.astype(x.dtype, copy=False)
 
 
 def _prepare(x, wide=False):
     """(array to compute on, function restoring the caller's dtype); wide: float32 work in float64."""
     x = np.asarray(x)
+    if x.ndim == 0:  # computed as shape (1,) (kernels work in place, which needs arrays), returned as shape ()
+        x, finish = _prepare(x.reshape(1), wide)
+        return x, lambda r: finish(r).reshape(())
     if not (x.flags.c_contiguous or x.flags.f_contiguous):
         x = np.ascontiguousarray(x)  # the same SIMD loops, so a view gives the same bits as its copy
     if x.dtype == np.float16:

@@ -84,6 +84,9 @@ def _sin_affine(x, a, b_hi, b_lo):
 def _prepare(x, wide=False):
     """(array to compute on, function restoring the caller's dtype); wide: float32 work in float64."""
     x = np.asarray(x)
+    if x.ndim == 0:  # computed as shape (1,) (kernels work in place, which needs arrays), returned as shape ()
+        x, finish = _prepare(x.reshape(1), wide)
+        return x, lambda r: finish(r).reshape(())
     if not (x.flags.c_contiguous or x.flags.f_contiguous):
         x = np.ascontiguousarray(x)  # the same SIMD loops, so a view gives the same bits as its copy
     if x.dtype == np.float16:
@@ -109,6 +112,25 @@ def _to_half(r):
         return r.astype(np.float16)
 
 
+_BLOCK = 8192  # elements per block: a block's temporaries are reused from the cache, memory stays bounded
+
+
+def _blocks(fn, x, *args):
+    """The tuple fn(x, *args) for an element-wise fn, computed on x in blocks of _BLOCK elements."""
+    if x.size <= _BLOCK:
+        return fn(x, *args)
+    order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
+    flat = x.ravel(order=order)  # a view: _prepare made x contiguous
+    outs = None
+    for i in range(0, flat.size, _BLOCK):
+        part = fn(flat[i:i + _BLOCK], *args)
+        if outs is None:
+            outs = tuple(np.empty(flat.size, np.asarray(p).dtype) for p in part)
+        for out, p in zip(outs, part):
+            out[i:i + _BLOCK] = p
+    return tuple(out.reshape(x.shape, order=order) for out in outs)
+
+
 def siren_sine(x, omega_0=30.0):
     r"""SIREN sine: sin(omega_0 x) (omega_0 = 30 for the first layer).
 
@@ -119,7 +141,13 @@ def siren_sine(x, omega_0=30.0):
     x, finish = _prepare(x)
     omega_0 = float(omega_0)
     with np.errstate(under="ignore"):
-        return finish(_sin_affine(x, omega_0, 0.0, 0.0))
+        r = _blocks(_siren_sine_block, x, omega_0)
+        return finish(r[0])
+
+
+def _siren_sine_block(x, omega_0):
+    """siren_sine on one block of the input (see _blocks)."""
+    return (_sin_affine(x, omega_0, 0.0, 0.0),)
 
 
 def siren_sine_grad(x, omega_0=30.0):
@@ -134,7 +162,13 @@ def siren_sine_grad(x, omega_0=30.0):
     x, finish = _prepare(x)
     omega_0 = float(omega_0)
     with np.errstate(under="ignore"):
-        return finish(omega_0 * _sin_affine(x, omega_0, 1.5707963267948966, 6.123233995736766e-17))
+        r = _blocks(_siren_sine_grad_block, x, omega_0)
+        return finish(r[0])
+
+
+def _siren_sine_grad_block(x, omega_0):
+    """siren_sine_grad on one block of the input (see _blocks)."""
+    return (omega_0 * _sin_affine(x, omega_0, 1.5707963267948966, 6.123233995736766e-17),)
 
 
 def siren_sine_grad_params(x, omega_0=30.0):
@@ -147,9 +181,15 @@ def siren_sine_grad_params(x, omega_0=30.0):
     x, finish = _prepare(x)
     omega_0 = float(omega_0)
     with np.errstate(under="ignore"):
+        r = _blocks(_siren_sine_grad_params_block, x, omega_0)
         return {
-            "omega_0": finish(x * _sin_affine(x, omega_0, 1.5707963267948966, 6.123233995736766e-17)),
+            "omega_0": finish(r[0]),
         }
+
+
+def _siren_sine_grad_params_block(x, omega_0):
+    """siren_sine_grad_params on one block of the input (see _blocks)."""
+    return (x * _sin_affine(x, omega_0, 1.5707963267948966, 6.123233995736766e-17),)
 
 
 def siren_sine_forward_and_grad(x, omega_0=30.0):
@@ -164,4 +204,10 @@ def siren_sine_forward_and_grad(x, omega_0=30.0):
     x, finish = _prepare(x)
     omega_0 = float(omega_0)
     with np.errstate(under="ignore"):
-        return finish(_sin_affine(x, omega_0, 0.0, 0.0)), finish(omega_0 * _sin_affine(x, omega_0, 1.5707963267948966, 6.123233995736766e-17))
+        r = _blocks(_siren_sine_forward_and_grad_block, x, omega_0)
+        return finish(r[0]), finish(r[1])
+
+
+def _siren_sine_forward_and_grad_block(x, omega_0):
+    """siren_sine_forward_and_grad on one block of the input (see _blocks)."""
+    return (_sin_affine(x, omega_0, 0.0, 0.0), omega_0 * _sin_affine(x, omega_0, 1.5707963267948966, 6.123233995736766e-17),)

@@ -84,6 +84,9 @@ def _sin_affine(x, a, b_hi, b_lo):
 def _prepare(x, wide=False):
     """(array to compute on, function restoring the caller's dtype); wide: float32 work in float64."""
     x = np.asarray(x)
+    if x.ndim == 0:  # computed as shape (1,) (kernels work in place, which needs arrays), returned as shape ()
+        x, finish = _prepare(x.reshape(1), wide)
+        return x, lambda r: finish(r).reshape(())
     if not (x.flags.c_contiguous or x.flags.f_contiguous):
         x = np.ascontiguousarray(x)  # the same SIMD loops, so a view gives the same bits as its copy
     if x.dtype == np.float16:
@@ -109,6 +112,25 @@ def _to_half(r):
         return r.astype(np.float16)
 
 
+_BLOCK = 8192  # elements per block: a block's temporaries are reused from the cache, memory stays bounded
+
+
+def _blocks(fn, x, *args):
+    """The tuple fn(x, *args) for an element-wise fn, computed on x in blocks of _BLOCK elements."""
+    if x.size <= _BLOCK:
+        return fn(x, *args)
+    order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
+    flat = x.ravel(order=order)  # a view: _prepare made x contiguous
+    outs = None
+    for i in range(0, flat.size, _BLOCK):
+        part = fn(flat[i:i + _BLOCK], *args)
+        if outs is None:
+            outs = tuple(np.empty(flat.size, np.asarray(p).dtype) for p in part)
+        for out, p in zip(outs, part):
+            out[i:i + _BLOCK] = p
+    return tuple(out.reshape(x.shape, order=order) for out in outs)
+
+
 def snake(x, a=1.0):
     r"""Snake: x + sin(a x)^2/a, monotone with a periodic ripple.
 
@@ -119,7 +141,13 @@ def snake(x, a=1.0):
     x, finish = _prepare(x)
     a = float(a)
     with np.errstate(under="ignore"):
-        return finish(x + np.square(_sin_affine(np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18), a, 0.0, 0.0)) / a)
+        r = _blocks(_snake_block, x, a)
+        return finish(r[0])
+
+
+def _snake_block(x, a):
+    """snake on one block of the input (see _blocks)."""
+    return (x + np.square(_sin_affine(np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18), a, 0.0, 0.0)) / a,)
 
 
 def snake_grad(x, a=1.0):
@@ -134,7 +162,13 @@ def snake_grad(x, a=1.0):
     x, finish = _prepare(x)
     a = float(a)
     with np.errstate(under="ignore"):
-        return finish(2.0 * np.square(_sin_affine(x, a, 0.7853981633974483, 3.061616997868383e-17)))
+        r = _blocks(_snake_grad_block, x, a)
+        return finish(r[0])
+
+
+def _snake_grad_block(x, a):
+    """snake_grad on one block of the input (see _blocks)."""
+    return (2.0 * np.square(_sin_affine(x, a, 0.7853981633974483, 3.061616997868383e-17)),)
 
 
 def snake_grad_params(x, a=1.0):
@@ -147,9 +181,15 @@ def snake_grad_params(x, a=1.0):
     x, finish = _prepare(x)
     a = float(a)
     with np.errstate(under="ignore"):
+        r = _blocks(_snake_grad_params_block, x, a)
         return {
-            "a": finish(-(np.square(_sin_affine(x, a, 0.0, 0.0)) / a / a) + x * _sin_affine(x, float(2.0 * a), 0.0, 0.0) / a),
+            "a": finish(r[0]),
         }
+
+
+def _snake_grad_params_block(x, a):
+    """snake_grad_params on one block of the input (see _blocks)."""
+    return (-(np.square(_sin_affine(x, a, 0.0, 0.0)) / a / a) + x * _sin_affine(x, float(2.0 * a), 0.0, 0.0) / a,)
 
 
 def snake_forward_and_grad(x, a=1.0):
@@ -164,4 +204,10 @@ def snake_forward_and_grad(x, a=1.0):
     x, finish = _prepare(x)
     a = float(a)
     with np.errstate(under="ignore"):
-        return finish(x + np.square(_sin_affine(np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18), a, 0.0, 0.0)) / a), finish(2.0 * np.square(_sin_affine(x, a, 0.7853981633974483, 3.061616997868383e-17)))
+        r = _blocks(_snake_forward_and_grad_block, x, a)
+        return finish(r[0]), finish(r[1])
+
+
+def _snake_forward_and_grad_block(x, a):
+    """snake_forward_and_grad on one block of the input (see _blocks)."""
+    return (x + np.square(_sin_affine(np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18), a, 0.0, 0.0)) / a, 2.0 * np.square(_sin_affine(x, a, 0.7853981633974483, 3.061616997868383e-17)),)

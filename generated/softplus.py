@@ -26,6 +26,9 @@ __all__ = ["softplus", "softplus_grad", "softplus_grad_from_output", "softplus_g
 def _prepare(x, wide=False):
     """(array to compute on, function restoring the caller's dtype); wide: float32 work in float64."""
     x = np.asarray(x)
+    if x.ndim == 0:  # computed as shape (1,) (kernels work in place, which needs arrays), returned as shape ()
+        x, finish = _prepare(x.reshape(1), wide)
+        return x, lambda r: finish(r).reshape(())
     if not (x.flags.c_contiguous or x.flags.f_contiguous):
         x = np.ascontiguousarray(x)  # the same SIMD loops, so a view gives the same bits as its copy
     if x.dtype == np.float16:
@@ -49,6 +52,25 @@ def _to_single(r):
 def _to_half(r):
     with np.errstate(over="ignore"):
         return r.astype(np.float16)
+
+
+_BLOCK = 8192  # elements per block: a block's temporaries are reused from the cache, memory stays bounded
+
+
+def _blocks(fn, x, *args):
+    """The tuple fn(x, *args) for an element-wise fn, computed on x in blocks of _BLOCK elements."""
+    if x.size <= _BLOCK:
+        return fn(x, *args)
+    order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
+    flat = x.ravel(order=order)  # a view: _prepare made x contiguous
+    outs = None
+    for i in range(0, flat.size, _BLOCK):
+        part = fn(flat[i:i + _BLOCK], *args)
+        if outs is None:
+            outs = tuple(np.empty(flat.size, np.asarray(p).dtype) for p in part)
+        for out, p in zip(outs, part):
+            out[i:i + _BLOCK] = p
+    return tuple(out.reshape(x.shape, order=order) for out in outs)
 
 
 def softplus(x, beta=1.0):
@@ -107,11 +129,17 @@ def softplus_grad_params(x, beta=1.0):
     x, finish = _prepare(x)
     beta = float(beta)
     with np.errstate(under="ignore"):
-        t0_0 = float(1.0 / beta)
-        t1_0 = np.exp(-np.abs(beta * x))
+        r = _blocks(_softplus_grad_params_block, x, beta)
         return {
-            "beta": finish(t0_0 * (-(t0_0 * np.log1p(t1_0)) - (t1_0 * np.clip(np.abs(x), 0.0, 1.152921504606847e+18) / (t1_0 + 1.0)))),
+            "beta": finish(r[0]),
         }
+
+
+def _softplus_grad_params_block(x, beta):
+    """softplus_grad_params on one block of the input (see _blocks)."""
+    t0_0 = float(1.0 / beta)
+    t1_0 = np.exp(-np.abs(beta * x))
+    return (t0_0 * (-(t0_0 * np.log1p(t1_0)) - (t1_0 * np.clip(np.abs(x), 0.0, 1.152921504606847e+18) / (t1_0 + 1.0))),)
 
 
 def softplus_forward_and_grad(x, beta=1.0):
@@ -126,6 +154,12 @@ def softplus_forward_and_grad(x, beta=1.0):
     x, finish = _prepare(x)
     beta = float(beta)
     with np.errstate(under="ignore"):
-        t0 = beta * x
-        t1 = np.exp(-np.abs(t0))
-        return finish((np.log1p(t1) + np.maximum(t0, 0.0)) / beta), finish(np.where((t0 >= 0.0), 1.0, t1) / (t1 + 1.0))
+        r = _blocks(_softplus_forward_and_grad_block, x, beta)
+        return finish(r[0]), finish(r[1])
+
+
+def _softplus_forward_and_grad_block(x, beta):
+    """softplus_forward_and_grad on one block of the input (see _blocks)."""
+    t0 = beta * x
+    t1 = np.exp(-np.abs(t0))
+    return ((np.log1p(t1) + np.maximum(t0, 0.0)) / beta, np.where((t0 >= 0.0), 1.0, t1) / (t1 + 1.0),)

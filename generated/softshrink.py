@@ -26,6 +26,9 @@ __all__ = ["softshrink", "softshrink_grad", "softshrink_grad_from_output", "soft
 def _prepare(x, wide=False):
     """(array to compute on, function restoring the caller's dtype); wide: float32 work in float64."""
     x = np.asarray(x)
+    if x.ndim == 0:  # computed as shape (1,) (kernels work in place, which needs arrays), returned as shape ()
+        x, finish = _prepare(x.reshape(1), wide)
+        return x, lambda r: finish(r).reshape(())
     if not (x.flags.c_contiguous or x.flags.f_contiguous):
         x = np.ascontiguousarray(x)  # the same SIMD loops, so a view gives the same bits as its copy
     if x.dtype == np.float16:
@@ -49,6 +52,25 @@ def _to_single(r):
 def _to_half(r):
     with np.errstate(over="ignore"):
         return r.astype(np.float16)
+
+
+_BLOCK = 8192  # elements per block: a block's temporaries are reused from the cache, memory stays bounded
+
+
+def _blocks(fn, x, *args):
+    """The tuple fn(x, *args) for an element-wise fn, computed on x in blocks of _BLOCK elements."""
+    if x.size <= _BLOCK:
+        return fn(x, *args)
+    order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
+    flat = x.ravel(order=order)  # a view: _prepare made x contiguous
+    outs = None
+    for i in range(0, flat.size, _BLOCK):
+        part = fn(flat[i:i + _BLOCK], *args)
+        if outs is None:
+            outs = tuple(np.empty(flat.size, np.asarray(p).dtype) for p in part)
+        for out, p in zip(outs, part):
+            out[i:i + _BLOCK] = p
+    return tuple(out.reshape(x.shape, order=order) for out in outs)
 
 
 def softshrink(x, lambd=0.5):
@@ -121,5 +143,11 @@ def softshrink_forward_and_grad(x, lambd=0.5):
     x, finish = _prepare(x)
     lambd = float(lambd)
     with np.errstate(under="ignore"):
-        t0 = np.abs(x)
-        return finish(np.copysign(np.maximum(float(-lambd) + t0, 0.0), x)), finish(np.where((lambd >= t0), 0.0, np.where(np.isnan(x), x, 1.0)))
+        r = _blocks(_softshrink_forward_and_grad_block, x, lambd)
+        return finish(r[0]), finish(r[1])
+
+
+def _softshrink_forward_and_grad_block(x, lambd):
+    """softshrink_forward_and_grad on one block of the input (see _blocks)."""
+    t0 = np.abs(x)
+    return (np.copysign(np.maximum(float(-lambd) + t0, 0.0), x), np.where((lambd >= t0), 0.0, np.where(np.isnan(x), x, 1.0)),)

@@ -26,6 +26,9 @@ __all__ = ["squareplus", "squareplus_grad", "squareplus_grad_from_output", "squa
 def _prepare(x, wide=False):
     """(array to compute on, function restoring the caller's dtype); wide: float32 work in float64."""
     x = np.asarray(x)
+    if x.ndim == 0:  # computed as shape (1,) (kernels work in place, which needs arrays), returned as shape ()
+        x, finish = _prepare(x.reshape(1), wide)
+        return x, lambda r: finish(r).reshape(())
     if not (x.flags.c_contiguous or x.flags.f_contiguous):
         x = np.ascontiguousarray(x)  # the same SIMD loops, so a view gives the same bits as its copy
     if x.dtype == np.float16:
@@ -51,6 +54,25 @@ def _to_half(r):
         return r.astype(np.float16)
 
 
+_BLOCK = 8192  # elements per block: a block's temporaries are reused from the cache, memory stays bounded
+
+
+def _blocks(fn, x, *args):
+    """The tuple fn(x, *args) for an element-wise fn, computed on x in blocks of _BLOCK elements."""
+    if x.size <= _BLOCK:
+        return fn(x, *args)
+    order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
+    flat = x.ravel(order=order)  # a view: _prepare made x contiguous
+    outs = None
+    for i in range(0, flat.size, _BLOCK):
+        part = fn(flat[i:i + _BLOCK], *args)
+        if outs is None:
+            outs = tuple(np.empty(flat.size, np.asarray(p).dtype) for p in part)
+        for out, p in zip(outs, part):
+            out[i:i + _BLOCK] = p
+    return tuple(out.reshape(x.shape, order=order) for out in outs)
+
+
 def squareplus(x, b=4.0):
     r"""Squareplus: (x + sqrt(x^2 + b))/2, an algebraic softplus.
 
@@ -61,11 +83,17 @@ def squareplus(x, b=4.0):
     x, finish = _prepare(x)
     b = float(b)
     with np.errstate(under="ignore"):
-        t0 = np.maximum(x, 0.0)
-        t1 = float(np.sqrt(b))
-        t2 = np.clip(x, -1.0, 0.0)
-        t3 = 1.0 / np.minimum(x, -1.0)
-        return finish(np.where((x >= 0.0), 0.5 * t0 + 0.5 * np.hypot(t0, t1), np.where((x >= -1.0), b / ((-2.0) * t2 + 2.0 * np.hypot(t2, t1)), (-0.5) * b * t3 / (np.hypot(1.0, -(t1 * t3)) + 1.0))))
+        r = _blocks(_squareplus_block, x, b)
+        return finish(r[0])
+
+
+def _squareplus_block(x, b):
+    """squareplus on one block of the input (see _blocks)."""
+    t0 = np.maximum(x, 0.0)
+    t1 = float(np.sqrt(b))
+    t2 = np.clip(x, -1.0, 0.0)
+    t3 = 1.0 / np.minimum(x, -1.0)
+    return (np.where((x >= 0.0), 0.5 * t0 + 0.5 * np.hypot(t0, t1), np.where((x >= -1.0), b / ((-2.0) * t2 + 2.0 * np.hypot(t2, t1)), (-0.5) * b * t3 / (np.hypot(1.0, -(t1 * t3)) + 1.0))),)
 
 
 def squareplus_grad(x, b=4.0):
@@ -80,14 +108,20 @@ def squareplus_grad(x, b=4.0):
     x, finish = _prepare(x)
     b = float(b)
     with np.errstate(under="ignore"):
-        t0 = np.clip(x, 0.0, 1.152921504606847e+18)
-        t1 = float(np.sqrt(b))
-        t2 = np.clip(x, -1.0, 0.0)
-        t3 = np.hypot(t2, t1)
-        t4 = float(0.5 * b)
-        t5 = np.minimum(x, -1.0)
-        t6 = np.hypot(1.0, -(t1 / t5))
-        return finish(np.where((x >= 0.0), 0.5 * t0 / np.hypot(t0, t1) + 0.5, np.where((x >= -1.0), t4 / t3 / (-t2 + t3), t4 / t5 / t5 / t6 / (t6 + 1.0))))
+        r = _blocks(_squareplus_grad_block, x, b)
+        return finish(r[0])
+
+
+def _squareplus_grad_block(x, b):
+    """squareplus_grad on one block of the input (see _blocks)."""
+    t0 = np.clip(x, 0.0, 1.152921504606847e+18)
+    t1 = float(np.sqrt(b))
+    t2 = np.clip(x, -1.0, 0.0)
+    t3 = np.hypot(t2, t1)
+    t4 = float(0.5 * b)
+    t5 = np.minimum(x, -1.0)
+    t6 = np.hypot(1.0, -(t1 / t5))
+    return (np.where((x >= 0.0), 0.5 * t0 / np.hypot(t0, t1) + 0.5, np.where((x >= -1.0), t4 / t3 / (-t2 + t3), t4 / t5 / t5 / t6 / (t6 + 1.0))),)
 
 
 def squareplus_grad_from_output(y, b=4.0):
@@ -133,16 +167,22 @@ def squareplus_forward_and_grad(x, b=4.0):
     x, finish = _prepare(x)
     b = float(b)
     with np.errstate(under="ignore"):
-        t0 = np.maximum(x, 0.0)
-        t1 = float(np.sqrt(b))
-        t2 = (x >= 0.0)
-        t3 = np.clip(x, -1.0, 0.0)
-        t4 = np.hypot(t3, t1)
-        t5 = (x >= -1.0)
-        t6 = np.minimum(x, -1.0)
-        t7 = 1.0 / t6
-        t8 = np.hypot(1.0, -(t1 * t7))
-        t9 = float(0.5 * b)
-        t10 = t9 / (t8 + 1.0)
-        t11 = np.clip(x, 0.0, 1.152921504606847e+18)
-        return finish(np.where(t2, 0.5 * t0 + 0.5 * np.hypot(t0, t1), np.where(t5, b / ((-2.0) * t3 + 2.0 * t4), -(t10 * t7)))), finish(np.where(t2, 0.5 * t11 / np.hypot(t11, t1) + 0.5, np.where(t5, t9 / t4 / (-t3 + t4), t10 / t6 / t6 / t8)))
+        r = _blocks(_squareplus_forward_and_grad_block, x, b)
+        return finish(r[0]), finish(r[1])
+
+
+def _squareplus_forward_and_grad_block(x, b):
+    """squareplus_forward_and_grad on one block of the input (see _blocks)."""
+    t0 = np.maximum(x, 0.0)
+    t1 = float(np.sqrt(b))
+    t2 = (x >= 0.0)
+    t3 = np.clip(x, -1.0, 0.0)
+    t4 = np.hypot(t3, t1)
+    t5 = (x >= -1.0)
+    t6 = np.minimum(x, -1.0)
+    t7 = 1.0 / t6
+    t8 = np.hypot(1.0, -(t1 * t7))
+    t9 = float(0.5 * b)
+    t10 = t9 / (t8 + 1.0)
+    t11 = np.clip(x, 0.0, 1.152921504606847e+18)
+    return (np.where(t2, 0.5 * t0 + 0.5 * np.hypot(t0, t1), np.where(t5, b / ((-2.0) * t3 + 2.0 * t4), -(t10 * t7))), np.where(t2, 0.5 * t11 / np.hypot(t11, t1) + 0.5, np.where(t5, t9 / t4 / (-t3 + t4), t10 / t6 / t6 / t8)),)

@@ -26,6 +26,9 @@ __all__ = ["swish", "swish_grad", "swish_grad_params", "swish_forward_and_grad"]
 def _prepare(x, wide=False):
     """(array to compute on, function restoring the caller's dtype); wide: float32 work in float64."""
     x = np.asarray(x)
+    if x.ndim == 0:  # computed as shape (1,) (kernels work in place, which needs arrays), returned as shape ()
+        x, finish = _prepare(x.reshape(1), wide)
+        return x, lambda r: finish(r).reshape(())
     if not (x.flags.c_contiguous or x.flags.f_contiguous):
         x = np.ascontiguousarray(x)  # the same SIMD loops, so a view gives the same bits as its copy
     if x.dtype == np.float16:
@@ -51,6 +54,25 @@ def _to_half(r):
         return r.astype(np.float16)
 
 
+_BLOCK = 8192  # elements per block: a block's temporaries are reused from the cache, memory stays bounded
+
+
+def _blocks(fn, x, *args):
+    """The tuple fn(x, *args) for an element-wise fn, computed on x in blocks of _BLOCK elements."""
+    if x.size <= _BLOCK:
+        return fn(x, *args)
+    order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
+    flat = x.ravel(order=order)  # a view: _prepare made x contiguous
+    outs = None
+    for i in range(0, flat.size, _BLOCK):
+        part = fn(flat[i:i + _BLOCK], *args)
+        if outs is None:
+            outs = tuple(np.empty(flat.size, np.asarray(p).dtype) for p in part)
+        for out, p in zip(outs, part):
+            out[i:i + _BLOCK] = p
+    return tuple(out.reshape(x.shape, order=order) for out in outs)
+
+
 def swish(x, beta=1.0):
     r"""Swish: x*sigmoid(beta x); beta = 1 is SiLU, beta = 0 is x/2.
 
@@ -63,10 +85,16 @@ def swish(x, beta=1.0):
     x, finish = _prepare(x, wide=True)
     beta = float(beta)
     with np.errstate(under="ignore"):
-        t0 = beta * x
-        t1 = np.exp(-np.abs(t0))
-        t2 = (t0 >= 0.0)
-        return finish(np.where(t2, 1.0, t1) * np.where(t2, x, np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)) / (t1 + 1.0))
+        r = _blocks(_swish_block, x, beta)
+        return finish(r[0])
+
+
+def _swish_block(x, beta):
+    """swish on one block of the input (see _blocks)."""
+    t0 = beta * x
+    t1 = np.exp(-np.abs(t0))
+    t2 = (t0 >= 0.0)
+    return (np.where(t2, 1.0, t1) * np.where(t2, x, np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)) / (t1 + 1.0),)
 
 
 def swish_grad(x, beta=1.0):
@@ -83,15 +111,21 @@ def swish_grad(x, beta=1.0):
     x, finish = _prepare(x, wide=True)
     beta = float(beta)
     with np.errstate(under="ignore"):
-        t0 = beta * x
-        t1 = np.exp(-np.abs(t0))
-        t2 = t1 + 1.0
-        r = np.where((t0 >= 0.0), 1.0, t1) / t2 + beta * t1 * np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18) / t2 / t2
-        if beta == 1.0:  # the zeros below were computed for these parameter values
-            # Taylor patch at the zero x = -1.278464542761073795109358739022980155439 (degree 18, |x - zero| < 0.3)
-            d0 = np.clip((x - -1.2784645427610737) - -1.0946994183093437e-16, -0.3, 0.3)
-            r = np.where(np.abs(d0) < 0.3, ((((((((((((((((((2.9177603026903803e-09) * d0 + 4.619379769031606e-09) * d0 + -1.8877622907727957e-08) * d0 + -9.266646309267441e-08) * d0 + -3.051244750055421e-08) * d0 + 8.599695028268575e-07) * d0 + 2.346029682463866e-06) * d0 + -2.942631888842464e-06) * d0 + -2.9733542213263917e-05) * d0 + -4.090534237428612e-05) * d0 + 0.00018570724361186496) * d0 + 0.0007985218818397998) * d0 + 0.000126627410081122) * d0 + -0.006606589138356696) * d0 + -0.015222655223188032) * d0 + 0.018874814223782312) * d0 + 0.1466487969969469) * d0 + 0.2178117057198001) * d0, r)
-        return finish(r)
+        r = _blocks(_swish_grad_block, x, beta)
+        return finish(r[0])
+
+
+def _swish_grad_block(x, beta):
+    """swish_grad on one block of the input (see _blocks)."""
+    t0 = beta * x
+    t1 = np.exp(-np.abs(t0))
+    t2 = t1 + 1.0
+    r = np.where((t0 >= 0.0), 1.0, t1) / t2 + beta * t1 * np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18) / t2 / t2
+    if beta == 1.0:  # the zeros below were computed for these parameter values
+        # Taylor patch at the zero x = -1.278464542761073795109358739022980155439 (degree 18, |x - zero| < 0.3)
+        d0 = np.clip((x - -1.2784645427610737) - -1.0946994183093437e-16, -0.3, 0.3)
+        r = np.where(np.abs(d0) < 0.3, ((((((((((((((((((2.9177603026903803e-09) * d0 + 4.619379769031606e-09) * d0 + -1.8877622907727957e-08) * d0 + -9.266646309267441e-08) * d0 + -3.051244750055421e-08) * d0 + 8.599695028268575e-07) * d0 + 2.346029682463866e-06) * d0 + -2.942631888842464e-06) * d0 + -2.9733542213263917e-05) * d0 + -4.090534237428612e-05) * d0 + 0.00018570724361186496) * d0 + 0.0007985218818397998) * d0 + 0.000126627410081122) * d0 + -0.006606589138356696) * d0 + -0.015222655223188032) * d0 + 0.018874814223782312) * d0 + 0.1466487969969469) * d0 + 0.2178117057198001) * d0, r)
+    return (r,)
 
 
 def swish_grad_params(x, beta=1.0):
@@ -124,15 +158,21 @@ def swish_forward_and_grad(x, beta=1.0):
     x, finish = _prepare(x, wide=True)
     beta = float(beta)
     with np.errstate(under="ignore"):
-        t0 = beta * x
-        t1 = (t0 >= 0.0)
-        t2 = np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
-        t3 = np.exp(-np.abs(t0))
-        t4 = t3 + 1.0
-        t5 = np.where(t1, 1.0, t3) / t4
-        r = t5 + beta * t2 * t3 / t4 / t4
-        if beta == 1.0:  # the zeros below were computed for these parameter values
-            # Taylor patch at the zero x = -1.278464542761073795109358739022980155439 (degree 18, |x - zero| < 0.3)
-            d0 = np.clip((x - -1.2784645427610737) - -1.0946994183093437e-16, -0.3, 0.3)
-            r = np.where(np.abs(d0) < 0.3, ((((((((((((((((((2.9177603026903803e-09) * d0 + 4.619379769031606e-09) * d0 + -1.8877622907727957e-08) * d0 + -9.266646309267441e-08) * d0 + -3.051244750055421e-08) * d0 + 8.599695028268575e-07) * d0 + 2.346029682463866e-06) * d0 + -2.942631888842464e-06) * d0 + -2.9733542213263917e-05) * d0 + -4.090534237428612e-05) * d0 + 0.00018570724361186496) * d0 + 0.0007985218818397998) * d0 + 0.000126627410081122) * d0 + -0.006606589138356696) * d0 + -0.015222655223188032) * d0 + 0.018874814223782312) * d0 + 0.1466487969969469) * d0 + 0.2178117057198001) * d0, r)
-        return finish(t5 * np.where(t1, x, t2)), finish(r)
+        r = _blocks(_swish_forward_and_grad_block, x, beta)
+        return finish(r[0]), finish(r[1])
+
+
+def _swish_forward_and_grad_block(x, beta):
+    """swish_forward_and_grad on one block of the input (see _blocks)."""
+    t0 = beta * x
+    t1 = (t0 >= 0.0)
+    t2 = np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
+    t3 = np.exp(-np.abs(t0))
+    t4 = t3 + 1.0
+    t5 = np.where(t1, 1.0, t3) / t4
+    r = t5 + beta * t2 * t3 / t4 / t4
+    if beta == 1.0:  # the zeros below were computed for these parameter values
+        # Taylor patch at the zero x = -1.278464542761073795109358739022980155439 (degree 18, |x - zero| < 0.3)
+        d0 = np.clip((x - -1.2784645427610737) - -1.0946994183093437e-16, -0.3, 0.3)
+        r = np.where(np.abs(d0) < 0.3, ((((((((((((((((((2.9177603026903803e-09) * d0 + 4.619379769031606e-09) * d0 + -1.8877622907727957e-08) * d0 + -9.266646309267441e-08) * d0 + -3.051244750055421e-08) * d0 + 8.599695028268575e-07) * d0 + 2.346029682463866e-06) * d0 + -2.942631888842464e-06) * d0 + -2.9733542213263917e-05) * d0 + -4.090534237428612e-05) * d0 + 0.00018570724361186496) * d0 + 0.0007985218818397998) * d0 + 0.000126627410081122) * d0 + -0.006606589138356696) * d0 + -0.015222655223188032) * d0 + 0.018874814223782312) * d0 + 0.1466487969969469) * d0 + 0.2178117057198001) * d0, r)
+    return (t5 * np.where(t1, x, t2), r,)

@@ -29,7 +29,7 @@ def _wide(x):
 
 
 def _x_minus_tanh(x):
-    """x - tanh(x): Taylor series (32 terms) for |x| < 0.8, where the difference cancels."""
+    """x - tanh(x): Taylor series (32 terms) where |x| < 0.8 and the difference cancels."""
     coeffs = (
         0.3333333333333333, -0.13333333333333333, 0.05396825396825397, -0.021869488536155203,
         0.008863235529902197, -0.003592128036572481, 0.0014558343870513183, -0.000590027440945586,
@@ -41,20 +41,28 @@ def _x_minus_tanh(x):
         3.4185140868111557e-12, -1.385471574294847e-12, 5.61510479241468e-13, -2.2757162553728747e-13,
     )
     w = _wide(x)
-    xs = np.clip(w, -0.8, 0.8)
-    z = xs * xs
-    acc = np.full_like(z, coeffs[-1])
-    for c in coeffs[-2::-1]:
+    out = np.tanh(w)
+    np.subtract(w, out, out=out)
+    near = np.flatnonzero(np.abs(w) < 0.8)
+    if near.size:
+        xs = w.take(near)
+        z = xs * xs
+        acc = np.full_like(z, coeffs[-1])
+        for c in coeffs[-2::-1]:
+            acc *= z
+            acc += c
         acc *= z
-        acc += c
-    series = acc * z * xs
-    out = np.where(np.abs(w) < 0.8, series, w - np.tanh(w))
+        acc *= xs
+        out.put(near, acc)
     return out.astype(x.dtype, copy=False)
 
 
 def _prepare(x, wide=False):
     """(array to compute on, function restoring the caller's dtype); wide: float32 work in float64."""
     x = np.asarray(x)
+    if x.ndim == 0:  # computed as shape (1,) (kernels work in place, which needs arrays), returned as shape ()
+        x, finish = _prepare(x.reshape(1), wide)
+        return x, lambda r: finish(r).reshape(())
     if not (x.flags.c_contiguous or x.flags.f_contiguous):
         x = np.ascontiguousarray(x)  # the same SIMD loops, so a view gives the same bits as its copy
     if x.dtype == np.float16:

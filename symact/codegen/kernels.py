@@ -14,11 +14,14 @@ from scipy.special import erfcx as _erfcx
 #: kernel -> SciPy functions it needs imported (as _name)
 KERNEL_SCIPY = {"_ndtr": ("_erfc", "_erfcx")}
 
+#: kernels that allocate little (masked series, plain ufuncs): they alone do not make a function run in blocks
+KERNEL_LIGHT = {"_x_minus_tanh", "_sinc_grad", "_gammainc2", "_sin", "_cos", "_sinc"}
+
 #: kernel -> helpers it calls (copied before it)
 KERNEL_DEPS = {
-    "_ndtr": ("_two_prod_err", "_wide"),
-    "_npdf": ("_two_prod_err", "_wide"),
-    "_expnegsq": ("_two_prod_err", "_wide"),
+    "_ndtr": ("_split", "_exp_neg_half_sq"),
+    "_npdf": ("_split", "_exp_neg_half_sq", "_wide"),
+    "_expnegsq": ("_split", "_exp_neg_half_sq", "_wide"),
     "_gelu_tanh_gate": ("_two_prod_err", "_two_sum_err", "_gelu_tanh_arg", "_wide"),
     "_gelu_tanh_gate_grad": ("_two_prod_err", "_two_sum_err", "_gelu_tanh_arg", "_wide"),
     "_x_minus_tanh": ("_wide",),
@@ -53,45 +56,88 @@ def _two_sum_err(a, b, s):
     return (a - (s - bb)) + (b - bb)
 
 
-def _ndtr(x):
-    """Standard normal CDF Phi(x) = erfc(w)/2 with w = -x/sqrt(2), carrying the rounding of w.
+def _split(a):
+    """(hi, lo) with hi = a rounded toward zero to 26 significant bits and lo = a - hi exactly.
 
-    Left tail (w > 1/2): erfc(w) = erfcx(w)*exp(-w**2) with w**2 carried exactly (erfc itself loses
-    ~1e2 ULP there); elsewhere erfc(w) plus the first-order correction for the rounding of w.
+    a: a float64 array; hi*hi, hi*c (c of 26 bits) are then exact products.
     """
-    w64 = _wide(x)
-    xc = np.clip(w64, -40.0, 40.0)  # Phi rounds to 0 below -38.5 and to 1 above 8.3
-    p = xc * 0.7071067811865476
-    # exact -x/sqrt(2) = w - d: w = -p, d = the product's rounding plus the constant's tail
-    d = _two_prod_err(xc, 0.7071067811865476, p) + xc * -4.833646656726457e-17
-    w = -p
-    wt = np.maximum(w, 0.5)
-    s = wt * wt
-    se = _two_prod_err(wt, wt, s)
-    tail = np.exp(-s) * (_erfcx(wt) * (1.0 - se) + 1.1283791670955126 * d)
-    body = _erfc(w) + 1.1283791670955126 * np.exp(-w * w) * d
-    out = 0.5 * np.where(w > 0.5, tail, body)
-    return out.astype(x.dtype, copy=False)
+    hi = np.empty_like(a)
+    np.bitwise_and(a.view(np.uint64), np.uint64(0xFFFFFFFFF8000000), out=hi.view(np.uint64))
+    return hi, np.subtract(a, hi, out=np.empty_like(a))
+
+
+def _exp_neg_half_sq(xc, scale):
+    """exp(-scale*x**2) for scale in {1, 1/2} and |x| <= 40, with x**2 carried exactly.
+
+    x = h + l (h of 26 bits): x**2 = h**2 + l*(x + h) with h**2 exact, so
+    exp(-scale*x**2) = exp(-scale*h**2) * exp(-scale*l*(x + h)); the second factor is within 2e-5 of 1.
+    """
+    h, l = _split(xc)
+    l *= xc + h
+    l *= -scale
+    np.exp(l, out=l)
+    h *= h
+    h *= -scale
+    np.exp(h, out=h)
+    h *= l
+    return h
+
+
+def _ndtr(x):
+    """Standard normal CDF Phi(x) = erfc(w)/2, w = -x/sqrt(2), carrying the rounding of w.
+
+    With a = |w|: q = erfc(a) (SciPy's erfc for a <= 1/2; erfcx(a)*exp(-a**2) beyond, a**2 carried
+    exactly, where erfc itself loses up to ~1e2 ULP), each evaluated only where it is used. Then
+    Phi = q/2 for w >= 0 and 1 - q/2 for w < 0, branch-free as m + sigma*q/2 with sigma = sign(w) and
+    m = (1 - sigma)/2. The rounding d of w (exact w = fl(w) - d) adds exp(-w**2)*d/sqrt(pi).
+    """
+    xc = np.clip(x, -40.0, 40.0, out=np.empty(x.shape, np.float64))  # Phi is 0 below -38.5, 1 above 8.3
+    p = xc * 0.7071067811865476  # = -w
+    # d = x/sqrt(2) - p exactly: 0.7071067811865476 = 0.7071067690849304 (26 bits) + 1.2101617152815436e-08
+    h, d = _split(xc)
+    d *= 0.7071067811865476
+    d += h * 1.2101617152815436e-08
+    xc *= -4.833646656726457e-17  # the constant's own tail: 1/sqrt(2) - 0.7071067811865476
+    d += xc
+    h *= 0.7071067690849304
+    h -= p
+    d += h
+    del h
+    a = np.abs(p, out=xc)
+    q = np.empty_like(a)
+    far = np.flatnonzero(a > 0.5)
+    near = np.flatnonzero(~(a > 0.5))  # NaN included
+    q.put(near, _erfc(a.take(near)))
+    af = a.take(far)
+    e = _exp_neg_half_sq(af, 1.0)
+    e *= _erfcx(af, out=af)
+    q.put(far, e)
+    del e, af
+    np.multiply(p, p, out=a)
+    np.negative(a, out=a)
+    np.exp(a, out=a)
+    a *= d  # exp(-w**2)*d
+    a *= 0.5641895835477563
+    sigma = np.copysign(0.5, p, out=p)  # -sign(w)/2 (w = -0.0 at x = 0; either branch gives 1/2)
+    q *= sigma
+    np.subtract(a, q, out=q)  # sign(w)*q/2 + exp(-w**2)*d/sqrt(pi)
+    sigma += 0.5  # m
+    q += sigma
+    return q.astype(x.dtype, copy=False)
 
 
 def _npdf(x):
     """Standard normal density exp(-x**2/2)/sqrt(2*pi), with x**2 carried exactly."""
-    w64 = _wide(x)
-    xc = np.clip(w64, -40.0, 40.0)  # the density underflows beyond 38.6
-    s = xc * xc
-    e = _two_prod_err(xc, xc, s)
-    out = np.exp(-0.5 * s) * (1.0 - 0.5 * e) * 0.3989422804014327
+    xc = np.clip(_wide(x), -40.0, 40.0)  # the density underflows beyond 38.6
+    out = _exp_neg_half_sq(xc, 0.5)
+    out *= 0.3989422804014327
     return out.astype(x.dtype, copy=False)
 
 
 def _expnegsq(x):
     """exp(-x**2), with x**2 carried exactly."""
-    w64 = _wide(x)
-    xc = np.clip(w64, -30.0, 30.0)  # exp(-x**2) underflows beyond 27.3
-    s = xc * xc
-    e = _two_prod_err(xc, xc, s)
-    out = np.exp(-s) * (1.0 - e)
-    return out.astype(x.dtype, copy=False)
+    xc = np.clip(_wide(x), -30.0, 30.0)  # exp(-x**2) underflows beyond 27.3
+    return _exp_neg_half_sq(xc, 1.0).astype(x.dtype, copy=False)
 
 
 def _gelu_tanh_arg(xc):
@@ -135,7 +181,7 @@ def _gelu_tanh_gate_grad(x):
 
 
 def _x_minus_tanh(x):
-    """x - tanh(x): Taylor series (32 terms) for |x| < 0.8, where the difference cancels."""
+    """x - tanh(x): Taylor series (32 terms) where |x| < 0.8 and the difference cancels."""
     coeffs = (
         0.3333333333333333, -0.13333333333333333, 0.05396825396825397, -0.021869488536155203,
         0.008863235529902197, -0.003592128036572481, 0.0014558343870513183, -0.000590027440945586,
@@ -147,14 +193,19 @@ def _x_minus_tanh(x):
         3.4185140868111557e-12, -1.385471574294847e-12, 5.61510479241468e-13, -2.2757162553728747e-13,
     )
     w = _wide(x)
-    xs = np.clip(w, -0.8, 0.8)
-    z = xs * xs
-    acc = np.full_like(z, coeffs[-1])
-    for c in coeffs[-2::-1]:
+    out = np.tanh(w)
+    np.subtract(w, out, out=out)
+    near = np.flatnonzero(np.abs(w) < 0.8)
+    if near.size:
+        xs = w.take(near)
+        z = xs * xs
+        acc = np.full_like(z, coeffs[-1])
+        for c in coeffs[-2::-1]:
+            acc *= z
+            acc += c
         acc *= z
-        acc += c
-    series = acc * z * xs
-    out = np.where(np.abs(w) < 0.8, series, w - np.tanh(w))
+        acc *= xs
+        out.put(near, acc)
     return out.astype(x.dtype, copy=False)
 
 
@@ -188,18 +239,24 @@ def _sinc_grad(x):
         -1.4797143443923793e-16,
     )
     w = _wide(x)
-    xs = np.clip(w, -0.5, 0.5)
-    z = xs * xs
-    acc = np.full_like(z, coeffs[-1])
-    for c in coeffs[-2::-1]:
-        acc *= z
-        acc += c
-    series = acc * xs
-    xb = np.where(np.abs(w) < 0.5, 1.0, w)
-    with np.errstate(invalid="ignore"):
-        direct = (np.cos(xb) - np.sin(xb) / xb) / xb
-    out = np.where(np.abs(w) < 0.5, series, direct)
-    out = np.where(np.isinf(w), 0.0, out)
+    with np.errstate(invalid="ignore", divide="ignore"):  # x = 0 and +-inf are replaced below
+        out = np.sin(w)
+        out /= w
+        np.subtract(np.cos(w), out, out=out)
+        out /= w
+    near = np.flatnonzero(np.abs(w) < 0.5)
+    if near.size:
+        xs = w.take(near)
+        z = xs * xs
+        acc = np.full_like(z, coeffs[-1])
+        for c in coeffs[-2::-1]:
+            acc *= z
+            acc += c
+        acc *= xs
+        out.put(near, acc)
+    far = np.flatnonzero(np.isinf(w))
+    if far.size:
+        out.put(far, 0.0)
     return out.astype(x.dtype, copy=False)
 
 
@@ -252,13 +309,21 @@ def _gammainc2(v):
         7.809603484293113e-18,
     )
     w = _wide(v)
-    vs = np.clip(w, 0.0, 1.0)
-    acc = np.full_like(vs, coeffs[-1])
-    for c in coeffs[-2::-1]:
+    vc = np.clip(w, 0.0, 800.0, out=np.empty(w.shape, np.float64))  # exp(-v) underflows beyond 745
+    np.negative(vc, out=vc)
+    out = np.expm1(vc)
+    e = np.exp(vc)
+    e *= vc
+    out -= e
+    np.negative(out, out=out)  # -expm1(-v) - v*exp(-v)
+    near = np.flatnonzero(w < 1.0)
+    if near.size:
+        vs = np.clip(w.take(near), 0.0, 1.0)
+        acc = np.full_like(vs, coeffs[-1])
+        for c in coeffs[-2::-1]:
+            acc *= vs
+            acc += c
         acc *= vs
-        acc += c
-    series = acc * vs * vs
-    vc = np.clip(w, 0.0, 800.0)  # exp(-v) underflows beyond 745
-    direct = -np.expm1(-vc) - vc * np.exp(-vc)
-    out = np.where(w < 1.0, series, direct)
+        acc *= vs
+        out.put(near, acc)
     return out.astype(v.dtype, copy=False)

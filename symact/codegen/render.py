@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import difflib
 import inspect
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,6 +67,11 @@ class _Fn:
     results: list[tuple[str, str]] | None = None
     wide: bool = False
     is_tuple: bool = False
+    blocked: bool = False
+
+    @property
+    def outputs(self) -> list[str]:
+        return [self.result] if self.results is None else [v for _, v in self.results]
 
     @property
     def is_dict(self) -> bool:
@@ -154,6 +160,8 @@ def module_context(act: Activation) -> dict:
                        maths, "", lines, results=results))
 
     fns.append(fused)
+    for fn in fns:
+        fn.blocked = _heavy(fn)
     scipy_names, kernel_names = _collect(printed)
     imports = []
     if scipy_names:
@@ -173,8 +181,24 @@ def module_context(act: Activation) -> dict:
         "exports": [f.name for f in fns],
         "imports": imports,
         "kernel_sources": _kernel_sources(kernel_names),
+        "any_blocked": any(fn.blocked for fn in fns),
         "proof_summary": proof_summary,
     }
+
+
+#: a function with at least this many array operations runs in blocks (see _blocks in the template)
+HEAVY_OPS = 5
+
+
+def _heavy(fn: _Fn) -> bool:
+    """Whether fn's body is long enough that bounding its temporaries (blocks) pays for the loop.
+
+    Every full-size temporary costs fresh memory pages (~3 ns per element here); in blocks of a few
+    thousand elements the temporaries are reused from the cache instead.
+    """
+    text = "\n".join(fn.lines + fn.outputs)
+    calls = set(re.findall(r"(?<![\w.])(_[a-z]\w*)\(", text))
+    return bool(calls - kernels.KERNEL_LIGHT) or text.count("np.") >= HEAVY_OPS
 
 
 def _rename(text: str, mapping: dict[str, str]) -> str:
