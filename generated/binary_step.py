@@ -54,6 +54,25 @@ def _to_half(r):
         return r.astype(np.float16)
 
 
+_BLOCK = 8192  # elements per block: a block's temporaries are reused from the cache, memory stays bounded
+
+
+def _blocks(fn, x, *args):
+    """The tuple fn(x, *args) for an element-wise fn, computed on x in blocks of _BLOCK elements."""
+    if x.size <= _BLOCK:
+        return fn(x, *args)
+    order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
+    flat = x.ravel(order=order)  # a view: _prepare made x contiguous
+    outs = None
+    for i in range(0, flat.size, _BLOCK):
+        part = fn(flat[i:i + _BLOCK], *args)
+        if outs is None:
+            outs = tuple(np.empty(flat.size, np.asarray(p).dtype) for p in part)
+        for out, p in zip(outs, part):
+            out[i:i + _BLOCK] = p
+    return tuple(out.reshape(x.shape, order=order) for out in outs)
+
+
 def binary_step(x):
     r"""Binary step: 0 for x < 0, 1 for x >= 0 (the perceptron's threshold unit).
 
@@ -105,4 +124,10 @@ def binary_step_forward_and_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        return finish(np.heaviside(x, 1.0)), finish(np.where(np.isnan(x), x, 0.0))
+        r = _blocks(_binary_step_forward_and_grad_block, x)
+        return finish(r[0]), finish(r[1])
+
+
+def _binary_step_forward_and_grad_block(x):
+    """binary_step_forward_and_grad on one block of the input (see _blocks)."""
+    return (np.heaviside(x, 1.0), np.where(np.isnan(x), x, 0.0),)

@@ -121,7 +121,13 @@ def celu(x, alpha=1.0):
     x, finish = _prepare(x)
     alpha = float(alpha)
     with np.errstate(under="ignore"):
-        return finish(np.where((x <= 0.0), alpha * np.expm1(np.minimum(x, 0.0) / alpha), x))
+        r = _blocks(_celu_block, x, alpha)
+        return finish(r[0])
+
+
+def _celu_block(x, alpha):
+    """celu on one block of the input (see _blocks)."""
+    return (np.where((x <= 0.0), alpha * np.expm1(np.minimum(x, 0.0) / alpha), x),)
 
 
 def celu_grad(x, alpha=1.0):
@@ -136,7 +142,13 @@ def celu_grad(x, alpha=1.0):
     x, finish = _prepare(x)
     alpha = float(alpha)
     with np.errstate(under="ignore"):
-        return finish(np.where((x > 0.0), 1.0, np.exp(np.minimum(x, 0.0) / alpha)))
+        r = _blocks(_celu_grad_block, x, alpha)
+        return finish(r[0])
+
+
+def _celu_grad_block(x, alpha):
+    """celu_grad on one block of the input (see _blocks)."""
+    return (np.where((x > 0.0), 1.0, np.exp(np.minimum(x, 0.0) / alpha)),)
 
 
 def celu_grad_from_output(y, alpha=1.0):
@@ -164,9 +176,15 @@ def celu_grad_params(x, alpha=1.0):
     x, finish = _prepare(x)
     alpha = float(alpha)
     with np.errstate(under="ignore"):
+        r = _blocks(_celu_grad_params_block, x, alpha)
         return {
-            "alpha": finish(np.where((x <= 0.0), -_gammainc2(-(np.minimum(x, 0.0) / alpha)), np.where(np.isnan(x), x, 0.0))),
+            "alpha": finish(r[0]),
         }
+
+
+def _celu_grad_params_block(x, alpha):
+    """celu_grad_params on one block of the input (see _blocks)."""
+    return (np.where((x <= 0.0), -_gammainc2(-(np.minimum(x, 0.0) / alpha)), np.where(np.isnan(x), x, 0.0)),)
 
 
 def celu_forward_and_grad(x, alpha=1.0):

@@ -83,7 +83,13 @@ def elu(x, alpha=1.0):
     x, finish = _prepare(x)
     alpha = float(alpha)
     with np.errstate(under="ignore"):
-        return finish(np.where((x <= 0.0), alpha * np.expm1(np.minimum(x, 0.0)), x))
+        r = _blocks(_elu_block, x, alpha)
+        return finish(r[0])
+
+
+def _elu_block(x, alpha):
+    """elu on one block of the input (see _blocks)."""
+    return (np.where((x <= 0.0), alpha * np.expm1(np.minimum(x, 0.0)), x),)
 
 
 def elu_grad(x, alpha=1.0):
@@ -98,7 +104,13 @@ def elu_grad(x, alpha=1.0):
     x, finish = _prepare(x)
     alpha = float(alpha)
     with np.errstate(under="ignore"):
-        return finish(np.where((x > 0.0), 1.0, alpha * np.exp(np.minimum(x, 0.0))))
+        r = _blocks(_elu_grad_block, x, alpha)
+        return finish(r[0])
+
+
+def _elu_grad_block(x, alpha):
+    """elu_grad on one block of the input (see _blocks)."""
+    return (np.where((x > 0.0), 1.0, alpha * np.exp(np.minimum(x, 0.0))),)
 
 
 def elu_grad_from_output(y, alpha=1.0):

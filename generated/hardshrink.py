@@ -98,7 +98,13 @@ def hardshrink_grad(x, lambd=0.5):
     x, finish = _prepare(x)
     lambd = float(lambd)
     with np.errstate(under="ignore"):
-        return finish(np.where((lambd >= np.abs(x)), 0.0, np.where(np.isnan(x), x, 1.0)))
+        r = _blocks(_hardshrink_grad_block, x, lambd)
+        return finish(r[0])
+
+
+def _hardshrink_grad_block(x, lambd):
+    """hardshrink_grad on one block of the input (see _blocks)."""
+    return (np.where((lambd >= np.abs(x)), 0.0, np.where(np.isnan(x), x, 1.0)),)
 
 
 def hardshrink_grad_from_output(y, lambd=0.5):
@@ -113,7 +119,13 @@ def hardshrink_grad_from_output(y, lambd=0.5):
     y, finish = _prepare(y)
     lambd = float(lambd)
     with np.errstate(under="ignore"):
-        return finish(np.where((y == 0.0), 0.0, np.where(np.isnan(y), y, 1.0)))
+        r = _blocks(_hardshrink_grad_from_output_block, y, lambd)
+        return finish(r[0])
+
+
+def _hardshrink_grad_from_output_block(y, lambd):
+    """hardshrink_grad_from_output on one block of the input (see _blocks)."""
+    return (np.where((y == 0.0), 0.0, np.where(np.isnan(y), y, 1.0)),)
 
 
 def hardshrink_grad_params(x, lambd=0.5):

@@ -96,7 +96,13 @@ def hardsigmoid_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        return finish(np.where((x >= 3.0) | (x <= -3.0), 0.0, np.where(np.isnan(x), x, 0.16666666666666666)))
+        r = _blocks(_hardsigmoid_grad_block, x)
+        return finish(r[0])
+
+
+def _hardsigmoid_grad_block(x):
+    """hardsigmoid_grad on one block of the input (see _blocks)."""
+    return (np.where((x >= 3.0) | (x <= -3.0), 0.0, np.where(np.isnan(x), x, 0.16666666666666666)),)
 
 
 def hardsigmoid_grad_from_output(y):
@@ -110,7 +116,13 @@ def hardsigmoid_grad_from_output(y):
     """
     y, finish = _prepare(y)
     with np.errstate(under="ignore"):
-        return finish(np.where((y > 0.0) & (y < 1.0), 0.16666666666666666, np.where(np.isnan(y), y, 0.0)))
+        r = _blocks(_hardsigmoid_grad_from_output_block, y)
+        return finish(r[0])
+
+
+def _hardsigmoid_grad_from_output_block(y):
+    """hardsigmoid_grad_from_output on one block of the input (see _blocks)."""
+    return (np.where((y > 0.0) & (y < 1.0), 0.16666666666666666, np.where(np.isnan(y), y, 0.0)),)
 
 
 def hardsigmoid_forward_and_grad(x):

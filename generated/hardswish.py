@@ -82,8 +82,14 @@ def hardswish(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        t0 = np.clip(x, -3.0, 3.0)
-        return finish(np.where((x < -3.0), 0.0, np.where((x <= 3.0), 0.16666666666666666 * t0 * (t0 + 3.0), x)))
+        r = _blocks(_hardswish_block, x)
+        return finish(r[0])
+
+
+def _hardswish_block(x):
+    """hardswish on one block of the input (see _blocks)."""
+    t0 = np.clip(x, -3.0, 3.0)
+    return (np.where((x < -3.0), 0.0, np.where((x <= 3.0), 0.16666666666666666 * t0 * (t0 + 3.0), x)),)
 
 
 def hardswish_grad(x):
@@ -97,7 +103,13 @@ def hardswish_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        return finish(np.where((x < -3.0), 0.0, np.where((x > 3.0), 1.0, 0.16666666666666666 * (2.0 * np.clip(x, -3.0, 3.0) + 3.0))))
+        r = _blocks(_hardswish_grad_block, x)
+        return finish(r[0])
+
+
+def _hardswish_grad_block(x):
+    """hardswish_grad on one block of the input (see _blocks)."""
+    return (np.where((x < -3.0), 0.0, np.where((x > 3.0), 1.0, 0.16666666666666666 * (2.0 * np.clip(x, -3.0, 3.0) + 3.0))),)
 
 
 def hardswish_forward_and_grad(x):

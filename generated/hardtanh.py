@@ -100,7 +100,13 @@ def hardtanh_grad(x, min_val=-1.0, max_val=1.0):
     min_val = float(min_val)
     max_val = float(max_val)
     with np.errstate(under="ignore"):
-        return finish(np.where((min_val >= x) | (max_val <= x), 0.0, np.where(np.isnan(x), x, 1.0)))
+        r = _blocks(_hardtanh_grad_block, x, min_val, max_val)
+        return finish(r[0])
+
+
+def _hardtanh_grad_block(x, min_val, max_val):
+    """hardtanh_grad on one block of the input (see _blocks)."""
+    return (np.where((min_val >= x) | (max_val <= x), 0.0, np.where(np.isnan(x), x, 1.0)),)
 
 
 def hardtanh_grad_from_output(y, min_val=-1.0, max_val=1.0):
@@ -116,7 +122,13 @@ def hardtanh_grad_from_output(y, min_val=-1.0, max_val=1.0):
     min_val = float(min_val)
     max_val = float(max_val)
     with np.errstate(under="ignore"):
-        return finish(np.where((max_val > y) & (min_val < y), 1.0, np.where(np.isnan(y), y, 0.0)))
+        r = _blocks(_hardtanh_grad_from_output_block, y, min_val, max_val)
+        return finish(r[0])
+
+
+def _hardtanh_grad_from_output_block(y, min_val, max_val):
+    """hardtanh_grad_from_output on one block of the input (see _blocks)."""
+    return (np.where((max_val > y) & (min_val < y), 1.0, np.where(np.isnan(y), y, 0.0)),)
 
 
 def hardtanh_grad_params(x, min_val=-1.0, max_val=1.0):

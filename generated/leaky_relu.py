@@ -54,6 +54,25 @@ def _to_half(r):
         return r.astype(np.float16)
 
 
+_BLOCK = 8192  # elements per block: a block's temporaries are reused from the cache, memory stays bounded
+
+
+def _blocks(fn, x, *args):
+    """The tuple fn(x, *args) for an element-wise fn, computed on x in blocks of _BLOCK elements."""
+    if x.size <= _BLOCK:
+        return fn(x, *args)
+    order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
+    flat = x.ravel(order=order)  # a view: _prepare made x contiguous
+    outs = None
+    for i in range(0, flat.size, _BLOCK):
+        part = fn(flat[i:i + _BLOCK], *args)
+        if outs is None:
+            outs = tuple(np.empty(flat.size, np.asarray(p).dtype) for p in part)
+        for out, p in zip(outs, part):
+            out[i:i + _BLOCK] = p
+    return tuple(out.reshape(x.shape, order=order) for out in outs)
+
+
 def leaky_relu(x, negative_slope=0.01):
     r"""Leaky ReLU: x for x > 0, negative_slope*x otherwise.
 
@@ -79,7 +98,13 @@ def leaky_relu_grad(x, negative_slope=0.01):
     x, finish = _prepare(x)
     negative_slope = float(negative_slope)
     with np.errstate(under="ignore"):
-        return finish(np.where((x > 0.0), 1.0, np.where(np.isnan(x), x, negative_slope)))
+        r = _blocks(_leaky_relu_grad_block, x, negative_slope)
+        return finish(r[0])
+
+
+def _leaky_relu_grad_block(x, negative_slope):
+    """leaky_relu_grad on one block of the input (see _blocks)."""
+    return (np.where((x > 0.0), 1.0, np.where(np.isnan(x), x, negative_slope)),)
 
 
 def leaky_relu_grad_from_output(y, negative_slope=0.01):
@@ -94,7 +119,13 @@ def leaky_relu_grad_from_output(y, negative_slope=0.01):
     y, finish = _prepare(y)
     negative_slope = float(negative_slope)
     with np.errstate(under="ignore"):
-        return finish(np.where((y > 0.0), 1.0, np.where(np.isnan(y), y, negative_slope)))
+        r = _blocks(_leaky_relu_grad_from_output_block, y, negative_slope)
+        return finish(r[0])
+
+
+def _leaky_relu_grad_from_output_block(y, negative_slope):
+    """leaky_relu_grad_from_output on one block of the input (see _blocks)."""
+    return (np.where((y > 0.0), 1.0, np.where(np.isnan(y), y, negative_slope)),)
 
 
 def leaky_relu_grad_params(x, negative_slope=0.01):
@@ -107,9 +138,15 @@ def leaky_relu_grad_params(x, negative_slope=0.01):
     x, finish = _prepare(x)
     negative_slope = float(negative_slope)
     with np.errstate(under="ignore"):
+        r = _blocks(_leaky_relu_grad_params_block, x, negative_slope)
         return {
-            "negative_slope": finish(np.where((x <= 0.0), x, np.where(np.isnan(x), x, 0.0))),
+            "negative_slope": finish(r[0]),
         }
+
+
+def _leaky_relu_grad_params_block(x, negative_slope):
+    """leaky_relu_grad_params on one block of the input (see _blocks)."""
+    return (np.where((x <= 0.0), x, np.where(np.isnan(x), x, 0.0)),)
 
 
 def leaky_relu_forward_and_grad(x, negative_slope=0.01):
@@ -124,4 +161,10 @@ def leaky_relu_forward_and_grad(x, negative_slope=0.01):
     x, finish = _prepare(x)
     negative_slope = float(negative_slope)
     with np.errstate(under="ignore"):
-        return finish(np.where((x <= 0.0), negative_slope * x, x)), finish(np.where((x > 0.0), 1.0, np.where(np.isnan(x), x, negative_slope)))
+        r = _blocks(_leaky_relu_forward_and_grad_block, x, negative_slope)
+        return finish(r[0]), finish(r[1])
+
+
+def _leaky_relu_forward_and_grad_block(x, negative_slope):
+    """leaky_relu_forward_and_grad on one block of the input (see _blocks)."""
+    return (np.where((x <= 0.0), negative_slope * x, x), np.where((x > 0.0), 1.0, np.where(np.isnan(x), x, negative_slope)),)

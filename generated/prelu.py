@@ -54,6 +54,25 @@ def _to_half(r):
         return r.astype(np.float16)
 
 
+_BLOCK = 8192  # elements per block: a block's temporaries are reused from the cache, memory stays bounded
+
+
+def _blocks(fn, x, *args):
+    """The tuple fn(x, *args) for an element-wise fn, computed on x in blocks of _BLOCK elements."""
+    if x.size <= _BLOCK:
+        return fn(x, *args)
+    order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
+    flat = x.ravel(order=order)  # a view: _prepare made x contiguous
+    outs = None
+    for i in range(0, flat.size, _BLOCK):
+        part = fn(flat[i:i + _BLOCK], *args)
+        if outs is None:
+            outs = tuple(np.empty(flat.size, np.asarray(p).dtype) for p in part)
+        for out, p in zip(outs, part):
+            out[i:i + _BLOCK] = p
+    return tuple(out.reshape(x.shape, order=order) for out in outs)
+
+
 def prelu(x, weight=0.25):
     r"""Parametric ReLU: a leaky ReLU whose slope `weight` is learned.
 
@@ -79,7 +98,13 @@ def prelu_grad(x, weight=0.25):
     x, finish = _prepare(x)
     weight = float(weight)
     with np.errstate(under="ignore"):
-        return finish(np.where((x > 0.0), 1.0, np.where(np.isnan(x), x, weight)))
+        r = _blocks(_prelu_grad_block, x, weight)
+        return finish(r[0])
+
+
+def _prelu_grad_block(x, weight):
+    """prelu_grad on one block of the input (see _blocks)."""
+    return (np.where((x > 0.0), 1.0, np.where(np.isnan(x), x, weight)),)
 
 
 def prelu_grad_params(x, weight=0.25):
@@ -92,9 +117,15 @@ def prelu_grad_params(x, weight=0.25):
     x, finish = _prepare(x)
     weight = float(weight)
     with np.errstate(under="ignore"):
+        r = _blocks(_prelu_grad_params_block, x, weight)
         return {
-            "weight": finish(np.where((x <= 0.0), x, np.where(np.isnan(x), x, 0.0))),
+            "weight": finish(r[0]),
         }
+
+
+def _prelu_grad_params_block(x, weight):
+    """prelu_grad_params on one block of the input (see _blocks)."""
+    return (np.where((x <= 0.0), x, np.where(np.isnan(x), x, 0.0)),)
 
 
 def prelu_forward_and_grad(x, weight=0.25):
@@ -109,4 +140,10 @@ def prelu_forward_and_grad(x, weight=0.25):
     x, finish = _prepare(x)
     weight = float(weight)
     with np.errstate(under="ignore"):
-        return finish(np.where((x <= 0.0), weight * x, x)), finish(np.where((x > 0.0), 1.0, np.where(np.isnan(x), x, weight)))
+        r = _blocks(_prelu_forward_and_grad_block, x, weight)
+        return finish(r[0]), finish(r[1])
+
+
+def _prelu_forward_and_grad_block(x, weight):
+    """prelu_forward_and_grad on one block of the input (see _blocks)."""
+    return (np.where((x <= 0.0), weight * x, x), np.where((x > 0.0), 1.0, np.where(np.isnan(x), x, weight)),)

@@ -96,7 +96,13 @@ def relu6_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        return finish(np.where((x >= 6.0) | (x <= 0.0), 0.0, np.where(np.isnan(x), x, 1.0)))
+        r = _blocks(_relu6_grad_block, x)
+        return finish(r[0])
+
+
+def _relu6_grad_block(x):
+    """relu6_grad on one block of the input (see _blocks)."""
+    return (np.where((x >= 6.0) | (x <= 0.0), 0.0, np.where(np.isnan(x), x, 1.0)),)
 
 
 def relu6_grad_from_output(y):
@@ -110,7 +116,13 @@ def relu6_grad_from_output(y):
     """
     y, finish = _prepare(y)
     with np.errstate(under="ignore"):
-        return finish(np.where((y > 0.0) & (y < 6.0), 1.0, np.where(np.isnan(y), y, 0.0)))
+        r = _blocks(_relu6_grad_from_output_block, y)
+        return finish(r[0])
+
+
+def _relu6_grad_from_output_block(y):
+    """relu6_grad_from_output on one block of the input (see _blocks)."""
+    return (np.where((y > 0.0) & (y < 6.0), 1.0, np.where(np.isnan(y), y, 0.0)),)
 
 
 def relu6_forward_and_grad(x):

@@ -100,7 +100,13 @@ def rrelu_grad(x, lower=0.125, upper=0.3333333333333333):
     lower = float(lower)
     upper = float(upper)
     with np.errstate(under="ignore"):
-        return finish(np.where((x > 0.0), 1.0, np.where(np.isnan(x), x, float(0.5 * lower + 0.5 * upper))))
+        r = _blocks(_rrelu_grad_block, x, lower, upper)
+        return finish(r[0])
+
+
+def _rrelu_grad_block(x, lower, upper):
+    """rrelu_grad on one block of the input (see _blocks)."""
+    return (np.where((x > 0.0), 1.0, np.where(np.isnan(x), x, float(0.5 * lower + 0.5 * upper))),)
 
 
 def rrelu_grad_from_output(y, lower=0.125, upper=0.3333333333333333):
@@ -116,7 +122,13 @@ def rrelu_grad_from_output(y, lower=0.125, upper=0.3333333333333333):
     lower = float(lower)
     upper = float(upper)
     with np.errstate(under="ignore"):
-        return finish(np.where((y > 0.0), 1.0, np.where(np.isnan(y), y, float(0.5 * lower + 0.5 * upper))))
+        r = _blocks(_rrelu_grad_from_output_block, y, lower, upper)
+        return finish(r[0])
+
+
+def _rrelu_grad_from_output_block(y, lower, upper):
+    """rrelu_grad_from_output on one block of the input (see _blocks)."""
+    return (np.where((y > 0.0), 1.0, np.where(np.isnan(y), y, float(0.5 * lower + 0.5 * upper))),)
 
 
 def rrelu_grad_params(x, lower=0.125, upper=0.3333333333333333):
@@ -155,5 +167,11 @@ def rrelu_forward_and_grad(x, lower=0.125, upper=0.3333333333333333):
     lower = float(lower)
     upper = float(upper)
     with np.errstate(under="ignore"):
-        t0 = float(0.5 * lower + 0.5 * upper)
-        return finish(np.where((x <= 0.0), t0 * x, x)), finish(np.where((x > 0.0), 1.0, np.where(np.isnan(x), x, t0)))
+        r = _blocks(_rrelu_forward_and_grad_block, x, lower, upper)
+        return finish(r[0]), finish(r[1])
+
+
+def _rrelu_forward_and_grad_block(x, lower, upper):
+    """rrelu_forward_and_grad on one block of the input (see _blocks)."""
+    t0 = float(0.5 * lower + 0.5 * upper)
+    return (np.where((x <= 0.0), t0 * x, x), np.where((x > 0.0), 1.0, np.where(np.isnan(x), x, t0)),)

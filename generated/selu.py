@@ -83,7 +83,13 @@ def selu(x):
     x, finish = _prepare(x)
     # scale*x exceeds the largest float for x > max/scale: +-inf is then the correctly rounded value
     with np.errstate(under="ignore", over="ignore"):
-        return finish(np.where((x <= 0.0), 1.7580993408473768 * np.expm1(np.minimum(x, 0.0)), 1.0507009873554805 * x))
+        r = _blocks(_selu_block, x)
+        return finish(r[0])
+
+
+def _selu_block(x):
+    """selu on one block of the input (see _blocks)."""
+    return (np.where((x <= 0.0), 1.7580993408473768 * np.expm1(np.minimum(x, 0.0)), 1.0507009873554805 * x),)
 
 
 def selu_grad(x):
@@ -98,7 +104,13 @@ def selu_grad(x):
     x, finish = _prepare(x)
     # scale*x exceeds the largest float for x > max/scale: +-inf is then the correctly rounded value
     with np.errstate(under="ignore", over="ignore"):
-        return finish(np.where((x > 0.0), 1.0507009873554805, 1.7580993408473768 * np.exp(np.minimum(x, 0.0))))
+        r = _blocks(_selu_grad_block, x)
+        return finish(r[0])
+
+
+def _selu_grad_block(x):
+    """selu_grad on one block of the input (see _blocks)."""
+    return (np.where((x > 0.0), 1.0507009873554805, 1.7580993408473768 * np.exp(np.minimum(x, 0.0))),)
 
 
 def selu_grad_from_output(y):

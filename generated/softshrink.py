@@ -83,7 +83,13 @@ def softshrink(x, lambd=0.5):
     x, finish = _prepare(x)
     lambd = float(lambd)
     with np.errstate(under="ignore"):
-        return finish(np.copysign(np.maximum(float(-lambd) + np.abs(x), 0.0), x))
+        r = _blocks(_softshrink_block, x, lambd)
+        return finish(r[0])
+
+
+def _softshrink_block(x, lambd):
+    """softshrink on one block of the input (see _blocks)."""
+    return (np.copysign(np.maximum(float(-lambd) + np.abs(x), 0.0), x),)
 
 
 def softshrink_grad(x, lambd=0.5):
@@ -98,7 +104,13 @@ def softshrink_grad(x, lambd=0.5):
     x, finish = _prepare(x)
     lambd = float(lambd)
     with np.errstate(under="ignore"):
-        return finish(np.where((lambd >= np.abs(x)), 0.0, np.where(np.isnan(x), x, 1.0)))
+        r = _blocks(_softshrink_grad_block, x, lambd)
+        return finish(r[0])
+
+
+def _softshrink_grad_block(x, lambd):
+    """softshrink_grad on one block of the input (see _blocks)."""
+    return (np.where((lambd >= np.abs(x)), 0.0, np.where(np.isnan(x), x, 1.0)),)
 
 
 def softshrink_grad_from_output(y, lambd=0.5):
@@ -113,7 +125,13 @@ def softshrink_grad_from_output(y, lambd=0.5):
     y, finish = _prepare(y)
     lambd = float(lambd)
     with np.errstate(under="ignore"):
-        return finish(np.where((y == 0.0), 0.0, np.where(np.isnan(y), y, 1.0)))
+        r = _blocks(_softshrink_grad_from_output_block, y, lambd)
+        return finish(r[0])
+
+
+def _softshrink_grad_from_output_block(y, lambd):
+    """softshrink_grad_from_output on one block of the input (see _blocks)."""
+    return (np.where((y == 0.0), 0.0, np.where(np.isnan(y), y, 1.0)),)
 
 
 def softshrink_grad_params(x, lambd=0.5):
@@ -126,9 +144,15 @@ def softshrink_grad_params(x, lambd=0.5):
     x, finish = _prepare(x)
     lambd = float(lambd)
     with np.errstate(under="ignore"):
+        r = _blocks(_softshrink_grad_params_block, x, lambd)
         return {
-            "lambd": finish(np.where((lambd < -x), 1.0, np.where((lambd >= x), 0.0, np.where(np.isnan(x), x, -1.0)))),
+            "lambd": finish(r[0]),
         }
+
+
+def _softshrink_grad_params_block(x, lambd):
+    """softshrink_grad_params on one block of the input (see _blocks)."""
+    return (np.where((lambd < -x), 1.0, np.where((lambd >= x), 0.0, np.where(np.isnan(x), x, -1.0))),)
 
 
 def softshrink_forward_and_grad(x, lambd=0.5):

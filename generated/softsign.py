@@ -54,6 +54,25 @@ def _to_half(r):
         return r.astype(np.float16)
 
 
+_BLOCK = 8192  # elements per block: a block's temporaries are reused from the cache, memory stays bounded
+
+
+def _blocks(fn, x, *args):
+    """The tuple fn(x, *args) for an element-wise fn, computed on x in blocks of _BLOCK elements."""
+    if x.size <= _BLOCK:
+        return fn(x, *args)
+    order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
+    flat = x.ravel(order=order)  # a view: _prepare made x contiguous
+    outs = None
+    for i in range(0, flat.size, _BLOCK):
+        part = fn(flat[i:i + _BLOCK], *args)
+        if outs is None:
+            outs = tuple(np.empty(flat.size, np.asarray(p).dtype) for p in part)
+        for out, p in zip(outs, part):
+            out[i:i + _BLOCK] = p
+    return tuple(out.reshape(x.shape, order=order) for out in outs)
+
+
 def softsign(x):
     r"""Softsign: x/(1 + |x|), polynomial tails.
 
@@ -92,7 +111,13 @@ def softsign_grad_from_output(y):
     """
     y, finish = _prepare(y)
     with np.errstate(under="ignore"):
-        return finish(np.square(-np.abs(np.clip(y, -1.0, 1.0)) + 1.0))
+        r = _blocks(_softsign_grad_from_output_block, y)
+        return finish(r[0])
+
+
+def _softsign_grad_from_output_block(y):
+    """softsign_grad_from_output on one block of the input (see _blocks)."""
+    return (np.square(-np.abs(np.clip(y, -1.0, 1.0)) + 1.0),)
 
 
 def softsign_forward_and_grad(x):
@@ -106,5 +131,11 @@ def softsign_forward_and_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        t0 = np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
-        return finish(t0 / (np.abs(t0) + 1.0)), finish(1.0 / (np.abs(x) + 1.0) / (np.abs(x) + 1.0))
+        r = _blocks(_softsign_forward_and_grad_block, x)
+        return finish(r[0]), finish(r[1])
+
+
+def _softsign_forward_and_grad_block(x):
+    """softsign_forward_and_grad on one block of the input (see _blocks)."""
+    t0 = np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
+    return (t0 / (np.abs(t0) + 1.0), 1.0 / (np.abs(x) + 1.0) / (np.abs(x) + 1.0),)

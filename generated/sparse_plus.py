@@ -54,6 +54,25 @@ def _to_half(r):
         return r.astype(np.float16)
 
 
+_BLOCK = 8192  # elements per block: a block's temporaries are reused from the cache, memory stays bounded
+
+
+def _blocks(fn, x, *args):
+    """The tuple fn(x, *args) for an element-wise fn, computed on x in blocks of _BLOCK elements."""
+    if x.size <= _BLOCK:
+        return fn(x, *args)
+    order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
+    flat = x.ravel(order=order)  # a view: _prepare made x contiguous
+    outs = None
+    for i in range(0, flat.size, _BLOCK):
+        part = fn(flat[i:i + _BLOCK], *args)
+        if outs is None:
+            outs = tuple(np.empty(flat.size, np.asarray(p).dtype) for p in part)
+        for out, p in zip(outs, part):
+            out[i:i + _BLOCK] = p
+    return tuple(out.reshape(x.shape, order=order) for out in outs)
+
+
 def sparse_plus(x):
     r"""Sparse plus: 0 for x <= -1, (x + 1)^2/4 on (-1, 1), x for x >= 1.
 
@@ -63,7 +82,13 @@ def sparse_plus(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        return finish(np.where((x >= 1.0), x, 0.25 * np.square(np.minimum(np.maximum(x, -1.0), 1.0) + 1.0)))
+        r = _blocks(_sparse_plus_block, x)
+        return finish(r[0])
+
+
+def _sparse_plus_block(x):
+    """sparse_plus on one block of the input (see _blocks)."""
+    return (np.where((x >= 1.0), x, 0.25 * np.square(np.minimum(np.maximum(x, -1.0), 1.0) + 1.0)),)
 
 
 def sparse_plus_grad(x):
@@ -91,7 +116,13 @@ def sparse_plus_grad_from_output(y):
     """
     y, finish = _prepare(y)
     with np.errstate(under="ignore"):
-        return finish(np.sqrt(np.clip(np.minimum(y, 1.0), 0.0, 1.0)))
+        r = _blocks(_sparse_plus_grad_from_output_block, y)
+        return finish(r[0])
+
+
+def _sparse_plus_grad_from_output_block(y):
+    """sparse_plus_grad_from_output on one block of the input (see _blocks)."""
+    return (np.sqrt(np.clip(np.minimum(y, 1.0), 0.0, 1.0)),)
 
 
 def sparse_plus_forward_and_grad(x):
@@ -105,5 +136,11 @@ def sparse_plus_forward_and_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        t0 = np.minimum(np.maximum(x, -1.0), 1.0)
-        return finish(np.where((x >= 1.0), x, 0.25 * np.square(t0 + 1.0))), finish(0.5 * t0 + 0.5)
+        r = _blocks(_sparse_plus_forward_and_grad_block, x)
+        return finish(r[0]), finish(r[1])
+
+
+def _sparse_plus_forward_and_grad_block(x):
+    """sparse_plus_forward_and_grad on one block of the input (see _blocks)."""
+    t0 = np.minimum(np.maximum(x, -1.0), 1.0)
+    return (np.where((x >= 1.0), x, 0.25 * np.square(t0 + 1.0)), 0.5 * t0 + 0.5,)

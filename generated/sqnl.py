@@ -54,6 +54,25 @@ def _to_half(r):
         return r.astype(np.float16)
 
 
+_BLOCK = 8192  # elements per block: a block's temporaries are reused from the cache, memory stays bounded
+
+
+def _blocks(fn, x, *args):
+    """The tuple fn(x, *args) for an element-wise fn, computed on x in blocks of _BLOCK elements."""
+    if x.size <= _BLOCK:
+        return fn(x, *args)
+    order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
+    flat = x.ravel(order=order)  # a view: _prepare made x contiguous
+    outs = None
+    for i in range(0, flat.size, _BLOCK):
+        part = fn(flat[i:i + _BLOCK], *args)
+        if outs is None:
+            outs = tuple(np.empty(flat.size, np.asarray(p).dtype) for p in part)
+        for out, p in zip(outs, part):
+            out[i:i + _BLOCK] = p
+    return tuple(out.reshape(x.shape, order=order) for out in outs)
+
+
 def sqnl(x):
     r"""Square nonlinearity: a quadratic sigmoid reaching -1 and 1 at -2 and 2.
 
@@ -63,8 +82,14 @@ def sqnl(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        t0 = np.minimum(np.maximum(x, -2.0), 2.0)
-        return finish(t0 - (0.25 * t0 * np.abs(t0)))
+        r = _blocks(_sqnl_block, x)
+        return finish(r[0])
+
+
+def _sqnl_block(x):
+    """sqnl on one block of the input (see _blocks)."""
+    t0 = np.minimum(np.maximum(x, -2.0), 2.0)
+    return (t0 - (0.25 * t0 * np.abs(t0)),)
 
 
 def sqnl_grad(x):
@@ -78,7 +103,13 @@ def sqnl_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        return finish((-0.5) * np.abs(np.minimum(np.maximum(x, -2.0), 2.0)) + 1.0)
+        r = _blocks(_sqnl_grad_block, x)
+        return finish(r[0])
+
+
+def _sqnl_grad_block(x):
+    """sqnl_grad on one block of the input (see _blocks)."""
+    return ((-0.5) * np.abs(np.minimum(np.maximum(x, -2.0), 2.0)) + 1.0,)
 
 
 def sqnl_grad_from_output(y):
@@ -92,7 +123,13 @@ def sqnl_grad_from_output(y):
     """
     y, finish = _prepare(y)
     with np.errstate(under="ignore"):
-        return finish(np.sqrt(-np.abs(np.clip(y, -1.0, 1.0)) + 1.0))
+        r = _blocks(_sqnl_grad_from_output_block, y)
+        return finish(r[0])
+
+
+def _sqnl_grad_from_output_block(y):
+    """sqnl_grad_from_output on one block of the input (see _blocks)."""
+    return (np.sqrt(-np.abs(np.clip(y, -1.0, 1.0)) + 1.0),)
 
 
 def sqnl_forward_and_grad(x):
@@ -106,6 +143,12 @@ def sqnl_forward_and_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        t0 = np.minimum(np.maximum(x, -2.0), 2.0)
-        t1 = np.abs(t0)
-        return finish(t0 - (0.25 * t0 * t1)), finish((-0.5) * t1 + 1.0)
+        r = _blocks(_sqnl_forward_and_grad_block, x)
+        return finish(r[0]), finish(r[1])
+
+
+def _sqnl_forward_and_grad_block(x):
+    """sqnl_forward_and_grad on one block of the input (see _blocks)."""
+    t0 = np.minimum(np.maximum(x, -2.0), 2.0)
+    t1 = np.abs(t0)
+    return (t0 - (0.25 * t0 * t1), (-0.5) * t1 + 1.0,)

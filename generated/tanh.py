@@ -54,6 +54,25 @@ def _to_half(r):
         return r.astype(np.float16)
 
 
+_BLOCK = 8192  # elements per block: a block's temporaries are reused from the cache, memory stays bounded
+
+
+def _blocks(fn, x, *args):
+    """The tuple fn(x, *args) for an element-wise fn, computed on x in blocks of _BLOCK elements."""
+    if x.size <= _BLOCK:
+        return fn(x, *args)
+    order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
+    flat = x.ravel(order=order)  # a view: _prepare made x contiguous
+    outs = None
+    for i in range(0, flat.size, _BLOCK):
+        part = fn(flat[i:i + _BLOCK], *args)
+        if outs is None:
+            outs = tuple(np.empty(flat.size, np.asarray(p).dtype) for p in part)
+        for out, p in zip(outs, part):
+            out[i:i + _BLOCK] = p
+    return tuple(out.reshape(x.shape, order=order) for out in outs)
+
+
 def tanh(x):
     r"""Hyperbolic tangent: a zero-centred sigmoid with range (-1, 1).
 
@@ -77,8 +96,14 @@ def tanh_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        t0 = np.exp((-2.0) * np.clip(np.abs(x), 0.0, 1.152921504606847e+18))
-        return finish(4.0 * t0 / (t0 + 1.0) / (t0 + 1.0))
+        r = _blocks(_tanh_grad_block, x)
+        return finish(r[0])
+
+
+def _tanh_grad_block(x):
+    """tanh_grad on one block of the input (see _blocks)."""
+    t0 = np.exp((-2.0) * np.clip(np.abs(x), 0.0, 1.152921504606847e+18))
+    return (4.0 * t0 / (t0 + 1.0) / (t0 + 1.0),)
 
 
 def tanh_grad_from_output(y):
@@ -107,5 +132,11 @@ def tanh_forward_and_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        t0 = np.exp((-2.0) * np.clip(np.abs(x), 0.0, 1.152921504606847e+18))
-        return finish(np.tanh(x)), finish(4.0 * t0 / (t0 + 1.0) / (t0 + 1.0))
+        r = _blocks(_tanh_forward_and_grad_block, x)
+        return finish(r[0]), finish(r[1])
+
+
+def _tanh_forward_and_grad_block(x):
+    """tanh_forward_and_grad on one block of the input (see _blocks)."""
+    t0 = np.exp((-2.0) * np.clip(np.abs(x), 0.0, 1.152921504606847e+18))
+    return (np.tanh(x), 4.0 * t0 / (t0 + 1.0) / (t0 + 1.0),)

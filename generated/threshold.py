@@ -100,7 +100,13 @@ def threshold_grad(x, threshold=0.1, value=20.0):
     threshold = float(threshold)
     value = float(value)
     with np.errstate(under="ignore"):
-        return finish(np.where((threshold < x), 1.0, np.where(np.isnan(x), x, 0.0)))
+        r = _blocks(_threshold_grad_block, x, threshold, value)
+        return finish(r[0])
+
+
+def _threshold_grad_block(x, threshold, value):
+    """threshold_grad on one block of the input (see _blocks)."""
+    return (np.where((threshold < x), 1.0, np.where(np.isnan(x), x, 0.0)),)
 
 
 def threshold_grad_params(x, threshold=0.1, value=20.0):
@@ -139,4 +145,10 @@ def threshold_forward_and_grad(x, threshold=0.1, value=20.0):
     threshold = float(threshold)
     value = float(value)
     with np.errstate(under="ignore"):
-        return finish(np.where((threshold >= x), value, x)), finish(np.where((threshold < x), 1.0, np.where(np.isnan(x), x, 0.0)))
+        r = _blocks(_threshold_forward_and_grad_block, x, threshold, value)
+        return finish(r[0]), finish(r[1])
+
+
+def _threshold_forward_and_grad_block(x, threshold, value):
+    """threshold_forward_and_grad on one block of the input (see _blocks)."""
+    return (np.where((threshold >= x), value, x), np.where((threshold < x), 1.0, np.where(np.isnan(x), x, 0.0)),)

@@ -77,7 +77,8 @@ def patch_lines(patches: list[Patch], var: str, result: str, guard: str = "") ->
     guard: a condition (e.g. the parameters equal the values the patch was computed for); the patch
     lines are then indented under ``if guard:``.
     """
-    lines = [f"r = {result}"]
+    # r is written in place below: copy when the result is a name (it may be used again)
+    lines = [f"r = np.array({result})" if result.isidentifier() else f"r = {result}"]
     indent = ""
     if guard and patches:
         lines.append(f"if {guard}:  # the zeros below were computed for these parameter values")
@@ -85,9 +86,12 @@ def patch_lines(patches: list[Patch], var: str, result: str, guard: str = "") ->
     for k, p in enumerate(patches):
         d = f"d{k}"
         lines.append(f"{indent}# Taylor patch at the zero x = {p.root} (degree {len(p.coeffs)}, |x - zero| < {p.radius})")
-        lines.append(f"{indent}{d} = np.clip(({var} - {p.r_hi!r}) - {p.r_lo!r}, {-p.radius!r}, {p.radius!r})")
+        lines.append(f"{indent}{d} = ({var} - {p.r_hi!r}) - {p.r_lo!r}")
+        lines.append(f"{indent}near = np.flatnonzero(np.abs({d}) < {p.radius!r})")
+        lines.append(f"{indent}if near.size:")
+        lines.append(f"{indent}    {d} = {d}.take(near)")
         poly = repr(p.coeffs[-1])
         for c in reversed(p.coeffs[:-1]):
             poly = f"({poly}) * {d} + {c!r}"
-        lines.append(f"{indent}r = np.where(np.abs({d}) < {p.radius!r}, ({poly}) * {d}, r)")
+        lines.append(f"{indent}    r.put(near, ({poly}) * {d})")
     return lines, "r"

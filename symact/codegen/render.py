@@ -187,7 +187,7 @@ def module_context(act: Activation) -> dict:
 
 
 #: a function with at least this many array operations runs in blocks (see _blocks in the template)
-HEAVY_OPS = 5
+HEAVY_OPS = 3
 
 
 def _heavy(fn: _Fn) -> bool:
