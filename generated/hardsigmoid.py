@@ -82,7 +82,7 @@ def hardsigmoid(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        return finish(np.minimum(np.maximum(0.16666666666666666 * (x + 3.0), 0.0), 1.0))
+        return finish(np.clip(0.16666666666666666 * (x + 3.0), 0.0, 1.0))
 
 
 def hardsigmoid_grad(x):
@@ -142,4 +142,4 @@ def hardsigmoid_forward_and_grad(x):
 
 def _hardsigmoid_forward_and_grad_block(x):
     """hardsigmoid_forward_and_grad on one block of the input (see _blocks)."""
-    return (np.minimum(np.maximum(0.16666666666666666 * (x + 3.0), 0.0), 1.0), np.where((x >= 3.0) | (x <= -3.0), 0.0, np.where(np.isnan(x), x, 0.16666666666666666)),)
+    return (np.clip(0.16666666666666666 * (x + 3.0), 0.0, 1.0), np.where((x >= 3.0) | (x <= -3.0), 0.0, np.where(np.isnan(x), x, 0.16666666666666666)),)

@@ -84,7 +84,7 @@ def hardtanh(x, min_val=-1.0, max_val=1.0):
     min_val = float(min_val)
     max_val = float(max_val)
     with np.errstate(under="ignore"):
-        return finish(np.minimum(max_val, np.maximum(min_val, x)))
+        return finish(np.clip(x, min_val, max_val))
 
 
 def hardtanh_grad(x, min_val=-1.0, max_val=1.0):
@@ -173,4 +173,4 @@ def hardtanh_forward_and_grad(x, min_val=-1.0, max_val=1.0):
 
 def _hardtanh_forward_and_grad_block(x, min_val, max_val):
     """hardtanh_forward_and_grad on one block of the input (see _blocks)."""
-    return (np.minimum(max_val, np.maximum(min_val, x)), np.where((min_val >= x) | (max_val <= x), 0.0, np.where(np.isnan(x), x, 1.0)),)
+    return (np.clip(x, min_val, max_val), np.where((min_val >= x) | (max_val <= x), 0.0, np.where(np.isnan(x), x, 1.0)),)

@@ -82,7 +82,7 @@ def relu6(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        return finish(np.minimum(np.maximum(x, 0.0), 6.0))
+        return finish(np.clip(x, 0.0, 6.0))
 
 
 def relu6_grad(x):
@@ -142,4 +142,4 @@ def relu6_forward_and_grad(x):
 
 def _relu6_forward_and_grad_block(x):
     """relu6_forward_and_grad on one block of the input (see _blocks)."""
-    return (np.minimum(np.maximum(x, 0.0), 6.0), np.where((x >= 6.0) | (x <= 0.0), 0.0, np.where(np.isnan(x), x, 1.0)),)
+    return (np.clip(x, 0.0, 6.0), np.where((x >= 6.0) | (x <= 0.0), 0.0, np.where(np.isnan(x), x, 1.0)),)

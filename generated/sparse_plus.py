@@ -88,7 +88,7 @@ def sparse_plus(x):
 
 def _sparse_plus_block(x):
     """sparse_plus on one block of the input (see _blocks)."""
-    return (np.where((x >= 1.0), x, 0.25 * np.square(np.minimum(np.maximum(x, -1.0), 1.0) + 1.0)),)
+    return (np.where((x >= 1.0), x, 0.25 * np.square(np.clip(x, -1.0, 1.0) + 1.0)),)
 
 
 def sparse_plus_grad(x):
@@ -102,7 +102,7 @@ def sparse_plus_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        return finish(0.5 * np.minimum(np.maximum(x, -1.0), 1.0) + 0.5)
+        return finish(0.5 * np.clip(x, -1.0, 1.0) + 0.5)
 
 
 def sparse_plus_grad_from_output(y):
@@ -142,5 +142,5 @@ def sparse_plus_forward_and_grad(x):
 
 def _sparse_plus_forward_and_grad_block(x):
     """sparse_plus_forward_and_grad on one block of the input (see _blocks)."""
-    t0 = np.minimum(np.maximum(x, -1.0), 1.0)
+    t0 = np.clip(x, -1.0, 1.0)
     return (np.where((x >= 1.0), x, 0.25 * np.square(t0 + 1.0)), 0.5 * t0 + 0.5,)

@@ -82,7 +82,7 @@ def sparse_sigmoid(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        return finish(np.minimum(np.maximum(0.5 * x + 0.5, 0.0), 1.0))
+        return finish(np.clip(0.5 * x + 0.5, 0.0, 1.0))
 
 
 def sparse_sigmoid_grad(x):
@@ -142,4 +142,4 @@ def sparse_sigmoid_forward_and_grad(x):
 
 def _sparse_sigmoid_forward_and_grad_block(x):
     """sparse_sigmoid_forward_and_grad on one block of the input (see _blocks)."""
-    return (np.minimum(np.maximum(0.5 * x + 0.5, 0.0), 1.0), np.where((x >= 1.0) | (x <= -1.0), 0.0, np.where(np.isnan(x), x, 0.5)),)
+    return (np.clip(0.5 * x + 0.5, 0.0, 1.0), np.where((x >= 1.0) | (x <= -1.0), 0.0, np.where(np.isnan(x), x, 0.5)),)

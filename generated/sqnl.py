@@ -82,14 +82,8 @@ def sqnl(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_sqnl_block, x)
-        return finish(r[0])
-
-
-def _sqnl_block(x):
-    """sqnl on one block of the input (see _blocks)."""
-    t0 = np.minimum(np.maximum(x, -2.0), 2.0)
-    return (t0 - (0.25 * t0 * np.abs(t0)),)
+        t0 = np.clip(x, -2.0, 2.0)
+        return finish(t0 - (0.25 * t0 * np.abs(t0)))
 
 
 def sqnl_grad(x):
@@ -103,13 +97,7 @@ def sqnl_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_sqnl_grad_block, x)
-        return finish(r[0])
-
-
-def _sqnl_grad_block(x):
-    """sqnl_grad on one block of the input (see _blocks)."""
-    return ((-0.5) * np.abs(np.minimum(np.maximum(x, -2.0), 2.0)) + 1.0,)
+        return finish((-0.5) * np.abs(np.clip(x, -2.0, 2.0)) + 1.0)
 
 
 def sqnl_grad_from_output(y):
@@ -143,12 +131,6 @@ def sqnl_forward_and_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_sqnl_forward_and_grad_block, x)
-        return finish(r[0]), finish(r[1])
-
-
-def _sqnl_forward_and_grad_block(x):
-    """sqnl_forward_and_grad on one block of the input (see _blocks)."""
-    t0 = np.minimum(np.maximum(x, -2.0), 2.0)
-    t1 = np.abs(t0)
-    return (t0 - (0.25 * t0 * t1), (-0.5) * t1 + 1.0,)
+        t0 = np.clip(x, -2.0, 2.0)
+        t1 = np.abs(t0)
+        return finish(t0 - (0.25 * t0 * t1)), finish((-0.5) * t1 + 1.0)

@@ -138,6 +138,14 @@ class _Printer:
             return f"np.copysign({self.p(e.args[0])}, {self.p(e.args[1])})"
         if isinstance(e, hypot):
             return f"np.hypot({self.p(e.args[0])}, {self.p(e.args[1])})"
+        if isinstance(e, sp.Min) and len(e.args) == 2 and not self._scalar:
+            inner = [a for a in e.args if isinstance(a, sp.Max) and len(a.args) == 2]
+            hi = [a for a in e.args if not a.free_symbols & self.dependent]
+            if inner and hi:
+                lo = [a for a in inner[0].args if not a.free_symbols & self.dependent]
+                arg = [a for a in inner[0].args if a.free_symbols & self.dependent]
+                if lo and arg:  # min(max(a, lo), hi) in one pass (NumPy's clip is exactly that)
+                    return f"np.clip({self.p(arg[0])}, {self.p(lo[0])}, {self.p(hi[0])})"
         if isinstance(e, (sp.Max, sp.Min)):
             fn = "np.maximum" if isinstance(e, sp.Max) else "np.minimum"
             args = sorted(e.args, key=lambda a: (self._is_const(a), sp.default_sort_key(a)))
