@@ -10,7 +10,6 @@ from ._forms import BIG, PW, R, X, Param, sigmoid_stable
 x = X
 beta = sp.Symbol("beta", real=True)
 guard = fclip(x, -BIG, BIG)  # tail guard: the gate's limit times x
-_e = sp.exp(-fclip(sp.Abs(x), 0, BIG))  # tail guard: e**2 = exp(-2|x|) never overflows
 
 
 def _swish_grad(t: sp.Expr, scale: sp.Expr) -> sp.Expr:
@@ -19,9 +18,13 @@ def _swish_grad(t: sp.Expr, scale: sp.Expr) -> sp.Expr:
     return sigmoid_stable(t) + scale * guard * e / (1 + e) ** 2
 
 
-# mish: tanh(softplus(x)) = n/(n + 2) with n = e^x (e^x + 2); written with e = exp(-|x|) <= 1
-_mish_pos_den = 1 + 2 * _e + 2 * _e**2
-_mish_neg_n = _e * (_e + 2)
+# mish: tanh(softplus(x)) = n/(n + 2) with n = e^x (e^x + 2). Scaled by e^(-2 max(x, 0)), branch-free:
+# with u = e^min(x, 0) and v = e^-max(x, 0) (both <= 1), tanh(softplus(x)) = u(u + 2v)/(u(u + 2v) + 2v^2)
+# and f'(x) = tanh(softplus(x)) + 4x u v^2 (u + v)/(u(u + 2v) + 2v^2)^2.
+_mish_u = sp.exp(sp.Min(x, 0))
+_mish_v = sp.exp(-fclip(sp.Max(x, 0), 0, BIG))  # tail guard: v**2 never overflows
+_mish_num = _mish_u * (_mish_u + 2 * _mish_v)
+_mish_den = _mish_num + 2 * _mish_v**2
 
 ACTIVATIONS = [
     Activation(
@@ -57,10 +60,8 @@ ACTIVATIONS = [
         "mish", x * sp.tanh(sp.log(1 + sp.exp(x))), family="gated", wide_float32=("forward", "grad"), root_patches=("grad",),
         description="Mish: x*tanh(softplus(x)).",
         citation="Misra, Mish: a self regularized non-monotonic activation (2019)",
-        forward=PW((x * (1 + 2 * _e) / _mish_pos_den, x >= 0),
-                   (fclip(x, -BIG, 0) * _mish_neg_n / (_mish_neg_n + 2), True)),
-        grad=PW(((1 + 2 * _e) / _mish_pos_den + 4 * guard * _e**2 * (1 + _e) / _mish_pos_den**2, x >= 0),
-                (_mish_neg_n / (_mish_neg_n + 2) + 4 * guard * _e * (1 + _e) / (_mish_neg_n + 2) ** 2, True)),
+        forward=fclip(x, -BIG, sp.oo) * _mish_num / _mish_den,
+        grad=_mish_num / _mish_den + 4 * guard * _mish_u * _mish_v**2 * (_mish_u + _mish_v) / _mish_den**2,
     ),
     Activation(
         "hardswish", PW((0, x < -3), (x * (x + 3) / 6, x <= 3), (x, True)), family="gated",

@@ -159,10 +159,9 @@ def _gelu_tanh_gate(x):
     """(1 + tanh(sqrt(2/pi)*(x + 0.044715*x**3)))/2 = sigmoid(t), t carried in double-double."""
     xc = np.clip(_wide(x), -40.0, 40.0)  # the gate is exactly 0 or 1 beyond
     r, re, _ = _gelu_tanh_arg(xc)
-    e = np.exp(-np.abs(r))
-    inv = 1.0 / (1.0 + e)
-    s = np.where(r >= 0, 1.0, e) * inv  # sigmoid(r)
-    sm = np.where(r >= 0, e, 1.0) * inv  # sigmoid(-r)
+    inv = 1.0 / (1.0 + np.exp(-np.abs(r)))
+    s = np.exp(np.minimum(r, 0.0)) * inv  # sigmoid(r), branch-free
+    sm = np.exp(-np.maximum(r, 0.0)) * inv  # sigmoid(-r)
     out = s + s * sm * re
     return out.astype(x.dtype, copy=False)
 
@@ -174,7 +173,7 @@ def _gelu_tanh_gate_grad(x):
     e = np.exp(-np.abs(r))
     inv = 1.0 / (1.0 + e)
     g = e * inv * inv  # sigmoid(r)*sigmoid(-r)
-    s = np.where(r >= 0, 1.0, e) * inv
+    s = np.exp(np.minimum(r, 0.0)) * inv  # sigmoid(r), branch-free
     dt = 1.5957691216057308 * (1.0 + 0.134145 * x2)
     out = g * (1.0 + (1.0 - 2.0 * s) * re) * dt
     return out.astype(x.dtype, copy=False)
