@@ -29,6 +29,25 @@ def _cos(x):
         return np.cos(x)
 
 
+def _where(c, a, b):
+    """np.where(c, a, b) for float32/float64 values, bit for bit, without branching on c.
+
+    NumPy's where branches per element (about 3 ns per element on unordered data); here the bits of
+    a and b are blended with the mask -c: b ^ ((a ^ b) & -c).
+    """
+    dt = np.result_type(a, b)
+    if np.ndim(c) == 0 or dt not in (np.float32, np.float64):
+        return np.where(c, a, b)
+    ut = np.uint64 if dt == np.float64 else np.uint32
+    au = np.asarray(a, dt).view(ut)
+    bu = np.asarray(b, dt).view(ut)
+    m = np.asarray(c).astype(ut)
+    np.negative(m, out=m)  # 0 or all ones
+    m &= au ^ bu
+    m ^= bu
+    return m.view(dt)
+
+
 def _prepare(x, wide=False):
     """(array to compute on, function restoring the caller's dtype); wide: float32 work in float64."""
     x = np.asarray(x)
@@ -110,7 +129,7 @@ def _arctan_grad_block(x):
     """arctan_grad on one block of the input (see _blocks)."""
     t0 = np.abs(x)
     t1 = 1.0 / np.maximum(t0, 1.0) / np.maximum(t0, 1.0)
-    return (np.where((t0 <= 1.0), 1.0 / (np.square(np.clip(x, -1.0, 1.0)) + 1.0), t1 / (t1 + 1.0)),)
+    return (_where((t0 <= 1.0), 1.0 / (np.square(np.clip(x, -1.0, 1.0)) + 1.0), t1 / (t1 + 1.0)),)
 
 
 def arctan_grad_from_output(y):
@@ -146,4 +165,4 @@ def _arctan_forward_and_grad_block(x):
     """arctan_forward_and_grad on one block of the input (see _blocks)."""
     t0 = np.abs(x)
     t1 = 1.0 / np.maximum(t0, 1.0) / np.maximum(t0, 1.0)
-    return (np.arctan(x), np.where((t0 <= 1.0), 1.0 / (np.square(np.clip(x, -1.0, 1.0)) + 1.0), t1 / (t1 + 1.0)),)
+    return (np.arctan(x), _where((t0 <= 1.0), 1.0 / (np.square(np.clip(x, -1.0, 1.0)) + 1.0), t1 / (t1 + 1.0)),)

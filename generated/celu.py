@@ -61,6 +61,25 @@ def _gammainc2(v):
     return out.astype(v.dtype, copy=False)
 
 
+def _where(c, a, b):
+    """np.where(c, a, b) for float32/float64 values, bit for bit, without branching on c.
+
+    NumPy's where branches per element (about 3 ns per element on unordered data); here the bits of
+    a and b are blended with the mask -c: b ^ ((a ^ b) & -c).
+    """
+    dt = np.result_type(a, b)
+    if np.ndim(c) == 0 or dt not in (np.float32, np.float64):
+        return np.where(c, a, b)
+    ut = np.uint64 if dt == np.float64 else np.uint32
+    au = np.asarray(a, dt).view(ut)
+    bu = np.asarray(b, dt).view(ut)
+    m = np.asarray(c).astype(ut)
+    np.negative(m, out=m)  # 0 or all ones
+    m &= au ^ bu
+    m ^= bu
+    return m.view(dt)
+
+
 def _prepare(x, wide=False):
     """(array to compute on, function restoring the caller's dtype); wide: float32 work in float64."""
     x = np.asarray(x)
@@ -127,7 +146,7 @@ def celu(x, alpha=1.0):
 
 def _celu_block(x, alpha):
     """celu on one block of the input (see _blocks)."""
-    return (np.where((x <= 0.0), alpha * np.expm1(np.minimum(x, 0.0) / alpha), x),)
+    return (_where((x <= 0.0), alpha * np.expm1(np.minimum(x, 0.0) / alpha), x),)
 
 
 def celu_grad(x, alpha=1.0):
@@ -148,7 +167,7 @@ def celu_grad(x, alpha=1.0):
 
 def _celu_grad_block(x, alpha):
     """celu_grad on one block of the input (see _blocks)."""
-    return (np.where((x > 0.0), 1.0, np.exp(np.minimum(x, 0.0) / alpha)),)
+    return (_where((x > 0.0), 1.0, np.exp(np.minimum(x, 0.0) / alpha)),)
 
 
 def celu_grad_from_output(y, alpha=1.0):
@@ -163,7 +182,7 @@ def celu_grad_from_output(y, alpha=1.0):
     y, finish = _prepare(y)
     alpha = float(alpha)
     with np.errstate(under="ignore"):
-        return finish(np.where((y > 0.0), 1.0, y / alpha + 1.0))
+        return finish(_where((y > 0.0), 1.0, y / alpha + 1.0))
 
 
 def celu_grad_params(x, alpha=1.0):
@@ -184,7 +203,7 @@ def celu_grad_params(x, alpha=1.0):
 
 def _celu_grad_params_block(x, alpha):
     """celu_grad_params on one block of the input (see _blocks)."""
-    return (np.where((x <= 0.0), -_gammainc2(-(np.minimum(x, 0.0) / alpha)), np.where(np.isnan(x), x, 0.0)),)
+    return (_where((x <= 0.0), -_gammainc2(-(np.minimum(x, 0.0) / alpha)), _where(np.isnan(x), x, 0.0)),)
 
 
 def celu_forward_and_grad(x, alpha=1.0):
@@ -206,4 +225,4 @@ def celu_forward_and_grad(x, alpha=1.0):
 def _celu_forward_and_grad_block(x, alpha):
     """celu_forward_and_grad on one block of the input (see _blocks)."""
     t0 = np.minimum(x, 0.0) / alpha
-    return (np.where((x <= 0.0), alpha * np.expm1(t0), x), np.where((x > 0.0), 1.0, np.exp(t0)),)
+    return (_where((x <= 0.0), alpha * np.expm1(t0), x), _where((x > 0.0), 1.0, np.exp(t0)),)

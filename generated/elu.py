@@ -23,6 +23,25 @@ import numpy as np
 __all__ = ["elu", "elu_grad", "elu_grad_from_output", "elu_grad_params", "elu_forward_and_grad"]
 
 
+def _where(c, a, b):
+    """np.where(c, a, b) for float32/float64 values, bit for bit, without branching on c.
+
+    NumPy's where branches per element (about 3 ns per element on unordered data); here the bits of
+    a and b are blended with the mask -c: b ^ ((a ^ b) & -c).
+    """
+    dt = np.result_type(a, b)
+    if np.ndim(c) == 0 or dt not in (np.float32, np.float64):
+        return np.where(c, a, b)
+    ut = np.uint64 if dt == np.float64 else np.uint32
+    au = np.asarray(a, dt).view(ut)
+    bu = np.asarray(b, dt).view(ut)
+    m = np.asarray(c).astype(ut)
+    np.negative(m, out=m)  # 0 or all ones
+    m &= au ^ bu
+    m ^= bu
+    return m.view(dt)
+
+
 def _prepare(x, wide=False):
     """(array to compute on, function restoring the caller's dtype); wide: float32 work in float64."""
     x = np.asarray(x)
@@ -89,7 +108,7 @@ def elu(x, alpha=1.0):
 
 def _elu_block(x, alpha):
     """elu on one block of the input (see _blocks)."""
-    return (np.where((x <= 0.0), alpha * np.expm1(np.minimum(x, 0.0)), x),)
+    return (_where((x <= 0.0), alpha * np.expm1(np.minimum(x, 0.0)), x),)
 
 
 def elu_grad(x, alpha=1.0):
@@ -110,7 +129,7 @@ def elu_grad(x, alpha=1.0):
 
 def _elu_grad_block(x, alpha):
     """elu_grad on one block of the input (see _blocks)."""
-    return (np.where((x > 0.0), 1.0, alpha * np.exp(np.minimum(x, 0.0))),)
+    return (_where((x > 0.0), 1.0, alpha * np.exp(np.minimum(x, 0.0))),)
 
 
 def elu_grad_from_output(y, alpha=1.0):
@@ -125,7 +144,7 @@ def elu_grad_from_output(y, alpha=1.0):
     y, finish = _prepare(y)
     alpha = float(alpha)
     with np.errstate(under="ignore"):
-        return finish(np.where((y > 0.0), 1.0, alpha + y))
+        return finish(_where((y > 0.0), 1.0, alpha + y))
 
 
 def elu_grad_params(x, alpha=1.0):
@@ -146,7 +165,7 @@ def elu_grad_params(x, alpha=1.0):
 
 def _elu_grad_params_block(x, alpha):
     """elu_grad_params on one block of the input (see _blocks)."""
-    return (np.where((x <= 0.0), np.expm1(np.minimum(x, 0.0)), np.where(np.isnan(x), x, 0.0)),)
+    return (_where((x <= 0.0), np.expm1(np.minimum(x, 0.0)), _where(np.isnan(x), x, 0.0)),)
 
 
 def elu_forward_and_grad(x, alpha=1.0):
@@ -168,4 +187,4 @@ def elu_forward_and_grad(x, alpha=1.0):
 def _elu_forward_and_grad_block(x, alpha):
     """elu_forward_and_grad on one block of the input (see _blocks)."""
     t0 = np.minimum(x, 0.0)
-    return (np.where((x <= 0.0), alpha * np.expm1(t0), x), np.where((x > 0.0), 1.0, alpha * np.exp(t0)),)
+    return (_where((x <= 0.0), alpha * np.expm1(t0), x), _where((x > 0.0), 1.0, alpha * np.exp(t0)),)

@@ -23,6 +23,25 @@ import numpy as np
 __all__ = ["hardswish", "hardswish_grad", "hardswish_forward_and_grad"]
 
 
+def _where(c, a, b):
+    """np.where(c, a, b) for float32/float64 values, bit for bit, without branching on c.
+
+    NumPy's where branches per element (about 3 ns per element on unordered data); here the bits of
+    a and b are blended with the mask -c: b ^ ((a ^ b) & -c).
+    """
+    dt = np.result_type(a, b)
+    if np.ndim(c) == 0 or dt not in (np.float32, np.float64):
+        return np.where(c, a, b)
+    ut = np.uint64 if dt == np.float64 else np.uint32
+    au = np.asarray(a, dt).view(ut)
+    bu = np.asarray(b, dt).view(ut)
+    m = np.asarray(c).astype(ut)
+    np.negative(m, out=m)  # 0 or all ones
+    m &= au ^ bu
+    m ^= bu
+    return m.view(dt)
+
+
 def _prepare(x, wide=False):
     """(array to compute on, function restoring the caller's dtype); wide: float32 work in float64."""
     x = np.asarray(x)
@@ -89,7 +108,7 @@ def hardswish(x):
 def _hardswish_block(x):
     """hardswish on one block of the input (see _blocks)."""
     t0 = np.clip(x, -3.0, 3.0)
-    return (np.where((x < -3.0), 0.0, np.where((x <= 3.0), 0.16666666666666666 * t0 * (t0 + 3.0), x)),)
+    return (_where((x < -3.0), 0.0, _where((x <= 3.0), 0.16666666666666666 * t0 * (t0 + 3.0), x)),)
 
 
 def hardswish_grad(x):
@@ -109,7 +128,7 @@ def hardswish_grad(x):
 
 def _hardswish_grad_block(x):
     """hardswish_grad on one block of the input (see _blocks)."""
-    return (np.where((x < -3.0), 0.0, np.where((x > 3.0), 1.0, 0.16666666666666666 * (2.0 * np.clip(x, -3.0, 3.0) + 3.0))),)
+    return (_where((x < -3.0), 0.0, _where((x > 3.0), 1.0, 0.16666666666666666 * (2.0 * np.clip(x, -3.0, 3.0) + 3.0))),)
 
 
 def hardswish_forward_and_grad(x):
@@ -131,4 +150,4 @@ def _hardswish_forward_and_grad_block(x):
     """hardswish_forward_and_grad on one block of the input (see _blocks)."""
     t0 = (x < -3.0)
     t1 = np.clip(x, -3.0, 3.0)
-    return (np.where(t0, 0.0, np.where((x <= 3.0), 0.16666666666666666 * t1 * (t1 + 3.0), x)), np.where(t0, 0.0, np.where((x > 3.0), 1.0, 0.16666666666666666 * (2.0 * t1 + 3.0))),)
+    return (_where(t0, 0.0, _where((x <= 3.0), 0.16666666666666666 * t1 * (t1 + 3.0), x)), _where(t0, 0.0, _where((x > 3.0), 1.0, 0.16666666666666666 * (2.0 * t1 + 3.0))),)

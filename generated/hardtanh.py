@@ -23,6 +23,25 @@ import numpy as np
 __all__ = ["hardtanh", "hardtanh_grad", "hardtanh_grad_from_output", "hardtanh_grad_params", "hardtanh_forward_and_grad"]
 
 
+def _where(c, a, b):
+    """np.where(c, a, b) for float32/float64 values, bit for bit, without branching on c.
+
+    NumPy's where branches per element (about 3 ns per element on unordered data); here the bits of
+    a and b are blended with the mask -c: b ^ ((a ^ b) & -c).
+    """
+    dt = np.result_type(a, b)
+    if np.ndim(c) == 0 or dt not in (np.float32, np.float64):
+        return np.where(c, a, b)
+    ut = np.uint64 if dt == np.float64 else np.uint32
+    au = np.asarray(a, dt).view(ut)
+    bu = np.asarray(b, dt).view(ut)
+    m = np.asarray(c).astype(ut)
+    np.negative(m, out=m)  # 0 or all ones
+    m &= au ^ bu
+    m ^= bu
+    return m.view(dt)
+
+
 def _prepare(x, wide=False):
     """(array to compute on, function restoring the caller's dtype); wide: float32 work in float64."""
     x = np.asarray(x)
@@ -106,7 +125,7 @@ def hardtanh_grad(x, min_val=-1.0, max_val=1.0):
 
 def _hardtanh_grad_block(x, min_val, max_val):
     """hardtanh_grad on one block of the input (see _blocks)."""
-    return (np.where((min_val >= x) | (max_val <= x), 0.0, np.where(np.isnan(x), x, 1.0)),)
+    return (_where((min_val >= x) | (max_val <= x), 0.0, _where(np.isnan(x), x, 1.0)),)
 
 
 def hardtanh_grad_from_output(y, min_val=-1.0, max_val=1.0):
@@ -128,7 +147,7 @@ def hardtanh_grad_from_output(y, min_val=-1.0, max_val=1.0):
 
 def _hardtanh_grad_from_output_block(y, min_val, max_val):
     """hardtanh_grad_from_output on one block of the input (see _blocks)."""
-    return (np.where((max_val > y) & (min_val < y), 1.0, np.where(np.isnan(y), y, 0.0)),)
+    return (_where((max_val > y) & (min_val < y), 1.0, _where(np.isnan(y), y, 0.0)),)
 
 
 def hardtanh_grad_params(x, min_val=-1.0, max_val=1.0):
@@ -151,7 +170,7 @@ def hardtanh_grad_params(x, min_val=-1.0, max_val=1.0):
 
 def _hardtanh_grad_params_block(x, min_val, max_val):
     """hardtanh_grad_params on one block of the input (see _blocks)."""
-    return (np.where((min_val >= x), 1.0, np.where(np.isnan(x), x, 0.0)), np.where((min_val >= x), 0.0, np.where((max_val <= x), 1.0, np.where(np.isnan(x), x, 0.0))),)
+    return (_where((min_val >= x), 1.0, _where(np.isnan(x), x, 0.0)), _where((min_val >= x), 0.0, _where((max_val <= x), 1.0, _where(np.isnan(x), x, 0.0))),)
 
 
 def hardtanh_forward_and_grad(x, min_val=-1.0, max_val=1.0):
@@ -173,4 +192,4 @@ def hardtanh_forward_and_grad(x, min_val=-1.0, max_val=1.0):
 
 def _hardtanh_forward_and_grad_block(x, min_val, max_val):
     """hardtanh_forward_and_grad on one block of the input (see _blocks)."""
-    return (np.clip(x, min_val, max_val), np.where((min_val >= x) | (max_val <= x), 0.0, np.where(np.isnan(x), x, 1.0)),)
+    return (np.clip(x, min_val, max_val), _where((min_val >= x) | (max_val <= x), 0.0, _where(np.isnan(x), x, 1.0)),)

@@ -23,6 +23,25 @@ import numpy as np
 __all__ = ["identity", "identity_grad", "identity_grad_from_output", "identity_forward_and_grad"]
 
 
+def _where(c, a, b):
+    """np.where(c, a, b) for float32/float64 values, bit for bit, without branching on c.
+
+    NumPy's where branches per element (about 3 ns per element on unordered data); here the bits of
+    a and b are blended with the mask -c: b ^ ((a ^ b) & -c).
+    """
+    dt = np.result_type(a, b)
+    if np.ndim(c) == 0 or dt not in (np.float32, np.float64):
+        return np.where(c, a, b)
+    ut = np.uint64 if dt == np.float64 else np.uint32
+    au = np.asarray(a, dt).view(ut)
+    bu = np.asarray(b, dt).view(ut)
+    m = np.asarray(c).astype(ut)
+    np.negative(m, out=m)  # 0 or all ones
+    m &= au ^ bu
+    m ^= bu
+    return m.view(dt)
+
+
 def _prepare(x, wide=False):
     """(array to compute on, function restoring the caller's dtype); wide: float32 work in float64."""
     x = np.asarray(x)
@@ -77,7 +96,7 @@ def identity_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        return finish(np.where(np.isnan(x), x, 1.0))
+        return finish(_where(np.isnan(x), x, 1.0))
 
 
 def identity_grad_from_output(y):
@@ -91,7 +110,7 @@ def identity_grad_from_output(y):
     """
     y, finish = _prepare(y)
     with np.errstate(under="ignore"):
-        return finish(np.where(np.isnan(y), y, 1.0))
+        return finish(_where(np.isnan(y), y, 1.0))
 
 
 def identity_forward_and_grad(x):
@@ -105,4 +124,4 @@ def identity_forward_and_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        return finish(x), finish(np.where(np.isnan(x), x, 1.0))
+        return finish(x), finish(_where(np.isnan(x), x, 1.0))

@@ -23,6 +23,25 @@ import numpy as np
 __all__ = ["isrlu", "isrlu_grad", "isrlu_grad_from_output", "isrlu_grad_params", "isrlu_forward_and_grad"]
 
 
+def _where(c, a, b):
+    """np.where(c, a, b) for float32/float64 values, bit for bit, without branching on c.
+
+    NumPy's where branches per element (about 3 ns per element on unordered data); here the bits of
+    a and b are blended with the mask -c: b ^ ((a ^ b) & -c).
+    """
+    dt = np.result_type(a, b)
+    if np.ndim(c) == 0 or dt not in (np.float32, np.float64):
+        return np.where(c, a, b)
+    ut = np.uint64 if dt == np.float64 else np.uint32
+    au = np.asarray(a, dt).view(ut)
+    bu = np.asarray(b, dt).view(ut)
+    m = np.asarray(c).astype(ut)
+    np.negative(m, out=m)  # 0 or all ones
+    m &= au ^ bu
+    m ^= bu
+    return m.view(dt)
+
+
 def _prepare(x, wide=False):
     """(array to compute on, function restoring the caller's dtype); wide: float32 work in float64."""
     x = np.asarray(x)
@@ -90,7 +109,7 @@ def isrlu(x, alpha=1.0):
 def _isrlu_block(x, alpha):
     """isrlu on one block of the input (see _blocks)."""
     t0 = np.clip(x, -1.0, 0.0)
-    return (np.where((x >= 0.0), x, np.where((x >= -1.0), t0 / np.sqrt(alpha * np.square(t0) + 1.0), -(1.0 / np.sqrt(alpha + 1.0 / np.minimum(x, -1.0) / np.minimum(x, -1.0))))),)
+    return (_where((x >= 0.0), x, _where((x >= -1.0), t0 / np.sqrt(alpha * np.square(t0) + 1.0), -(1.0 / np.sqrt(alpha + 1.0 / np.minimum(x, -1.0) / np.minimum(x, -1.0))))),)
 
 
 def isrlu_grad(x, alpha=1.0):
@@ -112,7 +131,7 @@ def isrlu_grad(x, alpha=1.0):
 def _isrlu_grad_block(x, alpha):
     """isrlu_grad on one block of the input (see _blocks)."""
     t0 = np.minimum(x, -1.0)
-    return (np.where((x >= 0.0), 1.0, np.where((x >= -1.0), 1.0 / np.sqrt(alpha * np.square(np.clip(x, -1.0, 0.0)) + 1.0) / (alpha * np.square(np.clip(x, -1.0, 0.0)) + 1.0), -(1.0 / t0 / t0 / t0 / ((alpha + 1.0 / t0 / t0) * np.sqrt(alpha + 1.0 / t0 / t0))))),)
+    return (_where((x >= 0.0), 1.0, _where((x >= -1.0), 1.0 / np.sqrt(alpha * np.square(np.clip(x, -1.0, 0.0)) + 1.0) / (alpha * np.square(np.clip(x, -1.0, 0.0)) + 1.0), -(1.0 / t0 / t0 / t0 / ((alpha + 1.0 / t0 / t0) * np.sqrt(alpha + 1.0 / t0 / t0))))),)
 
 
 def isrlu_grad_from_output(y, alpha=1.0):
@@ -135,7 +154,7 @@ def _isrlu_grad_from_output_block(y, alpha):
     """isrlu_grad_from_output on one block of the input (see _blocks)."""
     t0 = float(np.sqrt(alpha))
     t1 = t0 * np.clip(y, float(-(1.0 / t0)), 0.0)
-    return (np.where((y >= 0.0), 1.0, ((-t1 + 1.0) * np.clip(t1 + 1.0, 0.0, 1.0)) * np.sqrt((-t1 + 1.0) * np.clip(t1 + 1.0, 0.0, 1.0))),)
+    return (_where((y >= 0.0), 1.0, ((-t1 + 1.0) * np.clip(t1 + 1.0, 0.0, 1.0)) * np.sqrt((-t1 + 1.0) * np.clip(t1 + 1.0, 0.0, 1.0))),)
 
 
 def isrlu_grad_params(x, alpha=1.0):
@@ -157,7 +176,7 @@ def isrlu_grad_params(x, alpha=1.0):
 def _isrlu_grad_params_block(x, alpha):
     """isrlu_grad_params on one block of the input (see _blocks)."""
     t0_0 = np.clip(x, -1.0, 0.0)
-    return (np.where((x >= 0.0), 0.0, np.where((x >= -1.0), (-0.5) * np.square(t0_0) * t0_0 / ((alpha * np.square(t0_0) + 1.0) * np.sqrt(alpha * np.square(t0_0) + 1.0)), 0.5 / ((alpha + 1.0 / np.minimum(x, -1.0) / np.minimum(x, -1.0)) * np.sqrt(alpha + 1.0 / np.minimum(x, -1.0) / np.minimum(x, -1.0))))),)
+    return (_where((x >= 0.0), 0.0, _where((x >= -1.0), (-0.5) * np.square(t0_0) * t0_0 / ((alpha * np.square(t0_0) + 1.0) * np.sqrt(alpha * np.square(t0_0) + 1.0)), 0.5 / ((alpha + 1.0 / np.minimum(x, -1.0) / np.minimum(x, -1.0)) * np.sqrt(alpha + 1.0 / np.minimum(x, -1.0) / np.minimum(x, -1.0))))),)
 
 
 def isrlu_forward_and_grad(x, alpha=1.0):
@@ -184,4 +203,4 @@ def _isrlu_forward_and_grad_block(x, alpha):
     t3 = (x >= -1.0)
     t4 = np.minimum(x, -1.0)
     t5 = alpha + 1.0 / t4 / t4
-    return (np.where(t0, x, np.where(t3, t1 / np.sqrt(t2), -(1.0 / np.sqrt(t5)))), np.where(t0, 1.0, np.where(t3, 1.0 / np.sqrt(t2) / t2, -(1.0 / t4 / t4 / t4 / (t5 * np.sqrt(t5))))),)
+    return (_where(t0, x, _where(t3, t1 / np.sqrt(t2), -(1.0 / np.sqrt(t5)))), _where(t0, 1.0, _where(t3, 1.0 / np.sqrt(t2) / t2, -(1.0 / t4 / t4 / t4 / (t5 * np.sqrt(t5))))),)

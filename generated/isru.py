@@ -23,6 +23,25 @@ import numpy as np
 __all__ = ["isru", "isru_grad", "isru_grad_from_output", "isru_grad_params", "isru_forward_and_grad"]
 
 
+def _where(c, a, b):
+    """np.where(c, a, b) for float32/float64 values, bit for bit, without branching on c.
+
+    NumPy's where branches per element (about 3 ns per element on unordered data); here the bits of
+    a and b are blended with the mask -c: b ^ ((a ^ b) & -c).
+    """
+    dt = np.result_type(a, b)
+    if np.ndim(c) == 0 or dt not in (np.float32, np.float64):
+        return np.where(c, a, b)
+    ut = np.uint64 if dt == np.float64 else np.uint32
+    au = np.asarray(a, dt).view(ut)
+    bu = np.asarray(b, dt).view(ut)
+    m = np.asarray(c).astype(ut)
+    np.negative(m, out=m)  # 0 or all ones
+    m &= au ^ bu
+    m ^= bu
+    return m.view(dt)
+
+
 def _prepare(x, wide=False):
     """(array to compute on, function restoring the caller's dtype); wide: float32 work in float64."""
     x = np.asarray(x)
@@ -91,7 +110,7 @@ def _isru_block(x, alpha):
     """isru on one block of the input (see _blocks)."""
     t0 = np.clip(x, -1.0, 1.0)
     t1 = np.abs(x)
-    return (np.where((t1 <= 1.0), t0 / np.sqrt(alpha * np.square(t0) + 1.0), np.sign(x) / np.sqrt(alpha + 1.0 / np.maximum(t1, 1.0) / np.maximum(t1, 1.0))),)
+    return (_where((t1 <= 1.0), t0 / np.sqrt(alpha * np.square(t0) + 1.0), np.sign(x) / np.sqrt(alpha + 1.0 / np.maximum(t1, 1.0) / np.maximum(t1, 1.0))),)
 
 
 def isru_grad(x, alpha=1.0):
@@ -114,7 +133,7 @@ def _isru_grad_block(x, alpha):
     """isru_grad on one block of the input (see _blocks)."""
     t0 = np.abs(x)
     t1 = np.maximum(t0, 1.0)
-    return (np.where((t0 <= 1.0), 1.0 / np.sqrt(alpha * np.square(np.clip(x, -1.0, 1.0)) + 1.0) / (alpha * np.square(np.clip(x, -1.0, 1.0)) + 1.0), 1.0 / t1 / t1 / t1 / ((alpha + 1.0 / t1 / t1) * np.sqrt(alpha + 1.0 / t1 / t1))),)
+    return (_where((t0 <= 1.0), 1.0 / np.sqrt(alpha * np.square(np.clip(x, -1.0, 1.0)) + 1.0) / (alpha * np.square(np.clip(x, -1.0, 1.0)) + 1.0), 1.0 / t1 / t1 / t1 / ((alpha + 1.0 / t1 / t1) * np.sqrt(alpha + 1.0 / t1 / t1))),)
 
 
 def isru_grad_from_output(y, alpha=1.0):
@@ -160,7 +179,7 @@ def _isru_grad_params_block(x, alpha):
     """isru_grad_params on one block of the input (see _blocks)."""
     t0_0 = np.clip(x, -1.0, 1.0)
     t1_0 = np.abs(x)
-    return (np.where((t1_0 <= 1.0), (-0.5) * np.square(t0_0) * t0_0 / ((alpha * np.square(t0_0) + 1.0) * np.sqrt(alpha * np.square(t0_0) + 1.0)), (-0.5) * np.sign(x) / ((alpha + 1.0 / np.maximum(t1_0, 1.0) / np.maximum(t1_0, 1.0)) * np.sqrt(alpha + 1.0 / np.maximum(t1_0, 1.0) / np.maximum(t1_0, 1.0)))),)
+    return (_where((t1_0 <= 1.0), (-0.5) * np.square(t0_0) * t0_0 / ((alpha * np.square(t0_0) + 1.0) * np.sqrt(alpha * np.square(t0_0) + 1.0)), (-0.5) * np.sign(x) / ((alpha + 1.0 / np.maximum(t1_0, 1.0) / np.maximum(t1_0, 1.0)) * np.sqrt(alpha + 1.0 / np.maximum(t1_0, 1.0) / np.maximum(t1_0, 1.0)))),)
 
 
 def isru_forward_and_grad(x, alpha=1.0):
@@ -187,4 +206,4 @@ def _isru_forward_and_grad_block(x, alpha):
     t3 = (t2 <= 1.0)
     t4 = np.maximum(t2, 1.0)
     t5 = alpha + 1.0 / t4 / t4
-    return (np.where(t3, t0 / np.sqrt(t1), np.sign(x) / np.sqrt(t5)), np.where(t3, 1.0 / np.sqrt(t1) / t1, 1.0 / t4 / t4 / t4 / (t5 * np.sqrt(t5))),)
+    return (_where(t3, t0 / np.sqrt(t1), np.sign(x) / np.sqrt(t5)), _where(t3, 1.0 / np.sqrt(t1) / t1, 1.0 / t4 / t4 / t4 / (t5 * np.sqrt(t5))),)

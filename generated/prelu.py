@@ -23,6 +23,25 @@ import numpy as np
 __all__ = ["prelu", "prelu_grad", "prelu_grad_params", "prelu_forward_and_grad"]
 
 
+def _where(c, a, b):
+    """np.where(c, a, b) for float32/float64 values, bit for bit, without branching on c.
+
+    NumPy's where branches per element (about 3 ns per element on unordered data); here the bits of
+    a and b are blended with the mask -c: b ^ ((a ^ b) & -c).
+    """
+    dt = np.result_type(a, b)
+    if np.ndim(c) == 0 or dt not in (np.float32, np.float64):
+        return np.where(c, a, b)
+    ut = np.uint64 if dt == np.float64 else np.uint32
+    au = np.asarray(a, dt).view(ut)
+    bu = np.asarray(b, dt).view(ut)
+    m = np.asarray(c).astype(ut)
+    np.negative(m, out=m)  # 0 or all ones
+    m &= au ^ bu
+    m ^= bu
+    return m.view(dt)
+
+
 def _prepare(x, wide=False):
     """(array to compute on, function restoring the caller's dtype); wide: float32 work in float64."""
     x = np.asarray(x)
@@ -83,7 +102,7 @@ def prelu(x, weight=0.25):
     x, finish = _prepare(x)
     weight = float(weight)
     with np.errstate(under="ignore"):
-        return finish(np.where((x <= 0.0), weight * x, x))
+        return finish(_where((x <= 0.0), weight * x, x))
 
 
 def prelu_grad(x, weight=0.25):
@@ -104,7 +123,7 @@ def prelu_grad(x, weight=0.25):
 
 def _prelu_grad_block(x, weight):
     """prelu_grad on one block of the input (see _blocks)."""
-    return (np.where((x > 0.0), 1.0, np.where(np.isnan(x), x, weight)),)
+    return (_where((x > 0.0), 1.0, _where(np.isnan(x), x, weight)),)
 
 
 def prelu_grad_params(x, weight=0.25):
@@ -125,7 +144,7 @@ def prelu_grad_params(x, weight=0.25):
 
 def _prelu_grad_params_block(x, weight):
     """prelu_grad_params on one block of the input (see _blocks)."""
-    return (np.where((x <= 0.0), x, np.where(np.isnan(x), x, 0.0)),)
+    return (_where((x <= 0.0), x, _where(np.isnan(x), x, 0.0)),)
 
 
 def prelu_forward_and_grad(x, weight=0.25):
@@ -146,4 +165,4 @@ def prelu_forward_and_grad(x, weight=0.25):
 
 def _prelu_forward_and_grad_block(x, weight):
     """prelu_forward_and_grad on one block of the input (see _blocks)."""
-    return (np.where((x <= 0.0), weight * x, x), np.where((x > 0.0), 1.0, np.where(np.isnan(x), x, weight)),)
+    return (_where((x <= 0.0), weight * x, x), _where((x > 0.0), 1.0, _where(np.isnan(x), x, weight)),)

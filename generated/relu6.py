@@ -23,6 +23,25 @@ import numpy as np
 __all__ = ["relu6", "relu6_grad", "relu6_grad_from_output", "relu6_forward_and_grad"]
 
 
+def _where(c, a, b):
+    """np.where(c, a, b) for float32/float64 values, bit for bit, without branching on c.
+
+    NumPy's where branches per element (about 3 ns per element on unordered data); here the bits of
+    a and b are blended with the mask -c: b ^ ((a ^ b) & -c).
+    """
+    dt = np.result_type(a, b)
+    if np.ndim(c) == 0 or dt not in (np.float32, np.float64):
+        return np.where(c, a, b)
+    ut = np.uint64 if dt == np.float64 else np.uint32
+    au = np.asarray(a, dt).view(ut)
+    bu = np.asarray(b, dt).view(ut)
+    m = np.asarray(c).astype(ut)
+    np.negative(m, out=m)  # 0 or all ones
+    m &= au ^ bu
+    m ^= bu
+    return m.view(dt)
+
+
 def _prepare(x, wide=False):
     """(array to compute on, function restoring the caller's dtype); wide: float32 work in float64."""
     x = np.asarray(x)
@@ -102,7 +121,7 @@ def relu6_grad(x):
 
 def _relu6_grad_block(x):
     """relu6_grad on one block of the input (see _blocks)."""
-    return (np.where((x >= 6.0) | (x <= 0.0), 0.0, np.where(np.isnan(x), x, 1.0)),)
+    return (_where((x >= 6.0) | (x <= 0.0), 0.0, _where(np.isnan(x), x, 1.0)),)
 
 
 def relu6_grad_from_output(y):
@@ -122,7 +141,7 @@ def relu6_grad_from_output(y):
 
 def _relu6_grad_from_output_block(y):
     """relu6_grad_from_output on one block of the input (see _blocks)."""
-    return (np.where((y > 0.0) & (y < 6.0), 1.0, np.where(np.isnan(y), y, 0.0)),)
+    return (_where((y > 0.0) & (y < 6.0), 1.0, _where(np.isnan(y), y, 0.0)),)
 
 
 def relu6_forward_and_grad(x):
@@ -142,4 +161,4 @@ def relu6_forward_and_grad(x):
 
 def _relu6_forward_and_grad_block(x):
     """relu6_forward_and_grad on one block of the input (see _blocks)."""
-    return (np.clip(x, 0.0, 6.0), np.where((x >= 6.0) | (x <= 0.0), 0.0, np.where(np.isnan(x), x, 1.0)),)
+    return (np.clip(x, 0.0, 6.0), _where((x >= 6.0) | (x <= 0.0), 0.0, _where(np.isnan(x), x, 1.0)),)

@@ -23,6 +23,25 @@ import numpy as np
 __all__ = ["rrelu", "rrelu_grad", "rrelu_grad_from_output", "rrelu_grad_params", "rrelu_forward_and_grad"]
 
 
+def _where(c, a, b):
+    """np.where(c, a, b) for float32/float64 values, bit for bit, without branching on c.
+
+    NumPy's where branches per element (about 3 ns per element on unordered data); here the bits of
+    a and b are blended with the mask -c: b ^ ((a ^ b) & -c).
+    """
+    dt = np.result_type(a, b)
+    if np.ndim(c) == 0 or dt not in (np.float32, np.float64):
+        return np.where(c, a, b)
+    ut = np.uint64 if dt == np.float64 else np.uint32
+    au = np.asarray(a, dt).view(ut)
+    bu = np.asarray(b, dt).view(ut)
+    m = np.asarray(c).astype(ut)
+    np.negative(m, out=m)  # 0 or all ones
+    m &= au ^ bu
+    m ^= bu
+    return m.view(dt)
+
+
 def _prepare(x, wide=False):
     """(array to compute on, function restoring the caller's dtype); wide: float32 work in float64."""
     x = np.asarray(x)
@@ -84,7 +103,7 @@ def rrelu(x, lower=0.125, upper=0.3333333333333333):
     lower = float(lower)
     upper = float(upper)
     with np.errstate(under="ignore"):
-        return finish(np.where((x <= 0.0), x * (float(0.5 * lower + 0.5 * upper)), x))
+        return finish(_where((x <= 0.0), x * (float(0.5 * lower + 0.5 * upper)), x))
 
 
 def rrelu_grad(x, lower=0.125, upper=0.3333333333333333):
@@ -106,7 +125,7 @@ def rrelu_grad(x, lower=0.125, upper=0.3333333333333333):
 
 def _rrelu_grad_block(x, lower, upper):
     """rrelu_grad on one block of the input (see _blocks)."""
-    return (np.where((x > 0.0), 1.0, np.where(np.isnan(x), x, float(0.5 * lower + 0.5 * upper))),)
+    return (_where((x > 0.0), 1.0, _where(np.isnan(x), x, float(0.5 * lower + 0.5 * upper))),)
 
 
 def rrelu_grad_from_output(y, lower=0.125, upper=0.3333333333333333):
@@ -128,7 +147,7 @@ def rrelu_grad_from_output(y, lower=0.125, upper=0.3333333333333333):
 
 def _rrelu_grad_from_output_block(y, lower, upper):
     """rrelu_grad_from_output on one block of the input (see _blocks)."""
-    return (np.where((y > 0.0), 1.0, np.where(np.isnan(y), y, float(0.5 * lower + 0.5 * upper))),)
+    return (_where((y > 0.0), 1.0, _where(np.isnan(y), y, float(0.5 * lower + 0.5 * upper))),)
 
 
 def rrelu_grad_params(x, lower=0.125, upper=0.3333333333333333):
@@ -151,7 +170,7 @@ def rrelu_grad_params(x, lower=0.125, upper=0.3333333333333333):
 
 def _rrelu_grad_params_block(x, lower, upper):
     """rrelu_grad_params on one block of the input (see _blocks)."""
-    return (np.where((x <= 0.0), 0.5 * x, np.where(np.isnan(x), x, 0.0)), np.where((x <= 0.0), 0.5 * x, np.where(np.isnan(x), x, 0.0)),)
+    return (_where((x <= 0.0), 0.5 * x, _where(np.isnan(x), x, 0.0)), _where((x <= 0.0), 0.5 * x, _where(np.isnan(x), x, 0.0)),)
 
 
 def rrelu_forward_and_grad(x, lower=0.125, upper=0.3333333333333333):
@@ -174,4 +193,4 @@ def rrelu_forward_and_grad(x, lower=0.125, upper=0.3333333333333333):
 def _rrelu_forward_and_grad_block(x, lower, upper):
     """rrelu_forward_and_grad on one block of the input (see _blocks)."""
     t0 = float(0.5 * lower + 0.5 * upper)
-    return (np.where((x <= 0.0), t0 * x, x), np.where((x > 0.0), 1.0, np.where(np.isnan(x), x, t0)),)
+    return (_where((x <= 0.0), t0 * x, x), _where((x > 0.0), 1.0, _where(np.isnan(x), x, t0)),)

@@ -23,6 +23,25 @@ import numpy as np
 __all__ = ["selu", "selu_grad", "selu_grad_from_output", "selu_forward_and_grad"]
 
 
+def _where(c, a, b):
+    """np.where(c, a, b) for float32/float64 values, bit for bit, without branching on c.
+
+    NumPy's where branches per element (about 3 ns per element on unordered data); here the bits of
+    a and b are blended with the mask -c: b ^ ((a ^ b) & -c).
+    """
+    dt = np.result_type(a, b)
+    if np.ndim(c) == 0 or dt not in (np.float32, np.float64):
+        return np.where(c, a, b)
+    ut = np.uint64 if dt == np.float64 else np.uint32
+    au = np.asarray(a, dt).view(ut)
+    bu = np.asarray(b, dt).view(ut)
+    m = np.asarray(c).astype(ut)
+    np.negative(m, out=m)  # 0 or all ones
+    m &= au ^ bu
+    m ^= bu
+    return m.view(dt)
+
+
 def _prepare(x, wide=False):
     """(array to compute on, function restoring the caller's dtype); wide: float32 work in float64."""
     x = np.asarray(x)
@@ -89,7 +108,7 @@ def selu(x):
 
 def _selu_block(x):
     """selu on one block of the input (see _blocks)."""
-    return (np.where((x <= 0.0), 1.7580993408473768 * np.expm1(np.minimum(x, 0.0)), 1.0507009873554805 * x),)
+    return (_where((x <= 0.0), 1.7580993408473768 * np.expm1(np.minimum(x, 0.0)), 1.0507009873554805 * x),)
 
 
 def selu_grad(x):
@@ -110,7 +129,7 @@ def selu_grad(x):
 
 def _selu_grad_block(x):
     """selu_grad on one block of the input (see _blocks)."""
-    return (np.where((x > 0.0), 1.0507009873554805, 1.7580993408473768 * np.exp(np.minimum(x, 0.0))),)
+    return (_where((x > 0.0), 1.0507009873554805, 1.7580993408473768 * np.exp(np.minimum(x, 0.0))),)
 
 
 def selu_grad_from_output(y):
@@ -127,7 +146,7 @@ def selu_grad_from_output(y):
     y, finish = _prepare(y, wide=True)
     # scale*x exceeds the largest float for x > max/scale: +-inf is then the correctly rounded value
     with np.errstate(under="ignore", over="ignore"):
-        return finish(np.where((y > 0.0), 1.0507009873554805, y + 1.7580993408473768 + 1.41535193800845e-17))
+        return finish(_where((y > 0.0), 1.0507009873554805, y + 1.7580993408473768 + 1.41535193800845e-17))
 
 
 def selu_forward_and_grad(x):
@@ -149,4 +168,4 @@ def selu_forward_and_grad(x):
 def _selu_forward_and_grad_block(x):
     """selu_forward_and_grad on one block of the input (see _blocks)."""
     t0 = np.minimum(x, 0.0)
-    return (np.where((x <= 0.0), 1.7580993408473768 * np.expm1(t0), 1.0507009873554805 * x), np.where((x > 0.0), 1.0507009873554805, 1.7580993408473768 * np.exp(t0)),)
+    return (_where((x <= 0.0), 1.7580993408473768 * np.expm1(t0), 1.0507009873554805 * x), _where((x > 0.0), 1.0507009873554805, 1.7580993408473768 * np.exp(t0)),)

@@ -23,6 +23,25 @@ import numpy as np
 __all__ = ["softshrink", "softshrink_grad", "softshrink_grad_from_output", "softshrink_grad_params", "softshrink_forward_and_grad"]
 
 
+def _where(c, a, b):
+    """np.where(c, a, b) for float32/float64 values, bit for bit, without branching on c.
+
+    NumPy's where branches per element (about 3 ns per element on unordered data); here the bits of
+    a and b are blended with the mask -c: b ^ ((a ^ b) & -c).
+    """
+    dt = np.result_type(a, b)
+    if np.ndim(c) == 0 or dt not in (np.float32, np.float64):
+        return np.where(c, a, b)
+    ut = np.uint64 if dt == np.float64 else np.uint32
+    au = np.asarray(a, dt).view(ut)
+    bu = np.asarray(b, dt).view(ut)
+    m = np.asarray(c).astype(ut)
+    np.negative(m, out=m)  # 0 or all ones
+    m &= au ^ bu
+    m ^= bu
+    return m.view(dt)
+
+
 def _prepare(x, wide=False):
     """(array to compute on, function restoring the caller's dtype); wide: float32 work in float64."""
     x = np.asarray(x)
@@ -110,7 +129,7 @@ def softshrink_grad(x, lambd=0.5):
 
 def _softshrink_grad_block(x, lambd):
     """softshrink_grad on one block of the input (see _blocks)."""
-    return (np.where((lambd >= np.abs(x)), 0.0, np.where(np.isnan(x), x, 1.0)),)
+    return (_where((lambd >= np.abs(x)), 0.0, _where(np.isnan(x), x, 1.0)),)
 
 
 def softshrink_grad_from_output(y, lambd=0.5):
@@ -131,7 +150,7 @@ def softshrink_grad_from_output(y, lambd=0.5):
 
 def _softshrink_grad_from_output_block(y, lambd):
     """softshrink_grad_from_output on one block of the input (see _blocks)."""
-    return (np.where((y == 0.0), 0.0, np.where(np.isnan(y), y, 1.0)),)
+    return (_where((y == 0.0), 0.0, _where(np.isnan(y), y, 1.0)),)
 
 
 def softshrink_grad_params(x, lambd=0.5):
@@ -152,7 +171,7 @@ def softshrink_grad_params(x, lambd=0.5):
 
 def _softshrink_grad_params_block(x, lambd):
     """softshrink_grad_params on one block of the input (see _blocks)."""
-    return (np.where((lambd < -x), 1.0, np.where((lambd >= x), 0.0, np.where(np.isnan(x), x, -1.0))),)
+    return (_where((lambd < -x), 1.0, _where((lambd >= x), 0.0, _where(np.isnan(x), x, -1.0))),)
 
 
 def softshrink_forward_and_grad(x, lambd=0.5):
@@ -174,4 +193,4 @@ def softshrink_forward_and_grad(x, lambd=0.5):
 def _softshrink_forward_and_grad_block(x, lambd):
     """softshrink_forward_and_grad on one block of the input (see _blocks)."""
     t0 = np.abs(x)
-    return (np.copysign(np.maximum(float(-lambd) + t0, 0.0), x), np.where((lambd >= t0), 0.0, np.where(np.isnan(x), x, 1.0)),)
+    return (np.copysign(np.maximum(float(-lambd) + t0, 0.0), x), _where((lambd >= t0), 0.0, _where(np.isnan(x), x, 1.0)),)

@@ -23,6 +23,25 @@ import numpy as np
 __all__ = ["sparse_plus", "sparse_plus_grad", "sparse_plus_grad_from_output", "sparse_plus_forward_and_grad"]
 
 
+def _where(c, a, b):
+    """np.where(c, a, b) for float32/float64 values, bit for bit, without branching on c.
+
+    NumPy's where branches per element (about 3 ns per element on unordered data); here the bits of
+    a and b are blended with the mask -c: b ^ ((a ^ b) & -c).
+    """
+    dt = np.result_type(a, b)
+    if np.ndim(c) == 0 or dt not in (np.float32, np.float64):
+        return np.where(c, a, b)
+    ut = np.uint64 if dt == np.float64 else np.uint32
+    au = np.asarray(a, dt).view(ut)
+    bu = np.asarray(b, dt).view(ut)
+    m = np.asarray(c).astype(ut)
+    np.negative(m, out=m)  # 0 or all ones
+    m &= au ^ bu
+    m ^= bu
+    return m.view(dt)
+
+
 def _prepare(x, wide=False):
     """(array to compute on, function restoring the caller's dtype); wide: float32 work in float64."""
     x = np.asarray(x)
@@ -88,7 +107,7 @@ def sparse_plus(x):
 
 def _sparse_plus_block(x):
     """sparse_plus on one block of the input (see _blocks)."""
-    return (np.where((x >= 1.0), x, 0.25 * np.square(np.clip(x, -1.0, 1.0) + 1.0)),)
+    return (_where((x >= 1.0), x, 0.25 * np.square(np.clip(x, -1.0, 1.0) + 1.0)),)
 
 
 def sparse_plus_grad(x):
@@ -143,4 +162,4 @@ def sparse_plus_forward_and_grad(x):
 def _sparse_plus_forward_and_grad_block(x):
     """sparse_plus_forward_and_grad on one block of the input (see _blocks)."""
     t0 = np.clip(x, -1.0, 1.0)
-    return (np.where((x >= 1.0), x, 0.25 * np.square(t0 + 1.0)), 0.5 * t0 + 0.5,)
+    return (_where((x >= 1.0), x, 0.25 * np.square(t0 + 1.0)), 0.5 * t0 + 0.5,)

@@ -23,6 +23,25 @@ import numpy as np
 __all__ = ["sparse_sigmoid", "sparse_sigmoid_grad", "sparse_sigmoid_grad_from_output", "sparse_sigmoid_forward_and_grad"]
 
 
+def _where(c, a, b):
+    """np.where(c, a, b) for float32/float64 values, bit for bit, without branching on c.
+
+    NumPy's where branches per element (about 3 ns per element on unordered data); here the bits of
+    a and b are blended with the mask -c: b ^ ((a ^ b) & -c).
+    """
+    dt = np.result_type(a, b)
+    if np.ndim(c) == 0 or dt not in (np.float32, np.float64):
+        return np.where(c, a, b)
+    ut = np.uint64 if dt == np.float64 else np.uint32
+    au = np.asarray(a, dt).view(ut)
+    bu = np.asarray(b, dt).view(ut)
+    m = np.asarray(c).astype(ut)
+    np.negative(m, out=m)  # 0 or all ones
+    m &= au ^ bu
+    m ^= bu
+    return m.view(dt)
+
+
 def _prepare(x, wide=False):
     """(array to compute on, function restoring the caller's dtype); wide: float32 work in float64."""
     x = np.asarray(x)
@@ -102,7 +121,7 @@ def sparse_sigmoid_grad(x):
 
 def _sparse_sigmoid_grad_block(x):
     """sparse_sigmoid_grad on one block of the input (see _blocks)."""
-    return (np.where((x >= 1.0) | (x <= -1.0), 0.0, np.where(np.isnan(x), x, 0.5)),)
+    return (_where((x >= 1.0) | (x <= -1.0), 0.0, _where(np.isnan(x), x, 0.5)),)
 
 
 def sparse_sigmoid_grad_from_output(y):
@@ -122,7 +141,7 @@ def sparse_sigmoid_grad_from_output(y):
 
 def _sparse_sigmoid_grad_from_output_block(y):
     """sparse_sigmoid_grad_from_output on one block of the input (see _blocks)."""
-    return (np.where((y > 0.0) & (y < 1.0), 0.5, np.where(np.isnan(y), y, 0.0)),)
+    return (_where((y > 0.0) & (y < 1.0), 0.5, _where(np.isnan(y), y, 0.0)),)
 
 
 def sparse_sigmoid_forward_and_grad(x):
@@ -142,4 +161,4 @@ def sparse_sigmoid_forward_and_grad(x):
 
 def _sparse_sigmoid_forward_and_grad_block(x):
     """sparse_sigmoid_forward_and_grad on one block of the input (see _blocks)."""
-    return (np.clip(0.5 * x + 0.5, 0.0, 1.0), np.where((x >= 1.0) | (x <= -1.0), 0.0, np.where(np.isnan(x), x, 0.5)),)
+    return (np.clip(0.5 * x + 0.5, 0.0, 1.0), _where((x >= 1.0) | (x <= -1.0), 0.0, _where(np.isnan(x), x, 0.5)),)

@@ -23,6 +23,25 @@ import numpy as np
 __all__ = ["squareplus", "squareplus_grad", "squareplus_grad_from_output", "squareplus_grad_params", "squareplus_forward_and_grad"]
 
 
+def _where(c, a, b):
+    """np.where(c, a, b) for float32/float64 values, bit for bit, without branching on c.
+
+    NumPy's where branches per element (about 3 ns per element on unordered data); here the bits of
+    a and b are blended with the mask -c: b ^ ((a ^ b) & -c).
+    """
+    dt = np.result_type(a, b)
+    if np.ndim(c) == 0 or dt not in (np.float32, np.float64):
+        return np.where(c, a, b)
+    ut = np.uint64 if dt == np.float64 else np.uint32
+    au = np.asarray(a, dt).view(ut)
+    bu = np.asarray(b, dt).view(ut)
+    m = np.asarray(c).astype(ut)
+    np.negative(m, out=m)  # 0 or all ones
+    m &= au ^ bu
+    m ^= bu
+    return m.view(dt)
+
+
 def _prepare(x, wide=False):
     """(array to compute on, function restoring the caller's dtype); wide: float32 work in float64."""
     x = np.asarray(x)
@@ -93,7 +112,7 @@ def _squareplus_block(x, b):
     t1 = float(np.sqrt(b))
     t2 = np.clip(x, -1.0, 0.0)
     t3 = 1.0 / np.minimum(x, -1.0)
-    return (np.where((x >= 0.0), 0.5 * t0 + 0.5 * np.hypot(t0, t1), np.where((x >= -1.0), b / ((-2.0) * t2 + 2.0 * np.hypot(t2, t1)), (-0.5) * b * t3 / (np.hypot(1.0, -(t1 * t3)) + 1.0))),)
+    return (_where((x >= 0.0), 0.5 * t0 + 0.5 * np.hypot(t0, t1), _where((x >= -1.0), b / ((-2.0) * t2 + 2.0 * np.hypot(t2, t1)), (-0.5) * b * t3 / (np.hypot(1.0, -(t1 * t3)) + 1.0))),)
 
 
 def squareplus_grad(x, b=4.0):
@@ -121,7 +140,7 @@ def _squareplus_grad_block(x, b):
     t4 = float(0.5 * b)
     t5 = np.minimum(x, -1.0)
     t6 = np.hypot(1.0, -(t1 / t5))
-    return (np.where((x >= 0.0), 0.5 * t0 / np.hypot(t0, t1) + 0.5, np.where((x >= -1.0), t4 / t3 / (-t2 + t3), t4 / t5 / t5 / t6 / (t6 + 1.0))),)
+    return (_where((x >= 0.0), 0.5 * t0 / np.hypot(t0, t1) + 0.5, _where((x >= -1.0), t4 / t3 / (-t2 + t3), t4 / t5 / t5 / t6 / (t6 + 1.0))),)
 
 
 def squareplus_grad_from_output(y, b=4.0):
@@ -185,4 +204,4 @@ def _squareplus_forward_and_grad_block(x, b):
     t9 = float(0.5 * b)
     t10 = t9 / (t8 + 1.0)
     t11 = np.clip(x, 0.0, 1.152921504606847e+18)
-    return (np.where(t2, 0.5 * t0 + 0.5 * np.hypot(t0, t1), np.where(t5, b / ((-2.0) * t3 + 2.0 * t4), -(t10 * t7))), np.where(t2, 0.5 * t11 / np.hypot(t11, t1) + 0.5, np.where(t5, t9 / t4 / (-t3 + t4), t10 / t6 / t6 / t8)),)
+    return (_where(t2, 0.5 * t0 + 0.5 * np.hypot(t0, t1), _where(t5, b / ((-2.0) * t3 + 2.0 * t4), -(t10 * t7))), _where(t2, 0.5 * t11 / np.hypot(t11, t1) + 0.5, _where(t5, t9 / t4 / (-t3 + t4), t10 / t6 / t6 / t8)),)

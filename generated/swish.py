@@ -23,6 +23,25 @@ import numpy as np
 __all__ = ["swish", "swish_grad", "swish_grad_params", "swish_forward_and_grad"]
 
 
+def _where(c, a, b):
+    """np.where(c, a, b) for float32/float64 values, bit for bit, without branching on c.
+
+    NumPy's where branches per element (about 3 ns per element on unordered data); here the bits of
+    a and b are blended with the mask -c: b ^ ((a ^ b) & -c).
+    """
+    dt = np.result_type(a, b)
+    if np.ndim(c) == 0 or dt not in (np.float32, np.float64):
+        return np.where(c, a, b)
+    ut = np.uint64 if dt == np.float64 else np.uint32
+    au = np.asarray(a, dt).view(ut)
+    bu = np.asarray(b, dt).view(ut)
+    m = np.asarray(c).astype(ut)
+    np.negative(m, out=m)  # 0 or all ones
+    m &= au ^ bu
+    m ^= bu
+    return m.view(dt)
+
+
 def _prepare(x, wide=False):
     """(array to compute on, function restoring the caller's dtype); wide: float32 work in float64."""
     x = np.asarray(x)
@@ -92,7 +111,7 @@ def swish(x, beta=1.0):
 def _swish_block(x, beta):
     """swish on one block of the input (see _blocks)."""
     t0 = beta * x
-    return (np.where((t0 >= 0.0), x, np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)) * np.exp(np.minimum(t0, 0.0)) / (np.exp(-np.abs(t0)) + 1.0),)
+    return (_where((t0 >= 0.0), x, np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)) * np.exp(np.minimum(t0, 0.0)) / (np.exp(-np.abs(t0)) + 1.0),)
 
 
 def swish_grad(x, beta=1.0):
@@ -184,4 +203,4 @@ def _swish_forward_and_grad_block(x, beta):
         if near.size:
             d0 = d0.take(near)
             r.put(near, ((((((((((((((((((2.9177603026903803e-09) * d0 + 4.619379769031606e-09) * d0 + -1.8877622907727957e-08) * d0 + -9.266646309267441e-08) * d0 + -3.051244750055421e-08) * d0 + 8.599695028268575e-07) * d0 + 2.346029682463866e-06) * d0 + -2.942631888842464e-06) * d0 + -2.9733542213263917e-05) * d0 + -4.090534237428612e-05) * d0 + 0.00018570724361186496) * d0 + 0.0007985218818397998) * d0 + 0.000126627410081122) * d0 + -0.006606589138356696) * d0 + -0.015222655223188032) * d0 + 0.018874814223782312) * d0 + 0.1466487969969469) * d0 + 0.2178117057198001) * d0)
-    return (t4 * np.where((t0 >= 0.0), x, t1), r,)
+    return (t4 * _where((t0 >= 0.0), x, t1), r,)

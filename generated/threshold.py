@@ -23,6 +23,25 @@ import numpy as np
 __all__ = ["threshold", "threshold_grad", "threshold_grad_params", "threshold_forward_and_grad"]
 
 
+def _where(c, a, b):
+    """np.where(c, a, b) for float32/float64 values, bit for bit, without branching on c.
+
+    NumPy's where branches per element (about 3 ns per element on unordered data); here the bits of
+    a and b are blended with the mask -c: b ^ ((a ^ b) & -c).
+    """
+    dt = np.result_type(a, b)
+    if np.ndim(c) == 0 or dt not in (np.float32, np.float64):
+        return np.where(c, a, b)
+    ut = np.uint64 if dt == np.float64 else np.uint32
+    au = np.asarray(a, dt).view(ut)
+    bu = np.asarray(b, dt).view(ut)
+    m = np.asarray(c).astype(ut)
+    np.negative(m, out=m)  # 0 or all ones
+    m &= au ^ bu
+    m ^= bu
+    return m.view(dt)
+
+
 def _prepare(x, wide=False):
     """(array to compute on, function restoring the caller's dtype); wide: float32 work in float64."""
     x = np.asarray(x)
@@ -84,7 +103,7 @@ def threshold(x, threshold=0.1, value=20.0):
     threshold = float(threshold)
     value = float(value)
     with np.errstate(under="ignore"):
-        return finish(np.where((threshold >= x), value, x))
+        return finish(_where((threshold >= x), value, x))
 
 
 def threshold_grad(x, threshold=0.1, value=20.0):
@@ -106,7 +125,7 @@ def threshold_grad(x, threshold=0.1, value=20.0):
 
 def _threshold_grad_block(x, threshold, value):
     """threshold_grad on one block of the input (see _blocks)."""
-    return (np.where((threshold < x), 1.0, np.where(np.isnan(x), x, 0.0)),)
+    return (_where((threshold < x), 1.0, _where(np.isnan(x), x, 0.0)),)
 
 
 def threshold_grad_params(x, threshold=0.1, value=20.0):
@@ -129,7 +148,7 @@ def threshold_grad_params(x, threshold=0.1, value=20.0):
 
 def _threshold_grad_params_block(x, threshold, value):
     """threshold_grad_params on one block of the input (see _blocks)."""
-    return (np.where(np.isnan(x), x, 0.0), np.where((threshold < x), 0.0, np.where(np.isnan(x), x, 1.0)),)
+    return (_where(np.isnan(x), x, 0.0), _where((threshold < x), 0.0, _where(np.isnan(x), x, 1.0)),)
 
 
 def threshold_forward_and_grad(x, threshold=0.1, value=20.0):
@@ -151,4 +170,4 @@ def threshold_forward_and_grad(x, threshold=0.1, value=20.0):
 
 def _threshold_forward_and_grad_block(x, threshold, value):
     """threshold_forward_and_grad on one block of the input (see _blocks)."""
-    return (np.where((threshold >= x), value, x), np.where((threshold < x), 1.0, np.where(np.isnan(x), x, 0.0)),)
+    return (_where((threshold >= x), value, x), _where((threshold < x), 1.0, _where(np.isnan(x), x, 0.0)),)

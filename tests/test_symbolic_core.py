@@ -138,7 +138,9 @@ def test_printer_allow_list_refuses_unknown_functions():
 
 
 def _run(printed, **env):
-    ns = {"np": np, **env}
+    from symact.codegen import kernels
+
+    ns = {"np": np, **{k: getattr(kernels, k) for k in printed.kernels}, **env}
     for line in printed.lines:
         exec(line, ns)
     return eval(printed.result, ns)

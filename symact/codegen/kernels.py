@@ -15,7 +15,7 @@ from scipy.special import erfcx as _erfcx
 KERNEL_SCIPY = {"_ndtr": ("_erfc", "_erfcx")}
 
 #: kernels that allocate little (masked series, plain ufuncs): they alone do not make a function run in blocks
-KERNEL_LIGHT = {"_x_minus_tanh", "_sinc_grad", "_gammainc2", "_sin", "_cos", "_sinc"}
+KERNEL_LIGHT = {"_x_minus_tanh", "_sinc_grad", "_gammainc2", "_sin", "_cos", "_sinc", "_where"}
 
 #: kernel -> helpers it calls (copied before it)
 KERNEL_DEPS = {
@@ -31,6 +31,7 @@ KERNEL_DEPS = {
     "_sinc_grad": ("_wide",),
     "_sin_affine": ("_two_prod_err", "_two_sum_err", "_wide"),
     "_gammainc2": ("_wide",),
+    "_where": (),
 }
 
 
@@ -326,3 +327,22 @@ def _gammainc2(v):
         acc *= vs
         out.put(near, acc)
     return out.astype(v.dtype, copy=False)
+
+
+def _where(c, a, b):
+    """np.where(c, a, b) for float32/float64 values, bit for bit, without branching on c.
+
+    NumPy's where branches per element (about 3 ns per element on unordered data); here the bits of
+    a and b are blended with the mask -c: b ^ ((a ^ b) & -c).
+    """
+    dt = np.result_type(a, b)
+    if np.ndim(c) == 0 or dt not in (np.float32, np.float64):
+        return np.where(c, a, b)
+    ut = np.uint64 if dt == np.float64 else np.uint32
+    au = np.asarray(a, dt).view(ut)
+    bu = np.asarray(b, dt).view(ut)
+    m = np.asarray(c).astype(ut)
+    np.negative(m, out=m)  # 0 or all ones
+    m &= au ^ bu
+    m ^= bu
+    return m.view(dt)

@@ -8,7 +8,7 @@ Rules that keep the generated code stable and dtype-preserving:
   subexpressions such as sqrt(2/pi) are folded to one correctly rounded float;
 - a product with negative powers is printed as successive divisions, and b**-2 as 1/b/b, so no
   intermediate product overflows; b**2 is ``np.square(b)``;
-- Piecewise becomes nested ``np.where``; its branches must be safe to evaluate everywhere
+- Piecewise becomes nested ``_where`` (np.where, branch-free: a bit-mask blend); its branches must be safe to evaluate everywhere
   (the catalog's stable forms guard them with ``fclip``); NaN fails every comparison, so when the
   last branch does not depend on the input a NaN guard keeps NaN in, NaN out;
 - common subexpressions are hoisted with ``sympy.cse`` into temporaries t0, t1, ...
@@ -270,12 +270,13 @@ class _Printer:
 
     def _piecewise(self, e: sp.Piecewise) -> str:
         args = list(e.args)
+        self.kernels.add("_where")  # branch-free np.where
         if args[-1][1] != sp.true:
             raise PrintError("Piecewise without a final True branch")
         last_expr = args[-1][0]
         if not last_expr.free_symbols & self.dependent:
             v = self.names[self.var]
-            text = f"np.where(np.isnan({v}), {v}, {self.p(last_expr)})"
+            text = f"_where(np.isnan({v}), {v}, {self.p(last_expr)})"
         else:
             text = self.p(last_expr)
         for expr, cond in reversed(args[:-1]):
@@ -284,7 +285,7 @@ class _Printer:
             if isinstance(cond, BooleanTrue):
                 text = self.p(expr)
                 continue
-            text = f"np.where({self.p(cond)}, {self.p(expr)}, {text})"
+            text = f"_where({self.p(cond)}, {self.p(expr)}, {text})"
         return text
 
 
@@ -292,7 +293,7 @@ def print_function(expr: sp.Expr, var: sp.Symbol, names: dict[sp.Symbol, str], c
     """Lines assigning temporaries and the final expression for expr (in var and named parameters).
 
     The result always depends on the input array: an input-free result r is printed as
-    ``np.where(np.isnan(v), v, r)`` so NaN propagates and the dtype and shape follow the input.
+    ``_where(np.isnan(v), v, r)`` so NaN propagates and the dtype and shape follow the input.
     """
     printed, results = print_functions([expr], var, names, cse)
     printed.result = results[0]
@@ -324,6 +325,7 @@ def print_functions(exprs: list[sp.Expr], var: sp.Symbol, names: dict[sp.Symbol,
         result = printer.p(expr)
         if not expr.free_symbols & dependent:
             v = names[var]
-            result = f"np.where(np.isnan({v}), {v}, {result})"
+            result = f"_where(np.isnan({v}), {v}, {result})"
+            printer.kernels.add("_where")
         results.append(result)
     return PrintedFunction(lines, "", printer.scipy, printer.kernels), results

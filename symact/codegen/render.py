@@ -198,7 +198,7 @@ def _heavy(fn: _Fn) -> bool:
     """
     text = "\n".join(fn.lines + fn.outputs)
     calls = set(re.findall(r"(?<![\w.])(_[a-z]\w*)\(", text))
-    return bool(calls - kernels.KERNEL_LIGHT) or text.count("np.") >= HEAVY_OPS
+    return bool(calls - kernels.KERNEL_LIGHT) or text.count("np.") + text.count("_where(") >= HEAVY_OPS
 
 
 def _rename(text: str, mapping: dict[str, str]) -> str:
