@@ -42,17 +42,20 @@ def _where(c, a, b):
     return m.view(dt)
 
 
-def _prepare(x, wide=False):
-    """(array to compute on, function restoring the caller's dtype); wide: float32 work in float64."""
+def _prepare(x, wide=False, per_block=False):
+    """(array to compute on, function restoring the caller's dtype).
+
+    wide: float32 work in float64 (per_block: left to _blocks, block by block).
+    """
     x = np.asarray(x)
     if x.ndim == 0:  # computed as shape (1,) (kernels work in place, which needs arrays), returned as shape ()
-        x, finish = _prepare(x.reshape(1), wide)
+        x, finish = _prepare(x.reshape(1), wide, per_block)
         return x, lambda r: finish(r).reshape(())
     if not (x.flags.c_contiguous or x.flags.f_contiguous):
         x = np.ascontiguousarray(x)  # the same SIMD loops, so a view gives the same bits as its copy
     if x.dtype == np.float16:
         return x.astype(np.float64 if wide else np.float32), _to_half
-    if wide and x.dtype == np.float32:
+    if wide and x.dtype == np.float32 and not per_block:
         return x.astype(np.float64), _to_single
     if x.dtype != np.float32 and x.dtype != np.float64:
         return x.astype(np.float64), _same
@@ -73,22 +76,30 @@ def _to_half(r):
         return r.astype(np.float16)
 
 
-_BLOCK = 8192  # elements per block: a block's temporaries are reused from the cache, memory stays bounded
+_BLOCK_BYTES = 65536  # bytes of input per block: a block's temporaries stay in cache, memory stays bounded
 
 
-def _blocks(fn, x, *args):
-    """The tuple fn(x, *args) for an element-wise fn, computed on x in blocks of _BLOCK elements."""
-    if x.size <= _BLOCK:
-        return fn(x, *args)
+def _blocks(fn, x, wide, *args):
+    """The tuple fn(x, *args) for an element-wise fn, computed on x in blocks of _BLOCK_BYTES.
+
+    wide: float32 blocks are computed in float64 and each result rounded once to float32.
+    """
+    up = wide and x.dtype == np.float32
+    step = _BLOCK_BYTES // x.itemsize
     order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
     flat = x.ravel(order=order)  # a view: _prepare made x contiguous
+    if flat.size <= step:
+        part = fn(flat.astype(np.float64) if up else flat, *args)
+        with np.errstate(over="ignore"):  # float64 -> float32: beyond the float32 range is +-inf
+            return tuple((p.astype(np.float32) if up else p).reshape(x.shape, order=order) for p in part)
     outs = None
-    for i in range(0, flat.size, _BLOCK):
-        part = fn(flat[i:i + _BLOCK], *args)
+    for i in range(0, flat.size, step):
+        part = fn(flat[i:i + step].astype(np.float64) if up else flat[i:i + step], *args)
         if outs is None:
-            outs = tuple(np.empty(flat.size, np.asarray(p).dtype) for p in part)
-        for out, p in zip(outs, part):
-            out[i:i + _BLOCK] = p
+            outs = tuple(np.empty(flat.size, np.float32 if up else p.dtype) for p in part)
+        with np.errstate(over="ignore"):  # float64 -> float32: beyond the float32 range is +-inf
+            for out, p in zip(outs, part):
+                out[i:i + step] = p
     return tuple(out.reshape(x.shape, order=order) for out in outs)
 
 
@@ -101,10 +112,10 @@ def swish(x, beta=1.0):
 
     float32 input is computed in float64 (the terms cancel near a zero of the result) and rounded once.
     """
-    x, finish = _prepare(x, wide=True)
+    x, finish = _prepare(x, wide=True, per_block=True)
     beta = float(beta)
     with np.errstate(under="ignore"):
-        r = _blocks(_swish_block, x, beta)
+        r = _blocks(_swish_block, x, True, beta)
         return finish(r[0])
 
 
@@ -125,10 +136,10 @@ def swish_grad(x, beta=1.0):
 
     float32 input is computed in float64 (the terms cancel near a zero of the result) and rounded once.
     """
-    x, finish = _prepare(x, wide=True)
+    x, finish = _prepare(x, wide=True, per_block=True)
     beta = float(beta)
     with np.errstate(under="ignore"):
-        r = _blocks(_swish_grad_block, x, beta)
+        r = _blocks(_swish_grad_block, x, True, beta)
         return finish(r[0])
 
 
@@ -158,7 +169,7 @@ def swish_grad_params(x, beta=1.0):
     x, finish = _prepare(x)
     beta = float(beta)
     with np.errstate(under="ignore"):
-        r = _blocks(_swish_grad_params_block, x, beta)
+        r = _blocks(_swish_grad_params_block, x, False, beta)
         return {
             "beta": finish(r[0]),
         }
@@ -181,10 +192,10 @@ def swish_forward_and_grad(x, beta=1.0):
 
     float32 input is computed in float64 (the terms cancel near a zero of the result) and rounded once.
     """
-    x, finish = _prepare(x, wide=True)
+    x, finish = _prepare(x, wide=True, per_block=True)
     beta = float(beta)
     with np.errstate(under="ignore"):
-        r = _blocks(_swish_forward_and_grad_block, x, beta)
+        r = _blocks(_swish_forward_and_grad_block, x, True, beta)
         return finish(r[0]), finish(r[1])
 
 

@@ -57,17 +57,20 @@ def _x_minus_tanh(x):
     return out.astype(x.dtype, copy=False)
 
 
-def _prepare(x, wide=False):
-    """(array to compute on, function restoring the caller's dtype); wide: float32 work in float64."""
+def _prepare(x, wide=False, per_block=False):
+    """(array to compute on, function restoring the caller's dtype).
+
+    wide: float32 work in float64 (per_block: left to _blocks, block by block).
+    """
     x = np.asarray(x)
     if x.ndim == 0:  # computed as shape (1,) (kernels work in place, which needs arrays), returned as shape ()
-        x, finish = _prepare(x.reshape(1), wide)
+        x, finish = _prepare(x.reshape(1), wide, per_block)
         return x, lambda r: finish(r).reshape(())
     if not (x.flags.c_contiguous or x.flags.f_contiguous):
         x = np.ascontiguousarray(x)  # the same SIMD loops, so a view gives the same bits as its copy
     if x.dtype == np.float16:
         return x.astype(np.float64 if wide else np.float32), _to_half
-    if wide and x.dtype == np.float32:
+    if wide and x.dtype == np.float32 and not per_block:
         return x.astype(np.float64), _to_single
     if x.dtype != np.float32 and x.dtype != np.float64:
         return x.astype(np.float64), _same
