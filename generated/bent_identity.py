@@ -23,6 +23,31 @@ import numpy as np
 __all__ = ["bent_identity", "bent_identity_grad", "bent_identity_forward_and_grad"]
 
 
+def _hypot(a, b):
+    """sqrt(a**2 + b**2) without overflow or underflow (np.hypot is ~15 ns per element here).
+
+    Computed as np.sqrt(a*a + b*b) (within ~1 ULP) where the result lies in [1e-140, 1e150] (float32:
+    [1e-12, 1e15]), so neither square overflows and an underflowed square is negligible; np.hypot
+    on the rest (and on NaN, so that hypot(inf, nan) = inf).
+    """
+    dt = np.result_type(a, b)  # a Python float does not widen float32
+    if dt != np.float32 and dt != np.float64:
+        return np.hypot(a, b)
+    a = np.asarray(a, dt)
+    b = np.asarray(b, dt)
+    lo, hi = (1e-12, 1e15) if dt == np.float32 else (1e-140, 1e150)
+    with np.errstate(over="ignore", under="ignore"):
+        out = np.square(a)
+        out = out + np.square(b)
+    np.sqrt(out, out=out)
+    bad = np.flatnonzero(~((out >= lo) & (out <= hi)))
+    if bad.size:
+        ab = np.broadcast_to(a, out.shape)
+        bb = np.broadcast_to(b, out.shape)
+        out.put(bad, np.hypot(ab.take(bad), bb.take(bad)))
+    return out
+
+
 def _prepare(x, wide=False, per_block=False):
     """(array to compute on, function restoring the caller's dtype).
 
@@ -68,7 +93,7 @@ def bent_identity(x):
     # f(x) ~ 3x/2 exceeds the largest float for x > 2*max/3: +inf is then the correctly rounded value
     with np.errstate(under="ignore", over="ignore"):
         t0 = np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
-        return finish(x * (0.5 * t0 / (np.hypot(t0, 1.0) + 1.0) + 1.0))
+        return finish(x * (0.5 * t0 / (_hypot(t0, 1.0) + 1.0) + 1.0))
 
 
 def bent_identity_grad(x):
@@ -84,7 +109,7 @@ def bent_identity_grad(x):
     # f(x) ~ 3x/2 exceeds the largest float for x > 2*max/3: +inf is then the correctly rounded value
     with np.errstate(under="ignore", over="ignore"):
         t0 = np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
-        return finish(0.5 * t0 / np.hypot(t0, 1.0) + 1.0)
+        return finish(0.5 * t0 / _hypot(t0, 1.0) + 1.0)
 
 
 def bent_identity_forward_and_grad(x):
@@ -100,6 +125,6 @@ def bent_identity_forward_and_grad(x):
     # f(x) ~ 3x/2 exceeds the largest float for x > 2*max/3: +inf is then the correctly rounded value
     with np.errstate(under="ignore", over="ignore"):
         t0 = np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
-        t1 = np.hypot(t0, 1.0)
+        t1 = _hypot(t0, 1.0)
         t2 = 0.5 * t0
         return finish(x * (t2 / (t1 + 1.0) + 1.0)), finish(t2 / t1 + 1.0)

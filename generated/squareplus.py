@@ -23,6 +23,31 @@ import numpy as np
 __all__ = ["squareplus", "squareplus_grad", "squareplus_grad_from_output", "squareplus_grad_params", "squareplus_forward_and_grad"]
 
 
+def _hypot(a, b):
+    """sqrt(a**2 + b**2) without overflow or underflow (np.hypot is ~15 ns per element here).
+
+    Computed as np.sqrt(a*a + b*b) (within ~1 ULP) where the result lies in [1e-140, 1e150] (float32:
+    [1e-12, 1e15]), so neither square overflows and an underflowed square is negligible; np.hypot
+    on the rest (and on NaN, so that hypot(inf, nan) = inf).
+    """
+    dt = np.result_type(a, b)  # a Python float does not widen float32
+    if dt != np.float32 and dt != np.float64:
+        return np.hypot(a, b)
+    a = np.asarray(a, dt)
+    b = np.asarray(b, dt)
+    lo, hi = (1e-12, 1e15) if dt == np.float32 else (1e-140, 1e150)
+    with np.errstate(over="ignore", under="ignore"):
+        out = np.square(a)
+        out = out + np.square(b)
+    np.sqrt(out, out=out)
+    bad = np.flatnonzero(~((out >= lo) & (out <= hi)))
+    if bad.size:
+        ab = np.broadcast_to(a, out.shape)
+        bb = np.broadcast_to(b, out.shape)
+        out.put(bad, np.hypot(ab.take(bad), bb.take(bad)))
+    return out
+
+
 def _where(c, a, b):
     """np.where(c, a, b) for float32/float64 values, bit for bit, without branching on c.
 
@@ -123,7 +148,7 @@ def _squareplus_block(x, b):
     t1 = float(np.sqrt(b))
     t2 = np.clip(x, -1.0, 0.0)
     t3 = 1.0 / np.minimum(x, -1.0)
-    return (_where((x >= 0.0), 0.5 * t0 + 0.5 * np.hypot(t0, t1), _where((x >= -1.0), b / ((-2.0) * t2 + 2.0 * np.hypot(t2, t1)), (-0.5) * b * t3 / (np.hypot(1.0, -(t1 * t3)) + 1.0))),)
+    return (_where((x >= 0.0), 0.5 * t0 + 0.5 * _hypot(t0, t1), _where((x >= -1.0), b / ((-2.0) * t2 + 2.0 * _hypot(t2, t1)), (-0.5) * b * t3 / (_hypot(1.0, -(t1 * t3)) + 1.0))),)
 
 
 def squareplus_grad(x, b=4.0):
@@ -147,11 +172,11 @@ def _squareplus_grad_block(x, b):
     t0 = np.clip(x, 0.0, 1.152921504606847e+18)
     t1 = float(np.sqrt(b))
     t2 = np.clip(x, -1.0, 0.0)
-    t3 = np.hypot(t2, t1)
+    t3 = _hypot(t2, t1)
     t4 = float(0.5 * b)
     t5 = np.minimum(x, -1.0)
-    t6 = np.hypot(1.0, -(t1 / t5))
-    return (_where((x >= 0.0), 0.5 * t0 / np.hypot(t0, t1) + 0.5, _where((x >= -1.0), t4 / t3 / (-t2 + t3), t4 / t5 / t5 / t6 / (t6 + 1.0))),)
+    t6 = _hypot(1.0, -(t1 / t5))
+    return (_where((x >= 0.0), 0.5 * t0 / _hypot(t0, t1) + 0.5, _where((x >= -1.0), t4 / t3 / (-t2 + t3), t4 / t5 / t5 / t6 / (t6 + 1.0))),)
 
 
 def squareplus_grad_from_output(y, b=4.0):
@@ -181,7 +206,7 @@ def squareplus_grad_params(x, b=4.0):
     b = float(b)
     with np.errstate(under="ignore"):
         return {
-            "b": finish(0.25 / np.hypot(x, float(np.sqrt(b)))),
+            "b": finish(0.25 / _hypot(x, float(np.sqrt(b)))),
         }
 
 
@@ -207,12 +232,12 @@ def _squareplus_forward_and_grad_block(x, b):
     t1 = float(np.sqrt(b))
     t2 = (x >= 0.0)
     t3 = np.clip(x, -1.0, 0.0)
-    t4 = np.hypot(t3, t1)
+    t4 = _hypot(t3, t1)
     t5 = (x >= -1.0)
     t6 = np.minimum(x, -1.0)
     t7 = 1.0 / t6
-    t8 = np.hypot(1.0, -(t1 * t7))
+    t8 = _hypot(1.0, -(t1 * t7))
     t9 = float(0.5 * b)
     t10 = t9 / (t8 + 1.0)
     t11 = np.clip(x, 0.0, 1.152921504606847e+18)
-    return (_where(t2, 0.5 * t0 + 0.5 * np.hypot(t0, t1), _where(t5, b / ((-2.0) * t3 + 2.0 * t4), -(t10 * t7))), _where(t2, 0.5 * t11 / np.hypot(t11, t1) + 0.5, _where(t5, t9 / t4 / (-t3 + t4), t10 / t6 / t6 / t8)),)
+    return (_where(t2, 0.5 * t0 + 0.5 * _hypot(t0, t1), _where(t5, b / ((-2.0) * t3 + 2.0 * t4), -(t10 * t7))), _where(t2, 0.5 * t11 / _hypot(t11, t1) + 0.5, _where(t5, t9 / t4 / (-t3 + t4), t10 / t6 / t6 / t8)),)

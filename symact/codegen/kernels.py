@@ -15,7 +15,7 @@ from scipy.special import erfcx as _erfcx
 KERNEL_SCIPY = {"_ndtr": ("_erfc", "_erfcx")}
 
 #: kernels that allocate little (masked series, plain ufuncs): they alone do not make a function run in blocks
-KERNEL_LIGHT = {"_x_minus_tanh", "_sinc_grad", "_gammainc2", "_sin", "_cos", "_sinc", "_where"}
+KERNEL_LIGHT = {"_x_minus_tanh", "_sinc_grad", "_gammainc2", "_sin", "_cos", "_sinc", "_where", "_hypot", "_heaviside"}
 
 #: kernel -> helpers it calls (copied before it)
 KERNEL_DEPS = {
@@ -32,6 +32,8 @@ KERNEL_DEPS = {
     "_sin_affine": ("_two_prod_err", "_two_sum_err", "_wide"),
     "_gammainc2": ("_wide",),
     "_where": (),
+    "_hypot": (),
+    "_heaviside": (),
 }
 
 
@@ -346,3 +348,37 @@ def _where(c, a, b):
     m &= au ^ bu
     m ^= bu
     return m.view(dt)
+
+
+def _hypot(a, b):
+    """sqrt(a**2 + b**2) without overflow or underflow (np.hypot is ~15 ns per element here).
+
+    Computed as np.sqrt(a*a + b*b) (within ~1 ULP) where the result lies in [1e-140, 1e150] (float32:
+    [1e-12, 1e15]), so neither square overflows and an underflowed square is negligible; np.hypot
+    on the rest (and on NaN, so that hypot(inf, nan) = inf).
+    """
+    dt = np.result_type(a, b)  # a Python float does not widen float32
+    if dt != np.float32 and dt != np.float64:
+        return np.hypot(a, b)
+    a = np.asarray(a, dt)
+    b = np.asarray(b, dt)
+    lo, hi = (1e-12, 1e15) if dt == np.float32 else (1e-140, 1e150)
+    with np.errstate(over="ignore", under="ignore"):
+        out = np.square(a)
+        out = out + np.square(b)
+    np.sqrt(out, out=out)
+    bad = np.flatnonzero(~((out >= lo) & (out <= hi)))
+    if bad.size:
+        ab = np.broadcast_to(a, out.shape)
+        bb = np.broadcast_to(b, out.shape)
+        out.put(bad, np.hypot(ab.take(bad), bb.take(bad)))
+    return out
+
+
+def _heaviside(a, h0):
+    """np.heaviside(a, h0) (1 above 0, h0 at 0, 0 below, NaN for NaN) without its slow loop."""
+    out = (a > 0).astype(a.dtype)
+    if h0 != 0.0:
+        out += np.multiply(a == 0, h0, dtype=a.dtype)
+    np.copyto(out, a, where=np.isnan(a))
+    return out

@@ -137,7 +137,8 @@ class _Printer:
         if isinstance(e, copysign):
             return f"np.copysign({self.p(e.args[0])}, {self.p(e.args[1])})"
         if isinstance(e, hypot):
-            return f"np.hypot({self.p(e.args[0])}, {self.p(e.args[1])})"
+            self.kernels.add("_hypot")
+            return f"_hypot({self.p(e.args[0])}, {self.p(e.args[1])})"
         if isinstance(e, sp.Min) and len(e.args) == 2 and not self._scalar:
             inner = [a for a in e.args if isinstance(a, sp.Max) and len(a.args) == 2]
             hi = [a for a in e.args if not a.free_symbols & self.dependent]
@@ -155,7 +156,8 @@ class _Printer:
             return text
         if isinstance(e, sp.Heaviside):
             h0 = e.args[1] if len(e.args) > 1 else sp.Rational(1, 2)
-            return f"np.heaviside({self.p(e.args[0])}, {float_literal(h0)})"
+            self.kernels.add("_heaviside")
+            return f"_heaviside({self.p(e.args[0])}, {float_literal(h0)})"
         for fn, name in _UFUNCS.items():
             if isinstance(e, fn):
                 return f"{name}({self.p(e.args[0])})"
