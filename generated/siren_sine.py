@@ -57,7 +57,9 @@ def _sin_affine(x, a, b_hi, b_lo):
     w = _wide(x)
     with np.errstate(invalid="ignore", over="ignore"):
         small = np.abs(a * w + b_hi) < 67108864.0
-    ws = np.where(small, w, 0.0)
+    far = np.flatnonzero(~small)  # rare: huge arguments, +-inf, NaN
+    ws = w.copy()
+    ws.put(far, 0.0)
     p = a * ws
     e = _two_prod_err(a, ws, p)
     k = np.rint((p + b_hi) * 0.3183098861837907)
@@ -67,17 +69,27 @@ def _sin_affine(x, a, b_hi, b_lo):
     t2 = k * 3.1786509424591713e-08  # exact (26-bit piece, |k| < 2**25)
     s2 = s1 - t2
     lo = lo + _two_sum_err(s1, -t2, s2) + (e + b_lo - k * 1.2246467991473532e-16)
-    out = (np.sin(s2) + np.cos(s2) * lo) * np.where(np.fmod(k, 2.0) == 0.0, 1.0, -1.0)
-    if not np.all(small):  # rare huge arguments (and +-inf, NaN): extended precision on those only
-        far = ~small
+    # sin(s2 + lo) = sin(s2) + cos(s2)*lo with |lo| < 1e-8 (below 2**26): cos(s2), |s2| <= pi/2, from its
+    # Taylor polynomial to s2**16 (error < 1e-12, so < 1e-20 after the product) instead of a second libm call
+    z = s2 * s2
+    c = np.full_like(z, 4.779477332387385e-14)
+    for coeff in (-1.1470745597729725e-11, 2.08767569878681e-09, -2.755731922398589e-07, 2.48015873015873e-05, -0.001388888888888889, 0.041666666666666664, -0.5, 1.0):
+        c *= z
+        c += coeff
+    c *= lo
+    c += np.sin(s2)
+    half = k * 0.5
+    c *= 1.0 - 4.0 * (half - np.floor(half))  # (-1)**k
+    out = c
+    if far.size:  # extended precision on those only
         with np.errstate(invalid="ignore", over="ignore"):
-            wl = w[far].astype(np.longdouble)
+            wl = w.take(far).astype(np.longdouble)
             pl = np.longdouble(a) * wl
             bl = np.longdouble(b_hi) + np.longdouble(b_lo)
-            out = np.array(out, dtype=np.float64, copy=True)
-            out[far] = (np.sin(pl) * np.cos(bl) + np.cos(pl) * np.sin(bl)).astype(np.float64)
+            out.put(far, (np.sin(pl) * np.cos(bl) + np.cos(pl) * np.sin(bl)).astype(np.float64))
     if b_hi == 0.0 and b_lo == 0.0:
-        out = np.where(w == 0.0, w * np.copysign(1.0, a), out)  # sin(a*(-0.0)) keeps the sign of zero
+        zeros = np.flatnonzero(w == 0.0)  # sin(a*(-0.0)) keeps the sign of zero
+        out.put(zeros, w.take(zeros) * np.copysign(1.0, a))
     return out.astype(x.dtype, copy=False)
 
 
