@@ -271,6 +271,14 @@ def _sin_affine(x, a, b_hi, b_lo):
     there when a has at most 11 significant bits, as 1 and 30 do), combined by the addition formula.
     sin(+-inf) is NaN (no limit). No floating-point warning.
     """
+    if x.dtype == np.float32 and b_lo in (0.0, 6.123233995736766e-17) and float(np.float32(a)) == a:
+        # float32 x and a: a*x is exact in float64, whose sin and cos (libm, exact reduction) are
+        # accurate far beyond float32; rounded once. b = pi/2 is cos.
+        with np.errstate(invalid="ignore"):
+            if b_hi == 0.0 and b_lo == 0.0:
+                return np.sin(a * x.astype(np.float64)).astype(np.float32)
+            if b_hi == 1.5707963267948966:
+                return np.cos(a * x.astype(np.float64)).astype(np.float32)
     w = _wide(x)
     with np.errstate(invalid="ignore", over="ignore"):
         small = np.abs(a * w + b_hi) < 67108864.0
