@@ -82,6 +82,34 @@ def _to_half(r):
         return r.astype(np.float16)
 
 
+_BLOCK_BYTES = 65536  # bytes of input per block: a block's temporaries stay in cache, memory stays bounded
+
+
+def _blocks(fn, x, wide, whole, *args):
+    """The tuple fn(x, *args) for an element-wise fn, computed on x in blocks of _BLOCK_BYTES.
+
+    wide: float32 blocks are computed in float64 and each result rounded once to float32.
+    whole: inputs of at most this many bytes are computed in one piece.
+    """
+    up = wide and x.dtype == np.float32
+    step = max(_BLOCK_BYTES, whole) // x.itemsize if x.nbytes <= whole else _BLOCK_BYTES // x.itemsize
+    order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
+    flat = x.ravel(order=order)  # a view: _prepare made x contiguous
+    if flat.size <= step:
+        part = fn(flat.astype(np.float64) if up else flat, *args)
+        with np.errstate(over="ignore"):  # float64 -> float32: beyond the float32 range is +-inf
+            return tuple((p.astype(np.float32) if up else p).reshape(x.shape, order=order) for p in part)
+    outs = None
+    for i in range(0, flat.size, step):
+        part = fn(flat[i:i + step].astype(np.float64) if up else flat[i:i + step], *args)
+        if outs is None:
+            outs = tuple(np.empty(flat.size, np.float32 if up else p.dtype) for p in part)
+        with np.errstate(over="ignore"):  # float64 -> float32: beyond the float32 range is +-inf
+            for out, p in zip(outs, part):
+                out[i:i + step] = p
+    return tuple(out.reshape(x.shape, order=order) for out in outs)
+
+
 def bent_identity(x):
     r"""Bent identity: (sqrt(x^2 + 1) - 1)/2 + x, slope 1/2 on the left, 3/2 on the right.
 
@@ -92,8 +120,14 @@ def bent_identity(x):
     x, finish = _prepare(x)
     # f(x) ~ 3x/2 exceeds the largest float for x > 2*max/3: +inf is then the correctly rounded value
     with np.errstate(under="ignore", over="ignore"):
-        t0 = np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
-        return finish(x * (0.5 * t0 / (_hypot(t0, 1.0) + 1.0) + 1.0))
+        r = _blocks(_bent_identity_block, x, False, 524288)
+        return finish(r[0])
+
+
+def _bent_identity_block(x):
+    """bent_identity on one block of the input (see _blocks)."""
+    t0 = np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
+    return (x * (0.5 * t0 / (_hypot(t0, 1.0) + 1.0) + 1.0),)
 
 
 def bent_identity_grad(x):
@@ -108,8 +142,14 @@ def bent_identity_grad(x):
     x, finish = _prepare(x)
     # f(x) ~ 3x/2 exceeds the largest float for x > 2*max/3: +inf is then the correctly rounded value
     with np.errstate(under="ignore", over="ignore"):
-        t0 = np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
-        return finish(0.5 * t0 / _hypot(t0, 1.0) + 1.0)
+        r = _blocks(_bent_identity_grad_block, x, False, 524288)
+        return finish(r[0])
+
+
+def _bent_identity_grad_block(x):
+    """bent_identity_grad on one block of the input (see _blocks)."""
+    t0 = np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
+    return (0.5 * t0 / _hypot(t0, 1.0) + 1.0,)
 
 
 def bent_identity_forward_and_grad(x):
@@ -124,7 +164,13 @@ def bent_identity_forward_and_grad(x):
     x, finish = _prepare(x)
     # f(x) ~ 3x/2 exceeds the largest float for x > 2*max/3: +inf is then the correctly rounded value
     with np.errstate(under="ignore", over="ignore"):
-        t0 = np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
-        t1 = _hypot(t0, 1.0)
-        t2 = 0.5 * t0
-        return finish(x * (t2 / (t1 + 1.0) + 1.0)), finish(t2 / t1 + 1.0)
+        r = _blocks(_bent_identity_forward_and_grad_block, x, False, 524288)
+        return finish(r[0]), finish(r[1])
+
+
+def _bent_identity_forward_and_grad_block(x):
+    """bent_identity_forward_and_grad on one block of the input (see _blocks)."""
+    t0 = np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
+    t1 = _hypot(t0, 1.0)
+    t2 = 0.5 * t0
+    return (x * (t2 / (t1 + 1.0) + 1.0), t2 / t1 + 1.0,)

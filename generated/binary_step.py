@@ -85,6 +85,34 @@ def _to_half(r):
         return r.astype(np.float16)
 
 
+_BLOCK_BYTES = 65536  # bytes of input per block: a block's temporaries stay in cache, memory stays bounded
+
+
+def _blocks(fn, x, wide, whole, *args):
+    """The tuple fn(x, *args) for an element-wise fn, computed on x in blocks of _BLOCK_BYTES.
+
+    wide: float32 blocks are computed in float64 and each result rounded once to float32.
+    whole: inputs of at most this many bytes are computed in one piece.
+    """
+    up = wide and x.dtype == np.float32
+    step = max(_BLOCK_BYTES, whole) // x.itemsize if x.nbytes <= whole else _BLOCK_BYTES // x.itemsize
+    order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
+    flat = x.ravel(order=order)  # a view: _prepare made x contiguous
+    if flat.size <= step:
+        part = fn(flat.astype(np.float64) if up else flat, *args)
+        with np.errstate(over="ignore"):  # float64 -> float32: beyond the float32 range is +-inf
+            return tuple((p.astype(np.float32) if up else p).reshape(x.shape, order=order) for p in part)
+    outs = None
+    for i in range(0, flat.size, step):
+        part = fn(flat[i:i + step].astype(np.float64) if up else flat[i:i + step], *args)
+        if outs is None:
+            outs = tuple(np.empty(flat.size, np.float32 if up else p.dtype) for p in part)
+        with np.errstate(over="ignore"):  # float64 -> float32: beyond the float32 range is +-inf
+            for out, p in zip(outs, part):
+                out[i:i + step] = p
+    return tuple(out.reshape(x.shape, order=order) for out in outs)
+
+
 def binary_step(x):
     r"""Binary step: 0 for x < 0, 1 for x >= 0 (the perceptron's threshold unit).
 
@@ -94,7 +122,13 @@ def binary_step(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        return finish(_heaviside(x, 1.0))
+        r = _blocks(_binary_step_block, x, False, 524288)
+        return finish(r[0])
+
+
+def _binary_step_block(x):
+    """binary_step on one block of the input (see _blocks)."""
+    return (_heaviside(x, 1.0),)
 
 
 def binary_step_grad(x):
@@ -108,7 +142,13 @@ def binary_step_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        return finish(_where(np.isnan(x), x, 0.0))
+        r = _blocks(_binary_step_grad_block, x, False, 524288)
+        return finish(r[0])
+
+
+def _binary_step_grad_block(x):
+    """binary_step_grad on one block of the input (see _blocks)."""
+    return (_where(np.isnan(x), x, 0.0),)
 
 
 def binary_step_grad_from_output(y):
@@ -122,7 +162,13 @@ def binary_step_grad_from_output(y):
     """
     y, finish = _prepare(y)
     with np.errstate(under="ignore"):
-        return finish(_where(np.isnan(y), y, 0.0))
+        r = _blocks(_binary_step_grad_from_output_block, y, False, 524288)
+        return finish(r[0])
+
+
+def _binary_step_grad_from_output_block(y):
+    """binary_step_grad_from_output on one block of the input (see _blocks)."""
+    return (_where(np.isnan(y), y, 0.0),)
 
 
 def binary_step_forward_and_grad(x):
@@ -136,4 +182,10 @@ def binary_step_forward_and_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        return finish(_heaviside(x, 1.0)), finish(_where(np.isnan(x), x, 0.0))
+        r = _blocks(_binary_step_forward_and_grad_block, x, False, 524288)
+        return finish(r[0]), finish(r[1])
+
+
+def _binary_step_forward_and_grad_block(x):
+    """binary_step_forward_and_grad on one block of the input (see _blocks)."""
+    return (_heaviside(x, 1.0), _where(np.isnan(x), x, 0.0),)

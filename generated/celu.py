@@ -117,13 +117,14 @@ def _to_half(r):
 _BLOCK_BYTES = 65536  # bytes of input per block: a block's temporaries stay in cache, memory stays bounded
 
 
-def _blocks(fn, x, wide, *args):
+def _blocks(fn, x, wide, whole, *args):
     """The tuple fn(x, *args) for an element-wise fn, computed on x in blocks of _BLOCK_BYTES.
 
     wide: float32 blocks are computed in float64 and each result rounded once to float32.
+    whole: inputs of at most this many bytes are computed in one piece.
     """
     up = wide and x.dtype == np.float32
-    step = _BLOCK_BYTES // x.itemsize
+    step = max(_BLOCK_BYTES, whole) // x.itemsize if x.nbytes <= whole else _BLOCK_BYTES // x.itemsize
     order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
     flat = x.ravel(order=order)  # a view: _prepare made x contiguous
     if flat.size <= step:
@@ -151,7 +152,7 @@ def celu(x, alpha=1.0):
     x, finish = _prepare(x)
     alpha = float(alpha)
     with np.errstate(under="ignore"):
-        r = _blocks(_celu_block, x, False, alpha)
+        r = _blocks(_celu_block, x, False, 524288, alpha)
         return finish(r[0])
 
 
@@ -172,7 +173,7 @@ def celu_grad(x, alpha=1.0):
     x, finish = _prepare(x)
     alpha = float(alpha)
     with np.errstate(under="ignore"):
-        r = _blocks(_celu_grad_block, x, False, alpha)
+        r = _blocks(_celu_grad_block, x, False, 524288, alpha)
         return finish(r[0])
 
 
@@ -193,7 +194,13 @@ def celu_grad_from_output(y, alpha=1.0):
     y, finish = _prepare(y)
     alpha = float(alpha)
     with np.errstate(under="ignore"):
-        return finish(_where((y > 0.0), 1.0, y / alpha + 1.0))
+        r = _blocks(_celu_grad_from_output_block, y, False, 524288, alpha)
+        return finish(r[0])
+
+
+def _celu_grad_from_output_block(y, alpha):
+    """celu_grad_from_output on one block of the input (see _blocks)."""
+    return (_where((y > 0.0), 1.0, y / alpha + 1.0),)
 
 
 def celu_grad_params(x, alpha=1.0):
@@ -206,7 +213,7 @@ def celu_grad_params(x, alpha=1.0):
     x, finish = _prepare(x)
     alpha = float(alpha)
     with np.errstate(under="ignore"):
-        r = _blocks(_celu_grad_params_block, x, False, alpha)
+        r = _blocks(_celu_grad_params_block, x, False, 0, alpha)
         return {
             "alpha": finish(r[0]),
         }
@@ -229,7 +236,7 @@ def celu_forward_and_grad(x, alpha=1.0):
     x, finish = _prepare(x)
     alpha = float(alpha)
     with np.errstate(under="ignore"):
-        r = _blocks(_celu_forward_and_grad_block, x, False, alpha)
+        r = _blocks(_celu_forward_and_grad_block, x, False, 0, alpha)
         return finish(r[0]), finish(r[1])
 
 

@@ -121,13 +121,14 @@ def _to_half(r):
 _BLOCK_BYTES = 65536  # bytes of input per block: a block's temporaries stay in cache, memory stays bounded
 
 
-def _blocks(fn, x, wide, *args):
+def _blocks(fn, x, wide, whole, *args):
     """The tuple fn(x, *args) for an element-wise fn, computed on x in blocks of _BLOCK_BYTES.
 
     wide: float32 blocks are computed in float64 and each result rounded once to float32.
+    whole: inputs of at most this many bytes are computed in one piece.
     """
     up = wide and x.dtype == np.float32
-    step = _BLOCK_BYTES // x.itemsize
+    step = max(_BLOCK_BYTES, whole) // x.itemsize if x.nbytes <= whole else _BLOCK_BYTES // x.itemsize
     order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
     flat = x.ravel(order=order)  # a view: _prepare made x contiguous
     if flat.size <= step:
@@ -156,7 +157,7 @@ def gelu_tanh(x):
     """
     x, finish = _prepare(x, wide=True, per_block=True)
     with np.errstate(under="ignore"):
-        r = _blocks(_gelu_tanh_block, x, True)
+        r = _blocks(_gelu_tanh_block, x, True, 0)
         return finish(r[0])
 
 
@@ -178,7 +179,7 @@ def gelu_tanh_grad(x):
     """
     x, finish = _prepare(x, wide=True, per_block=True)
     with np.errstate(under="ignore"):
-        r = _blocks(_gelu_tanh_grad_block, x, True)
+        r = _blocks(_gelu_tanh_grad_block, x, True, 0)
         return finish(r[0])
 
 
@@ -207,7 +208,7 @@ def gelu_tanh_forward_and_grad(x):
     """
     x, finish = _prepare(x, wide=True, per_block=True)
     with np.errstate(under="ignore"):
-        r = _blocks(_gelu_tanh_forward_and_grad_block, x, True)
+        r = _blocks(_gelu_tanh_forward_and_grad_block, x, True, 0)
         return finish(r[0]), finish(r[1])
 
 

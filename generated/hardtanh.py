@@ -79,13 +79,14 @@ def _to_half(r):
 _BLOCK_BYTES = 65536  # bytes of input per block: a block's temporaries stay in cache, memory stays bounded
 
 
-def _blocks(fn, x, wide, *args):
+def _blocks(fn, x, wide, whole, *args):
     """The tuple fn(x, *args) for an element-wise fn, computed on x in blocks of _BLOCK_BYTES.
 
     wide: float32 blocks are computed in float64 and each result rounded once to float32.
+    whole: inputs of at most this many bytes are computed in one piece.
     """
     up = wide and x.dtype == np.float32
-    step = _BLOCK_BYTES // x.itemsize
+    step = max(_BLOCK_BYTES, whole) // x.itemsize if x.nbytes <= whole else _BLOCK_BYTES // x.itemsize
     order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
     flat = x.ravel(order=order)  # a view: _prepare made x contiguous
     if flat.size <= step:
@@ -130,7 +131,7 @@ def hardtanh_grad(x, min_val=-1.0, max_val=1.0):
     min_val = float(min_val)
     max_val = float(max_val)
     with np.errstate(under="ignore"):
-        r = _blocks(_hardtanh_grad_block, x, False, min_val, max_val)
+        r = _blocks(_hardtanh_grad_block, x, False, 524288, min_val, max_val)
         return finish(r[0])
 
 
@@ -152,7 +153,7 @@ def hardtanh_grad_from_output(y, min_val=-1.0, max_val=1.0):
     min_val = float(min_val)
     max_val = float(max_val)
     with np.errstate(under="ignore"):
-        r = _blocks(_hardtanh_grad_from_output_block, y, False, min_val, max_val)
+        r = _blocks(_hardtanh_grad_from_output_block, y, False, 524288, min_val, max_val)
         return finish(r[0])
 
 
@@ -172,7 +173,7 @@ def hardtanh_grad_params(x, min_val=-1.0, max_val=1.0):
     min_val = float(min_val)
     max_val = float(max_val)
     with np.errstate(under="ignore"):
-        r = _blocks(_hardtanh_grad_params_block, x, False, min_val, max_val)
+        r = _blocks(_hardtanh_grad_params_block, x, False, 0, min_val, max_val)
         return {
             "min_val": finish(r[0]),
             "max_val": finish(r[1]),
@@ -197,7 +198,7 @@ def hardtanh_forward_and_grad(x, min_val=-1.0, max_val=1.0):
     min_val = float(min_val)
     max_val = float(max_val)
     with np.errstate(under="ignore"):
-        r = _blocks(_hardtanh_forward_and_grad_block, x, False, min_val, max_val)
+        r = _blocks(_hardtanh_forward_and_grad_block, x, False, 524288, min_val, max_val)
         return finish(r[0]), finish(r[1])
 
 

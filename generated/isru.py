@@ -79,13 +79,14 @@ def _to_half(r):
 _BLOCK_BYTES = 65536  # bytes of input per block: a block's temporaries stay in cache, memory stays bounded
 
 
-def _blocks(fn, x, wide, *args):
+def _blocks(fn, x, wide, whole, *args):
     """The tuple fn(x, *args) for an element-wise fn, computed on x in blocks of _BLOCK_BYTES.
 
     wide: float32 blocks are computed in float64 and each result rounded once to float32.
+    whole: inputs of at most this many bytes are computed in one piece.
     """
     up = wide and x.dtype == np.float32
-    step = _BLOCK_BYTES // x.itemsize
+    step = max(_BLOCK_BYTES, whole) // x.itemsize if x.nbytes <= whole else _BLOCK_BYTES // x.itemsize
     order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
     flat = x.ravel(order=order)  # a view: _prepare made x contiguous
     if flat.size <= step:
@@ -113,7 +114,7 @@ def isru(x, alpha=1.0):
     x, finish = _prepare(x)
     alpha = float(alpha)
     with np.errstate(under="ignore"):
-        r = _blocks(_isru_block, x, False, alpha)
+        r = _blocks(_isru_block, x, False, 0, alpha)
         return finish(r[0])
 
 
@@ -136,7 +137,7 @@ def isru_grad(x, alpha=1.0):
     x, finish = _prepare(x)
     alpha = float(alpha)
     with np.errstate(under="ignore"):
-        r = _blocks(_isru_grad_block, x, False, alpha)
+        r = _blocks(_isru_grad_block, x, False, 0, alpha)
         return finish(r[0])
 
 
@@ -159,7 +160,7 @@ def isru_grad_from_output(y, alpha=1.0):
     y, finish = _prepare(y)
     alpha = float(alpha)
     with np.errstate(under="ignore"):
-        r = _blocks(_isru_grad_from_output_block, y, False, alpha)
+        r = _blocks(_isru_grad_from_output_block, y, False, 0, alpha)
         return finish(r[0])
 
 
@@ -180,7 +181,7 @@ def isru_grad_params(x, alpha=1.0):
     x, finish = _prepare(x)
     alpha = float(alpha)
     with np.errstate(under="ignore"):
-        r = _blocks(_isru_grad_params_block, x, False, alpha)
+        r = _blocks(_isru_grad_params_block, x, False, 0, alpha)
         return {
             "alpha": finish(r[0]),
         }
@@ -205,7 +206,7 @@ def isru_forward_and_grad(x, alpha=1.0):
     x, finish = _prepare(x)
     alpha = float(alpha)
     with np.errstate(under="ignore"):
-        r = _blocks(_isru_forward_and_grad_block, x, False, alpha)
+        r = _blocks(_isru_forward_and_grad_block, x, False, 0, alpha)
         return finish(r[0]), finish(r[1])
 
 

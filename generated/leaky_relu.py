@@ -79,13 +79,14 @@ def _to_half(r):
 _BLOCK_BYTES = 65536  # bytes of input per block: a block's temporaries stay in cache, memory stays bounded
 
 
-def _blocks(fn, x, wide, *args):
+def _blocks(fn, x, wide, whole, *args):
     """The tuple fn(x, *args) for an element-wise fn, computed on x in blocks of _BLOCK_BYTES.
 
     wide: float32 blocks are computed in float64 and each result rounded once to float32.
+    whole: inputs of at most this many bytes are computed in one piece.
     """
     up = wide and x.dtype == np.float32
-    step = _BLOCK_BYTES // x.itemsize
+    step = max(_BLOCK_BYTES, whole) // x.itemsize if x.nbytes <= whole else _BLOCK_BYTES // x.itemsize
     order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
     flat = x.ravel(order=order)  # a view: _prepare made x contiguous
     if flat.size <= step:
@@ -113,7 +114,13 @@ def leaky_relu(x, negative_slope=0.01):
     x, finish = _prepare(x)
     negative_slope = float(negative_slope)
     with np.errstate(under="ignore"):
-        return finish(_where((x <= 0.0), negative_slope * x, x))
+        r = _blocks(_leaky_relu_block, x, False, 524288, negative_slope)
+        return finish(r[0])
+
+
+def _leaky_relu_block(x, negative_slope):
+    """leaky_relu on one block of the input (see _blocks)."""
+    return (_where((x <= 0.0), negative_slope * x, x),)
 
 
 def leaky_relu_grad(x, negative_slope=0.01):
@@ -128,7 +135,7 @@ def leaky_relu_grad(x, negative_slope=0.01):
     x, finish = _prepare(x)
     negative_slope = float(negative_slope)
     with np.errstate(under="ignore"):
-        r = _blocks(_leaky_relu_grad_block, x, False, negative_slope)
+        r = _blocks(_leaky_relu_grad_block, x, False, 524288, negative_slope)
         return finish(r[0])
 
 
@@ -149,7 +156,7 @@ def leaky_relu_grad_from_output(y, negative_slope=0.01):
     y, finish = _prepare(y)
     negative_slope = float(negative_slope)
     with np.errstate(under="ignore"):
-        r = _blocks(_leaky_relu_grad_from_output_block, y, False, negative_slope)
+        r = _blocks(_leaky_relu_grad_from_output_block, y, False, 524288, negative_slope)
         return finish(r[0])
 
 
@@ -168,7 +175,7 @@ def leaky_relu_grad_params(x, negative_slope=0.01):
     x, finish = _prepare(x)
     negative_slope = float(negative_slope)
     with np.errstate(under="ignore"):
-        r = _blocks(_leaky_relu_grad_params_block, x, False, negative_slope)
+        r = _blocks(_leaky_relu_grad_params_block, x, False, 524288, negative_slope)
         return {
             "negative_slope": finish(r[0]),
         }
@@ -191,7 +198,7 @@ def leaky_relu_forward_and_grad(x, negative_slope=0.01):
     x, finish = _prepare(x)
     negative_slope = float(negative_slope)
     with np.errstate(under="ignore"):
-        r = _blocks(_leaky_relu_forward_and_grad_block, x, False, negative_slope)
+        r = _blocks(_leaky_relu_forward_and_grad_block, x, False, 524288, negative_slope)
         return finish(r[0]), finish(r[1])
 
 

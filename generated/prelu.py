@@ -79,13 +79,14 @@ def _to_half(r):
 _BLOCK_BYTES = 65536  # bytes of input per block: a block's temporaries stay in cache, memory stays bounded
 
 
-def _blocks(fn, x, wide, *args):
+def _blocks(fn, x, wide, whole, *args):
     """The tuple fn(x, *args) for an element-wise fn, computed on x in blocks of _BLOCK_BYTES.
 
     wide: float32 blocks are computed in float64 and each result rounded once to float32.
+    whole: inputs of at most this many bytes are computed in one piece.
     """
     up = wide and x.dtype == np.float32
-    step = _BLOCK_BYTES // x.itemsize
+    step = max(_BLOCK_BYTES, whole) // x.itemsize if x.nbytes <= whole else _BLOCK_BYTES // x.itemsize
     order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
     flat = x.ravel(order=order)  # a view: _prepare made x contiguous
     if flat.size <= step:
@@ -113,7 +114,13 @@ def prelu(x, weight=0.25):
     x, finish = _prepare(x)
     weight = float(weight)
     with np.errstate(under="ignore"):
-        return finish(_where((x <= 0.0), weight * x, x))
+        r = _blocks(_prelu_block, x, False, 524288, weight)
+        return finish(r[0])
+
+
+def _prelu_block(x, weight):
+    """prelu on one block of the input (see _blocks)."""
+    return (_where((x <= 0.0), weight * x, x),)
 
 
 def prelu_grad(x, weight=0.25):
@@ -128,7 +135,7 @@ def prelu_grad(x, weight=0.25):
     x, finish = _prepare(x)
     weight = float(weight)
     with np.errstate(under="ignore"):
-        r = _blocks(_prelu_grad_block, x, False, weight)
+        r = _blocks(_prelu_grad_block, x, False, 524288, weight)
         return finish(r[0])
 
 
@@ -147,7 +154,7 @@ def prelu_grad_params(x, weight=0.25):
     x, finish = _prepare(x)
     weight = float(weight)
     with np.errstate(under="ignore"):
-        r = _blocks(_prelu_grad_params_block, x, False, weight)
+        r = _blocks(_prelu_grad_params_block, x, False, 524288, weight)
         return {
             "weight": finish(r[0]),
         }
@@ -170,7 +177,7 @@ def prelu_forward_and_grad(x, weight=0.25):
     x, finish = _prepare(x)
     weight = float(weight)
     with np.errstate(under="ignore"):
-        r = _blocks(_prelu_forward_and_grad_block, x, False, weight)
+        r = _blocks(_prelu_forward_and_grad_block, x, False, 524288, weight)
         return finish(r[0]), finish(r[1])
 
 

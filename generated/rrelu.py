@@ -79,13 +79,14 @@ def _to_half(r):
 _BLOCK_BYTES = 65536  # bytes of input per block: a block's temporaries stay in cache, memory stays bounded
 
 
-def _blocks(fn, x, wide, *args):
+def _blocks(fn, x, wide, whole, *args):
     """The tuple fn(x, *args) for an element-wise fn, computed on x in blocks of _BLOCK_BYTES.
 
     wide: float32 blocks are computed in float64 and each result rounded once to float32.
+    whole: inputs of at most this many bytes are computed in one piece.
     """
     up = wide and x.dtype == np.float32
-    step = _BLOCK_BYTES // x.itemsize
+    step = max(_BLOCK_BYTES, whole) // x.itemsize if x.nbytes <= whole else _BLOCK_BYTES // x.itemsize
     order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
     flat = x.ravel(order=order)  # a view: _prepare made x contiguous
     if flat.size <= step:
@@ -114,7 +115,13 @@ def rrelu(x, lower=0.125, upper=0.3333333333333333):
     lower = float(lower)
     upper = float(upper)
     with np.errstate(under="ignore"):
-        return finish(_where((x <= 0.0), x * (float(0.5 * lower + 0.5 * upper)), x))
+        r = _blocks(_rrelu_block, x, False, 524288, lower, upper)
+        return finish(r[0])
+
+
+def _rrelu_block(x, lower, upper):
+    """rrelu on one block of the input (see _blocks)."""
+    return (_where((x <= 0.0), x * (float(0.5 * lower + 0.5 * upper)), x),)
 
 
 def rrelu_grad(x, lower=0.125, upper=0.3333333333333333):
@@ -130,7 +137,7 @@ def rrelu_grad(x, lower=0.125, upper=0.3333333333333333):
     lower = float(lower)
     upper = float(upper)
     with np.errstate(under="ignore"):
-        r = _blocks(_rrelu_grad_block, x, False, lower, upper)
+        r = _blocks(_rrelu_grad_block, x, False, 524288, lower, upper)
         return finish(r[0])
 
 
@@ -152,7 +159,7 @@ def rrelu_grad_from_output(y, lower=0.125, upper=0.3333333333333333):
     lower = float(lower)
     upper = float(upper)
     with np.errstate(under="ignore"):
-        r = _blocks(_rrelu_grad_from_output_block, y, False, lower, upper)
+        r = _blocks(_rrelu_grad_from_output_block, y, False, 524288, lower, upper)
         return finish(r[0])
 
 
@@ -172,7 +179,7 @@ def rrelu_grad_params(x, lower=0.125, upper=0.3333333333333333):
     lower = float(lower)
     upper = float(upper)
     with np.errstate(under="ignore"):
-        r = _blocks(_rrelu_grad_params_block, x, False, lower, upper)
+        r = _blocks(_rrelu_grad_params_block, x, False, 0, lower, upper)
         return {
             "lower": finish(r[0]),
             "upper": finish(r[1]),
@@ -197,7 +204,7 @@ def rrelu_forward_and_grad(x, lower=0.125, upper=0.3333333333333333):
     lower = float(lower)
     upper = float(upper)
     with np.errstate(under="ignore"):
-        r = _blocks(_rrelu_forward_and_grad_block, x, False, lower, upper)
+        r = _blocks(_rrelu_forward_and_grad_block, x, False, 524288, lower, upper)
         return finish(r[0]), finish(r[1])
 
 

@@ -79,13 +79,14 @@ def _to_half(r):
 _BLOCK_BYTES = 65536  # bytes of input per block: a block's temporaries stay in cache, memory stays bounded
 
 
-def _blocks(fn, x, wide, *args):
+def _blocks(fn, x, wide, whole, *args):
     """The tuple fn(x, *args) for an element-wise fn, computed on x in blocks of _BLOCK_BYTES.
 
     wide: float32 blocks are computed in float64 and each result rounded once to float32.
+    whole: inputs of at most this many bytes are computed in one piece.
     """
     up = wide and x.dtype == np.float32
-    step = _BLOCK_BYTES // x.itemsize
+    step = max(_BLOCK_BYTES, whole) // x.itemsize if x.nbytes <= whole else _BLOCK_BYTES // x.itemsize
     order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
     flat = x.ravel(order=order)  # a view: _prepare made x contiguous
     if flat.size <= step:
@@ -113,7 +114,7 @@ def selu(x):
     x, finish = _prepare(x)
     # scale*x exceeds the largest float for x > max/scale: +-inf is then the correctly rounded value
     with np.errstate(under="ignore", over="ignore"):
-        r = _blocks(_selu_block, x, False)
+        r = _blocks(_selu_block, x, False, 524288)
         return finish(r[0])
 
 
@@ -134,7 +135,7 @@ def selu_grad(x):
     x, finish = _prepare(x)
     # scale*x exceeds the largest float for x > max/scale: +-inf is then the correctly rounded value
     with np.errstate(under="ignore", over="ignore"):
-        r = _blocks(_selu_grad_block, x, False)
+        r = _blocks(_selu_grad_block, x, False, 524288)
         return finish(r[0])
 
 
@@ -154,10 +155,16 @@ def selu_grad_from_output(y):
 
     float32 input is computed in float64 (the terms cancel near a zero of the result) and rounded once.
     """
-    y, finish = _prepare(y, wide=True)
+    y, finish = _prepare(y, wide=True, per_block=True)
     # scale*x exceeds the largest float for x > max/scale: +-inf is then the correctly rounded value
     with np.errstate(under="ignore", over="ignore"):
-        return finish(_where((y > 0.0), 1.0507009873554805, y + 1.7580993408473768 + 1.41535193800845e-17))
+        r = _blocks(_selu_grad_from_output_block, y, True, 524288)
+        return finish(r[0])
+
+
+def _selu_grad_from_output_block(y):
+    """selu_grad_from_output on one block of the input (see _blocks)."""
+    return (_where((y > 0.0), 1.0507009873554805, y + 1.7580993408473768 + 1.41535193800845e-17),)
 
 
 def selu_forward_and_grad(x):
@@ -172,7 +179,7 @@ def selu_forward_and_grad(x):
     x, finish = _prepare(x)
     # scale*x exceeds the largest float for x > max/scale: +-inf is then the correctly rounded value
     with np.errstate(under="ignore", over="ignore"):
-        r = _blocks(_selu_forward_and_grad_block, x, False)
+        r = _blocks(_selu_forward_and_grad_block, x, False, 0)
         return finish(r[0]), finish(r[1])
 
 

@@ -60,13 +60,14 @@ def _to_half(r):
 _BLOCK_BYTES = 65536  # bytes of input per block: a block's temporaries stay in cache, memory stays bounded
 
 
-def _blocks(fn, x, wide, *args):
+def _blocks(fn, x, wide, whole, *args):
     """The tuple fn(x, *args) for an element-wise fn, computed on x in blocks of _BLOCK_BYTES.
 
     wide: float32 blocks are computed in float64 and each result rounded once to float32.
+    whole: inputs of at most this many bytes are computed in one piece.
     """
     up = wide and x.dtype == np.float32
-    step = _BLOCK_BYTES // x.itemsize
+    step = max(_BLOCK_BYTES, whole) // x.itemsize if x.nbytes <= whole else _BLOCK_BYTES // x.itemsize
     order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
     flat = x.ravel(order=order)  # a view: _prepare made x contiguous
     if flat.size <= step:
@@ -93,7 +94,7 @@ def sigmoid(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_sigmoid_block, x, False)
+        r = _blocks(_sigmoid_block, x, False, 524288)
         return finish(r[0])
 
 
@@ -113,8 +114,14 @@ def sigmoid_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        t0 = np.exp(-np.abs(x))
-        return finish(t0 / (t0 + 1.0) / (t0 + 1.0))
+        r = _blocks(_sigmoid_grad_block, x, False, 524288)
+        return finish(r[0])
+
+
+def _sigmoid_grad_block(x):
+    """sigmoid_grad on one block of the input (see _blocks)."""
+    t0 = np.exp(-np.abs(x))
+    return (t0 / (t0 + 1.0) / (t0 + 1.0),)
 
 
 def sigmoid_grad_from_output(y):
@@ -143,7 +150,7 @@ def sigmoid_forward_and_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_sigmoid_forward_and_grad_block, x, False)
+        r = _blocks(_sigmoid_forward_and_grad_block, x, False, 524288)
         return finish(r[0]), finish(r[1])
 
 

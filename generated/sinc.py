@@ -30,12 +30,14 @@ def _wide(x):
 
 def _sinc(x):
     """sin(x)/x with sinc(0) = 1 and sinc(+-inf) = 0."""
-    with np.errstate(invalid="ignore"):
-        s = np.sin(x)
-    zero = x == 0
-    out = s / np.where(zero, 1.0, x)
-    out = np.where(zero, 1.0, out)
-    return np.where(np.isinf(x), 0.0, out).astype(x.dtype, copy=False)
+    with np.errstate(invalid="ignore", divide="ignore"):  # 0/0 and sin(inf) are replaced below
+        out = np.sin(x)
+        out /= x
+    zeros = np.flatnonzero(x == 0)
+    out.put(zeros, 1.0)
+    infs = np.flatnonzero(np.isinf(x))
+    out.put(infs, 0.0)
+    return out
 
 
 def _sinc_grad(x):
@@ -101,6 +103,34 @@ def _to_half(r):
         return r.astype(np.float16)
 
 
+_BLOCK_BYTES = 65536  # bytes of input per block: a block's temporaries stay in cache, memory stays bounded
+
+
+def _blocks(fn, x, wide, whole, *args):
+    """The tuple fn(x, *args) for an element-wise fn, computed on x in blocks of _BLOCK_BYTES.
+
+    wide: float32 blocks are computed in float64 and each result rounded once to float32.
+    whole: inputs of at most this many bytes are computed in one piece.
+    """
+    up = wide and x.dtype == np.float32
+    step = max(_BLOCK_BYTES, whole) // x.itemsize if x.nbytes <= whole else _BLOCK_BYTES // x.itemsize
+    order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
+    flat = x.ravel(order=order)  # a view: _prepare made x contiguous
+    if flat.size <= step:
+        part = fn(flat.astype(np.float64) if up else flat, *args)
+        with np.errstate(over="ignore"):  # float64 -> float32: beyond the float32 range is +-inf
+            return tuple((p.astype(np.float32) if up else p).reshape(x.shape, order=order) for p in part)
+    outs = None
+    for i in range(0, flat.size, step):
+        part = fn(flat[i:i + step].astype(np.float64) if up else flat[i:i + step], *args)
+        if outs is None:
+            outs = tuple(np.empty(flat.size, np.float32 if up else p.dtype) for p in part)
+        with np.errstate(over="ignore"):  # float64 -> float32: beyond the float32 range is +-inf
+            for out, p in zip(outs, part):
+                out[i:i + step] = p
+    return tuple(out.reshape(x.shape, order=order) for out in outs)
+
+
 def sinc(x):
     r"""Sinc: sin(x)/x, 1 at 0.
 
@@ -138,4 +168,10 @@ def sinc_forward_and_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        return finish(_sinc(x)), finish(_sinc_grad(x))
+        r = _blocks(_sinc_forward_and_grad_block, x, False, 524288)
+        return finish(r[0]), finish(r[1])
+
+
+def _sinc_forward_and_grad_block(x):
+    """sinc_forward_and_grad on one block of the input (see _blocks)."""
+    return (_sinc(x), _sinc_grad(x),)

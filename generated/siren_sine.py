@@ -138,13 +138,14 @@ def _to_half(r):
 _BLOCK_BYTES = 65536  # bytes of input per block: a block's temporaries stay in cache, memory stays bounded
 
 
-def _blocks(fn, x, wide, *args):
+def _blocks(fn, x, wide, whole, *args):
     """The tuple fn(x, *args) for an element-wise fn, computed on x in blocks of _BLOCK_BYTES.
 
     wide: float32 blocks are computed in float64 and each result rounded once to float32.
+    whole: inputs of at most this many bytes are computed in one piece.
     """
     up = wide and x.dtype == np.float32
-    step = _BLOCK_BYTES // x.itemsize
+    step = max(_BLOCK_BYTES, whole) // x.itemsize if x.nbytes <= whole else _BLOCK_BYTES // x.itemsize
     order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
     flat = x.ravel(order=order)  # a view: _prepare made x contiguous
     if flat.size <= step:
@@ -172,7 +173,7 @@ def siren_sine(x, omega_0=30.0):
     x, finish = _prepare(x)
     omega_0 = float(omega_0)
     with np.errstate(under="ignore"):
-        r = _blocks(_siren_sine_block, x, False, omega_0)
+        r = _blocks(_siren_sine_block, x, False, 0, omega_0)
         return finish(r[0])
 
 
@@ -193,7 +194,7 @@ def siren_sine_grad(x, omega_0=30.0):
     x, finish = _prepare(x)
     omega_0 = float(omega_0)
     with np.errstate(under="ignore"):
-        r = _blocks(_siren_sine_grad_block, x, False, omega_0)
+        r = _blocks(_siren_sine_grad_block, x, False, 0, omega_0)
         return finish(r[0])
 
 
@@ -212,7 +213,7 @@ def siren_sine_grad_params(x, omega_0=30.0):
     x, finish = _prepare(x)
     omega_0 = float(omega_0)
     with np.errstate(under="ignore"):
-        r = _blocks(_siren_sine_grad_params_block, x, False, omega_0)
+        r = _blocks(_siren_sine_grad_params_block, x, False, 0, omega_0)
         return {
             "omega_0": finish(r[0]),
         }
@@ -235,7 +236,7 @@ def siren_sine_forward_and_grad(x, omega_0=30.0):
     x, finish = _prepare(x)
     omega_0 = float(omega_0)
     with np.errstate(under="ignore"):
-        r = _blocks(_siren_sine_forward_and_grad_block, x, False, omega_0)
+        r = _blocks(_siren_sine_forward_and_grad_block, x, False, 0, omega_0)
         return finish(r[0]), finish(r[1])
 
 

@@ -60,13 +60,14 @@ def _to_half(r):
 _BLOCK_BYTES = 65536  # bytes of input per block: a block's temporaries stay in cache, memory stays bounded
 
 
-def _blocks(fn, x, wide, *args):
+def _blocks(fn, x, wide, whole, *args):
     """The tuple fn(x, *args) for an element-wise fn, computed on x in blocks of _BLOCK_BYTES.
 
     wide: float32 blocks are computed in float64 and each result rounded once to float32.
+    whole: inputs of at most this many bytes are computed in one piece.
     """
     up = wide and x.dtype == np.float32
-    step = _BLOCK_BYTES // x.itemsize
+    step = max(_BLOCK_BYTES, whole) // x.itemsize if x.nbytes <= whole else _BLOCK_BYTES // x.itemsize
     order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
     flat = x.ravel(order=order)  # a view: _prepare made x contiguous
     if flat.size <= step:
@@ -94,7 +95,7 @@ def softplus(x, beta=1.0):
     x, finish = _prepare(x)
     beta = float(beta)
     with np.errstate(under="ignore"):
-        r = _blocks(_softplus_block, x, False, beta)
+        r = _blocks(_softplus_block, x, False, 524288, beta)
         return finish(r[0])
 
 
@@ -116,7 +117,7 @@ def softplus_grad(x, beta=1.0):
     x, finish = _prepare(x)
     beta = float(beta)
     with np.errstate(under="ignore"):
-        r = _blocks(_softplus_grad_block, x, False, beta)
+        r = _blocks(_softplus_grad_block, x, False, 524288, beta)
         return finish(r[0])
 
 
@@ -138,7 +139,13 @@ def softplus_grad_from_output(y, beta=1.0):
     y, finish = _prepare(y)
     beta = float(beta)
     with np.errstate(under="ignore"):
-        return finish(-np.expm1(-(beta * np.maximum(y, 0.0))))
+        r = _blocks(_softplus_grad_from_output_block, y, False, 524288, beta)
+        return finish(r[0])
+
+
+def _softplus_grad_from_output_block(y, beta):
+    """softplus_grad_from_output on one block of the input (see _blocks)."""
+    return (-np.expm1(-(beta * np.maximum(y, 0.0))),)
 
 
 def softplus_grad_params(x, beta=1.0):
@@ -151,7 +158,7 @@ def softplus_grad_params(x, beta=1.0):
     x, finish = _prepare(x)
     beta = float(beta)
     with np.errstate(under="ignore"):
-        r = _blocks(_softplus_grad_params_block, x, False, beta)
+        r = _blocks(_softplus_grad_params_block, x, False, 0, beta)
         return {
             "beta": finish(r[0]),
         }
@@ -176,7 +183,7 @@ def softplus_forward_and_grad(x, beta=1.0):
     x, finish = _prepare(x)
     beta = float(beta)
     with np.errstate(under="ignore"):
-        r = _blocks(_softplus_forward_and_grad_block, x, False, beta)
+        r = _blocks(_softplus_forward_and_grad_block, x, False, 0, beta)
         return finish(r[0]), finish(r[1])
 
 

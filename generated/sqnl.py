@@ -60,13 +60,14 @@ def _to_half(r):
 _BLOCK_BYTES = 65536  # bytes of input per block: a block's temporaries stay in cache, memory stays bounded
 
 
-def _blocks(fn, x, wide, *args):
+def _blocks(fn, x, wide, whole, *args):
     """The tuple fn(x, *args) for an element-wise fn, computed on x in blocks of _BLOCK_BYTES.
 
     wide: float32 blocks are computed in float64 and each result rounded once to float32.
+    whole: inputs of at most this many bytes are computed in one piece.
     """
     up = wide and x.dtype == np.float32
-    step = _BLOCK_BYTES // x.itemsize
+    step = max(_BLOCK_BYTES, whole) // x.itemsize if x.nbytes <= whole else _BLOCK_BYTES // x.itemsize
     order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
     flat = x.ravel(order=order)  # a view: _prepare made x contiguous
     if flat.size <= step:
@@ -93,8 +94,14 @@ def sqnl(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        t0 = np.clip(x, -2.0, 2.0)
-        return finish(t0 - (0.25 * t0 * np.abs(t0)))
+        r = _blocks(_sqnl_block, x, False, 524288)
+        return finish(r[0])
+
+
+def _sqnl_block(x):
+    """sqnl on one block of the input (see _blocks)."""
+    t0 = np.clip(x, -2.0, 2.0)
+    return (t0 - (0.25 * t0 * np.abs(t0)),)
 
 
 def sqnl_grad(x):
@@ -108,7 +115,13 @@ def sqnl_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        return finish((-0.5) * np.abs(np.clip(x, -2.0, 2.0)) + 1.0)
+        r = _blocks(_sqnl_grad_block, x, False, 524288)
+        return finish(r[0])
+
+
+def _sqnl_grad_block(x):
+    """sqnl_grad on one block of the input (see _blocks)."""
+    return ((-0.5) * np.abs(np.clip(x, -2.0, 2.0)) + 1.0,)
 
 
 def sqnl_grad_from_output(y):
@@ -122,7 +135,7 @@ def sqnl_grad_from_output(y):
     """
     y, finish = _prepare(y)
     with np.errstate(under="ignore"):
-        r = _blocks(_sqnl_grad_from_output_block, y, False)
+        r = _blocks(_sqnl_grad_from_output_block, y, False, 524288)
         return finish(r[0])
 
 
@@ -142,6 +155,12 @@ def sqnl_forward_and_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        t0 = np.clip(x, -2.0, 2.0)
-        t1 = np.abs(t0)
-        return finish(t0 - (0.25 * t0 * t1)), finish((-0.5) * t1 + 1.0)
+        r = _blocks(_sqnl_forward_and_grad_block, x, False, 524288)
+        return finish(r[0]), finish(r[1])
+
+
+def _sqnl_forward_and_grad_block(x):
+    """sqnl_forward_and_grad on one block of the input (see _blocks)."""
+    t0 = np.clip(x, -2.0, 2.0)
+    t1 = np.abs(t0)
+    return (t0 - (0.25 * t0 * t1), (-0.5) * t1 + 1.0,)

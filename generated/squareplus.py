@@ -104,13 +104,14 @@ def _to_half(r):
 _BLOCK_BYTES = 65536  # bytes of input per block: a block's temporaries stay in cache, memory stays bounded
 
 
-def _blocks(fn, x, wide, *args):
+def _blocks(fn, x, wide, whole, *args):
     """The tuple fn(x, *args) for an element-wise fn, computed on x in blocks of _BLOCK_BYTES.
 
     wide: float32 blocks are computed in float64 and each result rounded once to float32.
+    whole: inputs of at most this many bytes are computed in one piece.
     """
     up = wide and x.dtype == np.float32
-    step = _BLOCK_BYTES // x.itemsize
+    step = max(_BLOCK_BYTES, whole) // x.itemsize if x.nbytes <= whole else _BLOCK_BYTES // x.itemsize
     order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
     flat = x.ravel(order=order)  # a view: _prepare made x contiguous
     if flat.size <= step:
@@ -138,7 +139,7 @@ def squareplus(x, b=4.0):
     x, finish = _prepare(x)
     b = float(b)
     with np.errstate(under="ignore"):
-        r = _blocks(_squareplus_block, x, False, b)
+        r = _blocks(_squareplus_block, x, False, 0, b)
         return finish(r[0])
 
 
@@ -163,7 +164,7 @@ def squareplus_grad(x, b=4.0):
     x, finish = _prepare(x)
     b = float(b)
     with np.errstate(under="ignore"):
-        r = _blocks(_squareplus_grad_block, x, False, b)
+        r = _blocks(_squareplus_grad_block, x, False, 0, b)
         return finish(r[0])
 
 
@@ -191,8 +192,14 @@ def squareplus_grad_from_output(y, b=4.0):
     y, finish = _prepare(y)
     b = float(b)
     with np.errstate(under="ignore"):
-        t0 = np.square(np.clip(y, 0.0, 1.152921504606847e+18))
-        return finish(t0 / (float(0.25 * b) + t0))
+        r = _blocks(_squareplus_grad_from_output_block, y, False, 524288, b)
+        return finish(r[0])
+
+
+def _squareplus_grad_from_output_block(y, b):
+    """squareplus_grad_from_output on one block of the input (see _blocks)."""
+    t0 = np.square(np.clip(y, 0.0, 1.152921504606847e+18))
+    return (t0 / (float(0.25 * b) + t0),)
 
 
 def squareplus_grad_params(x, b=4.0):
@@ -205,9 +212,15 @@ def squareplus_grad_params(x, b=4.0):
     x, finish = _prepare(x)
     b = float(b)
     with np.errstate(under="ignore"):
+        r = _blocks(_squareplus_grad_params_block, x, False, 524288, b)
         return {
-            "b": finish(0.25 / _hypot(x, float(np.sqrt(b)))),
+            "b": finish(r[0]),
         }
+
+
+def _squareplus_grad_params_block(x, b):
+    """squareplus_grad_params on one block of the input (see _blocks)."""
+    return (0.25 / _hypot(x, float(np.sqrt(b))),)
 
 
 def squareplus_forward_and_grad(x, b=4.0):
@@ -222,7 +235,7 @@ def squareplus_forward_and_grad(x, b=4.0):
     x, finish = _prepare(x)
     b = float(b)
     with np.errstate(under="ignore"):
-        r = _blocks(_squareplus_forward_and_grad_block, x, False, b)
+        r = _blocks(_squareplus_forward_and_grad_block, x, False, 0, b)
         return finish(r[0]), finish(r[1])
 
 

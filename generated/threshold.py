@@ -79,13 +79,14 @@ def _to_half(r):
 _BLOCK_BYTES = 65536  # bytes of input per block: a block's temporaries stay in cache, memory stays bounded
 
 
-def _blocks(fn, x, wide, *args):
+def _blocks(fn, x, wide, whole, *args):
     """The tuple fn(x, *args) for an element-wise fn, computed on x in blocks of _BLOCK_BYTES.
 
     wide: float32 blocks are computed in float64 and each result rounded once to float32.
+    whole: inputs of at most this many bytes are computed in one piece.
     """
     up = wide and x.dtype == np.float32
-    step = _BLOCK_BYTES // x.itemsize
+    step = max(_BLOCK_BYTES, whole) // x.itemsize if x.nbytes <= whole else _BLOCK_BYTES // x.itemsize
     order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
     flat = x.ravel(order=order)  # a view: _prepare made x contiguous
     if flat.size <= step:
@@ -114,7 +115,13 @@ def threshold(x, threshold=0.1, value=20.0):
     threshold = float(threshold)
     value = float(value)
     with np.errstate(under="ignore"):
-        return finish(_where((threshold >= x), value, x))
+        r = _blocks(_threshold_block, x, False, 524288, threshold, value)
+        return finish(r[0])
+
+
+def _threshold_block(x, threshold, value):
+    """threshold on one block of the input (see _blocks)."""
+    return (_where((threshold >= x), value, x),)
 
 
 def threshold_grad(x, threshold=0.1, value=20.0):
@@ -130,7 +137,7 @@ def threshold_grad(x, threshold=0.1, value=20.0):
     threshold = float(threshold)
     value = float(value)
     with np.errstate(under="ignore"):
-        r = _blocks(_threshold_grad_block, x, False, threshold, value)
+        r = _blocks(_threshold_grad_block, x, False, 524288, threshold, value)
         return finish(r[0])
 
 
@@ -150,7 +157,7 @@ def threshold_grad_params(x, threshold=0.1, value=20.0):
     threshold = float(threshold)
     value = float(value)
     with np.errstate(under="ignore"):
-        r = _blocks(_threshold_grad_params_block, x, False, threshold, value)
+        r = _blocks(_threshold_grad_params_block, x, False, 0, threshold, value)
         return {
             "threshold": finish(r[0]),
             "value": finish(r[1]),
@@ -175,7 +182,7 @@ def threshold_forward_and_grad(x, threshold=0.1, value=20.0):
     threshold = float(threshold)
     value = float(value)
     with np.errstate(under="ignore"):
-        r = _blocks(_threshold_forward_and_grad_block, x, False, threshold, value)
+        r = _blocks(_threshold_forward_and_grad_block, x, False, 524288, threshold, value)
         return finish(r[0]), finish(r[1])
 
 

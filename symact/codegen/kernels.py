@@ -14,8 +14,11 @@ from scipy.special import erfcx as _erfcx
 #: kernel -> SciPy functions it needs imported (as _name)
 KERNEL_SCIPY = {"_ndtr": ("_erfc", "_erfcx")}
 
-#: kernels that allocate little (masked series, plain ufuncs): they alone do not make a function run in blocks
-KERNEL_LIGHT = {"_x_minus_tanh", "_sinc_grad", "_gammainc2", "_sin", "_cos", "_sinc", "_where", "_hypot", "_heaviside"}
+#: kernels that alone do not make a function run in blocks: a few passes, or a long series on the few
+#: elements that need it (per block, its Python loop would cost more than the memory it saves)
+KERNEL_UNBLOCKED = {"_x_minus_tanh", "_sinc_grad", "_gammainc2", "_sin", "_cos", "_sinc"}
+#: kernels of a few passes: a function using them runs in blocks only for inputs beyond cache size
+KERNEL_LIGHT = {"_where", "_hypot", "_heaviside"}
 
 #: kernel -> helpers it calls (copied before it)
 KERNEL_DEPS = {
@@ -225,12 +228,14 @@ def _cos(x):
 
 def _sinc(x):
     """sin(x)/x with sinc(0) = 1 and sinc(+-inf) = 0."""
-    with np.errstate(invalid="ignore"):
-        s = np.sin(x)
-    zero = x == 0
-    out = s / np.where(zero, 1.0, x)
-    out = np.where(zero, 1.0, out)
-    return np.where(np.isinf(x), 0.0, out).astype(x.dtype, copy=False)
+    with np.errstate(invalid="ignore", divide="ignore"):  # 0/0 and sin(inf) are replaced below
+        out = np.sin(x)
+        out /= x
+    zeros = np.flatnonzero(x == 0)
+    out.put(zeros, 1.0)
+    infs = np.flatnonzero(np.isinf(x))
+    out.put(infs, 0.0)
+    return out
 
 
 def _sinc_grad(x):

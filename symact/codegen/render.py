@@ -68,6 +68,7 @@ class _Fn:
     wide: bool = False
     is_tuple: bool = False
     blocked: bool = False
+    whole_bytes: int = 0  # inputs up to this size are computed in one piece
 
     @property
     def outputs(self) -> list[str]:
@@ -161,7 +162,7 @@ def module_context(act: Activation) -> dict:
 
     fns.append(fused)
     for fn in fns:
-        fn.blocked = _heavy(fn)
+        fn.blocked, fn.whole_bytes = _blocking(fn)
     scipy_names, kernel_names = _collect(printed)
     imports = []
     if scipy_names:
@@ -187,18 +188,27 @@ def module_context(act: Activation) -> dict:
 
 
 #: a function with at least this many array operations runs in blocks (see _blocks in the template)
-HEAVY_OPS = 3
+BLOCK_OPS = 2
+#: ... and with fewer than this many and no numerical kernel, inputs up to WHOLE_BYTES run in one piece
+HEAVY_OPS = 5
+WHOLE_BYTES = 1 << 19
 
 
-def _heavy(fn: _Fn) -> bool:
-    """Whether fn's body is long enough that bounding its temporaries (blocks) pays for the loop.
+def _blocking(fn: _Fn) -> tuple[bool, int]:
+    """(run in blocks, input size in bytes up to which one piece is used).
 
     Every full-size temporary costs fresh memory pages (~3 ns per element here); in blocks of a few
-    thousand elements the temporaries are reused from the cache instead.
+    thousand elements the temporaries are reused from the cache instead, and peak memory stays near the
+    output's size. A short function on an input that fits in cache is faster in one piece (a block
+    costs a few microseconds of Python).
     """
     text = "\n".join(fn.lines + fn.outputs)
-    calls = set(re.findall(r"(?<![\w.])(_[a-z]\w*)\(", text))
-    return bool(calls - kernels.KERNEL_LIGHT) or text.count("np.") + text.count("_where(") >= HEAVY_OPS
+    calls = re.findall(r"(?<![\w.])(_[a-z]\w*)\(", text)
+    ops = text.count("np.") + len(calls)
+    heavy = bool(set(calls) - kernels.KERNEL_UNBLOCKED - kernels.KERNEL_LIGHT) or ops >= HEAVY_OPS
+    if heavy:
+        return True, 0
+    return bool(set(calls) - kernels.KERNEL_UNBLOCKED) or ops >= BLOCK_OPS, WHOLE_BYTES
 
 
 def _rename(text: str, mapping: dict[str, str]) -> str:
