@@ -50,15 +50,13 @@ def _exp_neg_half_sq(xc, scale):
     return h
 
 
-def _wide(x):
-    """x as float64 (float32 work is done in float64 and rounded once at the end)."""
-    return x.astype(np.float64) if x.dtype != np.float64 else x
-
-
 def _expnegsq(x):
     """exp(-x**2), with x**2 carried exactly."""
-    xc = np.clip(_wide(x), -30.0, 30.0)  # exp(-x**2) underflows beyond 27.3
-    return _exp_neg_half_sq(xc, 1.0).astype(x.dtype, copy=False)
+    if x.dtype == np.float32:  # x**2 is exact in float64 (result left in float64)
+        w = x.astype(np.float64)
+        return np.exp(-(w * w))
+    xc = np.clip(x, -30.0, 30.0)  # exp(-x**2) underflows beyond 27.3
+    return _exp_neg_half_sq(xc, 1.0)
 
 
 def _prepare(x, wide=False, per_block=False):
@@ -101,22 +99,23 @@ _BLOCK_BYTES = 65536  # bytes of input per block: a block's temporaries stay in 
 def _blocks(fn, x, wide, whole, *args):
     """The tuple fn(x, *args) for an element-wise fn, computed on x in blocks of _BLOCK_BYTES.
 
-    wide: float32 blocks are computed in float64 and each result rounded once to float32.
+    wide: float32 blocks are computed in float64. Results for float32 input are rounded once to float32.
     whole: inputs of at most this many bytes are computed in one piece.
     """
     up = wide and x.dtype == np.float32
+    single = x.dtype == np.float32
     step = max(_BLOCK_BYTES, whole) // x.itemsize if x.nbytes <= whole else _BLOCK_BYTES // x.itemsize
     order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
     flat = x.ravel(order=order)  # a view: _prepare made x contiguous
     if flat.size <= step:
         part = fn(flat.astype(np.float64) if up else flat, *args)
         with np.errstate(over="ignore"):  # float64 -> float32: beyond the float32 range is +-inf
-            return tuple((p.astype(np.float32) if up else p).reshape(x.shape, order=order) for p in part)
+            return tuple((p.astype(np.float32) if single else p).reshape(x.shape, order=order) for p in part)
     outs = None
     for i in range(0, flat.size, step):
         part = fn(flat[i:i + step].astype(np.float64) if up else flat[i:i + step], *args)
         if outs is None:
-            outs = tuple(np.empty(flat.size, np.float32 if up else p.dtype) for p in part)
+            outs = tuple(np.empty(flat.size, np.float32 if single else p.dtype) for p in part)
         with np.errstate(over="ignore"):  # float64 -> float32: beyond the float32 range is +-inf
             for out, p in zip(outs, part):
                 out[i:i + step] = p

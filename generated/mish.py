@@ -63,22 +63,23 @@ _BLOCK_BYTES = 65536  # bytes of input per block: a block's temporaries stay in 
 def _blocks(fn, x, wide, whole, *args):
     """The tuple fn(x, *args) for an element-wise fn, computed on x in blocks of _BLOCK_BYTES.
 
-    wide: float32 blocks are computed in float64 and each result rounded once to float32.
+    wide: float32 blocks are computed in float64. Results for float32 input are rounded once to float32.
     whole: inputs of at most this many bytes are computed in one piece.
     """
     up = wide and x.dtype == np.float32
+    single = x.dtype == np.float32
     step = max(_BLOCK_BYTES, whole) // x.itemsize if x.nbytes <= whole else _BLOCK_BYTES // x.itemsize
     order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
     flat = x.ravel(order=order)  # a view: _prepare made x contiguous
     if flat.size <= step:
         part = fn(flat.astype(np.float64) if up else flat, *args)
         with np.errstate(over="ignore"):  # float64 -> float32: beyond the float32 range is +-inf
-            return tuple((p.astype(np.float32) if up else p).reshape(x.shape, order=order) for p in part)
+            return tuple((p.astype(np.float32) if single else p).reshape(x.shape, order=order) for p in part)
     outs = None
     for i in range(0, flat.size, step):
         part = fn(flat[i:i + step].astype(np.float64) if up else flat[i:i + step], *args)
         if outs is None:
-            outs = tuple(np.empty(flat.size, np.float32 if up else p.dtype) for p in part)
+            outs = tuple(np.empty(flat.size, np.float32 if single else p.dtype) for p in part)
         with np.errstate(over="ignore"):  # float64 -> float32: beyond the float32 range is +-inf
             for out, p in zip(outs, part):
                 out[i:i + step] = p

@@ -1,7 +1,9 @@
 """Numerical kernels copied verbatim into generated modules (NumPy only).
 
 Each public kernel ``_name`` computes one special function accurately for float32 and float64
-arrays, never raising a floating-point warning, and mapping NaN to NaN. Their mathematical meaning
+arrays, never raising a floating-point warning, and mapping NaN to NaN. Kernels used in block-wise
+functions may return float64 for float32 input (computed far beyond float32 precision); the generated
+function then rounds the result to float32 once. Their mathematical meaning
 is the ``elementary`` form of the SymPy function of the same name in ``symact.functions``; the
 test suite measures every kernel in ULPs against certified arbitrary-precision values.
 The code printer copies a kernel's source (and the helpers named in ``KERNEL_DEPS``) into each
@@ -23,10 +25,10 @@ KERNEL_LIGHT = {"_where", "_hypot", "_heaviside"}
 #: kernel -> helpers it calls (copied before it)
 KERNEL_DEPS = {
     "_ndtr": ("_split", "_exp_neg_half_sq"),
-    "_npdf": ("_split", "_exp_neg_half_sq", "_wide"),
-    "_expnegsq": ("_split", "_exp_neg_half_sq", "_wide"),
-    "_gelu_tanh_gate": ("_two_prod_err", "_two_sum_err", "_gelu_tanh_arg", "_wide"),
-    "_gelu_tanh_gate_grad": ("_two_prod_err", "_two_sum_err", "_gelu_tanh_arg", "_wide"),
+    "_npdf": ("_split", "_exp_neg_half_sq"),
+    "_expnegsq": ("_split", "_exp_neg_half_sq"),
+    "_gelu_tanh_gate": ("_two_prod_err", "_two_sum_err", "_gelu_tanh_arg", "_gelu_tanh_arg_plain"),
+    "_gelu_tanh_gate_grad": ("_two_prod_err", "_two_sum_err", "_gelu_tanh_arg", "_gelu_tanh_arg_plain"),
     "_x_minus_tanh": ("_wide",),
     "_sin": (),
     "_cos": (),
@@ -97,6 +99,8 @@ def _ndtr(x):
     Phi = q/2 for w >= 0 and 1 - q/2 for w < 0, branch-free as m + sigma*q/2 with sigma = sign(w) and
     m = (1 - sigma)/2. The rounding d of w (exact w = fl(w) - d) adds exp(-w**2)*d/sqrt(pi).
     """
+    if x.dtype == np.float32:  # float64 erfc is accurate far beyond float32 (result left in float64)
+        return 0.5 * _erfc(x.astype(np.float64) * -0.7071067811865476)
     xc = np.clip(x, -40.0, 40.0, out=np.empty(x.shape, np.float64))  # Phi is 0 below -38.5, 1 above 8.3
     p = xc * 0.7071067811865476  # = -w
     # d = x/sqrt(2) - p exactly: 0.7071067811865476 = 0.7071067690849304 (26 bits) + 1.2101617152815436e-08
@@ -129,21 +133,27 @@ def _ndtr(x):
     np.subtract(a, q, out=q)  # sign(w)*q/2 + exp(-w**2)*d/sqrt(pi)
     sigma += 0.5  # m
     q += sigma
-    return q.astype(x.dtype, copy=False)
+    return q
 
 
 def _npdf(x):
     """Standard normal density exp(-x**2/2)/sqrt(2*pi), with x**2 carried exactly."""
-    xc = np.clip(_wide(x), -40.0, 40.0)  # the density underflows beyond 38.6
+    if x.dtype == np.float32:  # x**2 is exact in float64 (result left in float64)
+        w = x.astype(np.float64)
+        return np.exp(-0.5 * (w * w)) * 0.3989422804014327
+    xc = np.clip(x, -40.0, 40.0)  # the density underflows beyond 38.6
     out = _exp_neg_half_sq(xc, 0.5)
     out *= 0.3989422804014327
-    return out.astype(x.dtype, copy=False)
+    return out
 
 
 def _expnegsq(x):
     """exp(-x**2), with x**2 carried exactly."""
-    xc = np.clip(_wide(x), -30.0, 30.0)  # exp(-x**2) underflows beyond 27.3
-    return _exp_neg_half_sq(xc, 1.0).astype(x.dtype, copy=False)
+    if x.dtype == np.float32:  # x**2 is exact in float64 (result left in float64)
+        w = x.astype(np.float64)
+        return np.exp(-(w * w))
+    xc = np.clip(x, -30.0, 30.0)  # exp(-x**2) underflows beyond 27.3
+    return _exp_neg_half_sq(xc, 1.0)
 
 
 def _gelu_tanh_arg(xc):
@@ -161,28 +171,43 @@ def _gelu_tanh_arg(xc):
     return r, re, x2
 
 
+def _gelu_tanh_arg_plain(xc):
+    """t = 2*sqrt(2/pi)*(x + 0.044715*x**3) in plain float64."""
+    r = xc * xc
+    r *= 0.044715
+    r += 1.0
+    r *= xc
+    r *= 1.5957691216057308
+    return r
+
+
 def _gelu_tanh_gate(x):
     """(1 + tanh(sqrt(2/pi)*(x + 0.044715*x**3)))/2 = sigmoid(t), t carried in double-double."""
-    xc = np.clip(_wide(x), -40.0, 40.0)  # the gate is exactly 0 or 1 beyond
+    xc = np.clip(x, -40.0, 40.0, out=np.empty(x.shape, np.float64))  # the gate is exactly 0 or 1 beyond
+    if x.dtype == np.float32:  # t in plain float64 is good to ~1e-13 relative, far beyond float32
+        r = _gelu_tanh_arg_plain(xc)
+        inv = 1.0 / (1.0 + np.exp(-np.abs(r)))
+        return np.exp(np.minimum(r, 0.0)) * inv  # result left in float64
     r, re, _ = _gelu_tanh_arg(xc)
     inv = 1.0 / (1.0 + np.exp(-np.abs(r)))
     s = np.exp(np.minimum(r, 0.0)) * inv  # sigmoid(r), branch-free
     sm = np.exp(-np.maximum(r, 0.0)) * inv  # sigmoid(-r)
-    out = s + s * sm * re
-    return out.astype(x.dtype, copy=False)
+    return s + s * sm * re
 
 
 def _gelu_tanh_gate_grad(x):
     """d/dx of the tanh-GELU gate: sigmoid(t)*sigmoid(-t)*t'(x)."""
-    xc = np.clip(_wide(x), -40.0, 40.0)
-    r, re, x2 = _gelu_tanh_arg(xc)
+    xc = np.clip(x, -40.0, 40.0, out=np.empty(x.shape, np.float64))
+    if x.dtype == np.float32:  # plain float64 is far beyond float32 (see _gelu_tanh_gate)
+        r, re, x2 = _gelu_tanh_arg_plain(xc), 0.0, xc * xc
+    else:
+        r, re, x2 = _gelu_tanh_arg(xc)
     e = np.exp(-np.abs(r))
     inv = 1.0 / (1.0 + e)
     g = e * inv * inv  # sigmoid(r)*sigmoid(-r)
     s = np.exp(np.minimum(r, 0.0)) * inv  # sigmoid(r), branch-free
     dt = 1.5957691216057308 * (1.0 + 0.134145 * x2)
-    out = g * (1.0 + (1.0 - 2.0 * s) * re) * dt
-    return out.astype(x.dtype, copy=False)
+    return g * (1.0 + (1.0 - 2.0 * s) * re) * dt
 
 
 def _x_minus_tanh(x):
