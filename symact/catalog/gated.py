@@ -28,14 +28,14 @@ _mish_den = _mish_num + 2 * _mish_v**2
 
 ACTIVATIONS = [
     Activation(
-        "gelu", x / 2 * (1 + sp.erf(x / sp.sqrt(2))), family="gated", wide_float32=("grad",), root_patches=("grad",),
+        "gelu", x / 2 * (1 + sp.erf(x / sp.sqrt(2))), family="gated", root_patches=("grad",),
         description="Gaussian error linear unit: x*Phi(x) with Phi the standard normal CDF (exact, erf).",
         citation="Hendrycks & Gimpel, Gaussian error linear units (2016)",
         forward=fclip(x, -BIG, sp.oo) * ndtr(x),
         grad=ndtr(x) + guard * npdf(x),
     ),
     Activation(
-        "gelu_tanh", x / 2 * (1 + sp.tanh(sp.sqrt(2 / sp.pi) * (x + GELU_TANH_K * x**3))), family="gated", wide_float32=("grad",), root_patches=("grad",),
+        "gelu_tanh", x / 2 * (1 + sp.tanh(sp.sqrt(2 / sp.pi) * (x + GELU_TANH_K * x**3))), family="gated", root_patches=("grad",),
         description="GELU, tanh approximation: x/2*(1 + tanh(sqrt(2/pi)(x + 0.044715 x^3))).",
         citation="Hendrycks & Gimpel (2016); torch gelu(approximate='tanh')",
         forward=fclip(x, -BIG, sp.oo) * gelu_tanh_gate(x),

@@ -86,7 +86,7 @@ def patch_lines(patches: list[Patch], var: str, result: str, guard: str = "") ->
     for k, p in enumerate(patches):
         d = f"d{k}"
         lines.append(f"{indent}# Taylor patch at the zero x = {p.root} (degree {len(p.coeffs)}, |x - zero| < {p.radius})")
-        lines.append(f"{indent}{d} = ({var} - {p.r_hi!r}) - {p.r_lo!r}")
+        lines.append(f"{indent}{d} = (np.asarray({var}, np.float64) - {p.r_hi!r}) - {p.r_lo!r}")
         lines.append(f"{indent}near = np.flatnonzero(np.abs({d}) < {p.radius!r})")
         lines.append(f"{indent}if near.size:")
         lines.append(f"{indent}    {d} = {d}.take(near)")
