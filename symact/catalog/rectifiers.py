@@ -13,8 +13,13 @@ alpha, beta, b, a = S("alpha"), S("beta"), S("b"), S("negative_slope")
 neg = fclip(x, -sp.oo, 0)  # branch guard for the x <= 0 pieces
 
 _isrlu_y = fclip(y, -1 / sp.sqrt(alpha), 0)  # y clamped to the negative part of the range
-_sq_mid = fclip(x, -1, 0)  # squareplus branch guards
-_sq_a = -fclip(x, -sp.oo, -1)
+_sq_t = fclip(x, -BIG, BIG)  # squareplus derivative, branch x >= 0: tail guard (G/H -> 1, not inf/inf)
+
+
+def _sq_g(t: sp.Expr) -> sp.Expr:
+    """Squareplus: G = (hypot(t, sqrt(b)) + |t|)/2, halved term by term so it never overflows."""
+    return hypot(t, sp.sqrt(b)) / 2 + sp.Abs(t) / 2
+
 
 # SELU's constants from Klambauer et al. (2017), to the digits the paper gives
 SELU_ALPHA = R("1.6732632423543772848170429916717")
@@ -109,14 +114,10 @@ ACTIVATIONS = [
         params=(Param("b", sp.Integer(4), positive),), family="rectifier",
         description="Squareplus: (x + sqrt(x^2 + b))/2, an algebraic softplus.",
         citation="Barron, Squareplus (2021)",
-        # x >= 0: (x + H)/2 halved term by term; -1 <= x < 0: b/(2(H - x)) (no cancellation);
-        # x < -1: the same divided through by a = |x|, so nothing overflows
-        forward=PW((fclip(x, 0, sp.oo) / 2 + hypot(fclip(x, 0, sp.oo), sp.sqrt(b)) / 2, x >= 0),
-                   (b / (2 * (hypot(_sq_mid, sp.sqrt(b)) - _sq_mid)), x >= -1),
-                   (b / 2 / _sq_a / (hypot(1, sp.sqrt(b) / _sq_a) + 1), True)),
-        grad=PW(((1 + fclip(x, 0, BIG) / hypot(fclip(x, 0, BIG), sp.sqrt(b))) / 2, x >= 0),
-                (b / (2 * hypot(_sq_mid, sp.sqrt(b))) / (hypot(_sq_mid, sp.sqrt(b)) - _sq_mid), x >= -1),
-                (b / 2 / _sq_a**2 / (hypot(1, sp.sqrt(b) / _sq_a) * (hypot(1, sp.sqrt(b) / _sq_a) + 1)), True)),
+        # with H = hypot(x, sqrt(b)) and G = H/2 + |x|/2 (no cancellation, no overflow), and (H - x)(H + x) = b:
+        # f = G for x >= 0 and (b/4)/G for x < 0; f' = (1 + x/H)/2 = G/H, resp. (b/4)/H/G
+        forward=PW((_sq_g(x), x >= 0), (b / 4 / _sq_g(x), True)),
+        grad=PW((_sq_g(_sq_t) / hypot(_sq_t, sp.sqrt(b)), x >= 0), (b / 4 / hypot(x, sp.sqrt(b)) / _sq_g(x), True)),
         grad_from_output=fclip(y, 0, BIG) ** 2 / (fclip(y, 0, BIG) ** 2 + b / 4),
         grad_params=(("b", 1 / (4 * hypot(x, sp.sqrt(b)))),),
     ),
