@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from symact.catalog import CATALOG, get
@@ -131,3 +132,24 @@ def test_wheel_ships_templates(tmp_path):
                        capture_output=True, text=True, env=env, cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "out" / "relu.py").read_text() == render_module(get("relu"))
+
+
+def test_erfcx_table_matches_its_fit():
+    """The normal-CDF kernel's erfcx coefficients are exactly what symact.codegen.erfcx_fit derives."""
+    from symact.codegen import kernels
+    from symact.codegen.erfcx_fit import table
+
+    fresh = np.array(table()).T
+    assert np.array_equal(kernels._erfcx_table(), fresh)
+
+
+def test_erfcx_poly_is_accurate():
+    """_erfcx_poly within 1 ULP of exp(a^2) erfc(a) on its range (SciPy's erfcx: up to 6)."""
+    import mpmath
+
+    from symact.codegen import kernels
+
+    a = np.concatenate([np.linspace(0.5, 28.9, 700), np.random.default_rng(3).uniform(0.5, 28.9, 700)])
+    with mpmath.workdps(40):
+        ref = np.array([float(mpmath.exp(mpmath.mpf(v) ** 2) * mpmath.erfc(mpmath.mpf(v))) for v in a])
+    assert np.max(np.abs(kernels._erfcx_poly(a) - ref) / np.spacing(ref)) <= 1
