@@ -51,9 +51,9 @@ def _exp_neg_half_sq(xc, scale):
     return h
 
 
-def _erfcx_table():
-    """Rows: interval centres, then c0_hi, c0_lo, c1 .. c12 of erfcx(centre + h) (symact.codegen.erfcx_fit)."""
-    return np.array((
+def _erfcx_table_rows():
+    """The coefficients as printed from the fit: row k holds coefficient k of all 43 intervals."""
+    return (
         (0.625, 0.875, 1.125, 1.375, 1.625, 1.875, 2.125, 2.375, 2.625, 2.875, 3.125, 3.375, 3.625, 3.875,
          4.25, 4.75, 5.25, 5.75, 6.25, 6.75, 7.25, 7.75, 8.5, 9.5, 10.5, 11.5, 12.5, 13.5, 14.5, 15.5, 16.5,
          17.5, 18.5, 19.5, 20.5, 21.5, 22.5, 23.5, 24.5, 25.5, 26.5, 27.5, 28.5),
@@ -210,7 +210,15 @@ def _erfcx_table():
          1.6696533302885066e-17, 8.528299500716251e-18, 4.4999163472335334e-18, 2.4455149532592716e-18,
          1.3653468956913684e-18, 7.813462562478984e-19, 4.574140099522594e-19, 2.734495823187412e-19,
          1.6667402232867432e-19, 1.0343677653001502e-19, 6.527617388877665e-20),
-    ))
+    )
+
+
+def _erfcx_table():
+    """Rows: interval centres, then c0_hi, c0_lo, c1 .. c12 of erfcx(centre + h) (symact.codegen.erfcx_fit)."""
+    table = getattr(_erfcx_table, "cached", None)
+    if table is None:
+        table = _erfcx_table.cached = np.array(_erfcx_table_rows())
+    return table
 
 
 def _erfcx_poly(a):
