@@ -5,7 +5,7 @@ import sympy as sp
 
 from ..activation import Activation
 from ..functions import GELU_TANH_K, fclip, gelu_tanh_gate, gelu_tanh_gate_grad, ndtr, npdf
-from ._forms import BIG, PW, R, X, Param, sigmoid_stable
+from ._forms import BIG, PW, R, X, Param, clip, sigmoid_stable
 
 x = X
 beta = sp.Symbol("beta", real=True)
@@ -67,7 +67,8 @@ ACTIVATIONS = [
         "hardswish", PW((0, x < -3), (x * (x + 3) / 6, x <= 3), (x, True)), family="gated",
         description="Hard swish: x*relu6(x + 3)/6.",
         citation="Howard et al., Searching for MobileNetV3 (2019)",
-        forward=PW((0, x < -3), (fclip(x, -3, 3) * (fclip(x, -3, 3) + 3) / 6, x <= 3), (x, True)),
+        # x * (clip(x + 3, 0, 6) * fl(1/6)): beyond 3 the factor rounds to exactly 1, so f = x there
+        forward=fclip(x, -BIG, sp.oo) * sp.UnevaluatedExpr(clip(x + 3, 0, 6) / 6),
         grad=PW((0, x < -3), (1, x > 3), (sp.UnevaluatedExpr(2 * fclip(x, -3, 3) + 3) / 6, True)),  # exact near the root -3/2
     ),
 ]
