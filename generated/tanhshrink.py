@@ -31,8 +31,7 @@ def _wide(x):
 def _x_minus_tanh(x):
     """x - tanh(x): Taylor series (32 terms) where |x| < 0.8 and the difference cancels.
 
-    float32 input: computed in float64, where only |x| < 1/100 needs the series (4 terms), and returned
-    in float64 (the block-wise caller rounds once).
+    float32 input: computed in float64, where only |x| < 1/100 needs the series (4 terms), rounded once.
     """
     coeffs = (
         0.3333333333333333, -0.13333333333333333, 0.05396825396825397, -0.021869488536155203,
@@ -53,7 +52,7 @@ def _x_minus_tanh(x):
         z = xs * xs
         out.put(near, (((-0.021869488536155203 * z + 0.05396825396825397) * z - 0.13333333333333333) * z
                        + 0.3333333333333333) * z * xs)
-        return out  # float64: the caller rounds once
+        return out.astype(np.float32)
     near = np.flatnonzero(np.abs(w) < 0.8)
     if near.size:
         xs = w.take(near)
@@ -140,13 +139,7 @@ def tanhshrink(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_tanhshrink_block, x, False, 524288)
-        return finish(r[0])
-
-
-def _tanhshrink_block(x):
-    """tanhshrink on one block of the input (see _blocks)."""
-    return (_x_minus_tanh(x),)
+        return finish(_x_minus_tanh(x))
 
 
 def tanhshrink_grad(x):

@@ -17,9 +17,9 @@ KERNEL_SCIPY = {"_ndtr": ("_erfc",)}
 
 #: kernels that alone do not make a function run in blocks: a few passes, or a long series on the few
 #: elements that need it (per block, its Python loop would cost more than the memory it saves)
-KERNEL_UNBLOCKED = {"_sinc_grad", "_gammainc2", "_sin", "_cos", "_sinc"}
+KERNEL_UNBLOCKED = {"_x_minus_tanh", "_sinc_grad", "_gammainc2", "_sin", "_cos", "_sinc"}
 #: kernels of a few passes: a function using them runs in blocks only for inputs beyond cache size
-KERNEL_LIGHT = {"_where", "_hypot", "_heaviside", "_x_minus_tanh"}
+KERNEL_LIGHT = {"_where", "_hypot", "_heaviside"}
 
 #: kernel -> helpers it calls (copied before it)
 KERNEL_DEPS = {
@@ -403,8 +403,7 @@ def _gelu_tanh_gate_grad(x):
 def _x_minus_tanh(x):
     """x - tanh(x): Taylor series (32 terms) where |x| < 0.8 and the difference cancels.
 
-    float32 input: computed in float64, where only |x| < 1/100 needs the series (4 terms), and returned
-    in float64 (the block-wise caller rounds once).
+    float32 input: computed in float64, where only |x| < 1/100 needs the series (4 terms), rounded once.
     """
     coeffs = (
         0.3333333333333333, -0.13333333333333333, 0.05396825396825397, -0.021869488536155203,
@@ -425,7 +424,7 @@ def _x_minus_tanh(x):
         z = xs * xs
         out.put(near, (((-0.021869488536155203 * z + 0.05396825396825397) * z - 0.13333333333333333) * z
                        + 0.3333333333333333) * z * xs)
-        return out  # float64: the caller rounds once
+        return out.astype(np.float32)
     near = np.flatnonzero(np.abs(w) < 0.8)
     if near.size:
         xs = w.take(near)
