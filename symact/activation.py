@@ -127,6 +127,8 @@ class Activation:
     overflow_ok: str = ""  # why an overflow to +-inf in the result is the correctly rounded answer
     wide_float32: tuple[str, ...] = ()  # functions ("forward", "grad") that compute float32 input in float64
     root_patches: tuple[str, ...] = ()  # functions given Taylor patches at their zeros (codegen/patches.py)
+    patch_window: tuple[int, int] = (-10, 10)  # where those zeros are searched
+    patch_radius: str = "0.3"  # |x - zero| below which the patch is used
     values: tuple[tuple[str, sp.Expr], ...] = ()  # parameter values bound by `with_params`
 
     # --- parameters -------------------------------------------------------------------------
@@ -212,6 +214,8 @@ class Activation:
         parts.extend(f"{k}={v}" for k, v in self.values)
         parts.extend(self.wide_float32)
         parts.extend(f"patch:{w}" for w in self.root_patches)
+        if self.root_patches:
+            parts.append(f"patch-window:{self.patch_window}:{self.patch_radius}")
         return digest(*parts)
 
     # --- stable forms -----------------------------------------------------------------------

@@ -19,7 +19,7 @@ from __future__ import annotations
 import sympy as sp
 from sympy.codegen.cfunctions import expm1, log1p
 
-__all__ = ["log1p", "expm1", "hypot", "copysign", "fclip", "Kernel", "ndtr", "npdf", "expnegsq", "gelu_tanh_gate",
+__all__ = ["log1p", "expm1", "hypot", "copysign", "fclip", "Kernel", "ndtr", "npdf", "expnegsq", "expneghalfsq", "gelu_tanh_gate",
            "gelu_tanh_gate_grad", "x_minus_tanh", "sinc_grad", "sin_affine", "gammainc2", "rewrite_elementary"]
 
 
@@ -115,6 +115,16 @@ class expnegsq(Kernel):
     @classmethod
     def elementary(cls, x):
         return sp.exp(-x**2)
+
+
+class expneghalfsq(Kernel):
+    """exp(-x**2/2) (a product of two never underflows where exp(-x**2) alone would be subnormal)."""
+
+    nargs, kernel = 1, "_expneghalfsq"
+
+    @classmethod
+    def elementary(cls, x):
+        return sp.exp(-x**2 / 2)
 
 
 GELU_TANH_K = sp.Rational("0.044715")

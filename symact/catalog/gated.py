@@ -35,7 +35,7 @@ ACTIVATIONS = [
         grad=ndtr(x) + guard * npdf(x),
     ),
     Activation(
-        "gelu_tanh", x / 2 * (1 + sp.tanh(sp.sqrt(2 / sp.pi) * (x + GELU_TANH_K * x**3))), family="gated", root_patches=("grad",),
+        "gelu_tanh", x / 2 * (1 + sp.tanh(sp.sqrt(2 / sp.pi) * (x + GELU_TANH_K * x**3))), family="gated", root_patches=("grad",), patch_radius="0.5",
         description="GELU, tanh approximation: x/2*(1 + tanh(sqrt(2/pi)(x + 0.044715 x^3))).",
         citation="Hendrycks & Gimpel (2016); torch gelu(approximate='tanh')",
         forward=fclip(x, -BIG, sp.oo) * gelu_tanh_gate(x),

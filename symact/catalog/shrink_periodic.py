@@ -4,7 +4,7 @@ from __future__ import annotations
 import sympy as sp
 
 from ..activation import Activation
-from ..functions import copysign, expnegsq, fclip, sin_affine, sinc_grad, x_minus_tanh
+from ..functions import copysign, expneghalfsq, expnegsq, fclip, sin_affine, sinc_grad, x_minus_tanh
 from ._forms import BIG, PW, R, X, Y, Param, clip, nonnegative, positive
 
 x, y = X, Y
@@ -44,7 +44,8 @@ ACTIVATIONS = [
         description="Gaussian bump: exp(-x^2).",
         citation="radial basis function networks; Broomhead & Lowe (1988)",
         forward=expnegsq(x),
-        grad=-2 * guard * expnegsq(x),
+        # -2x e^(-x^2/2) e^(-x^2/2): the first product is normal wherever the result is
+        grad=sp.UnevaluatedExpr(-2 * guard * expneghalfsq(x)) * expneghalfsq(x),
     ),
     Activation(
         "sinc", PW((1, sp.Eq(x, 0)), (sp.sin(x) / x, True)), family="periodic",
@@ -52,6 +53,8 @@ ACTIVATIONS = [
         citation="common in signal processing; used in e.g. Sitzmann et al. comparisons",
         forward=sp.sinc(x),
         grad=sinc_grad(x),
+        root_patches=("grad",),  # (x cos x - sin x)/x**2 cancels at the zeros of sinc' (tan x = x)
+        patch_window=(-21, 21),
     ),
     Activation(
         "sinusoid", sp.sin(x), family="periodic", aliases=("sin",),

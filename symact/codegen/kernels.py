@@ -26,6 +26,7 @@ KERNEL_DEPS = {
     "_ndtr": ("_split", "_exp_neg_half_sq", "_erfcx_table_rows", "_erfcx_table", "_erfcx_poly"),
     "_npdf": ("_split", "_exp_neg_half_sq"),
     "_expnegsq": ("_split", "_exp_neg_half_sq"),
+    "_expneghalfsq": ("_split", "_exp_neg_half_sq"),
     "_gelu_tanh_gate": ("_two_prod_err", "_two_sum_err", "_gelu_tanh_arg", "_gelu_tanh_arg_plain"),
     "_gelu_tanh_gate_grad": ("_two_prod_err", "_two_sum_err", "_gelu_tanh_arg", "_gelu_tanh_arg_plain"),
     "_x_minus_tanh": ("_wide",),
@@ -77,16 +78,18 @@ def _exp_neg_half_sq(xc, scale):
     """exp(-scale*x**2) for scale in {1, 1/2} and |x| <= 40, with x**2 carried exactly.
 
     x = h + l (h of 26 bits): x**2 = h**2 + l*(x + h) with h**2 exact, so
-    exp(-scale*x**2) = exp(-scale*h**2) * exp(-scale*l*(x + h)); the second factor is within 2e-5 of 1.
+    exp(-scale*x**2) = exp(-scale*h**2) * exp(-scale*l*(x + h)); the second factor is within 2e-5 of 1
+    and enters as 1 + expm1(...).
     """
     h, l = _split(xc)
     l *= xc + h
     l *= -scale
-    np.exp(l, out=l)
+    np.expm1(l, out=l)
     h *= h
     h *= -scale
     np.exp(h, out=h)
-    h *= l
+    l *= h
+    h += l  # exp(-scale*h**2) * (1 + expm1(-scale*l*(x + h))), the small part added last
     return h
 
 
@@ -344,6 +347,15 @@ def _expnegsq(x):
         return np.exp(-(w * w))
     xc = np.clip(x, -30.0, 30.0)  # exp(-x**2) underflows beyond 27.3
     return _exp_neg_half_sq(xc, 1.0)
+
+
+def _expneghalfsq(x):
+    """exp(-x**2/2), with x**2 carried exactly."""
+    if x.dtype == np.float32:  # x**2 is exact in float64 (result left in float64)
+        w = x.astype(np.float64)
+        return np.exp(-0.5 * (w * w))
+    xc = np.clip(x, -40.0, 40.0)  # exp(-x**2/2) underflows beyond 38.6
+    return _exp_neg_half_sq(xc, 0.5)
 
 
 def _gelu_tanh_arg(xc):

@@ -21,8 +21,6 @@ from ..timebox import timebox
 
 __all__ = ["Patch", "root_patches", "patch_lines"]
 
-RADIUS = mpmath.mpf("0.3")
-SCAN = (-10, 10)
 
 
 @dataclass(frozen=True)
@@ -39,8 +37,8 @@ def _callable(expr: sp.Expr):
 
 
 def root_patches(act: Activation, which: str = "grad") -> list[Patch]:
-    """Patches for every sign change of f' (which='grad') on [-10, 10], with default parameters."""
-    key = digest("patches.v1", act.definition_hash, which, sp.srepr(act.definition()))
+    """Patches for every sign change of f' (which='grad') on act.patch_window, with default parameters."""
+    key = digest("patches.v2", act.definition_hash, which, sp.srepr(act.definition()))
     hit = load_json("patches", key)
     if hit is not None:
         return [Patch(p["root"], p["r_hi"], p["r_lo"], p["radius"], tuple(p["coeffs"])) for p in hit]
@@ -53,7 +51,9 @@ def _compute(act: Activation, which: str) -> list[Patch]:
     target = act.derivative() if which == "grad" else act.definition()
     with timebox(60), mpmath.workdps(80):
         f = _callable(target)
-        grid = [mpmath.mpf(i) / 50 for i in range(SCAN[0] * 50, SCAN[1] * 50 + 1)]
+        radius = mpmath.mpf(act.patch_radius)
+        lo, hi = act.patch_window
+        grid = [mpmath.mpf(i) / 50 for i in range(lo * 50, hi * 50 + 1)]
         vals = [f(v) for v in grid]
         patches = []
         for i in range(len(grid) - 1):
@@ -61,13 +61,13 @@ def _compute(act: Activation, which: str) -> list[Patch]:
                 continue
             r = mpmath.findroot(f, (grid[i], grid[i + 1]), solver="anderson")
             c = mpmath.taylor(f, r, 48)
-            scale = abs(c[1]) * RADIUS
+            scale = abs(c[1]) * radius
             n = 2
-            while n < 47 and abs(c[n + 1]) * RADIUS ** (n + 1) + abs(c[n + 2]) * RADIUS ** (n + 2) > scale * mpmath.mpf(2) ** -60:
+            while n < 47 and abs(c[n + 1]) * radius ** (n + 1) + abs(c[n + 2]) * radius ** (n + 2) > scale * mpmath.mpf(2) ** -60:
                 n += 1
             r_hi = float(r)
             r_lo = float(r - mpmath.mpf(r_hi))
-            patches.append(Patch(mpmath.nstr(r, 40), r_hi, r_lo, float(RADIUS), tuple(float(ci) for ci in c[1:n + 1])))
+            patches.append(Patch(mpmath.nstr(r, 40), r_hi, r_lo, float(radius), tuple(float(ci) for ci in c[1:n + 1])))
     return patches
 
 

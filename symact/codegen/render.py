@@ -69,6 +69,7 @@ class _Fn:
     is_tuple: bool = False
     blocked: bool = False
     whole_bytes: int = 0  # inputs up to this size are computed in one piece
+    unpatched: list[str] | None = None  # the code before Taylor patches (what decides blocking)
 
     @property
     def outputs(self) -> list[str]:
@@ -110,6 +111,7 @@ def module_context(act: Activation) -> dict:
     grad = print_function(forms.grad, X, names)
     printed.append(grad)
     guard = " and ".join(f"{p.name} == {float_literal(act.param_values()[p.name])}" for p in act.params)
+    grad_unpatched = grad.lines + [grad.result]
     if "grad" in act.root_patches:
         extra, res = patch_lines(root_patches(act, "grad"), "x", grad.result, guard)
         grad.lines.extend(extra)
@@ -117,19 +119,20 @@ def module_context(act: Activation) -> dict:
     deriv = act.symbolic_derivative()
     fns.append(_Fn(f"{name}_grad", "x", f"Derivative of {name} with respect to x.",
                    f"f'(x) = {_latex(deriv)}", "At a kink the value is that of the piece holding the point.",
-                   grad.lines, grad.result, wide="grad" in act.wide_float32))
+                   grad.lines, grad.result, wide="grad" in act.wide_float32, unpatched=grad_unpatched))
     fns[0].wide = "forward" in act.wide_float32
 
     both, (f_res, g_res) = print_functions([forms.forward, forms.grad], X, names)
     printed.append(both)
     both_lines = list(both.lines)
+    both_unpatched = both_lines + [f_res, g_res]
     if "grad" in act.root_patches:
         extra, g_res = patch_lines(root_patches(act, "grad"), "x", g_res, guard)
         both_lines.extend(f"{line}" for line in extra)
     fused = _Fn(f"{name}_forward_and_grad", "x", f"({name}(x), {name}_grad(x)) computed together, sharing their work.",
                 f"f(x) = {_latex(act.expr)}, \\quad f'(x)", "For a backward pass that needs both.",
                 both_lines, results=[("0", f_res), ("1", g_res)],
-                wide="grad" in act.wide_float32 or "forward" in act.wide_float32)
+                wide="grad" in act.wide_float32 or "forward" in act.wide_float32, unpatched=both_unpatched)
     fused.is_tuple = True
 
     if forms.grad_from_output is not None:
@@ -202,7 +205,7 @@ def _blocking(fn: _Fn) -> tuple[bool, int]:
     output's size. A short function on an input that fits in cache is faster in one piece (a block
     costs a few microseconds of Python).
     """
-    text = "\n".join(fn.lines + fn.outputs)
+    text = "\n".join(fn.unpatched if fn.unpatched is not None else fn.lines + fn.outputs)
     calls = re.findall(r"(?<![\w.])(_[a-z]\w*)\(", text)
     ops = text.count("np.") + len(calls)
     heavy = bool(set(calls) - kernels.KERNEL_UNBLOCKED - kernels.KERNEL_LIGHT) or ops >= HEAVY_OPS
