@@ -74,7 +74,8 @@ def _blocks(fn, x, wide, whole, *args):
     if flat.size <= step:
         part = fn(flat.astype(np.float64) if up else flat, *args)
         with np.errstate(over="ignore"):  # float64 -> float32: beyond the float32 range is +-inf
-            return tuple((p.astype(np.float32) if single else p).reshape(x.shape, order=order) for p in part)
+            return tuple((p.astype(np.float32, copy=False) if single else p).reshape(x.shape, order=order)
+                         for p in part)
     outs = None
     for i in range(0, flat.size, step):
         part = fn(flat[i:i + step].astype(np.float64) if up else flat[i:i + step], *args)
