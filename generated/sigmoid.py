@@ -57,18 +57,16 @@ def _to_half(r):
         return r.astype(np.float16)
 
 
-_BLOCK_BYTES = 65536  # bytes of input per block: a block's temporaries stay in cache, memory stays bounded
+def _blocks(fn, x, wide, whole, block, *args):
+    """The tuple fn(x, *args) for an element-wise fn, computed on x in blocks of `block` bytes of input.
 
-
-def _blocks(fn, x, wide, whole, *args):
-    """The tuple fn(x, *args) for an element-wise fn, computed on x in blocks of _BLOCK_BYTES.
-
+    Blocks keep a function's temporaries in cache and its memory bounded (the output plus a few blocks).
     wide: float32 blocks are computed in float64. Results for float32 input are rounded once to float32.
     whole: inputs of at most this many bytes are computed in one piece.
     """
     up = wide and x.dtype == np.float32
     single = x.dtype == np.float32
-    step = max(_BLOCK_BYTES, whole) // x.itemsize if x.nbytes <= whole else _BLOCK_BYTES // x.itemsize
+    step = max(block, whole) // x.itemsize if x.nbytes <= whole else block // x.itemsize
     order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
     flat = x.ravel(order=order)  # a view: _prepare made x contiguous
     if flat.size <= step:
@@ -96,7 +94,7 @@ def sigmoid(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_sigmoid_block, x, False, 524288)
+        r = _blocks(_sigmoid_block, x, False, 524288, 131072)
         return finish(r[0])
 
 
@@ -116,7 +114,7 @@ def sigmoid_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_sigmoid_grad_block, x, False, 524288)
+        r = _blocks(_sigmoid_grad_block, x, False, 524288, 131072)
         return finish(r[0])
 
 
@@ -152,7 +150,7 @@ def sigmoid_forward_and_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_sigmoid_forward_and_grad_block, x, False, 524288)
+        r = _blocks(_sigmoid_forward_and_grad_block, x, False, 524288, 131072)
         return finish(r[0]), finish(r[1])
 
 

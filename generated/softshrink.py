@@ -76,18 +76,16 @@ def _to_half(r):
         return r.astype(np.float16)
 
 
-_BLOCK_BYTES = 65536  # bytes of input per block: a block's temporaries stay in cache, memory stays bounded
+def _blocks(fn, x, wide, whole, block, *args):
+    """The tuple fn(x, *args) for an element-wise fn, computed on x in blocks of `block` bytes of input.
 
-
-def _blocks(fn, x, wide, whole, *args):
-    """The tuple fn(x, *args) for an element-wise fn, computed on x in blocks of _BLOCK_BYTES.
-
+    Blocks keep a function's temporaries in cache and its memory bounded (the output plus a few blocks).
     wide: float32 blocks are computed in float64. Results for float32 input are rounded once to float32.
     whole: inputs of at most this many bytes are computed in one piece.
     """
     up = wide and x.dtype == np.float32
     single = x.dtype == np.float32
-    step = max(_BLOCK_BYTES, whole) // x.itemsize if x.nbytes <= whole else _BLOCK_BYTES // x.itemsize
+    step = max(block, whole) // x.itemsize if x.nbytes <= whole else block // x.itemsize
     order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
     flat = x.ravel(order=order)  # a view: _prepare made x contiguous
     if flat.size <= step:
@@ -116,7 +114,7 @@ def softshrink(x, lambd=0.5):
     x, finish = _prepare(x)
     lambd = float(lambd)
     with np.errstate(under="ignore"):
-        r = _blocks(_softshrink_block, x, False, 524288, lambd)
+        r = _blocks(_softshrink_block, x, False, 524288, 131072, lambd)
         return finish(r[0])
 
 
@@ -137,7 +135,7 @@ def softshrink_grad(x, lambd=0.5):
     x, finish = _prepare(x)
     lambd = float(lambd)
     with np.errstate(under="ignore"):
-        r = _blocks(_softshrink_grad_block, x, False, 524288, lambd)
+        r = _blocks(_softshrink_grad_block, x, False, 524288, 131072, lambd)
         return finish(r[0])
 
 
@@ -158,7 +156,7 @@ def softshrink_grad_from_output(y, lambd=0.5):
     y, finish = _prepare(y)
     lambd = float(lambd)
     with np.errstate(under="ignore"):
-        r = _blocks(_softshrink_grad_from_output_block, y, False, 524288, lambd)
+        r = _blocks(_softshrink_grad_from_output_block, y, False, 524288, 131072, lambd)
         return finish(r[0])
 
 
@@ -177,7 +175,7 @@ def softshrink_grad_params(x, lambd=0.5):
     x, finish = _prepare(x)
     lambd = float(lambd)
     with np.errstate(under="ignore"):
-        r = _blocks(_softshrink_grad_params_block, x, False, 524288, lambd)
+        r = _blocks(_softshrink_grad_params_block, x, False, 524288, 131072, lambd)
         return {
             "lambd": finish(r[0]),
         }
@@ -200,7 +198,7 @@ def softshrink_forward_and_grad(x, lambd=0.5):
     x, finish = _prepare(x)
     lambd = float(lambd)
     with np.errstate(under="ignore"):
-        r = _blocks(_softshrink_forward_and_grad_block, x, False, 0, lambd)
+        r = _blocks(_softshrink_forward_and_grad_block, x, False, 0, 65536, lambd)
         return finish(r[0]), finish(r[1])
 
 

@@ -69,6 +69,7 @@ class _Fn:
     is_tuple: bool = False
     blocked: bool = False
     whole_bytes: int = 0  # inputs up to this size are computed in one piece
+    block_bytes: int = 0  # block size (bytes of input)
     unpatched: list[str] | None = None  # the code before Taylor patches (what decides blocking)
 
     @property
@@ -165,7 +166,7 @@ def module_context(act: Activation) -> dict:
 
     fns.append(fused)
     for fn in fns:
-        fn.blocked, fn.whole_bytes = _blocking(fn)
+        fn.blocked, fn.whole_bytes, fn.block_bytes = _blocking(fn)
     scipy_names, kernel_names = _collect(printed)
     imports = []
     if scipy_names:
@@ -195,10 +196,13 @@ BLOCK_OPS = 2
 #: ... and with fewer than this many and no numerical kernel, inputs up to WHOLE_BYTES run in one piece
 HEAVY_OPS = 5
 WHOLE_BYTES = 1 << 19
+#: block sizes (bytes of input): long functions keep more temporaries, so smaller blocks (measured here)
+HEAVY_BLOCK_BYTES = 1 << 16
+LIGHT_BLOCK_BYTES = 1 << 17
 
 
-def _blocking(fn: _Fn) -> tuple[bool, int]:
-    """(run in blocks, input size in bytes up to which one piece is used).
+def _blocking(fn: _Fn) -> tuple[bool, int, int]:
+    """(run in blocks, input size in bytes up to which one piece is used, block size in bytes).
 
     Every full-size temporary costs fresh memory pages (~3 ns per element here); in blocks of a few
     thousand elements the temporaries are reused from the cache instead, and peak memory stays near the
@@ -210,8 +214,8 @@ def _blocking(fn: _Fn) -> tuple[bool, int]:
     ops = text.count("np.") + len(calls)
     heavy = bool(set(calls) - kernels.KERNEL_UNBLOCKED - kernels.KERNEL_LIGHT) or ops >= HEAVY_OPS
     if heavy:
-        return True, 0
-    return bool(set(calls) - kernels.KERNEL_UNBLOCKED) or ops >= BLOCK_OPS, WHOLE_BYTES
+        return True, 0, HEAVY_BLOCK_BYTES
+    return bool(set(calls) - kernels.KERNEL_UNBLOCKED) or ops >= BLOCK_OPS, WHOLE_BYTES, LIGHT_BLOCK_BYTES
 
 
 def _rename(text: str, mapping: dict[str, str]) -> str:
