@@ -5,7 +5,7 @@ import sympy as sp
 
 from ..activation import Activation
 from ..functions import GELU_TANH_K, fclip, gelu_tanh_gate, gelu_tanh_gate_grad, ndtr, npdf
-from ._forms import BIG, PW, R, X, Param, clip, sigmoid_stable
+from ._forms import BIG, PW, X, Param, clip, sigmoid_stable
 
 x = X
 beta = sp.Symbol("beta", real=True)

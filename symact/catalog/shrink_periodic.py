@@ -5,7 +5,7 @@ import sympy as sp
 
 from ..activation import Activation
 from ..functions import copysign, expneghalfsq, expnegsq, fclip, sin_affine, sinc_grad, x_minus_tanh
-from ._forms import BIG, PW, R, X, Y, Param, clip, nonnegative, positive
+from ._forms import BIG, PW, R, X, Y, Param, nonnegative, positive
 
 x, y = X, Y
 lambd = sp.Symbol("lambd", real=True)
