@@ -33,13 +33,18 @@ def _split(a):
     return hi, np.subtract(a, hi, out=np.empty_like(a))
 
 
-def _exp_neg_half_sq(xc, scale):
-    """exp(-scale*x**2) for scale in {1, 1/2} and |x| <= 40, with x**2 carried exactly.
+def _exp_neg_half_sq(x, scale):
+    """exp(-scale*x**2) for scale in {1, 1/2}, with x**2 carried exactly; float64 result.
 
-    x = h + l (h of 26 bits): x**2 = h**2 + l*(x + h) with h**2 exact, so
+    float32 x: x**2 is exact in float64. float64 x (clipped to |x| <= 40, where the result is 0 or
+    subnormal already): x = h + l (h of 26 bits), x**2 = h**2 + l*(x + h) with h**2 exact, so
     exp(-scale*x**2) = exp(-scale*h**2) * exp(-scale*l*(x + h)); the second factor is within 2e-5 of 1
     and enters as 1 + expm1(...).
     """
+    if x.dtype == np.float32:
+        w = x.astype(np.float64)
+        return np.exp(-scale * (w * w))
+    xc = np.clip(x, -40.0, 40.0)
     h, l = _split(xc)
     l *= xc + h
     l *= -scale
@@ -54,20 +59,12 @@ def _exp_neg_half_sq(xc, scale):
 
 def _expneghalfsq(x):
     """exp(-x**2/2), with x**2 carried exactly."""
-    if x.dtype == np.float32:  # x**2 is exact in float64 (result left in float64)
-        w = x.astype(np.float64)
-        return np.exp(-0.5 * (w * w))
-    xc = np.clip(x, -40.0, 40.0)  # exp(-x**2/2) underflows beyond 38.6
-    return _exp_neg_half_sq(xc, 0.5)
+    return _exp_neg_half_sq(x, 0.5)
 
 
 def _expnegsq(x):
     """exp(-x**2), with x**2 carried exactly."""
-    if x.dtype == np.float32:  # x**2 is exact in float64 (result left in float64)
-        w = x.astype(np.float64)
-        return np.exp(-(w * w))
-    xc = np.clip(x, -30.0, 30.0)  # exp(-x**2) underflows beyond 27.3
-    return _exp_neg_half_sq(xc, 1.0)
+    return _exp_neg_half_sq(x, 1.0)
 
 
 def _prepare(x, wide=False, per_block=False):

@@ -34,13 +34,18 @@ def _split(a):
     return hi, np.subtract(a, hi, out=np.empty_like(a))
 
 
-def _exp_neg_half_sq(xc, scale):
-    """exp(-scale*x**2) for scale in {1, 1/2} and |x| <= 40, with x**2 carried exactly.
+def _exp_neg_half_sq(x, scale):
+    """exp(-scale*x**2) for scale in {1, 1/2}, with x**2 carried exactly; float64 result.
 
-    x = h + l (h of 26 bits): x**2 = h**2 + l*(x + h) with h**2 exact, so
+    float32 x: x**2 is exact in float64. float64 x (clipped to |x| <= 40, where the result is 0 or
+    subnormal already): x = h + l (h of 26 bits), x**2 = h**2 + l*(x + h) with h**2 exact, so
     exp(-scale*x**2) = exp(-scale*h**2) * exp(-scale*l*(x + h)); the second factor is within 2e-5 of 1
     and enters as 1 + expm1(...).
     """
+    if x.dtype == np.float32:
+        w = x.astype(np.float64)
+        return np.exp(-scale * (w * w))
+    xc = np.clip(x, -40.0, 40.0)
     h, l = _split(xc)
     l *= xc + h
     l *= -scale
@@ -291,11 +296,7 @@ def _ndtr(x):
 
 def _npdf(x):
     """Standard normal density exp(-x**2/2)/sqrt(2*pi), with x**2 carried exactly."""
-    if x.dtype == np.float32:  # x**2 is exact in float64 (result left in float64)
-        w = x.astype(np.float64)
-        return np.exp(-0.5 * (w * w)) * 0.3989422804014327
-    xc = np.clip(x, -40.0, 40.0)  # the density underflows beyond 38.6
-    out = _exp_neg_half_sq(xc, 0.5)
+    out = _exp_neg_half_sq(x, 0.5)
     out *= 0.3989422804014327
     return out
 
@@ -398,8 +399,9 @@ def gelu_grad(x):
 def _gelu_grad_block(x):
     """gelu_grad on one block of the input (see _blocks)."""
     r = np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18) * _npdf(x) + _ndtr(x)
+    x64 = np.asarray(x, np.float64)  # the patches work in float64
     # Taylor patch at the zero x = -0.7517915246935644574579049467795240396645 (degree 19, |x - zero| < 0.3)
-    d0 = (np.asarray(x, np.float64) - -0.7517915246935645) - 1.4956759177009883e-17
+    d0 = (x64 - -0.7517915246935645) - 1.4956759177009883e-17
     near = np.flatnonzero(np.abs(d0) < 0.3)
     if near.size:
         d0 = d0.take(near)
@@ -426,8 +428,9 @@ def _gelu_forward_and_grad_block(x):
     """gelu_forward_and_grad on one block of the input (see _blocks)."""
     t0 = _ndtr(x)
     r = t0 + np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18) * _npdf(x)
+    x64 = np.asarray(x, np.float64)  # the patches work in float64
     # Taylor patch at the zero x = -0.7517915246935644574579049467795240396645 (degree 19, |x - zero| < 0.3)
-    d0 = (np.asarray(x, np.float64) - -0.7517915246935645) - 1.4956759177009883e-17
+    d0 = (x64 - -0.7517915246935645) - 1.4956759177009883e-17
     near = np.flatnonzero(np.abs(d0) < 0.3)
     if near.size:
         d0 = d0.take(near)

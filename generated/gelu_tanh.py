@@ -68,17 +68,14 @@ def _gelu_tanh_arg_plain(xc):
 def _gelu_tanh_gate(x):
     """(1 + tanh(sqrt(2/pi)*(x + 0.044715*x**3)))/2 = sigmoid(t), t carried in double-double."""
     xc = np.clip(x, -40.0, 40.0, out=np.empty(x.shape, np.float64))  # the gate is exactly 0 or 1 beyond
-    if x.dtype == np.float32:  # t in plain float64 is good to ~1e-13 relative, far beyond float32
-        r = _gelu_tanh_arg_plain(xc)
-        inv = 1.0 / (1.0 + np.exp(-np.abs(r)))
-        return np.exp(np.minimum(r, 0.0)) * inv  # result left in float64
-    # sigmoid(t) with t rounded in plain float64 is off by (1 - s)*|t|*~5e-16 relatively: below an ULP
-    # for t >= -1/4; only t < -1/4 needs t in double-double
+    # sigmoid(t) with t rounded in plain float64 is off by (1 - s)*|t|*~5e-16 relatively: far beyond
+    # float32 (result left in float64), and below a float64 ULP for t >= -1/4; only float64 input with
+    # t < -1/4 needs t in double-double
     r = _gelu_tanh_arg_plain(xc)
     out = 1.0 / (1.0 + np.exp(-np.abs(r)))
     out *= np.exp(np.minimum(r, 0.0))
-    far = np.flatnonzero(r < -0.25)
-    if far.size:
+    far = np.flatnonzero(r < -0.25) if x.dtype == np.float64 else ()
+    if len(far):
         r, re, _ = _gelu_tanh_arg(xc.take(far))
         inv = 1.0 / (1.0 + np.exp(r))
         s = np.exp(r) * inv  # sigmoid(r), r < 0
@@ -199,8 +196,9 @@ def gelu_tanh_grad(x):
 def _gelu_tanh_grad_block(x):
     """gelu_tanh_grad on one block of the input (see _blocks)."""
     r = np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18) * _gelu_tanh_gate_grad(x) + _gelu_tanh_gate(x)
+    x64 = np.asarray(x, np.float64)  # the patches work in float64
     # Taylor patch at the zero x = -0.7524614220710162584879544432889160906054 (degree 27, |x - zero| < 0.5)
-    d0 = (np.asarray(x, np.float64) - -0.7524614220710163) - 3.635560509207687e-17
+    d0 = (x64 - -0.7524614220710163) - 3.635560509207687e-17
     near = np.flatnonzero(np.abs(d0) < 0.5)
     if near.size:
         d0 = d0.take(near)
@@ -227,8 +225,9 @@ def _gelu_tanh_forward_and_grad_block(x):
     """gelu_tanh_forward_and_grad on one block of the input (see _blocks)."""
     t0 = _gelu_tanh_gate(x)
     r = t0 + np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18) * _gelu_tanh_gate_grad(x)
+    x64 = np.asarray(x, np.float64)  # the patches work in float64
     # Taylor patch at the zero x = -0.7524614220710162584879544432889160906054 (degree 27, |x - zero| < 0.5)
-    d0 = (np.asarray(x, np.float64) - -0.7524614220710163) - 3.635560509207687e-17
+    d0 = (x64 - -0.7524614220710163) - 3.635560509207687e-17
     near = np.flatnonzero(np.abs(d0) < 0.5)
     if near.size:
         d0 = d0.take(near)

@@ -134,8 +134,9 @@ def _mish_grad_block(x):
     t4 = t2 * (t2 + 2.0 * t3)
     t5 = 2.0 * t1 + t4
     r = t4 / t5 + 4.0 * t1 * t2 * (t2 + t3) * np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18) / t5 / t5
+    x64 = np.asarray(x, np.float64)  # the patches work in float64
     # Taylor patch at the zero x = -1.192431214515495212137588340420739405601 (degree 20, |x - zero| < 0.3)
-    d0 = (np.asarray(x, np.float64) - -1.1924312145154952) - -4.8484829848031044e-17
+    d0 = (x64 - -1.1924312145154952) - -4.8484829848031044e-17
     near = np.flatnonzero(np.abs(d0) < 0.3)
     if near.size:
         d0 = d0.take(near)
@@ -170,8 +171,9 @@ def _mish_forward_and_grad_block(x):
     t5 = 2.0 * t1 + t4
     t6 = t4 / t5
     r = t6 + 4.0 * t1 * t2 * (t2 + t3) * np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18) / t5 / t5
+    x64 = np.asarray(x, np.float64)  # the patches work in float64
     # Taylor patch at the zero x = -1.192431214515495212137588340420739405601 (degree 20, |x - zero| < 0.3)
-    d0 = (np.asarray(x, np.float64) - -1.1924312145154952) - -4.8484829848031044e-17
+    d0 = (x64 - -1.1924312145154952) - -4.8484829848031044e-17
     near = np.flatnonzero(np.abs(d0) < 0.3)
     if near.size:
         d0 = d0.take(near)

@@ -127,8 +127,9 @@ def _silu_grad_block(x):
     t0 = np.exp(-np.abs(x))
     t1 = t0 + 1.0
     r = np.exp(np.minimum(x, 0.0)) / t1 + t0 * np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18) / t1 / t1
+    x64 = np.asarray(x, np.float64)  # the patches work in float64
     # Taylor patch at the zero x = -1.278464542761073795109358739022980155439 (degree 18, |x - zero| < 0.3)
-    d0 = (np.asarray(x, np.float64) - -1.2784645427610737) - -1.0946994183093437e-16
+    d0 = (x64 - -1.2784645427610737) - -1.0946994183093437e-16
     near = np.flatnonzero(np.abs(d0) < 0.3)
     if near.size:
         d0 = d0.take(near)
@@ -159,8 +160,9 @@ def _silu_forward_and_grad_block(x):
     t1 = t0 + 1.0
     t2 = np.exp(np.minimum(x, 0.0)) / t1
     r = t2 + t0 * np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18) / t1 / t1
+    x64 = np.asarray(x, np.float64)  # the patches work in float64
     # Taylor patch at the zero x = -1.278464542761073795109358739022980155439 (degree 18, |x - zero| < 0.3)
-    d0 = (np.asarray(x, np.float64) - -1.2784645427610737) - -1.0946994183093437e-16
+    d0 = (x64 - -1.2784645427610737) - -1.0946994183093437e-16
     near = np.flatnonzero(np.abs(d0) < 0.3)
     if near.size:
         d0 = d0.take(near)

@@ -151,8 +151,9 @@ def _swish_grad_block(x, beta):
     t2 = t1 + 1.0
     r = np.exp(np.minimum(t0, 0.0)) / t2 + beta * t1 * np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18) / t2 / t2
     if beta == 1.0:  # the zeros below were computed for these parameter values
+        x64 = np.asarray(x, np.float64)  # the patches work in float64
         # Taylor patch at the zero x = -1.278464542761073795109358739022980155439 (degree 18, |x - zero| < 0.3)
-        d0 = (np.asarray(x, np.float64) - -1.2784645427610737) - -1.0946994183093437e-16
+        d0 = (x64 - -1.2784645427610737) - -1.0946994183093437e-16
         near = np.flatnonzero(np.abs(d0) < 0.3)
         if near.size:
             d0 = d0.take(near)
@@ -209,8 +210,9 @@ def _swish_forward_and_grad_block(x, beta):
     t4 = np.exp(np.minimum(t0, 0.0)) / t3
     r = t4 + beta * t1 * t2 / t3 / t3
     if beta == 1.0:  # the zeros below were computed for these parameter values
+        x64 = np.asarray(x, np.float64)  # the patches work in float64
         # Taylor patch at the zero x = -1.278464542761073795109358739022980155439 (degree 18, |x - zero| < 0.3)
-        d0 = (np.asarray(x, np.float64) - -1.2784645427610737) - -1.0946994183093437e-16
+        d0 = (x64 - -1.2784645427610737) - -1.0946994183093437e-16
         near = np.flatnonzero(np.abs(d0) < 0.3)
         if near.size:
             d0 = d0.take(near)

@@ -74,13 +74,18 @@ def _split(a):
     return hi, np.subtract(a, hi, out=np.empty_like(a))
 
 
-def _exp_neg_half_sq(xc, scale):
-    """exp(-scale*x**2) for scale in {1, 1/2} and |x| <= 40, with x**2 carried exactly.
+def _exp_neg_half_sq(x, scale):
+    """exp(-scale*x**2) for scale in {1, 1/2}, with x**2 carried exactly; float64 result.
 
-    x = h + l (h of 26 bits): x**2 = h**2 + l*(x + h) with h**2 exact, so
+    float32 x: x**2 is exact in float64. float64 x (clipped to |x| <= 40, where the result is 0 or
+    subnormal already): x = h + l (h of 26 bits), x**2 = h**2 + l*(x + h) with h**2 exact, so
     exp(-scale*x**2) = exp(-scale*h**2) * exp(-scale*l*(x + h)); the second factor is within 2e-5 of 1
     and enters as 1 + expm1(...).
     """
+    if x.dtype == np.float32:
+        w = x.astype(np.float64)
+        return np.exp(-scale * (w * w))
+    xc = np.clip(x, -40.0, 40.0)
     h, l = _split(xc)
     l *= xc + h
     l *= -scale
@@ -331,31 +336,19 @@ def _ndtr(x):
 
 def _npdf(x):
     """Standard normal density exp(-x**2/2)/sqrt(2*pi), with x**2 carried exactly."""
-    if x.dtype == np.float32:  # x**2 is exact in float64 (result left in float64)
-        w = x.astype(np.float64)
-        return np.exp(-0.5 * (w * w)) * 0.3989422804014327
-    xc = np.clip(x, -40.0, 40.0)  # the density underflows beyond 38.6
-    out = _exp_neg_half_sq(xc, 0.5)
+    out = _exp_neg_half_sq(x, 0.5)
     out *= 0.3989422804014327
     return out
 
 
 def _expnegsq(x):
     """exp(-x**2), with x**2 carried exactly."""
-    if x.dtype == np.float32:  # x**2 is exact in float64 (result left in float64)
-        w = x.astype(np.float64)
-        return np.exp(-(w * w))
-    xc = np.clip(x, -30.0, 30.0)  # exp(-x**2) underflows beyond 27.3
-    return _exp_neg_half_sq(xc, 1.0)
+    return _exp_neg_half_sq(x, 1.0)
 
 
 def _expneghalfsq(x):
     """exp(-x**2/2), with x**2 carried exactly."""
-    if x.dtype == np.float32:  # x**2 is exact in float64 (result left in float64)
-        w = x.astype(np.float64)
-        return np.exp(-0.5 * (w * w))
-    xc = np.clip(x, -40.0, 40.0)  # exp(-x**2/2) underflows beyond 38.6
-    return _exp_neg_half_sq(xc, 0.5)
+    return _exp_neg_half_sq(x, 0.5)
 
 
 def _gelu_tanh_arg(xc):
@@ -386,17 +379,14 @@ def _gelu_tanh_arg_plain(xc):
 def _gelu_tanh_gate(x):
     """(1 + tanh(sqrt(2/pi)*(x + 0.044715*x**3)))/2 = sigmoid(t), t carried in double-double."""
     xc = np.clip(x, -40.0, 40.0, out=np.empty(x.shape, np.float64))  # the gate is exactly 0 or 1 beyond
-    if x.dtype == np.float32:  # t in plain float64 is good to ~1e-13 relative, far beyond float32
-        r = _gelu_tanh_arg_plain(xc)
-        inv = 1.0 / (1.0 + np.exp(-np.abs(r)))
-        return np.exp(np.minimum(r, 0.0)) * inv  # result left in float64
-    # sigmoid(t) with t rounded in plain float64 is off by (1 - s)*|t|*~5e-16 relatively: below an ULP
-    # for t >= -1/4; only t < -1/4 needs t in double-double
+    # sigmoid(t) with t rounded in plain float64 is off by (1 - s)*|t|*~5e-16 relatively: far beyond
+    # float32 (result left in float64), and below a float64 ULP for t >= -1/4; only float64 input with
+    # t < -1/4 needs t in double-double
     r = _gelu_tanh_arg_plain(xc)
     out = 1.0 / (1.0 + np.exp(-np.abs(r)))
     out *= np.exp(np.minimum(r, 0.0))
-    far = np.flatnonzero(r < -0.25)
-    if far.size:
+    far = np.flatnonzero(r < -0.25) if x.dtype == np.float64 else ()
+    if len(far):
         r, re, _ = _gelu_tanh_arg(xc.take(far))
         inv = 1.0 / (1.0 + np.exp(r))
         s = np.exp(r) * inv  # sigmoid(r), r < 0

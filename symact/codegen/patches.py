@@ -83,10 +83,12 @@ def patch_lines(patches: list[Patch], var: str, result: str, guard: str = "") ->
     if guard and patches:
         lines.append(f"if {guard}:  # the zeros below were computed for these parameter values")
         indent = "    "
+    if patches:
+        lines.append(f"{indent}{var}64 = np.asarray({var}, np.float64)  # the patches work in float64")
     for k, p in enumerate(patches):
         d = f"d{k}"
         lines.append(f"{indent}# Taylor patch at the zero x = {p.root} (degree {len(p.coeffs)}, |x - zero| < {p.radius})")
-        lines.append(f"{indent}{d} = (np.asarray({var}, np.float64) - {p.r_hi!r}) - {p.r_lo!r}")
+        lines.append(f"{indent}{d} = ({var}64 - {p.r_hi!r}) - {p.r_lo!r}")
         lines.append(f"{indent}near = np.flatnonzero(np.abs({d}) < {p.radius!r})")
         lines.append(f"{indent}if near.size:")
         lines.append(f"{indent}    {d} = {d}.take(near)")
