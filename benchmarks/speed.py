@@ -25,6 +25,14 @@ At the end a summary of the goals: every generated forward at most 1.5x the hand
 measured size and dtype, at most 1.0x torch (one thread) at 10^7, and peak extra memory of the
 forward at most 2x the input; for each, how many activations meet it and which do not (worst ratio).
 
+Allocator: by default the script re-runs itself with glibc's malloc told to keep freed memory
+(MALLOC_MMAP_THRESHOLD_, MALLOC_TRIM_THRESHOLD_, MALLOC_TOP_PAD_; see TUNED_MALLOC). With glibc's
+defaults an array of more than 128 KiB may come from fresh pages on every call, whose page faults
+(~3-4 ns per element on this machine's VM) then dominate a hand-written form's time, and how often
+that happens depends on the process's allocation history, so the same call measures 1x or 10x from
+one run to the next. Keeping freed memory measures each form at its fastest and repeatably;
+`--default-malloc` measures with glibc's defaults instead (what a user gets without tuning).
+
 --markdown prints the table (and summary) as Markdown, for benchmarks/RESULTS.md. --check-hand checks
 every HAND / HAND_GRAD form (and the TORCH mapping, forward and autograd derivative) against the
 generated functions on np.linspace(-5, 5, 1001) (rtol 1e-6, NaN positions ignored), and that the hand
@@ -35,6 +43,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import math
+import os
 import sys
 import time
 import tracemalloc
@@ -482,6 +491,25 @@ def summary(rows: list[dict], names: list[str], markdown: bool) -> list[str]:
     return lines
 
 
+#: glibc malloc settings under which freed memory is kept for reuse (see the module docstring)
+TUNED_MALLOC = {"MALLOC_MMAP_THRESHOLD_": "33554432", "MALLOC_TRIM_THRESHOLD_": "4294967296",
+                "MALLOC_TOP_PAD_": "268435456"}
+
+
+def _reexec_with_tuned_malloc() -> None:
+    """Run this script again with TUNED_MALLOC in the environment (glibc reads it at start-up)."""
+    if all(os.environ.get(k) == v for k, v in TUNED_MALLOC.items()):
+        return
+    env = dict(os.environ, **TUNED_MALLOC)
+    sys.stdout.flush()
+    os.execve(sys.executable, [sys.executable, *sys.argv], env)
+
+
+def malloc_note() -> str:
+    tuned = all(os.environ.get(k) == v for k, v in TUNED_MALLOC.items())
+    return "malloc keeps freed memory (TUNED_MALLOC)" if tuned else "glibc malloc defaults"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("names", nargs="*")
@@ -491,7 +519,11 @@ def main() -> None:
     ap.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     ap.add_argument("--check-hand", action="store_true",
                     help="check HAND, HAND_GRAD and TORCH against the generated functions, then exit")
+    ap.add_argument("--default-malloc", action="store_true",
+                    help="measure with glibc's malloc defaults (fresh pages for large temporaries)")
     args = ap.parse_args()
+    if not args.default_malloc and not args.check_hand:
+        _reexec_with_tuned_malloc()
     names = args.names or sorted(CATALOG)
     unknown = [nm for nm in names if nm not in CATALOG]
     if unknown:
@@ -501,7 +533,7 @@ def main() -> None:
     torch = import_torch()
     env = (f"numpy {np.__version__}, torch " + (f"{torch.__version__} on {torch.get_num_threads()} thread"
                                                   if torch is not None else "not installed")
-           + f"; best of {args.repeat} after one warm-up call; x = 5 * standard normal")
+           + f"; best of {args.repeat} after one warm-up call; x = 5 * standard normal; {malloc_note()}")
     print(env + "\n" if args.markdown else env)
     print(header(args.markdown), flush=True)
     rng = np.random.default_rng(0)

@@ -119,7 +119,8 @@ def arctan(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        return finish(np.arctan(x))
+        b0 = np.arctan(x)
+        return finish(b0)
 
 
 def arctan_grad(x):
@@ -139,9 +140,20 @@ def arctan_grad(x):
 
 def _arctan_grad_block(x):
     """arctan_grad on one block of the input (see _blocks)."""
-    t0 = np.abs(x)
-    t1 = 1.0 / np.maximum(t0, 1.0) / np.maximum(t0, 1.0)
-    return (_where((t0 <= 1.0), 1.0 / (np.square(np.clip(x, -1.0, 1.0)) + 1.0), t1 / (t1 + 1.0)),)
+    b0 = np.abs(x)
+    b1 = np.maximum(b0, 1.0)
+    np.true_divide(1.0, b1, out=b1)
+    b2 = np.maximum(b0, 1.0)
+    b1 /= b2
+    b3 = np.less_equal(b0, 1.0)
+    np.clip(x, -1.0, 1.0, out=b0)
+    np.square(b0, out=b0)
+    b0 += 1.0
+    np.true_divide(1.0, b0, out=b0)
+    np.add(b1, 1.0, out=b2)
+    b1 /= b2
+    b4 = _where(b3, b0, b1)
+    return (b4,)
 
 
 def arctan_grad_from_output(y):
@@ -155,13 +167,9 @@ def arctan_grad_from_output(y):
     """
     y, finish = _prepare(y)
     with np.errstate(under="ignore"):
-        r = _blocks(_arctan_grad_from_output_block, y, False, 524288, 131072)
-        return finish(r[0])
-
-
-def _arctan_grad_from_output_block(y):
-    """arctan_grad_from_output on one block of the input (see _blocks)."""
-    return (np.square(_cos(y)),)
+        b0 = _cos(y)
+        np.square(b0, out=b0)
+        return finish(b0)
 
 
 def arctan_forward_and_grad(x):
@@ -181,6 +189,18 @@ def arctan_forward_and_grad(x):
 
 def _arctan_forward_and_grad_block(x):
     """arctan_forward_and_grad on one block of the input (see _blocks)."""
-    t0 = np.abs(x)
-    t1 = 1.0 / np.maximum(t0, 1.0) / np.maximum(t0, 1.0)
-    return (np.arctan(x), _where((t0 <= 1.0), 1.0 / (np.square(np.clip(x, -1.0, 1.0)) + 1.0), t1 / (t1 + 1.0)),)
+    b0 = np.abs(x)
+    b1 = np.maximum(b0, 1.0)
+    np.true_divide(1.0, b1, out=b1)
+    b2 = np.maximum(b0, 1.0)
+    b1 /= b2
+    np.arctan(x, out=b2)
+    b3 = np.less_equal(b0, 1.0)
+    np.clip(x, -1.0, 1.0, out=b0)
+    np.square(b0, out=b0)
+    b0 += 1.0
+    np.true_divide(1.0, b0, out=b0)
+    b4 = np.add(b1, 1.0)
+    b1 /= b4
+    b5 = _where(b3, b0, b1)
+    return (b2, b5,)

@@ -120,14 +120,20 @@ def bent_identity(x):
     x, finish = _prepare(x)
     # f(x) ~ 3x/2 exceeds the largest float for x > 2*max/3: +inf is then the correctly rounded value
     with np.errstate(under="ignore", over="ignore"):
-        r = _blocks(_bent_identity_block, x, False, 524288, 131072)
+        r = _blocks(_bent_identity_block, x, False, 0, 65536)
         return finish(r[0])
 
 
 def _bent_identity_block(x):
     """bent_identity on one block of the input (see _blocks)."""
-    t0 = np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
-    return (x * (0.5 * t0 / (_hypot(t0, 1.0) + 1.0) + 1.0),)
+    b0 = np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
+    b1 = np.multiply(0.5, b0)
+    b2 = _hypot(b0, 1.0)
+    b2 += 1.0
+    b1 /= b2
+    b1 += 1.0
+    np.multiply(x, b1, out=b1)
+    return (b1,)
 
 
 def bent_identity_grad(x):
@@ -142,14 +148,18 @@ def bent_identity_grad(x):
     x, finish = _prepare(x)
     # f(x) ~ 3x/2 exceeds the largest float for x > 2*max/3: +inf is then the correctly rounded value
     with np.errstate(under="ignore", over="ignore"):
-        r = _blocks(_bent_identity_grad_block, x, False, 524288, 131072)
+        r = _blocks(_bent_identity_grad_block, x, False, 0, 65536)
         return finish(r[0])
 
 
 def _bent_identity_grad_block(x):
     """bent_identity_grad on one block of the input (see _blocks)."""
-    t0 = np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
-    return (0.5 * t0 / _hypot(t0, 1.0) + 1.0,)
+    b0 = np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
+    b1 = np.multiply(0.5, b0)
+    b2 = _hypot(b0, 1.0)
+    b1 /= b2
+    b1 += 1.0
+    return (b1,)
 
 
 def bent_identity_forward_and_grad(x):
@@ -164,13 +174,19 @@ def bent_identity_forward_and_grad(x):
     x, finish = _prepare(x)
     # f(x) ~ 3x/2 exceeds the largest float for x > 2*max/3: +inf is then the correctly rounded value
     with np.errstate(under="ignore", over="ignore"):
-        r = _blocks(_bent_identity_forward_and_grad_block, x, False, 524288, 131072)
+        r = _blocks(_bent_identity_forward_and_grad_block, x, False, 0, 65536)
         return finish(r[0]), finish(r[1])
 
 
 def _bent_identity_forward_and_grad_block(x):
     """bent_identity_forward_and_grad on one block of the input (see _blocks)."""
-    t0 = np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
-    t1 = _hypot(t0, 1.0)
-    t2 = 0.5 * t0
-    return (x * (t2 / (t1 + 1.0) + 1.0), t2 / t1 + 1.0,)
+    b0 = np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
+    b1 = _hypot(b0, 1.0)
+    np.multiply(0.5, b0, out=b0)
+    b2 = np.add(b1, 1.0)
+    np.true_divide(b0, b2, out=b2)
+    b2 += 1.0
+    np.multiply(x, b2, out=b2)
+    b0 /= b1
+    b0 += 1.0
+    return (b2, b0,)

@@ -128,7 +128,8 @@ def binary_step(x):
 
 def _binary_step_block(x):
     """binary_step on one block of the input (see _blocks)."""
-    return (_heaviside(x, 1.0),)
+    b0 = _heaviside(x, 1.0)
+    return (b0,)
 
 
 def binary_step_grad(x):
@@ -148,7 +149,9 @@ def binary_step_grad(x):
 
 def _binary_step_grad_block(x):
     """binary_step_grad on one block of the input (see _blocks)."""
-    return (_where(np.isnan(x), x, 0.0),)
+    b0 = np.isnan(x)
+    b1 = _where(b0, x, 0.0)
+    return (b1,)
 
 
 def binary_step_grad_from_output(y):
@@ -168,7 +171,9 @@ def binary_step_grad_from_output(y):
 
 def _binary_step_grad_from_output_block(y):
     """binary_step_grad_from_output on one block of the input (see _blocks)."""
-    return (_where(np.isnan(y), y, 0.0),)
+    b0 = np.isnan(y)
+    b1 = _where(b0, y, 0.0)
+    return (b1,)
 
 
 def binary_step_forward_and_grad(x):
@@ -188,4 +193,7 @@ def binary_step_forward_and_grad(x):
 
 def _binary_step_forward_and_grad_block(x):
     """binary_step_forward_and_grad on one block of the input (see _blocks)."""
-    return (_heaviside(x, 1.0), _where(np.isnan(x), x, 0.0),)
+    b0 = _heaviside(x, 1.0)
+    b1 = np.isnan(x)
+    b2 = _where(b1, x, 0.0)
+    return (b0, b2,)

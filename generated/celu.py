@@ -152,13 +152,19 @@ def celu(x, alpha=1.0):
     x, finish = _prepare(x)
     alpha = float(alpha)
     with np.errstate(under="ignore"):
-        r = _blocks(_celu_block, x, False, 524288, 131072, alpha)
+        r = _blocks(_celu_block, x, False, 0, 65536, alpha)
         return finish(r[0])
 
 
 def _celu_block(x, alpha):
     """celu on one block of the input (see _blocks)."""
-    return (_where((x <= 0.0), alpha * np.expm1(np.minimum(x, 0.0) / alpha), x),)
+    b0 = np.less_equal(x, 0.0)
+    b1 = np.minimum(x, 0.0)
+    b1 /= alpha
+    np.expm1(b1, out=b1)
+    np.multiply(alpha, b1, out=b1)
+    b2 = _where(b0, b1, x)
+    return (b2,)
 
 
 def celu_grad(x, alpha=1.0):
@@ -173,13 +179,18 @@ def celu_grad(x, alpha=1.0):
     x, finish = _prepare(x)
     alpha = float(alpha)
     with np.errstate(under="ignore"):
-        r = _blocks(_celu_grad_block, x, False, 524288, 131072, alpha)
+        r = _blocks(_celu_grad_block, x, False, 0, 65536, alpha)
         return finish(r[0])
 
 
 def _celu_grad_block(x, alpha):
     """celu_grad on one block of the input (see _blocks)."""
-    return (_where((x > 0.0), 1.0, np.exp(np.minimum(x, 0.0) / alpha)),)
+    b0 = np.greater(x, 0.0)
+    b1 = np.minimum(x, 0.0)
+    b1 /= alpha
+    np.exp(b1, out=b1)
+    b2 = _where(b0, 1.0, b1)
+    return (b2,)
 
 
 def celu_grad_from_output(y, alpha=1.0):
@@ -200,7 +211,11 @@ def celu_grad_from_output(y, alpha=1.0):
 
 def _celu_grad_from_output_block(y, alpha):
     """celu_grad_from_output on one block of the input (see _blocks)."""
-    return (_where((y > 0.0), 1.0, y / alpha + 1.0),)
+    b0 = np.greater(y, 0.0)
+    b1 = np.true_divide(y, alpha)
+    b1 += 1.0
+    b2 = _where(b0, 1.0, b1)
+    return (b2,)
 
 
 def celu_grad_params(x, alpha=1.0):
@@ -221,7 +236,16 @@ def celu_grad_params(x, alpha=1.0):
 
 def _celu_grad_params_block(x, alpha):
     """celu_grad_params on one block of the input (see _blocks)."""
-    return (_where((x <= 0.0), -_gammainc2(-(np.minimum(x, 0.0) / alpha)), _where(np.isnan(x), x, 0.0)),)
+    b0 = np.less_equal(x, 0.0)
+    b1 = np.minimum(x, 0.0)
+    b1 /= alpha
+    np.negative(b1, out=b1)
+    b2 = _gammainc2(b1)
+    np.negative(b2, out=b2)
+    b3 = np.isnan(x)
+    b4 = _where(b3, x, 0.0)
+    b5 = _where(b0, b2, b4)
+    return (b5,)
 
 
 def celu_forward_and_grad(x, alpha=1.0):
@@ -242,5 +266,13 @@ def celu_forward_and_grad(x, alpha=1.0):
 
 def _celu_forward_and_grad_block(x, alpha):
     """celu_forward_and_grad on one block of the input (see _blocks)."""
-    t0 = np.minimum(x, 0.0) / alpha
-    return (_where((x <= 0.0), alpha * np.expm1(t0), x), _where((x > 0.0), 1.0, np.exp(t0)),)
+    b0 = np.minimum(x, 0.0)
+    b0 /= alpha
+    b1 = np.less_equal(x, 0.0)
+    b2 = np.expm1(b0)
+    np.multiply(alpha, b2, out=b2)
+    b3 = _where(b1, b2, x)
+    np.greater(x, 0.0, out=b1)
+    np.exp(b0, out=b0)
+    b4 = _where(b1, 1.0, b0)
+    return (b3, b4,)

@@ -114,13 +114,18 @@ def elu(x, alpha=1.0):
     x, finish = _prepare(x)
     alpha = float(alpha)
     with np.errstate(under="ignore"):
-        r = _blocks(_elu_block, x, False, 524288, 131072, alpha)
+        r = _blocks(_elu_block, x, False, 0, 65536, alpha)
         return finish(r[0])
 
 
 def _elu_block(x, alpha):
     """elu on one block of the input (see _blocks)."""
-    return (_where((x <= 0.0), alpha * np.expm1(np.minimum(x, 0.0)), x),)
+    b0 = np.less_equal(x, 0.0)
+    b1 = np.minimum(x, 0.0)
+    np.expm1(b1, out=b1)
+    np.multiply(alpha, b1, out=b1)
+    b2 = _where(b0, b1, x)
+    return (b2,)
 
 
 def elu_grad(x, alpha=1.0):
@@ -135,13 +140,18 @@ def elu_grad(x, alpha=1.0):
     x, finish = _prepare(x)
     alpha = float(alpha)
     with np.errstate(under="ignore"):
-        r = _blocks(_elu_grad_block, x, False, 524288, 131072, alpha)
+        r = _blocks(_elu_grad_block, x, False, 0, 65536, alpha)
         return finish(r[0])
 
 
 def _elu_grad_block(x, alpha):
     """elu_grad on one block of the input (see _blocks)."""
-    return (_where((x > 0.0), 1.0, alpha * np.exp(np.minimum(x, 0.0))),)
+    b0 = np.greater(x, 0.0)
+    b1 = np.minimum(x, 0.0)
+    np.exp(b1, out=b1)
+    np.multiply(alpha, b1, out=b1)
+    b2 = _where(b0, 1.0, b1)
+    return (b2,)
 
 
 def elu_grad_from_output(y, alpha=1.0):
@@ -162,7 +172,10 @@ def elu_grad_from_output(y, alpha=1.0):
 
 def _elu_grad_from_output_block(y, alpha):
     """elu_grad_from_output on one block of the input (see _blocks)."""
-    return (_where((y > 0.0), 1.0, alpha + y),)
+    b0 = np.greater(y, 0.0)
+    b1 = np.add(alpha, y)
+    b2 = _where(b0, 1.0, b1)
+    return (b2,)
 
 
 def elu_grad_params(x, alpha=1.0):
@@ -183,7 +196,13 @@ def elu_grad_params(x, alpha=1.0):
 
 def _elu_grad_params_block(x, alpha):
     """elu_grad_params on one block of the input (see _blocks)."""
-    return (_where((x <= 0.0), np.expm1(np.minimum(x, 0.0)), _where(np.isnan(x), x, 0.0)),)
+    b0 = np.less_equal(x, 0.0)
+    b1 = np.minimum(x, 0.0)
+    np.expm1(b1, out=b1)
+    b2 = np.isnan(x)
+    b3 = _where(b2, x, 0.0)
+    b4 = _where(b0, b1, b3)
+    return (b4,)
 
 
 def elu_forward_and_grad(x, alpha=1.0):
@@ -204,5 +223,13 @@ def elu_forward_and_grad(x, alpha=1.0):
 
 def _elu_forward_and_grad_block(x, alpha):
     """elu_forward_and_grad on one block of the input (see _blocks)."""
-    t0 = np.minimum(x, 0.0)
-    return (_where((x <= 0.0), alpha * np.expm1(t0), x), _where((x > 0.0), 1.0, alpha * np.exp(t0)),)
+    b0 = np.minimum(x, 0.0)
+    b1 = np.less_equal(x, 0.0)
+    b2 = np.expm1(b0)
+    np.multiply(alpha, b2, out=b2)
+    b3 = _where(b1, b2, x)
+    np.greater(x, 0.0, out=b1)
+    np.exp(b0, out=b0)
+    np.multiply(alpha, b0, out=b0)
+    b4 = _where(b1, 1.0, b0)
+    return (b3, b4,)

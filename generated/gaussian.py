@@ -144,7 +144,8 @@ def gaussian(x):
 
 def _gaussian_block(x):
     """gaussian on one block of the input (see _blocks)."""
-    return (_expnegsq(x),)
+    b0 = _expnegsq(x)
+    return (b0,)
 
 
 def gaussian_grad(x):
@@ -164,8 +165,12 @@ def gaussian_grad(x):
 
 def _gaussian_grad_block(x):
     """gaussian_grad on one block of the input (see _blocks)."""
-    t0 = _expneghalfsq(x)
-    return (t0 * ((-2.0) * t0 * np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)),)
+    b0 = _expneghalfsq(x)
+    b1 = np.multiply(-2.0, b0)
+    b2 = np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
+    b1 *= b2
+    b0 *= b1
+    return (b0,)
 
 
 def gaussian_forward_and_grad(x):
@@ -185,5 +190,10 @@ def gaussian_forward_and_grad(x):
 
 def _gaussian_forward_and_grad_block(x):
     """gaussian_forward_and_grad on one block of the input (see _blocks)."""
-    t0 = _expneghalfsq(x)
-    return (_expnegsq(x), t0 * ((-2.0) * t0 * np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)),)
+    b0 = _expneghalfsq(x)
+    b1 = _expnegsq(x)
+    b2 = np.multiply(-2.0, b0)
+    b3 = np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
+    b2 *= b3
+    b0 *= b2
+    return (b1, b0,)

@@ -378,7 +378,10 @@ def gelu(x):
 
 def _gelu_block(x):
     """gelu on one block of the input (see _blocks)."""
-    return (np.maximum(x, -1.152921504606847e+18) * _ndtr(x),)
+    b0 = np.maximum(x, -1.152921504606847e+18)
+    b1 = _ndtr(x)
+    np.multiply(b0, b1, out=b1)
+    return (b1,)
 
 
 def gelu_grad(x):
@@ -398,7 +401,12 @@ def gelu_grad(x):
 
 def _gelu_grad_block(x):
     """gelu_grad on one block of the input (see _blocks)."""
-    r = np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18) * _npdf(x) + _ndtr(x)
+    b0 = np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
+    b1 = _npdf(x)
+    np.multiply(b0, b1, out=b1)
+    b2 = _ndtr(x)
+    b1 += b2
+    r = b1
     x64 = np.asarray(x, np.float64)  # the patches work in float64
     # Taylor patch at the zero x = -0.7517915246935644574579049467795240396645 (degree 19, |x - zero| < 0.3)
     d0 = (x64 - -0.7517915246935645) - 1.4956759177009883e-17
@@ -426,8 +434,14 @@ def gelu_forward_and_grad(x):
 
 def _gelu_forward_and_grad_block(x):
     """gelu_forward_and_grad on one block of the input (see _blocks)."""
-    t0 = _ndtr(x)
-    r = t0 + np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18) * _npdf(x)
+    b0 = _ndtr(x)
+    b1 = np.maximum(x, -1.152921504606847e+18)
+    b2 = np.multiply(b0, b1)
+    np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18, out=b1)
+    b3 = _npdf(x)
+    np.multiply(b1, b3, out=b3)
+    b0 += b3
+    r = b0
     x64 = np.asarray(x, np.float64)  # the patches work in float64
     # Taylor patch at the zero x = -0.7517915246935644574579049467795240396645 (degree 19, |x - zero| < 0.3)
     d0 = (x64 - -0.7517915246935645) - 1.4956759177009883e-17
@@ -435,4 +449,4 @@ def _gelu_forward_and_grad_block(x):
     if near.size:
         d0 = d0.take(near)
         r.put(near, (((((((((((((((((((1.90319840501314e-09) * d0 + -1.396942086426202e-09) * d0 + -3.5459866461783865e-08) * d0 + -1.6044265494246427e-09) * d0 + 5.702764979242107e-07) * d0 + 4.3284506257392273e-07) * d0 + -7.74846130700372e-06) * d0 + -1.121438018842664e-05) * d0 + 8.615947861116571e-05) * d0 + 0.00018633974623233514) * d0 + -0.0007448268386746817) * d0 + -0.002239538068073497) * d0 + 0.004539228379125415) * d0 + 0.019421679838189067) * d0 + -0.014771522148244337) * d0 + -0.1140082332972217) * d0 + -0.018199676398671087) * d0 + 0.388284982990552) * d0 + 0.4314939923140469) * d0)
-    return (t0 * np.maximum(x, -1.152921504606847e+18), r,)
+    return (b2, r,)

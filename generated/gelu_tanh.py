@@ -175,7 +175,10 @@ def gelu_tanh(x):
 
 def _gelu_tanh_block(x):
     """gelu_tanh on one block of the input (see _blocks)."""
-    return (np.maximum(x, -1.152921504606847e+18) * _gelu_tanh_gate(x),)
+    b0 = np.maximum(x, -1.152921504606847e+18)
+    b1 = _gelu_tanh_gate(x)
+    np.multiply(b0, b1, out=b1)
+    return (b1,)
 
 
 def gelu_tanh_grad(x):
@@ -195,7 +198,12 @@ def gelu_tanh_grad(x):
 
 def _gelu_tanh_grad_block(x):
     """gelu_tanh_grad on one block of the input (see _blocks)."""
-    r = np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18) * _gelu_tanh_gate_grad(x) + _gelu_tanh_gate(x)
+    b0 = np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
+    b1 = _gelu_tanh_gate_grad(x)
+    np.multiply(b0, b1, out=b1)
+    b2 = _gelu_tanh_gate(x)
+    b1 += b2
+    r = b1
     x64 = np.asarray(x, np.float64)  # the patches work in float64
     # Taylor patch at the zero x = -0.7524614220710162584879544432889160906054 (degree 27, |x - zero| < 0.5)
     d0 = (x64 - -0.7524614220710163) - 3.635560509207687e-17
@@ -223,8 +231,14 @@ def gelu_tanh_forward_and_grad(x):
 
 def _gelu_tanh_forward_and_grad_block(x):
     """gelu_tanh_forward_and_grad on one block of the input (see _blocks)."""
-    t0 = _gelu_tanh_gate(x)
-    r = t0 + np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18) * _gelu_tanh_gate_grad(x)
+    b0 = _gelu_tanh_gate(x)
+    b1 = np.maximum(x, -1.152921504606847e+18)
+    b2 = np.multiply(b0, b1)
+    np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18, out=b1)
+    b3 = _gelu_tanh_gate_grad(x)
+    np.multiply(b1, b3, out=b3)
+    b0 += b3
+    r = b0
     x64 = np.asarray(x, np.float64)  # the patches work in float64
     # Taylor patch at the zero x = -0.7524614220710162584879544432889160906054 (degree 27, |x - zero| < 0.5)
     d0 = (x64 - -0.7524614220710163) - 3.635560509207687e-17
@@ -232,4 +246,4 @@ def _gelu_tanh_forward_and_grad_block(x):
     if near.size:
         d0 = d0.take(near)
         r.put(near, (((((((((((((((((((((((((((3.393384490409003e-11) * d0 + 1.687283177355558e-11) * d0 + -2.433873557833449e-10) * d0 + -1.708811216951738e-10) * d0 + 1.744987137846621e-09) * d0 + 1.7637802707907564e-09) * d0 + -1.196180847972441e-08) * d0 + -1.6978217459781023e-08) * d0 + 7.520740909289922e-08) * d0 + 1.4157556987729473e-07) * d0 + -4.3102482988029016e-07) * d0 + -9.898647747433667e-07) * d0 + 2.4335516344299543e-06) * d0 + 5.918611710894005e-06) * d0 + -1.5950896871645105e-05) * d0 + -3.4956171694436116e-05) * d0 + 0.00012425227802639782) * d0 + 0.00026392764052681053) * d0 + -0.0009274420230205449) * d0 + -0.0024227318458750974) * d0 + 0.005261059254921912) * d0 + 0.019682309459833118) * d0 + -0.01661932834305256) * d0 + -0.11394448308095899) * d0 + -0.01578285352184803) * d0 + 0.38751844613578895) * d0 + 0.4304000910248585) * d0)
-    return (t0 * np.maximum(x, -1.152921504606847e+18), r,)
+    return (b2, r,)

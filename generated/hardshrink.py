@@ -129,7 +129,11 @@ def hardshrink(x, lambd=0.5):
 
 def _hardshrink_block(x, lambd):
     """hardshrink on one block of the input (see _blocks)."""
-    return (x * _heaviside(float(-lambd) + np.abs(x), 0.0),)
+    b0 = np.abs(x)
+    np.add(float(-lambd), b0, out=b0)
+    b1 = _heaviside(b0, 0.0)
+    np.multiply(x, b1, out=b1)
+    return (b1,)
 
 
 def hardshrink_grad(x, lambd=0.5):
@@ -144,13 +148,18 @@ def hardshrink_grad(x, lambd=0.5):
     x, finish = _prepare(x)
     lambd = float(lambd)
     with np.errstate(under="ignore"):
-        r = _blocks(_hardshrink_grad_block, x, False, 524288, 131072, lambd)
+        r = _blocks(_hardshrink_grad_block, x, False, 0, 65536, lambd)
         return finish(r[0])
 
 
 def _hardshrink_grad_block(x, lambd):
     """hardshrink_grad on one block of the input (see _blocks)."""
-    return (_where((lambd >= np.abs(x)), 0.0, _where(np.isnan(x), x, 1.0)),)
+    b0 = np.abs(x)
+    b1 = np.greater_equal(lambd, b0)
+    b2 = np.isnan(x)
+    b3 = _where(b2, x, 1.0)
+    b4 = _where(b1, 0.0, b3)
+    return (b4,)
 
 
 def hardshrink_grad_from_output(y, lambd=0.5):
@@ -171,7 +180,11 @@ def hardshrink_grad_from_output(y, lambd=0.5):
 
 def _hardshrink_grad_from_output_block(y, lambd):
     """hardshrink_grad_from_output on one block of the input (see _blocks)."""
-    return (_where((y == 0.0), 0.0, _where(np.isnan(y), y, 1.0)),)
+    b0 = np.equal(y, 0.0)
+    b1 = np.isnan(y)
+    b2 = _where(b1, y, 1.0)
+    b3 = _where(b0, 0.0, b2)
+    return (b3,)
 
 
 def hardshrink_grad_params(x, lambd=0.5):
@@ -192,7 +205,9 @@ def hardshrink_grad_params(x, lambd=0.5):
 
 def _hardshrink_grad_params_block(x, lambd):
     """hardshrink_grad_params on one block of the input (see _blocks)."""
-    return (_where(np.isnan(x), x, 0.0),)
+    b0 = np.isnan(x)
+    b1 = _where(b0, x, 0.0)
+    return (b1,)
 
 
 def hardshrink_forward_and_grad(x, lambd=0.5):
@@ -213,5 +228,12 @@ def hardshrink_forward_and_grad(x, lambd=0.5):
 
 def _hardshrink_forward_and_grad_block(x, lambd):
     """hardshrink_forward_and_grad on one block of the input (see _blocks)."""
-    t0 = np.abs(x)
-    return (x * _heaviside(float(-lambd) + t0, 0.0), _where((lambd >= t0), 0.0, _where(np.isnan(x), x, 1.0)),)
+    b0 = np.abs(x)
+    b1 = np.add(float(-lambd), b0)
+    b2 = _heaviside(b1, 0.0)
+    np.multiply(x, b2, out=b2)
+    b3 = np.greater_equal(lambd, b0)
+    b4 = np.isnan(x)
+    b5 = _where(b4, x, 1.0)
+    b6 = _where(b3, 0.0, b5)
+    return (b2, b6,)

@@ -113,7 +113,10 @@ def hardsigmoid(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        return finish(np.clip(0.16666666666666666 * (x + 3.0), 0.0, 1.0))
+        b0 = np.add(x, 3.0)
+        np.multiply(0.16666666666666666, b0, out=b0)
+        np.clip(b0, 0.0, 1.0, out=b0)
+        return finish(b0)
 
 
 def hardsigmoid_grad(x):
@@ -127,13 +130,19 @@ def hardsigmoid_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_hardsigmoid_grad_block, x, False, 524288, 131072)
+        r = _blocks(_hardsigmoid_grad_block, x, False, 0, 65536)
         return finish(r[0])
 
 
 def _hardsigmoid_grad_block(x):
     """hardsigmoid_grad on one block of the input (see _blocks)."""
-    return (_where((x >= 3.0) | (x <= -3.0), 0.0, _where(np.isnan(x), x, 0.16666666666666666)),)
+    b0 = np.greater_equal(x, 3.0)
+    b1 = np.less_equal(x, -3.0)
+    b0 |= b1
+    np.isnan(x, out=b1)
+    b2 = _where(b1, x, 0.16666666666666666)
+    b3 = _where(b0, 0.0, b2)
+    return (b3,)
 
 
 def hardsigmoid_grad_from_output(y):
@@ -147,13 +156,19 @@ def hardsigmoid_grad_from_output(y):
     """
     y, finish = _prepare(y)
     with np.errstate(under="ignore"):
-        r = _blocks(_hardsigmoid_grad_from_output_block, y, False, 524288, 131072)
+        r = _blocks(_hardsigmoid_grad_from_output_block, y, False, 0, 65536)
         return finish(r[0])
 
 
 def _hardsigmoid_grad_from_output_block(y):
     """hardsigmoid_grad_from_output on one block of the input (see _blocks)."""
-    return (_where((y > 0.0) & (y < 1.0), 0.16666666666666666, _where(np.isnan(y), y, 0.0)),)
+    b0 = np.greater(y, 0.0)
+    b1 = np.less(y, 1.0)
+    b0 &= b1
+    np.isnan(y, out=b1)
+    b2 = _where(b1, y, 0.0)
+    b3 = _where(b0, 0.16666666666666666, b2)
+    return (b3,)
 
 
 def hardsigmoid_forward_and_grad(x):
@@ -167,10 +182,19 @@ def hardsigmoid_forward_and_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_hardsigmoid_forward_and_grad_block, x, False, 524288, 131072)
+        r = _blocks(_hardsigmoid_forward_and_grad_block, x, False, 0, 65536)
         return finish(r[0]), finish(r[1])
 
 
 def _hardsigmoid_forward_and_grad_block(x):
     """hardsigmoid_forward_and_grad on one block of the input (see _blocks)."""
-    return (np.clip(0.16666666666666666 * (x + 3.0), 0.0, 1.0), _where((x >= 3.0) | (x <= -3.0), 0.0, _where(np.isnan(x), x, 0.16666666666666666)),)
+    b0 = np.add(x, 3.0)
+    np.multiply(0.16666666666666666, b0, out=b0)
+    np.clip(b0, 0.0, 1.0, out=b0)
+    b1 = np.greater_equal(x, 3.0)
+    b2 = np.less_equal(x, -3.0)
+    b1 |= b2
+    np.isnan(x, out=b2)
+    b3 = _where(b2, x, 0.16666666666666666)
+    b4 = _where(b1, 0.0, b3)
+    return (b0, b4,)

@@ -113,13 +113,18 @@ def hardswish(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_hardswish_block, x, False, 524288, 131072)
+        r = _blocks(_hardswish_block, x, False, 0, 65536)
         return finish(r[0])
 
 
 def _hardswish_block(x):
     """hardswish on one block of the input (see _blocks)."""
-    return (np.maximum(x, -1.152921504606847e+18) * (0.16666666666666666 * np.clip(x + 3.0, 0.0, 6.0)),)
+    b0 = np.maximum(x, -1.152921504606847e+18)
+    b1 = np.add(x, 3.0)
+    np.clip(b1, 0.0, 6.0, out=b1)
+    np.multiply(0.16666666666666666, b1, out=b1)
+    b0 *= b1
+    return (b0,)
 
 
 def hardswish_grad(x):
@@ -133,13 +138,21 @@ def hardswish_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_hardswish_grad_block, x, False, 524288, 131072)
+        r = _blocks(_hardswish_grad_block, x, False, 0, 65536)
         return finish(r[0])
 
 
 def _hardswish_grad_block(x):
     """hardswish_grad on one block of the input (see _blocks)."""
-    return (_where((x < -3.0), 0.0, _where((x > 3.0), 1.0, 0.16666666666666666 * (2.0 * np.clip(x, -3.0, 3.0) + 3.0))),)
+    b0 = np.less(x, -3.0)
+    b1 = np.greater(x, 3.0)
+    b2 = np.clip(x, -3.0, 3.0)
+    np.multiply(2.0, b2, out=b2)
+    b2 += 3.0
+    np.multiply(0.16666666666666666, b2, out=b2)
+    b3 = _where(b1, 1.0, b2)
+    b4 = _where(b0, 0.0, b3)
+    return (b4,)
 
 
 def hardswish_forward_and_grad(x):
@@ -159,4 +172,17 @@ def hardswish_forward_and_grad(x):
 
 def _hardswish_forward_and_grad_block(x):
     """hardswish_forward_and_grad on one block of the input (see _blocks)."""
-    return (np.maximum(x, -1.152921504606847e+18) * (0.16666666666666666 * np.clip(x + 3.0, 0.0, 6.0)), _where((x < -3.0), 0.0, _where((x > 3.0), 1.0, 0.16666666666666666 * (2.0 * np.clip(x, -3.0, 3.0) + 3.0))),)
+    b0 = np.maximum(x, -1.152921504606847e+18)
+    b1 = np.add(x, 3.0)
+    np.clip(b1, 0.0, 6.0, out=b1)
+    np.multiply(0.16666666666666666, b1, out=b1)
+    b0 *= b1
+    b2 = np.less(x, -3.0)
+    b3 = np.greater(x, 3.0)
+    np.clip(x, -3.0, 3.0, out=b1)
+    np.multiply(2.0, b1, out=b1)
+    b1 += 3.0
+    np.multiply(0.16666666666666666, b1, out=b1)
+    b4 = _where(b3, 1.0, b1)
+    b5 = _where(b2, 0.0, b4)
+    return (b0, b5,)

@@ -115,7 +115,8 @@ def hardtanh(x, min_val=-1.0, max_val=1.0):
     min_val = float(min_val)
     max_val = float(max_val)
     with np.errstate(under="ignore"):
-        return finish(np.clip(x, min_val, max_val))
+        b0 = np.clip(x, min_val, max_val)
+        return finish(b0)
 
 
 def hardtanh_grad(x, min_val=-1.0, max_val=1.0):
@@ -131,13 +132,19 @@ def hardtanh_grad(x, min_val=-1.0, max_val=1.0):
     min_val = float(min_val)
     max_val = float(max_val)
     with np.errstate(under="ignore"):
-        r = _blocks(_hardtanh_grad_block, x, False, 524288, 131072, min_val, max_val)
+        r = _blocks(_hardtanh_grad_block, x, False, 0, 65536, min_val, max_val)
         return finish(r[0])
 
 
 def _hardtanh_grad_block(x, min_val, max_val):
     """hardtanh_grad on one block of the input (see _blocks)."""
-    return (_where((min_val >= x) | (max_val <= x), 0.0, _where(np.isnan(x), x, 1.0)),)
+    b0 = np.greater_equal(min_val, x)
+    b1 = np.less_equal(max_val, x)
+    b0 |= b1
+    np.isnan(x, out=b1)
+    b2 = _where(b1, x, 1.0)
+    b3 = _where(b0, 0.0, b2)
+    return (b3,)
 
 
 def hardtanh_grad_from_output(y, min_val=-1.0, max_val=1.0):
@@ -153,13 +160,19 @@ def hardtanh_grad_from_output(y, min_val=-1.0, max_val=1.0):
     min_val = float(min_val)
     max_val = float(max_val)
     with np.errstate(under="ignore"):
-        r = _blocks(_hardtanh_grad_from_output_block, y, False, 524288, 131072, min_val, max_val)
+        r = _blocks(_hardtanh_grad_from_output_block, y, False, 0, 65536, min_val, max_val)
         return finish(r[0])
 
 
 def _hardtanh_grad_from_output_block(y, min_val, max_val):
     """hardtanh_grad_from_output on one block of the input (see _blocks)."""
-    return (_where((max_val > y) & (min_val < y), 1.0, _where(np.isnan(y), y, 0.0)),)
+    b0 = np.greater(max_val, y)
+    b1 = np.less(min_val, y)
+    b0 &= b1
+    np.isnan(y, out=b1)
+    b2 = _where(b1, y, 0.0)
+    b3 = _where(b0, 1.0, b2)
+    return (b3,)
 
 
 def hardtanh_grad_params(x, min_val=-1.0, max_val=1.0):
@@ -182,7 +195,17 @@ def hardtanh_grad_params(x, min_val=-1.0, max_val=1.0):
 
 def _hardtanh_grad_params_block(x, min_val, max_val):
     """hardtanh_grad_params on one block of the input (see _blocks)."""
-    return (_where((min_val >= x), 1.0, _where(np.isnan(x), x, 0.0)), _where((min_val >= x), 0.0, _where((max_val <= x), 1.0, _where(np.isnan(x), x, 0.0))),)
+    b0 = np.greater_equal(min_val, x)
+    b1 = np.isnan(x)
+    b2 = _where(b1, x, 0.0)
+    b3 = _where(b0, 1.0, b2)
+    np.greater_equal(min_val, x, out=b0)
+    np.less_equal(max_val, x, out=b1)
+    b4 = np.isnan(x)
+    b5 = _where(b4, x, 0.0)
+    b6 = _where(b1, 1.0, b5)
+    b7 = _where(b0, 0.0, b6)
+    return (b3, b7,)
 
 
 def hardtanh_forward_and_grad(x, min_val=-1.0, max_val=1.0):
@@ -198,10 +221,17 @@ def hardtanh_forward_and_grad(x, min_val=-1.0, max_val=1.0):
     min_val = float(min_val)
     max_val = float(max_val)
     with np.errstate(under="ignore"):
-        r = _blocks(_hardtanh_forward_and_grad_block, x, False, 524288, 131072, min_val, max_val)
+        r = _blocks(_hardtanh_forward_and_grad_block, x, False, 0, 65536, min_val, max_val)
         return finish(r[0]), finish(r[1])
 
 
 def _hardtanh_forward_and_grad_block(x, min_val, max_val):
     """hardtanh_forward_and_grad on one block of the input (see _blocks)."""
-    return (np.clip(x, min_val, max_val), _where((min_val >= x) | (max_val <= x), 0.0, _where(np.isnan(x), x, 1.0)),)
+    b0 = np.clip(x, min_val, max_val)
+    b1 = np.greater_equal(min_val, x)
+    b2 = np.less_equal(max_val, x)
+    b1 |= b2
+    np.isnan(x, out=b2)
+    b3 = _where(b2, x, 1.0)
+    b4 = _where(b1, 0.0, b3)
+    return (b0, b4,)

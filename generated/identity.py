@@ -133,7 +133,9 @@ def identity_grad(x):
 
 def _identity_grad_block(x):
     """identity_grad on one block of the input (see _blocks)."""
-    return (_where(np.isnan(x), x, 1.0),)
+    b0 = np.isnan(x)
+    b1 = _where(b0, x, 1.0)
+    return (b1,)
 
 
 def identity_grad_from_output(y):
@@ -153,7 +155,9 @@ def identity_grad_from_output(y):
 
 def _identity_grad_from_output_block(y):
     """identity_grad_from_output on one block of the input (see _blocks)."""
-    return (_where(np.isnan(y), y, 1.0),)
+    b0 = np.isnan(y)
+    b1 = _where(b0, y, 1.0)
+    return (b1,)
 
 
 def identity_forward_and_grad(x):
@@ -173,4 +177,6 @@ def identity_forward_and_grad(x):
 
 def _identity_forward_and_grad_block(x):
     """identity_forward_and_grad on one block of the input (see _blocks)."""
-    return (x, _where(np.isnan(x), x, 1.0),)
+    b0 = np.isnan(x)
+    b1 = _where(b0, x, 1.0)
+    return (x, b1,)

@@ -120,8 +120,25 @@ def isrlu(x, alpha=1.0):
 
 def _isrlu_block(x, alpha):
     """isrlu on one block of the input (see _blocks)."""
-    t0 = np.clip(x, -1.0, 0.0)
-    return (_where((x >= 0.0), x, _where((x >= -1.0), t0 / np.sqrt(alpha * np.square(t0) + 1.0), -(1.0 / np.sqrt(alpha + 1.0 / np.minimum(x, -1.0) / np.minimum(x, -1.0))))),)
+    b0 = np.clip(x, -1.0, 0.0)
+    b1 = np.greater_equal(x, 0.0)
+    b2 = np.greater_equal(x, -1.0)
+    b3 = np.square(b0)
+    np.multiply(alpha, b3, out=b3)
+    b3 += 1.0
+    np.sqrt(b3, out=b3)
+    b0 /= b3
+    np.minimum(x, -1.0, out=b3)
+    np.true_divide(1.0, b3, out=b3)
+    b4 = np.minimum(x, -1.0)
+    b3 /= b4
+    np.add(alpha, b3, out=b3)
+    np.sqrt(b3, out=b3)
+    np.true_divide(1.0, b3, out=b3)
+    np.negative(b3, out=b3)
+    b5 = _where(b2, b0, b3)
+    b6 = _where(b1, x, b5)
+    return (b6,)
 
 
 def isrlu_grad(x, alpha=1.0):
@@ -142,8 +159,36 @@ def isrlu_grad(x, alpha=1.0):
 
 def _isrlu_grad_block(x, alpha):
     """isrlu_grad on one block of the input (see _blocks)."""
-    t0 = np.minimum(x, -1.0)
-    return (_where((x >= 0.0), 1.0, _where((x >= -1.0), 1.0 / np.sqrt(alpha * np.square(np.clip(x, -1.0, 0.0)) + 1.0) / (alpha * np.square(np.clip(x, -1.0, 0.0)) + 1.0), -(1.0 / t0 / t0 / t0 / ((alpha + 1.0 / t0 / t0) * np.sqrt(alpha + 1.0 / t0 / t0))))),)
+    b0 = np.minimum(x, -1.0)
+    b1 = np.greater_equal(x, 0.0)
+    b2 = np.greater_equal(x, -1.0)
+    b3 = np.clip(x, -1.0, 0.0)
+    np.square(b3, out=b3)
+    np.multiply(alpha, b3, out=b3)
+    b3 += 1.0
+    np.sqrt(b3, out=b3)
+    np.true_divide(1.0, b3, out=b3)
+    b4 = np.clip(x, -1.0, 0.0)
+    np.square(b4, out=b4)
+    np.multiply(alpha, b4, out=b4)
+    b4 += 1.0
+    b3 /= b4
+    np.true_divide(1.0, b0, out=b4)
+    b4 /= b0
+    b4 /= b0
+    b5 = np.true_divide(1.0, b0)
+    b5 /= b0
+    np.add(alpha, b5, out=b5)
+    b6 = np.true_divide(1.0, b0)
+    b6 /= b0
+    np.add(alpha, b6, out=b6)
+    np.sqrt(b6, out=b6)
+    b5 *= b6
+    b4 /= b5
+    np.negative(b4, out=b4)
+    b7 = _where(b2, b3, b4)
+    b8 = _where(b1, 1.0, b7)
+    return (b8,)
 
 
 def isrlu_grad_from_output(y, alpha=1.0):
@@ -165,8 +210,23 @@ def isrlu_grad_from_output(y, alpha=1.0):
 def _isrlu_grad_from_output_block(y, alpha):
     """isrlu_grad_from_output on one block of the input (see _blocks)."""
     t0 = float(np.sqrt(alpha))
-    t1 = t0 * np.clip(y, float(-(1.0 / t0)), 0.0)
-    return (_where((y >= 0.0), 1.0, ((-t1 + 1.0) * np.clip(t1 + 1.0, 0.0, 1.0)) * np.sqrt((-t1 + 1.0) * np.clip(t1 + 1.0, 0.0, 1.0))),)
+    b0 = np.clip(y, float(-(1.0 / t0)), 0.0)
+    np.multiply(t0, b0, out=b0)
+    b1 = np.greater_equal(y, 0.0)
+    b2 = np.negative(b0)
+    b2 += 1.0
+    b3 = np.add(b0, 1.0)
+    np.clip(b3, 0.0, 1.0, out=b3)
+    b2 *= b3
+    np.negative(b0, out=b3)
+    b3 += 1.0
+    b0 += 1.0
+    np.clip(b0, 0.0, 1.0, out=b0)
+    b3 *= b0
+    np.sqrt(b3, out=b3)
+    b2 *= b3
+    b4 = _where(b1, 1.0, b2)
+    return (b4,)
 
 
 def isrlu_grad_params(x, alpha=1.0):
@@ -187,8 +247,37 @@ def isrlu_grad_params(x, alpha=1.0):
 
 def _isrlu_grad_params_block(x, alpha):
     """isrlu_grad_params on one block of the input (see _blocks)."""
-    t0_0 = np.clip(x, -1.0, 0.0)
-    return (_where((x >= 0.0), 0.0, _where((x >= -1.0), (-0.5) * np.square(t0_0) * t0_0 / ((alpha * np.square(t0_0) + 1.0) * np.sqrt(alpha * np.square(t0_0) + 1.0)), 0.5 / ((alpha + 1.0 / np.minimum(x, -1.0) / np.minimum(x, -1.0)) * np.sqrt(alpha + 1.0 / np.minimum(x, -1.0) / np.minimum(x, -1.0))))),)
+    b0 = np.clip(x, -1.0, 0.0)
+    b1 = np.greater_equal(x, 0.0)
+    b2 = np.greater_equal(x, -1.0)
+    b3 = np.square(b0)
+    np.multiply(-0.5, b3, out=b3)
+    b3 *= b0
+    b4 = np.square(b0)
+    np.multiply(alpha, b4, out=b4)
+    b4 += 1.0
+    np.square(b0, out=b0)
+    np.multiply(alpha, b0, out=b0)
+    b0 += 1.0
+    np.sqrt(b0, out=b0)
+    b4 *= b0
+    b3 /= b4
+    np.minimum(x, -1.0, out=b4)
+    np.true_divide(1.0, b4, out=b4)
+    np.minimum(x, -1.0, out=b0)
+    b4 /= b0
+    np.add(alpha, b4, out=b4)
+    np.minimum(x, -1.0, out=b0)
+    np.true_divide(1.0, b0, out=b0)
+    b5 = np.minimum(x, -1.0)
+    b0 /= b5
+    np.add(alpha, b0, out=b0)
+    np.sqrt(b0, out=b0)
+    b4 *= b0
+    np.true_divide(0.5, b4, out=b4)
+    b6 = _where(b2, b3, b4)
+    b7 = _where(b1, 0.0, b6)
+    return (b7,)
 
 
 def isrlu_forward_and_grad(x, alpha=1.0):
@@ -209,10 +298,33 @@ def isrlu_forward_and_grad(x, alpha=1.0):
 
 def _isrlu_forward_and_grad_block(x, alpha):
     """isrlu_forward_and_grad on one block of the input (see _blocks)."""
-    t0 = (x >= 0.0)
-    t1 = np.clip(x, -1.0, 0.0)
-    t2 = alpha * np.square(t1) + 1.0
-    t3 = (x >= -1.0)
-    t4 = np.minimum(x, -1.0)
-    t5 = alpha + 1.0 / t4 / t4
-    return (_where(t0, x, _where(t3, t1 / np.sqrt(t2), -(1.0 / np.sqrt(t5)))), _where(t0, 1.0, _where(t3, 1.0 / np.sqrt(t2) / t2, -(1.0 / t4 / t4 / t4 / (t5 * np.sqrt(t5))))),)
+    b0 = np.greater_equal(x, 0.0)
+    b1 = np.clip(x, -1.0, 0.0)
+    b2 = np.square(b1)
+    np.multiply(alpha, b2, out=b2)
+    b2 += 1.0
+    b3 = np.greater_equal(x, -1.0)
+    b4 = np.minimum(x, -1.0)
+    b5 = np.true_divide(1.0, b4)
+    b5 /= b4
+    np.add(alpha, b5, out=b5)
+    b6 = np.sqrt(b2)
+    b1 /= b6
+    np.sqrt(b5, out=b6)
+    np.true_divide(1.0, b6, out=b6)
+    np.negative(b6, out=b6)
+    b7 = _where(b3, b1, b6)
+    b8 = _where(b0, x, b7)
+    np.sqrt(b2, out=b7)
+    np.true_divide(1.0, b7, out=b7)
+    b7 /= b2
+    np.true_divide(1.0, b4, out=b2)
+    b2 /= b4
+    b2 /= b4
+    np.sqrt(b5, out=b4)
+    b5 *= b4
+    b2 /= b5
+    np.negative(b2, out=b2)
+    b9 = _where(b3, b7, b2)
+    b10 = _where(b0, 1.0, b9)
+    return (b8, b10,)

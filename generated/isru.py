@@ -120,9 +120,24 @@ def isru(x, alpha=1.0):
 
 def _isru_block(x, alpha):
     """isru on one block of the input (see _blocks)."""
-    t0 = np.clip(x, -1.0, 1.0)
-    t1 = np.abs(x)
-    return (_where((t1 <= 1.0), t0 / np.sqrt(alpha * np.square(t0) + 1.0), np.sign(x) / np.sqrt(alpha + 1.0 / np.maximum(t1, 1.0) / np.maximum(t1, 1.0))),)
+    b0 = np.clip(x, -1.0, 1.0)
+    b1 = np.abs(x)
+    b2 = np.less_equal(b1, 1.0)
+    b3 = np.square(b0)
+    np.multiply(alpha, b3, out=b3)
+    b3 += 1.0
+    np.sqrt(b3, out=b3)
+    b0 /= b3
+    np.sign(x, out=b3)
+    b4 = np.maximum(b1, 1.0)
+    np.true_divide(1.0, b4, out=b4)
+    np.maximum(b1, 1.0, out=b1)
+    b4 /= b1
+    np.add(alpha, b4, out=b4)
+    np.sqrt(b4, out=b4)
+    b3 /= b4
+    b5 = _where(b2, b0, b3)
+    return (b5,)
 
 
 def isru_grad(x, alpha=1.0):
@@ -143,9 +158,34 @@ def isru_grad(x, alpha=1.0):
 
 def _isru_grad_block(x, alpha):
     """isru_grad on one block of the input (see _blocks)."""
-    t0 = np.abs(x)
-    t1 = np.maximum(t0, 1.0)
-    return (_where((t0 <= 1.0), 1.0 / np.sqrt(alpha * np.square(np.clip(x, -1.0, 1.0)) + 1.0) / (alpha * np.square(np.clip(x, -1.0, 1.0)) + 1.0), 1.0 / t1 / t1 / t1 / ((alpha + 1.0 / t1 / t1) * np.sqrt(alpha + 1.0 / t1 / t1))),)
+    b0 = np.abs(x)
+    b1 = np.maximum(b0, 1.0)
+    b2 = np.less_equal(b0, 1.0)
+    np.clip(x, -1.0, 1.0, out=b0)
+    np.square(b0, out=b0)
+    np.multiply(alpha, b0, out=b0)
+    b0 += 1.0
+    np.sqrt(b0, out=b0)
+    np.true_divide(1.0, b0, out=b0)
+    b3 = np.clip(x, -1.0, 1.0)
+    np.square(b3, out=b3)
+    np.multiply(alpha, b3, out=b3)
+    b3 += 1.0
+    b0 /= b3
+    np.true_divide(1.0, b1, out=b3)
+    b3 /= b1
+    b3 /= b1
+    b4 = np.true_divide(1.0, b1)
+    b4 /= b1
+    np.add(alpha, b4, out=b4)
+    b5 = np.true_divide(1.0, b1)
+    b5 /= b1
+    np.add(alpha, b5, out=b5)
+    np.sqrt(b5, out=b5)
+    b4 *= b5
+    b3 /= b4
+    b6 = _where(b2, b0, b3)
+    return (b6,)
 
 
 def isru_grad_from_output(y, alpha=1.0):
@@ -167,8 +207,22 @@ def isru_grad_from_output(y, alpha=1.0):
 def _isru_grad_from_output_block(y, alpha):
     """isru_grad_from_output on one block of the input (see _blocks)."""
     t0 = float(np.sqrt(alpha))
-    t1 = t0 * np.clip(np.abs(y), 0.0, float(1.0 / t0))
-    return (((t1 + 1.0) * np.clip(-t1 + 1.0, 0.0, 1.0)) * np.sqrt((t1 + 1.0) * np.clip(-t1 + 1.0, 0.0, 1.0)),)
+    b0 = np.abs(y)
+    np.clip(b0, 0.0, float(1.0 / t0), out=b0)
+    np.multiply(t0, b0, out=b0)
+    b1 = np.add(b0, 1.0)
+    b2 = np.negative(b0)
+    b2 += 1.0
+    np.clip(b2, 0.0, 1.0, out=b2)
+    b1 *= b2
+    np.add(b0, 1.0, out=b2)
+    np.negative(b0, out=b0)
+    b0 += 1.0
+    np.clip(b0, 0.0, 1.0, out=b0)
+    b2 *= b0
+    np.sqrt(b2, out=b2)
+    b1 *= b2
+    return (b1,)
 
 
 def isru_grad_params(x, alpha=1.0):
@@ -189,9 +243,38 @@ def isru_grad_params(x, alpha=1.0):
 
 def _isru_grad_params_block(x, alpha):
     """isru_grad_params on one block of the input (see _blocks)."""
-    t0_0 = np.clip(x, -1.0, 1.0)
-    t1_0 = np.abs(x)
-    return (_where((t1_0 <= 1.0), (-0.5) * np.square(t0_0) * t0_0 / ((alpha * np.square(t0_0) + 1.0) * np.sqrt(alpha * np.square(t0_0) + 1.0)), (-0.5) * np.sign(x) / ((alpha + 1.0 / np.maximum(t1_0, 1.0) / np.maximum(t1_0, 1.0)) * np.sqrt(alpha + 1.0 / np.maximum(t1_0, 1.0) / np.maximum(t1_0, 1.0)))),)
+    b0 = np.clip(x, -1.0, 1.0)
+    b1 = np.abs(x)
+    b2 = np.less_equal(b1, 1.0)
+    b3 = np.square(b0)
+    np.multiply(-0.5, b3, out=b3)
+    b3 *= b0
+    b4 = np.square(b0)
+    np.multiply(alpha, b4, out=b4)
+    b4 += 1.0
+    np.square(b0, out=b0)
+    np.multiply(alpha, b0, out=b0)
+    b0 += 1.0
+    np.sqrt(b0, out=b0)
+    b4 *= b0
+    b3 /= b4
+    np.sign(x, out=b4)
+    np.multiply(-0.5, b4, out=b4)
+    np.maximum(b1, 1.0, out=b0)
+    np.true_divide(1.0, b0, out=b0)
+    b5 = np.maximum(b1, 1.0)
+    b0 /= b5
+    np.add(alpha, b0, out=b0)
+    np.maximum(b1, 1.0, out=b5)
+    np.true_divide(1.0, b5, out=b5)
+    np.maximum(b1, 1.0, out=b1)
+    b5 /= b1
+    np.add(alpha, b5, out=b5)
+    np.sqrt(b5, out=b5)
+    b0 *= b5
+    b4 /= b0
+    b6 = _where(b2, b3, b4)
+    return (b6,)
 
 
 def isru_forward_and_grad(x, alpha=1.0):
@@ -212,10 +295,30 @@ def isru_forward_and_grad(x, alpha=1.0):
 
 def _isru_forward_and_grad_block(x, alpha):
     """isru_forward_and_grad on one block of the input (see _blocks)."""
-    t0 = np.clip(x, -1.0, 1.0)
-    t1 = alpha * np.square(t0) + 1.0
-    t2 = np.abs(x)
-    t3 = (t2 <= 1.0)
-    t4 = np.maximum(t2, 1.0)
-    t5 = alpha + 1.0 / t4 / t4
-    return (_where(t3, t0 / np.sqrt(t1), np.sign(x) / np.sqrt(t5)), _where(t3, 1.0 / np.sqrt(t1) / t1, 1.0 / t4 / t4 / t4 / (t5 * np.sqrt(t5))),)
+    b0 = np.clip(x, -1.0, 1.0)
+    b1 = np.square(b0)
+    np.multiply(alpha, b1, out=b1)
+    b1 += 1.0
+    b2 = np.abs(x)
+    b3 = np.less_equal(b2, 1.0)
+    np.maximum(b2, 1.0, out=b2)
+    b4 = np.true_divide(1.0, b2)
+    b4 /= b2
+    np.add(alpha, b4, out=b4)
+    b5 = np.sqrt(b1)
+    b0 /= b5
+    np.sign(x, out=b5)
+    b6 = np.sqrt(b4)
+    b5 /= b6
+    b7 = _where(b3, b0, b5)
+    np.sqrt(b1, out=b5)
+    np.true_divide(1.0, b5, out=b5)
+    b5 /= b1
+    np.true_divide(1.0, b2, out=b1)
+    b1 /= b2
+    b1 /= b2
+    np.sqrt(b4, out=b2)
+    b4 *= b2
+    b1 /= b4
+    b8 = _where(b3, b5, b1)
+    return (b7, b8,)

@@ -120,7 +120,10 @@ def leaky_relu(x, negative_slope=0.01):
 
 def _leaky_relu_block(x, negative_slope):
     """leaky_relu on one block of the input (see _blocks)."""
-    return (_where((x <= 0.0), negative_slope * x, x),)
+    b0 = np.less_equal(x, 0.0)
+    b1 = np.multiply(negative_slope, x)
+    b2 = _where(b0, b1, x)
+    return (b2,)
 
 
 def leaky_relu_grad(x, negative_slope=0.01):
@@ -141,7 +144,11 @@ def leaky_relu_grad(x, negative_slope=0.01):
 
 def _leaky_relu_grad_block(x, negative_slope):
     """leaky_relu_grad on one block of the input (see _blocks)."""
-    return (_where((x > 0.0), 1.0, _where(np.isnan(x), x, negative_slope)),)
+    b0 = np.greater(x, 0.0)
+    b1 = np.isnan(x)
+    b2 = _where(b1, x, negative_slope)
+    b3 = _where(b0, 1.0, b2)
+    return (b3,)
 
 
 def leaky_relu_grad_from_output(y, negative_slope=0.01):
@@ -162,7 +169,11 @@ def leaky_relu_grad_from_output(y, negative_slope=0.01):
 
 def _leaky_relu_grad_from_output_block(y, negative_slope):
     """leaky_relu_grad_from_output on one block of the input (see _blocks)."""
-    return (_where((y > 0.0), 1.0, _where(np.isnan(y), y, negative_slope)),)
+    b0 = np.greater(y, 0.0)
+    b1 = np.isnan(y)
+    b2 = _where(b1, y, negative_slope)
+    b3 = _where(b0, 1.0, b2)
+    return (b3,)
 
 
 def leaky_relu_grad_params(x, negative_slope=0.01):
@@ -183,7 +194,11 @@ def leaky_relu_grad_params(x, negative_slope=0.01):
 
 def _leaky_relu_grad_params_block(x, negative_slope):
     """leaky_relu_grad_params on one block of the input (see _blocks)."""
-    return (_where((x <= 0.0), x, _where(np.isnan(x), x, 0.0)),)
+    b0 = np.less_equal(x, 0.0)
+    b1 = np.isnan(x)
+    b2 = _where(b1, x, 0.0)
+    b3 = _where(b0, x, b2)
+    return (b3,)
 
 
 def leaky_relu_forward_and_grad(x, negative_slope=0.01):
@@ -198,10 +213,17 @@ def leaky_relu_forward_and_grad(x, negative_slope=0.01):
     x, finish = _prepare(x)
     negative_slope = float(negative_slope)
     with np.errstate(under="ignore"):
-        r = _blocks(_leaky_relu_forward_and_grad_block, x, False, 524288, 131072, negative_slope)
+        r = _blocks(_leaky_relu_forward_and_grad_block, x, False, 0, 65536, negative_slope)
         return finish(r[0]), finish(r[1])
 
 
 def _leaky_relu_forward_and_grad_block(x, negative_slope):
     """leaky_relu_forward_and_grad on one block of the input (see _blocks)."""
-    return (_where((x <= 0.0), negative_slope * x, x), _where((x > 0.0), 1.0, _where(np.isnan(x), x, negative_slope)),)
+    b0 = np.less_equal(x, 0.0)
+    b1 = np.multiply(negative_slope, x)
+    b2 = _where(b0, b1, x)
+    np.greater(x, 0.0, out=b0)
+    b3 = np.isnan(x)
+    b4 = _where(b3, x, negative_slope)
+    b5 = _where(b0, 1.0, b4)
+    return (b2, b5,)

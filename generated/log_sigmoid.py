@@ -94,13 +94,20 @@ def log_sigmoid(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_log_sigmoid_block, x, False, 524288, 131072)
+        r = _blocks(_log_sigmoid_block, x, False, 0, 65536)
         return finish(r[0])
 
 
 def _log_sigmoid_block(x):
     """log_sigmoid on one block of the input (see _blocks)."""
-    return (-np.log1p(np.exp(-np.abs(x))) + np.minimum(x, 0.0),)
+    b0 = np.abs(x)
+    np.negative(b0, out=b0)
+    np.exp(b0, out=b0)
+    np.log1p(b0, out=b0)
+    np.negative(b0, out=b0)
+    b1 = np.minimum(x, 0.0)
+    b0 += b1
+    return (b0,)
 
 
 def log_sigmoid_grad(x):
@@ -114,13 +121,21 @@ def log_sigmoid_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_log_sigmoid_grad_block, x, False, 524288, 131072)
+        r = _blocks(_log_sigmoid_grad_block, x, False, 0, 65536)
         return finish(r[0])
 
 
 def _log_sigmoid_grad_block(x):
     """log_sigmoid_grad on one block of the input (see _blocks)."""
-    return (np.exp(-np.maximum(x, 0.0)) / (np.exp(-np.abs(x)) + 1.0),)
+    b0 = np.maximum(x, 0.0)
+    np.negative(b0, out=b0)
+    np.exp(b0, out=b0)
+    b1 = np.abs(x)
+    np.negative(b1, out=b1)
+    np.exp(b1, out=b1)
+    b1 += 1.0
+    b0 /= b1
+    return (b0,)
 
 
 def log_sigmoid_grad_from_output(y):
@@ -134,13 +149,10 @@ def log_sigmoid_grad_from_output(y):
     """
     y, finish = _prepare(y)
     with np.errstate(under="ignore"):
-        r = _blocks(_log_sigmoid_grad_from_output_block, y, False, 524288, 131072)
-        return finish(r[0])
-
-
-def _log_sigmoid_grad_from_output_block(y):
-    """log_sigmoid_grad_from_output on one block of the input (see _blocks)."""
-    return (-np.expm1(np.minimum(y, 0.0)),)
+        b0 = np.minimum(y, 0.0)
+        np.expm1(b0, out=b0)
+        np.negative(b0, out=b0)
+        return finish(b0)
 
 
 def log_sigmoid_forward_and_grad(x):
@@ -160,5 +172,16 @@ def log_sigmoid_forward_and_grad(x):
 
 def _log_sigmoid_forward_and_grad_block(x):
     """log_sigmoid_forward_and_grad on one block of the input (see _blocks)."""
-    t0 = np.exp(-np.abs(x))
-    return (-np.log1p(t0) + np.minimum(x, 0.0), np.exp(-np.maximum(x, 0.0)) / (t0 + 1.0),)
+    b0 = np.abs(x)
+    np.negative(b0, out=b0)
+    np.exp(b0, out=b0)
+    b1 = np.log1p(b0)
+    np.negative(b1, out=b1)
+    b2 = np.minimum(x, 0.0)
+    b1 += b2
+    np.maximum(x, 0.0, out=b2)
+    np.negative(b2, out=b2)
+    np.exp(b2, out=b2)
+    b0 += 1.0
+    b2 /= b0
+    return (b1, b2,)

@@ -102,10 +102,23 @@ def mish(x):
 
 def _mish_block(x):
     """mish on one block of the input (see _blocks)."""
-    t0 = np.clip(np.maximum(x, 0.0), 0.0, 1.152921504606847e+18)
-    t1 = np.exp(np.minimum(x, 0.0))
-    t2 = t1 * (t1 + 2.0 * np.exp(-t0))
-    return (t2 * np.maximum(x, -1.152921504606847e+18) / (t2 + 2.0 * np.exp((-2.0) * t0)),)
+    b0 = np.maximum(x, 0.0)
+    np.clip(b0, 0.0, 1.152921504606847e+18, out=b0)
+    b1 = np.minimum(x, 0.0)
+    np.exp(b1, out=b1)
+    b2 = np.negative(b0)
+    np.exp(b2, out=b2)
+    np.multiply(2.0, b2, out=b2)
+    np.add(b1, b2, out=b2)
+    b1 *= b2
+    np.maximum(x, -1.152921504606847e+18, out=b2)
+    np.multiply(b1, b2, out=b2)
+    np.multiply(-2.0, b0, out=b0)
+    np.exp(b0, out=b0)
+    np.multiply(2.0, b0, out=b0)
+    b1 += b0
+    b2 /= b1
+    return (b2,)
 
 
 def mish_grad(x):
@@ -127,13 +140,30 @@ def mish_grad(x):
 
 def _mish_grad_block(x):
     """mish_grad on one block of the input (see _blocks)."""
-    t0 = np.clip(np.maximum(x, 0.0), 0.0, 1.152921504606847e+18)
-    t1 = np.exp((-2.0) * t0)
-    t2 = np.exp(np.minimum(x, 0.0))
-    t3 = np.exp(-t0)
-    t4 = t2 * (t2 + 2.0 * t3)
-    t5 = 2.0 * t1 + t4
-    r = t4 / t5 + 4.0 * t1 * t2 * (t2 + t3) * np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18) / t5 / t5
+    b0 = np.maximum(x, 0.0)
+    np.clip(b0, 0.0, 1.152921504606847e+18, out=b0)
+    b1 = np.multiply(-2.0, b0)
+    np.exp(b1, out=b1)
+    b2 = np.minimum(x, 0.0)
+    np.exp(b2, out=b2)
+    np.negative(b0, out=b0)
+    np.exp(b0, out=b0)
+    b3 = np.multiply(2.0, b0)
+    np.add(b2, b3, out=b3)
+    np.multiply(b2, b3, out=b3)
+    b4 = np.multiply(2.0, b1)
+    b4 += b3
+    b3 /= b4
+    np.multiply(4.0, b1, out=b1)
+    b1 *= b2
+    b2 += b0
+    b1 *= b2
+    np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18, out=b2)
+    b1 *= b2
+    b1 /= b4
+    b1 /= b4
+    b3 += b1
+    r = b3
     x64 = np.asarray(x, np.float64)  # the patches work in float64
     # Taylor patch at the zero x = -1.192431214515495212137588340420739405601 (degree 20, |x - zero| < 0.3)
     d0 = (x64 - -1.1924312145154952) - -4.8484829848031044e-17
@@ -163,14 +193,32 @@ def mish_forward_and_grad(x):
 
 def _mish_forward_and_grad_block(x):
     """mish_forward_and_grad on one block of the input (see _blocks)."""
-    t0 = np.clip(np.maximum(x, 0.0), 0.0, 1.152921504606847e+18)
-    t1 = np.exp((-2.0) * t0)
-    t2 = np.exp(np.minimum(x, 0.0))
-    t3 = np.exp(-t0)
-    t4 = t2 * (t2 + 2.0 * t3)
-    t5 = 2.0 * t1 + t4
-    t6 = t4 / t5
-    r = t6 + 4.0 * t1 * t2 * (t2 + t3) * np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18) / t5 / t5
+    b0 = np.maximum(x, 0.0)
+    np.clip(b0, 0.0, 1.152921504606847e+18, out=b0)
+    b1 = np.multiply(-2.0, b0)
+    np.exp(b1, out=b1)
+    b2 = np.minimum(x, 0.0)
+    np.exp(b2, out=b2)
+    np.negative(b0, out=b0)
+    np.exp(b0, out=b0)
+    b3 = np.multiply(2.0, b0)
+    np.add(b2, b3, out=b3)
+    np.multiply(b2, b3, out=b3)
+    b4 = np.multiply(2.0, b1)
+    b4 += b3
+    b3 /= b4
+    b5 = np.maximum(x, -1.152921504606847e+18)
+    np.multiply(b3, b5, out=b5)
+    np.multiply(4.0, b1, out=b1)
+    b1 *= b2
+    b2 += b0
+    b1 *= b2
+    np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18, out=b2)
+    b1 *= b2
+    b1 /= b4
+    b1 /= b4
+    b3 += b1
+    r = b3
     x64 = np.asarray(x, np.float64)  # the patches work in float64
     # Taylor patch at the zero x = -1.192431214515495212137588340420739405601 (degree 20, |x - zero| < 0.3)
     d0 = (x64 - -1.1924312145154952) - -4.8484829848031044e-17
@@ -178,4 +226,4 @@ def _mish_forward_and_grad_block(x):
     if near.size:
         d0 = d0.take(near)
         r.put(near, ((((((((((((((((((((6.3895954615089855e-09) * d0 + -5.460186173028381e-09) * d0 + -6.174424363104907e-08) * d0 + -1.4117255919499382e-07) * d0 + 2.6879417855557728e-08) * d0 + 1.071676702702074e-06) * d0 + 2.9088199364912223e-06) * d0 + 9.427361327376651e-07) * d0 + -1.72992708103044e-05) * d0 + -5.582891567360688e-05) * d0 + -4.1961496031696126e-05) * d0 + 0.00025412936386191073) * d0 + 0.0009898181021289196) * d0 + 0.0010924055409445854) * d0 + -0.0033606849270232685) * d0 + -0.01582112656173338) * d0 + -0.020271822716684245) * d0 + 0.04190782104360987) * d0 + 0.20473126408010586) * d0 + 0.2669479140495345) * d0)
-    return (t6 * np.maximum(x, -1.152921504606847e+18), r,)
+    return (b5, r,)

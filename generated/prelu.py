@@ -120,7 +120,10 @@ def prelu(x, weight=0.25):
 
 def _prelu_block(x, weight):
     """prelu on one block of the input (see _blocks)."""
-    return (_where((x <= 0.0), weight * x, x),)
+    b0 = np.less_equal(x, 0.0)
+    b1 = np.multiply(weight, x)
+    b2 = _where(b0, b1, x)
+    return (b2,)
 
 
 def prelu_grad(x, weight=0.25):
@@ -141,7 +144,11 @@ def prelu_grad(x, weight=0.25):
 
 def _prelu_grad_block(x, weight):
     """prelu_grad on one block of the input (see _blocks)."""
-    return (_where((x > 0.0), 1.0, _where(np.isnan(x), x, weight)),)
+    b0 = np.greater(x, 0.0)
+    b1 = np.isnan(x)
+    b2 = _where(b1, x, weight)
+    b3 = _where(b0, 1.0, b2)
+    return (b3,)
 
 
 def prelu_grad_params(x, weight=0.25):
@@ -162,7 +169,11 @@ def prelu_grad_params(x, weight=0.25):
 
 def _prelu_grad_params_block(x, weight):
     """prelu_grad_params on one block of the input (see _blocks)."""
-    return (_where((x <= 0.0), x, _where(np.isnan(x), x, 0.0)),)
+    b0 = np.less_equal(x, 0.0)
+    b1 = np.isnan(x)
+    b2 = _where(b1, x, 0.0)
+    b3 = _where(b0, x, b2)
+    return (b3,)
 
 
 def prelu_forward_and_grad(x, weight=0.25):
@@ -177,10 +188,17 @@ def prelu_forward_and_grad(x, weight=0.25):
     x, finish = _prepare(x)
     weight = float(weight)
     with np.errstate(under="ignore"):
-        r = _blocks(_prelu_forward_and_grad_block, x, False, 524288, 131072, weight)
+        r = _blocks(_prelu_forward_and_grad_block, x, False, 0, 65536, weight)
         return finish(r[0]), finish(r[1])
 
 
 def _prelu_forward_and_grad_block(x, weight):
     """prelu_forward_and_grad on one block of the input (see _blocks)."""
-    return (_where((x <= 0.0), weight * x, x), _where((x > 0.0), 1.0, _where(np.isnan(x), x, weight)),)
+    b0 = np.less_equal(x, 0.0)
+    b1 = np.multiply(weight, x)
+    b2 = _where(b0, b1, x)
+    np.greater(x, 0.0, out=b0)
+    b3 = np.isnan(x)
+    b4 = _where(b3, x, weight)
+    b5 = _where(b0, 1.0, b4)
+    return (b2, b5,)

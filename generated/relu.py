@@ -103,7 +103,8 @@ def relu(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        return finish(np.maximum(x, 0.0))
+        b0 = np.maximum(x, 0.0)
+        return finish(b0)
 
 
 def relu_grad(x):
@@ -123,7 +124,8 @@ def relu_grad(x):
 
 def _relu_grad_block(x):
     """relu_grad on one block of the input (see _blocks)."""
-    return (_heaviside(x, 0.0),)
+    b0 = _heaviside(x, 0.0)
+    return (b0,)
 
 
 def relu_grad_from_output(y):
@@ -143,7 +145,8 @@ def relu_grad_from_output(y):
 
 def _relu_grad_from_output_block(y):
     """relu_grad_from_output on one block of the input (see _blocks)."""
-    return (_heaviside(y, 0.0),)
+    b0 = _heaviside(y, 0.0)
+    return (b0,)
 
 
 def relu_forward_and_grad(x):
@@ -163,4 +166,6 @@ def relu_forward_and_grad(x):
 
 def _relu_forward_and_grad_block(x):
     """relu_forward_and_grad on one block of the input (see _blocks)."""
-    return (np.maximum(x, 0.0), _heaviside(x, 0.0),)
+    b0 = np.maximum(x, 0.0)
+    b1 = _heaviside(x, 0.0)
+    return (b0, b1,)

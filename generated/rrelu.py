@@ -121,7 +121,10 @@ def rrelu(x, lower=0.125, upper=0.3333333333333333):
 
 def _rrelu_block(x, lower, upper):
     """rrelu on one block of the input (see _blocks)."""
-    return (_where((x <= 0.0), x * (float(0.5 * lower + 0.5 * upper)), x),)
+    b0 = np.less_equal(x, 0.0)
+    b1 = np.multiply(x, float(0.5 * lower + 0.5 * upper))
+    b2 = _where(b0, b1, x)
+    return (b2,)
 
 
 def rrelu_grad(x, lower=0.125, upper=0.3333333333333333):
@@ -143,7 +146,11 @@ def rrelu_grad(x, lower=0.125, upper=0.3333333333333333):
 
 def _rrelu_grad_block(x, lower, upper):
     """rrelu_grad on one block of the input (see _blocks)."""
-    return (_where((x > 0.0), 1.0, _where(np.isnan(x), x, float(0.5 * lower + 0.5 * upper))),)
+    b0 = np.greater(x, 0.0)
+    b1 = np.isnan(x)
+    b2 = _where(b1, x, float(0.5 * lower + 0.5 * upper))
+    b3 = _where(b0, 1.0, b2)
+    return (b3,)
 
 
 def rrelu_grad_from_output(y, lower=0.125, upper=0.3333333333333333):
@@ -165,7 +172,11 @@ def rrelu_grad_from_output(y, lower=0.125, upper=0.3333333333333333):
 
 def _rrelu_grad_from_output_block(y, lower, upper):
     """rrelu_grad_from_output on one block of the input (see _blocks)."""
-    return (_where((y > 0.0), 1.0, _where(np.isnan(y), y, float(0.5 * lower + 0.5 * upper))),)
+    b0 = np.greater(y, 0.0)
+    b1 = np.isnan(y)
+    b2 = _where(b1, y, float(0.5 * lower + 0.5 * upper))
+    b3 = _where(b0, 1.0, b2)
+    return (b3,)
 
 
 def rrelu_grad_params(x, lower=0.125, upper=0.3333333333333333):
@@ -188,7 +199,17 @@ def rrelu_grad_params(x, lower=0.125, upper=0.3333333333333333):
 
 def _rrelu_grad_params_block(x, lower, upper):
     """rrelu_grad_params on one block of the input (see _blocks)."""
-    return (_where((x <= 0.0), 0.5 * x, _where(np.isnan(x), x, 0.0)), _where((x <= 0.0), 0.5 * x, _where(np.isnan(x), x, 0.0)),)
+    b0 = np.less_equal(x, 0.0)
+    b1 = np.multiply(0.5, x)
+    b2 = np.isnan(x)
+    b3 = _where(b2, x, 0.0)
+    b4 = _where(b0, b1, b3)
+    np.less_equal(x, 0.0, out=b0)
+    np.multiply(0.5, x, out=b3)
+    np.isnan(x, out=b2)
+    b5 = _where(b2, x, 0.0)
+    b6 = _where(b0, b3, b5)
+    return (b4, b6,)
 
 
 def rrelu_forward_and_grad(x, lower=0.125, upper=0.3333333333333333):
@@ -204,11 +225,18 @@ def rrelu_forward_and_grad(x, lower=0.125, upper=0.3333333333333333):
     lower = float(lower)
     upper = float(upper)
     with np.errstate(under="ignore"):
-        r = _blocks(_rrelu_forward_and_grad_block, x, False, 524288, 131072, lower, upper)
+        r = _blocks(_rrelu_forward_and_grad_block, x, False, 0, 65536, lower, upper)
         return finish(r[0]), finish(r[1])
 
 
 def _rrelu_forward_and_grad_block(x, lower, upper):
     """rrelu_forward_and_grad on one block of the input (see _blocks)."""
     t0 = float(0.5 * lower + 0.5 * upper)
-    return (_where((x <= 0.0), t0 * x, x), _where((x > 0.0), 1.0, _where(np.isnan(x), x, t0)),)
+    b0 = np.less_equal(x, 0.0)
+    b1 = np.multiply(t0, x)
+    b2 = _where(b0, b1, x)
+    np.greater(x, 0.0, out=b0)
+    b3 = np.isnan(x)
+    b4 = _where(b3, x, t0)
+    b5 = _where(b0, 1.0, b4)
+    return (b2, b5,)

@@ -114,13 +114,19 @@ def selu(x):
     x, finish = _prepare(x)
     # scale*x exceeds the largest float for x > max/scale: +-inf is then the correctly rounded value
     with np.errstate(under="ignore", over="ignore"):
-        r = _blocks(_selu_block, x, False, 524288, 131072)
+        r = _blocks(_selu_block, x, False, 0, 65536)
         return finish(r[0])
 
 
 def _selu_block(x):
     """selu on one block of the input (see _blocks)."""
-    return (_where((x <= 0.0), 1.7580993408473768 * np.expm1(np.minimum(x, 0.0)), 1.0507009873554805 * x),)
+    b0 = np.less_equal(x, 0.0)
+    b1 = np.minimum(x, 0.0)
+    np.expm1(b1, out=b1)
+    np.multiply(1.7580993408473768, b1, out=b1)
+    b2 = np.multiply(1.0507009873554805, x)
+    b3 = _where(b0, b1, b2)
+    return (b3,)
 
 
 def selu_grad(x):
@@ -135,13 +141,18 @@ def selu_grad(x):
     x, finish = _prepare(x)
     # scale*x exceeds the largest float for x > max/scale: +-inf is then the correctly rounded value
     with np.errstate(under="ignore", over="ignore"):
-        r = _blocks(_selu_grad_block, x, False, 524288, 131072)
+        r = _blocks(_selu_grad_block, x, False, 0, 65536)
         return finish(r[0])
 
 
 def _selu_grad_block(x):
     """selu_grad on one block of the input (see _blocks)."""
-    return (_where((x > 0.0), 1.0507009873554805, 1.7580993408473768 * np.exp(np.minimum(x, 0.0))),)
+    b0 = np.greater(x, 0.0)
+    b1 = np.minimum(x, 0.0)
+    np.exp(b1, out=b1)
+    np.multiply(1.7580993408473768, b1, out=b1)
+    b2 = _where(b0, 1.0507009873554805, b1)
+    return (b2,)
 
 
 def selu_grad_from_output(y):
@@ -164,7 +175,11 @@ def selu_grad_from_output(y):
 
 def _selu_grad_from_output_block(y):
     """selu_grad_from_output on one block of the input (see _blocks)."""
-    return (_where((y > 0.0), 1.0507009873554805, y + 1.7580993408473768 + 1.41535193800845e-17),)
+    b0 = np.greater(y, 0.0)
+    b1 = np.add(y, 1.7580993408473768)
+    b1 += 1.41535193800845e-17
+    b2 = _where(b0, 1.0507009873554805, b1)
+    return (b2,)
 
 
 def selu_forward_and_grad(x):
@@ -185,5 +200,14 @@ def selu_forward_and_grad(x):
 
 def _selu_forward_and_grad_block(x):
     """selu_forward_and_grad on one block of the input (see _blocks)."""
-    t0 = np.minimum(x, 0.0)
-    return (_where((x <= 0.0), 1.7580993408473768 * np.expm1(t0), 1.0507009873554805 * x), _where((x > 0.0), 1.0507009873554805, 1.7580993408473768 * np.exp(t0)),)
+    b0 = np.minimum(x, 0.0)
+    b1 = np.less_equal(x, 0.0)
+    b2 = np.expm1(b0)
+    np.multiply(1.7580993408473768, b2, out=b2)
+    b3 = np.multiply(1.0507009873554805, x)
+    b4 = _where(b1, b2, b3)
+    np.greater(x, 0.0, out=b1)
+    np.exp(b0, out=b0)
+    np.multiply(1.7580993408473768, b0, out=b0)
+    b5 = _where(b1, 1.0507009873554805, b0)
+    return (b4, b5,)

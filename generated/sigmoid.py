@@ -94,13 +94,20 @@ def sigmoid(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_sigmoid_block, x, False, 524288, 131072)
+        r = _blocks(_sigmoid_block, x, False, 0, 65536)
         return finish(r[0])
 
 
 def _sigmoid_block(x):
     """sigmoid on one block of the input (see _blocks)."""
-    return (np.exp(np.minimum(x, 0.0)) / (np.exp(-np.abs(x)) + 1.0),)
+    b0 = np.minimum(x, 0.0)
+    np.exp(b0, out=b0)
+    b1 = np.abs(x)
+    np.negative(b1, out=b1)
+    np.exp(b1, out=b1)
+    b1 += 1.0
+    b0 /= b1
+    return (b0,)
 
 
 def sigmoid_grad(x):
@@ -114,14 +121,20 @@ def sigmoid_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_sigmoid_grad_block, x, False, 524288, 131072)
+        r = _blocks(_sigmoid_grad_block, x, False, 0, 65536)
         return finish(r[0])
 
 
 def _sigmoid_grad_block(x):
     """sigmoid_grad on one block of the input (see _blocks)."""
-    t0 = np.exp(-np.abs(x))
-    return (t0 / (t0 + 1.0) / (t0 + 1.0),)
+    b0 = np.abs(x)
+    np.negative(b0, out=b0)
+    np.exp(b0, out=b0)
+    b1 = np.add(b0, 1.0)
+    np.true_divide(b0, b1, out=b1)
+    b0 += 1.0
+    b1 /= b0
+    return (b1,)
 
 
 def sigmoid_grad_from_output(y):
@@ -135,8 +148,17 @@ def sigmoid_grad_from_output(y):
     """
     y, finish = _prepare(y)
     with np.errstate(under="ignore"):
-        t0 = np.clip(y, 0.0, 1.0)
-        return finish(t0 * (-t0 + 1.0))
+        r = _blocks(_sigmoid_grad_from_output_block, y, False, 524288, 131072)
+        return finish(r[0])
+
+
+def _sigmoid_grad_from_output_block(y):
+    """sigmoid_grad_from_output on one block of the input (see _blocks)."""
+    b0 = np.clip(y, 0.0, 1.0)
+    b1 = np.negative(b0)
+    b1 += 1.0
+    b0 *= b1
+    return (b0,)
 
 
 def sigmoid_forward_and_grad(x):
@@ -150,12 +172,19 @@ def sigmoid_forward_and_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_sigmoid_forward_and_grad_block, x, False, 524288, 131072)
+        r = _blocks(_sigmoid_forward_and_grad_block, x, False, 0, 65536)
         return finish(r[0]), finish(r[1])
 
 
 def _sigmoid_forward_and_grad_block(x):
     """sigmoid_forward_and_grad on one block of the input (see _blocks)."""
-    t0 = np.exp(-np.abs(x))
-    t1 = t0 + 1.0
-    return (np.exp(np.minimum(x, 0.0)) / t1, t0 / t1 / t1,)
+    b0 = np.abs(x)
+    np.negative(b0, out=b0)
+    np.exp(b0, out=b0)
+    b1 = np.add(b0, 1.0)
+    b2 = np.minimum(x, 0.0)
+    np.exp(b2, out=b2)
+    b2 /= b1
+    b0 /= b1
+    b0 /= b1
+    return (b2, b0,)

@@ -102,7 +102,16 @@ def silu(x):
 
 def _silu_block(x):
     """silu on one block of the input (see _blocks)."""
-    return (np.exp(np.minimum(x, 0.0)) * np.maximum(x, -1.152921504606847e+18) / (np.exp(-np.abs(x)) + 1.0),)
+    b0 = np.minimum(x, 0.0)
+    np.exp(b0, out=b0)
+    b1 = np.maximum(x, -1.152921504606847e+18)
+    b0 *= b1
+    np.abs(x, out=b1)
+    np.negative(b1, out=b1)
+    np.exp(b1, out=b1)
+    b1 += 1.0
+    b0 /= b1
+    return (b0,)
 
 
 def silu_grad(x):
@@ -124,9 +133,19 @@ def silu_grad(x):
 
 def _silu_grad_block(x):
     """silu_grad on one block of the input (see _blocks)."""
-    t0 = np.exp(-np.abs(x))
-    t1 = t0 + 1.0
-    r = np.exp(np.minimum(x, 0.0)) / t1 + t0 * np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18) / t1 / t1
+    b0 = np.abs(x)
+    np.negative(b0, out=b0)
+    np.exp(b0, out=b0)
+    b1 = np.add(b0, 1.0)
+    b2 = np.minimum(x, 0.0)
+    np.exp(b2, out=b2)
+    b2 /= b1
+    b3 = np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
+    b0 *= b3
+    b0 /= b1
+    b0 /= b1
+    b2 += b0
+    r = b2
     x64 = np.asarray(x, np.float64)  # the patches work in float64
     # Taylor patch at the zero x = -1.278464542761073795109358739022980155439 (degree 18, |x - zero| < 0.3)
     d0 = (x64 - -1.2784645427610737) - -1.0946994183093437e-16
@@ -156,10 +175,21 @@ def silu_forward_and_grad(x):
 
 def _silu_forward_and_grad_block(x):
     """silu_forward_and_grad on one block of the input (see _blocks)."""
-    t0 = np.exp(-np.abs(x))
-    t1 = t0 + 1.0
-    t2 = np.exp(np.minimum(x, 0.0)) / t1
-    r = t2 + t0 * np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18) / t1 / t1
+    b0 = np.abs(x)
+    np.negative(b0, out=b0)
+    np.exp(b0, out=b0)
+    b1 = np.add(b0, 1.0)
+    b2 = np.minimum(x, 0.0)
+    np.exp(b2, out=b2)
+    b2 /= b1
+    b3 = np.maximum(x, -1.152921504606847e+18)
+    np.multiply(b2, b3, out=b3)
+    b4 = np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
+    b0 *= b4
+    b0 /= b1
+    b0 /= b1
+    b2 += b0
+    r = b2
     x64 = np.asarray(x, np.float64)  # the patches work in float64
     # Taylor patch at the zero x = -1.278464542761073795109358739022980155439 (degree 18, |x - zero| < 0.3)
     d0 = (x64 - -1.2784645427610737) - -1.0946994183093437e-16
@@ -167,4 +197,4 @@ def _silu_forward_and_grad_block(x):
     if near.size:
         d0 = d0.take(near)
         r.put(near, ((((((((((((((((((2.9177603026903803e-09) * d0 + 4.619379769031606e-09) * d0 + -1.8877622907727957e-08) * d0 + -9.266646309267441e-08) * d0 + -3.051244750055421e-08) * d0 + 8.599695028268575e-07) * d0 + 2.346029682463866e-06) * d0 + -2.942631888842464e-06) * d0 + -2.9733542213263917e-05) * d0 + -4.090534237428612e-05) * d0 + 0.00018570724361186496) * d0 + 0.0007985218818397998) * d0 + 0.000126627410081122) * d0 + -0.006606589138356696) * d0 + -0.015222655223188032) * d0 + 0.018874814223782312) * d0 + 0.1466487969969469) * d0 + 0.2178117057198001) * d0)
-    return (t2 * np.maximum(x, -1.152921504606847e+18), r,)
+    return (b3, r,)

@@ -69,34 +69,6 @@ def _to_half(r):
         return r.astype(np.float16)
 
 
-def _blocks(fn, x, wide, whole, block, *args):
-    """The tuple fn(x, *args) for an element-wise fn, computed on x in blocks of `block` bytes of input.
-
-    Blocks keep a function's temporaries in cache and its memory bounded (the output plus a few blocks).
-    wide: float32 blocks are computed in float64. Results for float32 input are rounded once to float32.
-    whole: inputs of at most this many bytes are computed in one piece.
-    """
-    up = wide and x.dtype == np.float32
-    single = x.dtype == np.float32
-    step = max(block, whole) // x.itemsize if x.nbytes <= whole else block // x.itemsize
-    order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
-    flat = x.ravel(order=order)  # a view: _prepare made x contiguous
-    if flat.size <= step:
-        part = fn(flat.astype(np.float64) if up else flat, *args)
-        with np.errstate(over="ignore"):  # float64 -> float32: beyond the float32 range is +-inf
-            return tuple((p.astype(np.float32, copy=False) if single else p).reshape(x.shape, order=order)
-                         for p in part)
-    outs = None
-    for i in range(0, flat.size, step):
-        part = fn(flat[i:i + step].astype(np.float64) if up else flat[i:i + step], *args)
-        if outs is None:
-            outs = tuple(np.empty(flat.size, np.float32 if single else p.dtype) for p in part)
-        with np.errstate(over="ignore"):  # float64 -> float32: beyond the float32 range is +-inf
-            for out, p in zip(outs, part):
-                out[i:i + step] = p
-    return tuple(out.reshape(x.shape, order=order) for out in outs)
-
-
 def sinusoid(x):
     r"""Sine: sin(x), periodic and unbounded in its input.
 
@@ -106,7 +78,8 @@ def sinusoid(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        return finish(_sin(x))
+        b0 = _sin(x)
+        return finish(b0)
 
 
 def sinusoid_grad(x):
@@ -120,7 +93,8 @@ def sinusoid_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        return finish(_cos(x))
+        b0 = _cos(x)
+        return finish(b0)
 
 
 def sinusoid_forward_and_grad(x):
@@ -134,10 +108,6 @@ def sinusoid_forward_and_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_sinusoid_forward_and_grad_block, x, False, 524288, 131072)
-        return finish(r[0]), finish(r[1])
-
-
-def _sinusoid_forward_and_grad_block(x):
-    """sinusoid_forward_and_grad on one block of the input (see _blocks)."""
-    return (_sin(x), _cos(x),)
+        b0 = _sin(x)
+        b1 = _cos(x)
+        return finish(b0), finish(b1)

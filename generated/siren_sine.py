@@ -179,7 +179,8 @@ def siren_sine(x, omega_0=30.0):
 
 def _siren_sine_block(x, omega_0):
     """siren_sine on one block of the input (see _blocks)."""
-    return (_sin_affine(x, omega_0, 0.0, 0.0),)
+    b0 = _sin_affine(x, omega_0, 0.0, 0.0)
+    return (b0,)
 
 
 def siren_sine_grad(x, omega_0=30.0):
@@ -200,7 +201,9 @@ def siren_sine_grad(x, omega_0=30.0):
 
 def _siren_sine_grad_block(x, omega_0):
     """siren_sine_grad on one block of the input (see _blocks)."""
-    return (omega_0 * _sin_affine(x, omega_0, 1.5707963267948966, 6.123233995736766e-17),)
+    b0 = _sin_affine(x, omega_0, 1.5707963267948966, 6.123233995736766e-17)
+    np.multiply(omega_0, b0, out=b0)
+    return (b0,)
 
 
 def siren_sine_grad_params(x, omega_0=30.0):
@@ -221,7 +224,9 @@ def siren_sine_grad_params(x, omega_0=30.0):
 
 def _siren_sine_grad_params_block(x, omega_0):
     """siren_sine_grad_params on one block of the input (see _blocks)."""
-    return (x * _sin_affine(x, omega_0, 1.5707963267948966, 6.123233995736766e-17),)
+    b0 = _sin_affine(x, omega_0, 1.5707963267948966, 6.123233995736766e-17)
+    np.multiply(x, b0, out=b0)
+    return (b0,)
 
 
 def siren_sine_forward_and_grad(x, omega_0=30.0):
@@ -242,4 +247,7 @@ def siren_sine_forward_and_grad(x, omega_0=30.0):
 
 def _siren_sine_forward_and_grad_block(x, omega_0):
     """siren_sine_forward_and_grad on one block of the input (see _blocks)."""
-    return (_sin_affine(x, omega_0, 0.0, 0.0), omega_0 * _sin_affine(x, omega_0, 1.5707963267948966, 6.123233995736766e-17),)
+    b0 = _sin_affine(x, omega_0, 0.0, 0.0)
+    b1 = _sin_affine(x, omega_0, 1.5707963267948966, 6.123233995736766e-17)
+    np.multiply(omega_0, b1, out=b1)
+    return (b0, b1,)

@@ -179,7 +179,12 @@ def snake(x, a=1.0):
 
 def _snake_block(x, a):
     """snake on one block of the input (see _blocks)."""
-    return (x + np.square(_sin_affine(np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18), a, 0.0, 0.0)) / a,)
+    b0 = np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
+    b1 = _sin_affine(b0, a, 0.0, 0.0)
+    np.square(b1, out=b1)
+    b1 /= a
+    np.add(x, b1, out=b1)
+    return (b1,)
 
 
 def snake_grad(x, a=1.0):
@@ -200,7 +205,10 @@ def snake_grad(x, a=1.0):
 
 def _snake_grad_block(x, a):
     """snake_grad on one block of the input (see _blocks)."""
-    return (2.0 * np.square(_sin_affine(x, a, 0.7853981633974483, 3.061616997868383e-17)),)
+    b0 = _sin_affine(x, a, 0.7853981633974483, 3.061616997868383e-17)
+    np.square(b0, out=b0)
+    np.multiply(2.0, b0, out=b0)
+    return (b0,)
 
 
 def snake_grad_params(x, a=1.0):
@@ -221,7 +229,16 @@ def snake_grad_params(x, a=1.0):
 
 def _snake_grad_params_block(x, a):
     """snake_grad_params on one block of the input (see _blocks)."""
-    return (-(np.square(_sin_affine(x, a, 0.0, 0.0)) / a / a) + x * _sin_affine(x, float(2.0 * a), 0.0, 0.0) / a,)
+    b0 = _sin_affine(x, a, 0.0, 0.0)
+    np.square(b0, out=b0)
+    b0 /= a
+    b0 /= a
+    np.negative(b0, out=b0)
+    b1 = _sin_affine(x, float(2.0 * a), 0.0, 0.0)
+    np.multiply(x, b1, out=b1)
+    b1 /= a
+    b0 += b1
+    return (b0,)
 
 
 def snake_forward_and_grad(x, a=1.0):
@@ -242,4 +259,12 @@ def snake_forward_and_grad(x, a=1.0):
 
 def _snake_forward_and_grad_block(x, a):
     """snake_forward_and_grad on one block of the input (see _blocks)."""
-    return (x + np.square(_sin_affine(np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18), a, 0.0, 0.0)) / a, 2.0 * np.square(_sin_affine(x, a, 0.7853981633974483, 3.061616997868383e-17)),)
+    b0 = np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
+    b1 = _sin_affine(b0, a, 0.0, 0.0)
+    np.square(b1, out=b1)
+    b1 /= a
+    np.add(x, b1, out=b1)
+    b2 = _sin_affine(x, a, 0.7853981633974483, 3.061616997868383e-17)
+    np.square(b2, out=b2)
+    np.multiply(2.0, b2, out=b2)
+    return (b1, b2,)

@@ -95,14 +95,21 @@ def softplus(x, beta=1.0):
     x, finish = _prepare(x)
     beta = float(beta)
     with np.errstate(under="ignore"):
-        r = _blocks(_softplus_block, x, False, 524288, 131072, beta)
+        r = _blocks(_softplus_block, x, False, 0, 65536, beta)
         return finish(r[0])
 
 
 def _softplus_block(x, beta):
     """softplus on one block of the input (see _blocks)."""
-    t0 = beta * x
-    return ((np.log1p(np.exp(-np.abs(t0))) + np.maximum(t0, 0.0)) / beta,)
+    b0 = np.multiply(beta, x)
+    b1 = np.abs(b0)
+    np.negative(b1, out=b1)
+    np.exp(b1, out=b1)
+    np.log1p(b1, out=b1)
+    np.maximum(b0, 0.0, out=b0)
+    b1 += b0
+    b1 /= beta
+    return (b1,)
 
 
 def softplus_grad(x, beta=1.0):
@@ -117,14 +124,21 @@ def softplus_grad(x, beta=1.0):
     x, finish = _prepare(x)
     beta = float(beta)
     with np.errstate(under="ignore"):
-        r = _blocks(_softplus_grad_block, x, False, 524288, 131072, beta)
+        r = _blocks(_softplus_grad_block, x, False, 0, 65536, beta)
         return finish(r[0])
 
 
 def _softplus_grad_block(x, beta):
     """softplus_grad on one block of the input (see _blocks)."""
-    t0 = beta * x
-    return (np.exp(np.minimum(t0, 0.0)) / (np.exp(-np.abs(t0)) + 1.0),)
+    b0 = np.multiply(beta, x)
+    b1 = np.minimum(b0, 0.0)
+    np.exp(b1, out=b1)
+    np.abs(b0, out=b0)
+    np.negative(b0, out=b0)
+    np.exp(b0, out=b0)
+    b0 += 1.0
+    b1 /= b0
+    return (b1,)
 
 
 def softplus_grad_from_output(y, beta=1.0):
@@ -139,13 +153,18 @@ def softplus_grad_from_output(y, beta=1.0):
     y, finish = _prepare(y)
     beta = float(beta)
     with np.errstate(under="ignore"):
-        r = _blocks(_softplus_grad_from_output_block, y, False, 524288, 131072, beta)
+        r = _blocks(_softplus_grad_from_output_block, y, False, 0, 65536, beta)
         return finish(r[0])
 
 
 def _softplus_grad_from_output_block(y, beta):
     """softplus_grad_from_output on one block of the input (see _blocks)."""
-    return (-np.expm1(-(beta * np.maximum(y, 0.0))),)
+    b0 = np.maximum(y, 0.0)
+    np.multiply(beta, b0, out=b0)
+    np.negative(b0, out=b0)
+    np.expm1(b0, out=b0)
+    np.negative(b0, out=b0)
+    return (b0,)
 
 
 def softplus_grad_params(x, beta=1.0):
@@ -167,8 +186,21 @@ def softplus_grad_params(x, beta=1.0):
 def _softplus_grad_params_block(x, beta):
     """softplus_grad_params on one block of the input (see _blocks)."""
     t0_0 = float(1.0 / beta)
-    t1_0 = np.exp(-np.abs(beta * x))
-    return (t0_0 * (-(t0_0 * np.log1p(t1_0)) - (t1_0 * np.clip(np.abs(x), 0.0, 1.152921504606847e+18) / (t1_0 + 1.0))),)
+    b0 = np.multiply(beta, x)
+    np.abs(b0, out=b0)
+    np.negative(b0, out=b0)
+    np.exp(b0, out=b0)
+    b1 = np.log1p(b0)
+    np.multiply(t0_0, b1, out=b1)
+    np.negative(b1, out=b1)
+    b2 = np.abs(x)
+    np.clip(b2, 0.0, 1.152921504606847e+18, out=b2)
+    np.multiply(b0, b2, out=b2)
+    b0 += 1.0
+    b2 /= b0
+    b1 -= b2
+    np.multiply(t0_0, b1, out=b1)
+    return (b1,)
 
 
 def softplus_forward_and_grad(x, beta=1.0):
@@ -189,6 +221,16 @@ def softplus_forward_and_grad(x, beta=1.0):
 
 def _softplus_forward_and_grad_block(x, beta):
     """softplus_forward_and_grad on one block of the input (see _blocks)."""
-    t0 = beta * x
-    t1 = np.exp(-np.abs(t0))
-    return ((np.log1p(t1) + np.maximum(t0, 0.0)) / beta, np.exp(np.minimum(t0, 0.0)) / (t1 + 1.0),)
+    b0 = np.multiply(beta, x)
+    b1 = np.abs(b0)
+    np.negative(b1, out=b1)
+    np.exp(b1, out=b1)
+    b2 = np.log1p(b1)
+    b3 = np.maximum(b0, 0.0)
+    b2 += b3
+    b2 /= beta
+    np.minimum(b0, 0.0, out=b0)
+    np.exp(b0, out=b0)
+    b1 += 1.0
+    b0 /= b1
+    return (b2, b0,)

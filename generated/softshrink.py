@@ -114,13 +114,11 @@ def softshrink(x, lambd=0.5):
     x, finish = _prepare(x)
     lambd = float(lambd)
     with np.errstate(under="ignore"):
-        r = _blocks(_softshrink_block, x, False, 524288, 131072, lambd)
-        return finish(r[0])
-
-
-def _softshrink_block(x, lambd):
-    """softshrink on one block of the input (see _blocks)."""
-    return (np.copysign(np.maximum(float(-lambd) + np.abs(x), 0.0), x),)
+        b0 = np.abs(x)
+        np.add(float(-lambd), b0, out=b0)
+        np.maximum(b0, 0.0, out=b0)
+        np.copysign(b0, x, out=b0)
+        return finish(b0)
 
 
 def softshrink_grad(x, lambd=0.5):
@@ -135,13 +133,18 @@ def softshrink_grad(x, lambd=0.5):
     x, finish = _prepare(x)
     lambd = float(lambd)
     with np.errstate(under="ignore"):
-        r = _blocks(_softshrink_grad_block, x, False, 524288, 131072, lambd)
+        r = _blocks(_softshrink_grad_block, x, False, 0, 65536, lambd)
         return finish(r[0])
 
 
 def _softshrink_grad_block(x, lambd):
     """softshrink_grad on one block of the input (see _blocks)."""
-    return (_where((lambd >= np.abs(x)), 0.0, _where(np.isnan(x), x, 1.0)),)
+    b0 = np.abs(x)
+    b1 = np.greater_equal(lambd, b0)
+    b2 = np.isnan(x)
+    b3 = _where(b2, x, 1.0)
+    b4 = _where(b1, 0.0, b3)
+    return (b4,)
 
 
 def softshrink_grad_from_output(y, lambd=0.5):
@@ -162,7 +165,11 @@ def softshrink_grad_from_output(y, lambd=0.5):
 
 def _softshrink_grad_from_output_block(y, lambd):
     """softshrink_grad_from_output on one block of the input (see _blocks)."""
-    return (_where((y == 0.0), 0.0, _where(np.isnan(y), y, 1.0)),)
+    b0 = np.equal(y, 0.0)
+    b1 = np.isnan(y)
+    b2 = _where(b1, y, 1.0)
+    b3 = _where(b0, 0.0, b2)
+    return (b3,)
 
 
 def softshrink_grad_params(x, lambd=0.5):
@@ -175,7 +182,7 @@ def softshrink_grad_params(x, lambd=0.5):
     x, finish = _prepare(x)
     lambd = float(lambd)
     with np.errstate(under="ignore"):
-        r = _blocks(_softshrink_grad_params_block, x, False, 524288, 131072, lambd)
+        r = _blocks(_softshrink_grad_params_block, x, False, 0, 65536, lambd)
         return {
             "lambd": finish(r[0]),
         }
@@ -183,7 +190,14 @@ def softshrink_grad_params(x, lambd=0.5):
 
 def _softshrink_grad_params_block(x, lambd):
     """softshrink_grad_params on one block of the input (see _blocks)."""
-    return (_where((lambd < -x), 1.0, _where((lambd >= x), 0.0, _where(np.isnan(x), x, -1.0))),)
+    b0 = np.negative(x)
+    b1 = np.less(lambd, b0)
+    b2 = np.greater_equal(lambd, x)
+    b3 = np.isnan(x)
+    b4 = _where(b3, x, -1.0)
+    b5 = _where(b2, 0.0, b4)
+    b6 = _where(b1, 1.0, b5)
+    return (b6,)
 
 
 def softshrink_forward_and_grad(x, lambd=0.5):
@@ -204,5 +218,12 @@ def softshrink_forward_and_grad(x, lambd=0.5):
 
 def _softshrink_forward_and_grad_block(x, lambd):
     """softshrink_forward_and_grad on one block of the input (see _blocks)."""
-    t0 = np.abs(x)
-    return (np.copysign(np.maximum(float(-lambd) + t0, 0.0), x), _where((lambd >= t0), 0.0, _where(np.isnan(x), x, 1.0)),)
+    b0 = np.abs(x)
+    b1 = np.add(float(-lambd), b0)
+    np.maximum(b1, 0.0, out=b1)
+    np.copysign(b1, x, out=b1)
+    b2 = np.greater_equal(lambd, b0)
+    b3 = np.isnan(x)
+    b4 = _where(b3, x, 1.0)
+    b5 = _where(b2, 0.0, b4)
+    return (b1, b5,)

@@ -100,8 +100,11 @@ def softsign(x):
 
 def _softsign_block(x):
     """softsign on one block of the input (see _blocks)."""
-    t0 = np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
-    return (t0 / (np.abs(t0) + 1.0),)
+    b0 = np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
+    b1 = np.abs(b0)
+    b1 += 1.0
+    b0 /= b1
+    return (b0,)
 
 
 def softsign_grad(x):
@@ -115,13 +118,19 @@ def softsign_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_softsign_grad_block, x, False, 524288, 131072)
+        r = _blocks(_softsign_grad_block, x, False, 0, 65536)
         return finish(r[0])
 
 
 def _softsign_grad_block(x):
     """softsign_grad on one block of the input (see _blocks)."""
-    return (1.0 / (np.abs(x) + 1.0) / (np.abs(x) + 1.0),)
+    b0 = np.abs(x)
+    b0 += 1.0
+    np.true_divide(1.0, b0, out=b0)
+    b1 = np.abs(x)
+    b1 += 1.0
+    b0 /= b1
+    return (b0,)
 
 
 def softsign_grad_from_output(y):
@@ -135,13 +144,18 @@ def softsign_grad_from_output(y):
     """
     y, finish = _prepare(y)
     with np.errstate(under="ignore"):
-        r = _blocks(_softsign_grad_from_output_block, y, False, 524288, 131072)
+        r = _blocks(_softsign_grad_from_output_block, y, False, 0, 65536)
         return finish(r[0])
 
 
 def _softsign_grad_from_output_block(y):
     """softsign_grad_from_output on one block of the input (see _blocks)."""
-    return (np.square(-np.abs(np.clip(y, -1.0, 1.0)) + 1.0),)
+    b0 = np.clip(y, -1.0, 1.0)
+    np.abs(b0, out=b0)
+    np.negative(b0, out=b0)
+    b0 += 1.0
+    np.square(b0, out=b0)
+    return (b0,)
 
 
 def softsign_forward_and_grad(x):
@@ -155,11 +169,20 @@ def softsign_forward_and_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_softsign_forward_and_grad_block, x, False, 524288, 131072)
+        r = _blocks(_softsign_forward_and_grad_block, x, False, 0, 65536)
         return finish(r[0]), finish(r[1])
 
 
 def _softsign_forward_and_grad_block(x):
     """softsign_forward_and_grad on one block of the input (see _blocks)."""
-    t0 = np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
-    return (t0 / (np.abs(t0) + 1.0), 1.0 / (np.abs(x) + 1.0) / (np.abs(x) + 1.0),)
+    b0 = np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
+    b1 = np.abs(b0)
+    b1 += 1.0
+    b0 /= b1
+    np.abs(x, out=b1)
+    b1 += 1.0
+    np.true_divide(1.0, b1, out=b1)
+    b2 = np.abs(x)
+    b2 += 1.0
+    b1 /= b2
+    return (b0, b1,)

@@ -113,13 +113,19 @@ def sparse_plus(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_sparse_plus_block, x, False, 524288, 131072)
+        r = _blocks(_sparse_plus_block, x, False, 0, 65536)
         return finish(r[0])
 
 
 def _sparse_plus_block(x):
     """sparse_plus on one block of the input (see _blocks)."""
-    return (_where((x >= 1.0), x, 0.25 * np.square(np.clip(x, -1.0, 1.0) + 1.0)),)
+    b0 = np.greater_equal(x, 1.0)
+    b1 = np.clip(x, -1.0, 1.0)
+    b1 += 1.0
+    np.square(b1, out=b1)
+    np.multiply(0.25, b1, out=b1)
+    b2 = _where(b0, x, b1)
+    return (b2,)
 
 
 def sparse_plus_grad(x):
@@ -133,7 +139,10 @@ def sparse_plus_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        return finish(0.5 * np.clip(x, -1.0, 1.0) + 0.5)
+        b0 = np.clip(x, -1.0, 1.0)
+        np.multiply(0.5, b0, out=b0)
+        b0 += 0.5
+        return finish(b0)
 
 
 def sparse_plus_grad_from_output(y):
@@ -147,13 +156,10 @@ def sparse_plus_grad_from_output(y):
     """
     y, finish = _prepare(y)
     with np.errstate(under="ignore"):
-        r = _blocks(_sparse_plus_grad_from_output_block, y, False, 524288, 131072)
-        return finish(r[0])
-
-
-def _sparse_plus_grad_from_output_block(y):
-    """sparse_plus_grad_from_output on one block of the input (see _blocks)."""
-    return (np.sqrt(np.clip(np.minimum(y, 1.0), 0.0, 1.0)),)
+        b0 = np.minimum(y, 1.0)
+        np.clip(b0, 0.0, 1.0, out=b0)
+        np.sqrt(b0, out=b0)
+        return finish(b0)
 
 
 def sparse_plus_forward_and_grad(x):
@@ -167,11 +173,18 @@ def sparse_plus_forward_and_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_sparse_plus_forward_and_grad_block, x, False, 524288, 131072)
+        r = _blocks(_sparse_plus_forward_and_grad_block, x, False, 0, 65536)
         return finish(r[0]), finish(r[1])
 
 
 def _sparse_plus_forward_and_grad_block(x):
     """sparse_plus_forward_and_grad on one block of the input (see _blocks)."""
-    t0 = np.clip(x, -1.0, 1.0)
-    return (_where((x >= 1.0), x, 0.25 * np.square(t0 + 1.0)), 0.5 * t0 + 0.5,)
+    b0 = np.clip(x, -1.0, 1.0)
+    b1 = np.greater_equal(x, 1.0)
+    b2 = np.add(b0, 1.0)
+    np.square(b2, out=b2)
+    np.multiply(0.25, b2, out=b2)
+    b3 = _where(b1, x, b2)
+    np.multiply(0.5, b0, out=b0)
+    b0 += 0.5
+    return (b3, b0,)

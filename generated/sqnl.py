@@ -94,14 +94,18 @@ def sqnl(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_sqnl_block, x, False, 524288, 131072)
+        r = _blocks(_sqnl_block, x, False, 0, 65536)
         return finish(r[0])
 
 
 def _sqnl_block(x):
     """sqnl on one block of the input (see _blocks)."""
-    t0 = np.clip(x, -2.0, 2.0)
-    return (t0 - (0.25 * t0 * np.abs(t0)),)
+    b0 = np.clip(x, -2.0, 2.0)
+    b1 = np.multiply(0.25, b0)
+    b2 = np.abs(b0)
+    b1 *= b2
+    b0 -= b1
+    return (b0,)
 
 
 def sqnl_grad(x):
@@ -115,13 +119,11 @@ def sqnl_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_sqnl_grad_block, x, False, 524288, 131072)
-        return finish(r[0])
-
-
-def _sqnl_grad_block(x):
-    """sqnl_grad on one block of the input (see _blocks)."""
-    return ((-0.5) * np.abs(np.clip(x, -2.0, 2.0)) + 1.0,)
+        b0 = np.clip(x, -2.0, 2.0)
+        np.abs(b0, out=b0)
+        np.multiply(-0.5, b0, out=b0)
+        b0 += 1.0
+        return finish(b0)
 
 
 def sqnl_grad_from_output(y):
@@ -135,13 +137,18 @@ def sqnl_grad_from_output(y):
     """
     y, finish = _prepare(y)
     with np.errstate(under="ignore"):
-        r = _blocks(_sqnl_grad_from_output_block, y, False, 524288, 131072)
+        r = _blocks(_sqnl_grad_from_output_block, y, False, 0, 65536)
         return finish(r[0])
 
 
 def _sqnl_grad_from_output_block(y):
     """sqnl_grad_from_output on one block of the input (see _blocks)."""
-    return (np.sqrt(-np.abs(np.clip(y, -1.0, 1.0)) + 1.0),)
+    b0 = np.clip(y, -1.0, 1.0)
+    np.abs(b0, out=b0)
+    np.negative(b0, out=b0)
+    b0 += 1.0
+    np.sqrt(b0, out=b0)
+    return (b0,)
 
 
 def sqnl_forward_and_grad(x):
@@ -155,12 +162,17 @@ def sqnl_forward_and_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_sqnl_forward_and_grad_block, x, False, 524288, 131072)
+        r = _blocks(_sqnl_forward_and_grad_block, x, False, 0, 65536)
         return finish(r[0]), finish(r[1])
 
 
 def _sqnl_forward_and_grad_block(x):
     """sqnl_forward_and_grad on one block of the input (see _blocks)."""
-    t0 = np.clip(x, -2.0, 2.0)
-    t1 = np.abs(t0)
-    return (t0 - (0.25 * t0 * t1), (-0.5) * t1 + 1.0,)
+    b0 = np.clip(x, -2.0, 2.0)
+    b1 = np.abs(b0)
+    b2 = np.multiply(0.25, b0)
+    b2 *= b1
+    b0 -= b2
+    np.multiply(-0.5, b1, out=b1)
+    b1 += 1.0
+    return (b0, b1,)

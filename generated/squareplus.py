@@ -139,14 +139,21 @@ def squareplus(x, b=4.0):
     x, finish = _prepare(x)
     b = float(b)
     with np.errstate(under="ignore"):
-        r = _blocks(_squareplus_block, x, False, 524288, 131072, b)
+        r = _blocks(_squareplus_block, x, False, 0, 65536, b)
         return finish(r[0])
 
 
 def _squareplus_block(x, b):
     """squareplus on one block of the input (see _blocks)."""
-    t0 = 0.5 * np.abs(x) + 0.5 * _hypot(x, float(np.sqrt(b)))
-    return (_where((x >= 0.0), t0, 0.25 * b / t0),)
+    b0 = np.abs(x)
+    np.multiply(0.5, b0, out=b0)
+    b1 = _hypot(x, float(np.sqrt(b)))
+    np.multiply(0.5, b1, out=b1)
+    b0 += b1
+    b2 = np.greater_equal(x, 0.0)
+    np.true_divide(0.25 * b, b0, out=b1)
+    b3 = _where(b2, b0, b1)
+    return (b3,)
 
 
 def squareplus_grad(x, b=4.0):
@@ -167,11 +174,24 @@ def squareplus_grad(x, b=4.0):
 
 def _squareplus_grad_block(x, b):
     """squareplus_grad on one block of the input (see _blocks)."""
-    t0 = np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
     t1 = float(np.sqrt(b))
-    t2 = _hypot(t0, t1)
-    t3 = _hypot(x, t1)
-    return (_where((x >= 0.0), (0.5 * t2 + 0.5 * np.abs(t0)) / t2, 0.25 * b / t3 / (0.5 * t3 + 0.5 * np.abs(x))),)
+    b0 = np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
+    b1 = _hypot(b0, t1)
+    b2 = _hypot(x, t1)
+    b3 = np.greater_equal(x, 0.0)
+    b4 = np.multiply(0.5, b1)
+    np.abs(b0, out=b0)
+    np.multiply(0.5, b0, out=b0)
+    b4 += b0
+    b4 /= b1
+    np.true_divide(0.25 * b, b2, out=b1)
+    np.multiply(0.5, b2, out=b2)
+    np.abs(x, out=b0)
+    np.multiply(0.5, b0, out=b0)
+    b2 += b0
+    b1 /= b2
+    b5 = _where(b3, b4, b1)
+    return (b5,)
 
 
 def squareplus_grad_from_output(y, b=4.0):
@@ -192,8 +212,11 @@ def squareplus_grad_from_output(y, b=4.0):
 
 def _squareplus_grad_from_output_block(y, b):
     """squareplus_grad_from_output on one block of the input (see _blocks)."""
-    t0 = np.square(np.clip(y, 0.0, 1.152921504606847e+18))
-    return (t0 / (float(0.25 * b) + t0),)
+    b0 = np.clip(y, 0.0, 1.152921504606847e+18)
+    np.square(b0, out=b0)
+    b1 = np.add(float(0.25 * b), b0)
+    b0 /= b1
+    return (b0,)
 
 
 def squareplus_grad_params(x, b=4.0):
@@ -214,7 +237,9 @@ def squareplus_grad_params(x, b=4.0):
 
 def _squareplus_grad_params_block(x, b):
     """squareplus_grad_params on one block of the input (see _blocks)."""
-    return (0.25 / _hypot(x, float(np.sqrt(b))),)
+    b0 = _hypot(x, float(np.sqrt(b)))
+    np.true_divide(0.25, b0, out=b0)
+    return (b0,)
 
 
 def squareplus_forward_and_grad(x, b=4.0):
@@ -236,10 +261,21 @@ def squareplus_forward_and_grad(x, b=4.0):
 def _squareplus_forward_and_grad_block(x, b):
     """squareplus_forward_and_grad on one block of the input (see _blocks)."""
     t0 = float(np.sqrt(b))
-    t1 = _hypot(x, t0)
-    t2 = 0.5 * t1 + 0.5 * np.abs(x)
-    t3 = (x >= 0.0)
-    t4 = 0.25 * b / t2
-    t5 = np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
-    t6 = _hypot(t5, t0)
-    return (_where(t3, t2, t4), _where(t3, (0.5 * t6 + 0.5 * np.abs(t5)) / t6, t4 / t1),)
+    b0 = _hypot(x, t0)
+    b1 = np.multiply(0.5, b0)
+    b2 = np.abs(x)
+    np.multiply(0.5, b2, out=b2)
+    b1 += b2
+    b3 = np.greater_equal(x, 0.0)
+    np.true_divide(0.25 * b, b1, out=b2)
+    b4 = np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
+    b5 = _hypot(b4, t0)
+    b6 = _where(b3, b1, b2)
+    np.multiply(0.5, b5, out=b1)
+    np.abs(b4, out=b4)
+    np.multiply(0.5, b4, out=b4)
+    b1 += b4
+    b1 /= b5
+    b2 /= b0
+    b7 = _where(b3, b1, b2)
+    return (b6, b7,)

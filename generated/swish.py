@@ -122,8 +122,19 @@ def swish(x, beta=1.0):
 
 def _swish_block(x, beta):
     """swish on one block of the input (see _blocks)."""
-    t0 = beta * x
-    return (_where((t0 >= 0.0), x, np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)) * np.exp(np.minimum(t0, 0.0)) / (np.exp(-np.abs(t0)) + 1.0),)
+    b0 = np.multiply(beta, x)
+    b1 = np.greater_equal(b0, 0.0)
+    b2 = np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
+    b3 = _where(b1, x, b2)
+    np.minimum(b0, 0.0, out=b2)
+    np.exp(b2, out=b2)
+    b3 *= b2
+    np.abs(b0, out=b0)
+    np.negative(b0, out=b0)
+    np.exp(b0, out=b0)
+    b0 += 1.0
+    b3 /= b0
+    return (b3,)
 
 
 def swish_grad(x, beta=1.0):
@@ -146,10 +157,21 @@ def swish_grad(x, beta=1.0):
 
 def _swish_grad_block(x, beta):
     """swish_grad on one block of the input (see _blocks)."""
-    t0 = beta * x
-    t1 = np.exp(-np.abs(t0))
-    t2 = t1 + 1.0
-    r = np.exp(np.minimum(t0, 0.0)) / t2 + beta * t1 * np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18) / t2 / t2
+    b0 = np.multiply(beta, x)
+    b1 = np.abs(b0)
+    np.negative(b1, out=b1)
+    np.exp(b1, out=b1)
+    b2 = np.add(b1, 1.0)
+    np.minimum(b0, 0.0, out=b0)
+    np.exp(b0, out=b0)
+    b0 /= b2
+    np.multiply(beta, b1, out=b1)
+    b3 = np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
+    b1 *= b3
+    b1 /= b2
+    b1 /= b2
+    b0 += b1
+    r = b0
     if beta == 1.0:  # the zeros below were computed for these parameter values
         x64 = np.asarray(x, np.float64)  # the patches work in float64
         # Taylor patch at the zero x = -1.278464542761073795109358739022980155439 (degree 18, |x - zero| < 0.3)
@@ -171,7 +193,7 @@ def swish_grad_params(x, beta=1.0):
     x, finish = _prepare(x)
     beta = float(beta)
     with np.errstate(under="ignore"):
-        r = _blocks(_swish_grad_params_block, x, False, 524288, 131072, beta)
+        r = _blocks(_swish_grad_params_block, x, False, 0, 65536, beta)
         return {
             "beta": finish(r[0]),
         }
@@ -179,8 +201,18 @@ def swish_grad_params(x, beta=1.0):
 
 def _swish_grad_params_block(x, beta):
     """swish_grad_params on one block of the input (see _blocks)."""
-    t0_0 = np.exp(-np.abs(beta * x))
-    return (t0_0 * np.square(np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)) / (t0_0 + 1.0) / (t0_0 + 1.0),)
+    b0 = np.multiply(beta, x)
+    np.abs(b0, out=b0)
+    np.negative(b0, out=b0)
+    np.exp(b0, out=b0)
+    b1 = np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
+    np.square(b1, out=b1)
+    np.multiply(b0, b1, out=b1)
+    b2 = np.add(b0, 1.0)
+    b1 /= b2
+    b0 += 1.0
+    b1 /= b0
+    return (b1,)
 
 
 def swish_forward_and_grad(x, beta=1.0):
@@ -203,12 +235,24 @@ def swish_forward_and_grad(x, beta=1.0):
 
 def _swish_forward_and_grad_block(x, beta):
     """swish_forward_and_grad on one block of the input (see _blocks)."""
-    t0 = beta * x
-    t1 = np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
-    t2 = np.exp(-np.abs(t0))
-    t3 = t2 + 1.0
-    t4 = np.exp(np.minimum(t0, 0.0)) / t3
-    r = t4 + beta * t1 * t2 / t3 / t3
+    b0 = np.multiply(beta, x)
+    b1 = np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
+    b2 = np.abs(b0)
+    np.negative(b2, out=b2)
+    np.exp(b2, out=b2)
+    b3 = np.add(b2, 1.0)
+    b4 = np.minimum(b0, 0.0)
+    np.exp(b4, out=b4)
+    b4 /= b3
+    b5 = np.greater_equal(b0, 0.0)
+    b6 = _where(b5, x, b1)
+    np.multiply(b4, b6, out=b6)
+    np.multiply(beta, b1, out=b1)
+    b1 *= b2
+    b1 /= b3
+    b1 /= b3
+    b4 += b1
+    r = b4
     if beta == 1.0:  # the zeros below were computed for these parameter values
         x64 = np.asarray(x, np.float64)  # the patches work in float64
         # Taylor patch at the zero x = -1.278464542761073795109358739022980155439 (degree 18, |x - zero| < 0.3)
@@ -217,4 +261,4 @@ def _swish_forward_and_grad_block(x, beta):
         if near.size:
             d0 = d0.take(near)
             r.put(near, ((((((((((((((((((2.9177603026903803e-09) * d0 + 4.619379769031606e-09) * d0 + -1.8877622907727957e-08) * d0 + -9.266646309267441e-08) * d0 + -3.051244750055421e-08) * d0 + 8.599695028268575e-07) * d0 + 2.346029682463866e-06) * d0 + -2.942631888842464e-06) * d0 + -2.9733542213263917e-05) * d0 + -4.090534237428612e-05) * d0 + 0.00018570724361186496) * d0 + 0.0007985218818397998) * d0 + 0.000126627410081122) * d0 + -0.006606589138356696) * d0 + -0.015222655223188032) * d0 + 0.018874814223782312) * d0 + 0.1466487969969469) * d0 + 0.2178117057198001) * d0)
-    return (t4 * _where((t0 >= 0.0), x, t1), r,)
+    return (b6, r,)

@@ -94,7 +94,8 @@ def tanh(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        return finish(np.tanh(x))
+        b0 = np.tanh(x)
+        return finish(b0)
 
 
 def tanh_grad(x):
@@ -108,14 +109,22 @@ def tanh_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_tanh_grad_block, x, False, 524288, 131072)
+        r = _blocks(_tanh_grad_block, x, False, 0, 65536)
         return finish(r[0])
 
 
 def _tanh_grad_block(x):
     """tanh_grad on one block of the input (see _blocks)."""
-    t0 = np.exp((-2.0) * np.clip(np.abs(x), 0.0, 1.152921504606847e+18))
-    return (4.0 * t0 / (t0 + 1.0) / (t0 + 1.0),)
+    b0 = np.abs(x)
+    np.clip(b0, 0.0, 1.152921504606847e+18, out=b0)
+    np.multiply(-2.0, b0, out=b0)
+    np.exp(b0, out=b0)
+    b1 = np.multiply(4.0, b0)
+    b2 = np.add(b0, 1.0)
+    b1 /= b2
+    b0 += 1.0
+    b1 /= b0
+    return (b1,)
 
 
 def tanh_grad_from_output(y):
@@ -129,8 +138,18 @@ def tanh_grad_from_output(y):
     """
     y, finish = _prepare(y)
     with np.errstate(under="ignore"):
-        t0 = np.clip(y, -1.0, 1.0)
-        return finish((-t0 + 1.0) * (t0 + 1.0))
+        r = _blocks(_tanh_grad_from_output_block, y, False, 0, 65536)
+        return finish(r[0])
+
+
+def _tanh_grad_from_output_block(y):
+    """tanh_grad_from_output on one block of the input (see _blocks)."""
+    b0 = np.clip(y, -1.0, 1.0)
+    b1 = np.negative(b0)
+    b1 += 1.0
+    b0 += 1.0
+    b1 *= b0
+    return (b1,)
 
 
 def tanh_forward_and_grad(x):
@@ -144,11 +163,20 @@ def tanh_forward_and_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_tanh_forward_and_grad_block, x, False, 524288, 131072)
+        r = _blocks(_tanh_forward_and_grad_block, x, False, 0, 65536)
         return finish(r[0]), finish(r[1])
 
 
 def _tanh_forward_and_grad_block(x):
     """tanh_forward_and_grad on one block of the input (see _blocks)."""
-    t0 = np.exp((-2.0) * np.clip(np.abs(x), 0.0, 1.152921504606847e+18))
-    return (np.tanh(x), 4.0 * t0 / (t0 + 1.0) / (t0 + 1.0),)
+    b0 = np.abs(x)
+    np.clip(b0, 0.0, 1.152921504606847e+18, out=b0)
+    np.multiply(-2.0, b0, out=b0)
+    np.exp(b0, out=b0)
+    b1 = np.tanh(x)
+    b2 = np.multiply(4.0, b0)
+    b3 = np.add(b0, 1.0)
+    b2 /= b3
+    b0 += 1.0
+    b2 /= b0
+    return (b1, b2,)

@@ -101,34 +101,6 @@ def _to_half(r):
         return r.astype(np.float16)
 
 
-def _blocks(fn, x, wide, whole, block, *args):
-    """The tuple fn(x, *args) for an element-wise fn, computed on x in blocks of `block` bytes of input.
-
-    Blocks keep a function's temporaries in cache and its memory bounded (the output plus a few blocks).
-    wide: float32 blocks are computed in float64. Results for float32 input are rounded once to float32.
-    whole: inputs of at most this many bytes are computed in one piece.
-    """
-    up = wide and x.dtype == np.float32
-    single = x.dtype == np.float32
-    step = max(block, whole) // x.itemsize if x.nbytes <= whole else block // x.itemsize
-    order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
-    flat = x.ravel(order=order)  # a view: _prepare made x contiguous
-    if flat.size <= step:
-        part = fn(flat.astype(np.float64) if up else flat, *args)
-        with np.errstate(over="ignore"):  # float64 -> float32: beyond the float32 range is +-inf
-            return tuple((p.astype(np.float32, copy=False) if single else p).reshape(x.shape, order=order)
-                         for p in part)
-    outs = None
-    for i in range(0, flat.size, step):
-        part = fn(flat[i:i + step].astype(np.float64) if up else flat[i:i + step], *args)
-        if outs is None:
-            outs = tuple(np.empty(flat.size, np.float32 if single else p.dtype) for p in part)
-        with np.errstate(over="ignore"):  # float64 -> float32: beyond the float32 range is +-inf
-            for out, p in zip(outs, part):
-                out[i:i + step] = p
-    return tuple(out.reshape(x.shape, order=order) for out in outs)
-
-
 def tanhshrink(x):
     r"""Tanh shrinkage: x - tanh(x).
 
@@ -138,7 +110,8 @@ def tanhshrink(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        return finish(_x_minus_tanh(x))
+        b0 = _x_minus_tanh(x)
+        return finish(b0)
 
 
 def tanhshrink_grad(x):
@@ -152,13 +125,9 @@ def tanhshrink_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_tanhshrink_grad_block, x, False, 524288, 131072)
-        return finish(r[0])
-
-
-def _tanhshrink_grad_block(x):
-    """tanhshrink_grad on one block of the input (see _blocks)."""
-    return (np.square(np.tanh(x)),)
+        b0 = np.tanh(x)
+        np.square(b0, out=b0)
+        return finish(b0)
 
 
 def tanhshrink_forward_and_grad(x):
@@ -172,10 +141,7 @@ def tanhshrink_forward_and_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_tanhshrink_forward_and_grad_block, x, False, 524288, 131072)
-        return finish(r[0]), finish(r[1])
-
-
-def _tanhshrink_forward_and_grad_block(x):
-    """tanhshrink_forward_and_grad on one block of the input (see _blocks)."""
-    return (_x_minus_tanh(x), np.square(np.tanh(x)),)
+        b0 = _x_minus_tanh(x)
+        b1 = np.tanh(x)
+        np.square(b1, out=b1)
+        return finish(b0), finish(b1)

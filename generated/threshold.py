@@ -121,7 +121,9 @@ def threshold(x, threshold=0.1, value=20.0):
 
 def _threshold_block(x, threshold, value):
     """threshold on one block of the input (see _blocks)."""
-    return (_where((threshold >= x), value, x),)
+    b0 = np.greater_equal(threshold, x)
+    b1 = _where(b0, value, x)
+    return (b1,)
 
 
 def threshold_grad(x, threshold=0.1, value=20.0):
@@ -143,7 +145,11 @@ def threshold_grad(x, threshold=0.1, value=20.0):
 
 def _threshold_grad_block(x, threshold, value):
     """threshold_grad on one block of the input (see _blocks)."""
-    return (_where((threshold < x), 1.0, _where(np.isnan(x), x, 0.0)),)
+    b0 = np.less(threshold, x)
+    b1 = np.isnan(x)
+    b2 = _where(b1, x, 0.0)
+    b3 = _where(b0, 1.0, b2)
+    return (b3,)
 
 
 def threshold_grad_params(x, threshold=0.1, value=20.0):
@@ -166,7 +172,13 @@ def threshold_grad_params(x, threshold=0.1, value=20.0):
 
 def _threshold_grad_params_block(x, threshold, value):
     """threshold_grad_params on one block of the input (see _blocks)."""
-    return (_where(np.isnan(x), x, 0.0), _where((threshold < x), 0.0, _where(np.isnan(x), x, 1.0)),)
+    b0 = np.isnan(x)
+    b1 = _where(b0, x, 0.0)
+    np.less(threshold, x, out=b0)
+    b2 = np.isnan(x)
+    b3 = _where(b2, x, 1.0)
+    b4 = _where(b0, 0.0, b3)
+    return (b1, b4,)
 
 
 def threshold_forward_and_grad(x, threshold=0.1, value=20.0):
@@ -182,10 +194,16 @@ def threshold_forward_and_grad(x, threshold=0.1, value=20.0):
     threshold = float(threshold)
     value = float(value)
     with np.errstate(under="ignore"):
-        r = _blocks(_threshold_forward_and_grad_block, x, False, 524288, 131072, threshold, value)
+        r = _blocks(_threshold_forward_and_grad_block, x, False, 0, 65536, threshold, value)
         return finish(r[0]), finish(r[1])
 
 
 def _threshold_forward_and_grad_block(x, threshold, value):
     """threshold_forward_and_grad on one block of the input (see _blocks)."""
-    return (_where((threshold >= x), value, x), _where((threshold < x), 1.0, _where(np.isnan(x), x, 0.0)),)
+    b0 = np.greater_equal(threshold, x)
+    b1 = _where(b0, value, x)
+    np.less(threshold, x, out=b0)
+    b2 = np.isnan(x)
+    b3 = _where(b2, x, 0.0)
+    b4 = _where(b0, 1.0, b3)
+    return (b1, b4,)

@@ -71,14 +71,18 @@ def _compute(act: Activation, which: str) -> list[Patch]:
     return patches
 
 
-def patch_lines(patches: list[Patch], var: str, result: str, guard: str = "") -> tuple[list[str], str]:
+def patch_lines(patches: list[Patch], var: str, result: str, guard: str = "",
+                fresh: bool = False) -> tuple[list[str], str]:
     """Lines that compute `result`, then overwrite it near each root by the Taylor polynomial.
 
     guard: a condition (e.g. the parameters equal the values the patch was computed for); the patch
-    lines are then indented under ``if guard:``.
+    lines are then indented under ``if guard:``. fresh: `result` names a buffer of this function's
+    own, used nowhere else, which the patches may write.
     """
-    # r is written in place below: copy when the result is a name (it may be used again)
-    lines = [f"r = np.array({result})" if result.isidentifier() else f"r = {result}"]
+    if fresh:
+        lines = [] if result == "r" else [f"r = {result}"]
+    else:  # r is written in place below: copy when the result is a name (it may be used again)
+        lines = [f"r = np.array({result})" if result.isidentifier() else f"r = {result}"]
     indent = ""
     if guard and patches:
         lines.append(f"if {guard}:  # the zeros below were computed for these parameter values")

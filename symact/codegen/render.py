@@ -14,6 +14,7 @@ from ..activation import X, Y, Activation
 from ..cache import atomic_write_text, digest
 from . import kernels
 from .patches import patch_lines, root_patches
+from .inplace import Lowered, lower
 from .printer import PrintedFunction, float_literal, print_function, print_functions
 
 __all__ = ["templates_dir", "render_module", "render_init", "render_catalog", "write_files", "check_files", "Drift"]
@@ -70,7 +71,7 @@ class _Fn:
     blocked: bool = False
     whole_bytes: int = 0  # inputs up to this size are computed in one piece
     block_bytes: int = 0  # block size (bytes of input)
-    unpatched: list[str] | None = None  # the code before Taylor patches (what decides blocking)
+    low: Lowered | None = None  # the in-place code before Taylor patches (what decides blocking)
 
     @property
     def outputs(self) -> list[str]:
@@ -98,42 +99,51 @@ def _collect(printed: list[PrintedFunction]) -> tuple[set[str], set[str]]:
     return scipy_names, kernel_names
 
 
+def _lowered(lines: list[str], results: list[str], arg: str, act: Activation) -> Lowered:
+    """The printed lines in place (symact.codegen.inplace): one operation per line, buffers reused."""
+    return lower(lines, results, {arg}, set(act.param_names))
+
+
 def module_context(act: Activation) -> dict:
     forms = act.stable_forms
     names = _names(act)
     name = act.name
     fns: list[_Fn] = []
     printed: list[PrintedFunction] = []
+    params = set(act.param_names)
 
     fwd = print_function(forms.forward, X, names)
     printed.append(fwd)
-    fns.append(_Fn(name, "x", f"{act.description}", f"f(x) = {_latex(act.expr)}", "", fwd.lines, fwd.result))
+    low = _lowered(fwd.lines, [fwd.result], "x", act)
+    fns.append(_Fn(name, "x", f"{act.description}", f"f(x) = {_latex(act.expr)}", "", low.lines, low.results[0],
+                   low=low))
 
     grad = print_function(forms.grad, X, names)
     printed.append(grad)
     guard = " and ".join(f"{p.name} == {float_literal(act.param_values()[p.name])}" for p in act.params)
-    grad_unpatched = grad.lines + [grad.result]
+    low = _lowered(grad.lines, [grad.result], "x", act)
+    g_lines, g_res = list(low.lines), low.results[0]
     if "grad" in act.root_patches:
-        extra, res = patch_lines(root_patches(act, "grad"), "x", grad.result, guard)
-        grad.lines.extend(extra)
-        grad.result = res
+        extra, g_res = patch_lines(root_patches(act, "grad"), "x", g_res, guard, fresh=g_res.startswith("b"))
+        g_lines.extend(extra)
     deriv = act.symbolic_derivative()
     fns.append(_Fn(f"{name}_grad", "x", f"Derivative of {name} with respect to x.",
                    f"f'(x) = {_latex(deriv)}", "At a kink the value is that of the piece holding the point.",
-                   grad.lines, grad.result, wide="grad" in act.wide_float32, unpatched=grad_unpatched))
+                   g_lines, g_res, wide="grad" in act.wide_float32, low=low))
     fns[0].wide = "forward" in act.wide_float32
 
     both, (f_res, g_res) = print_functions([forms.forward, forms.grad], X, names)
     printed.append(both)
-    both_lines = list(both.lines)
-    both_unpatched = both_lines + [f_res, g_res]
+    low = _lowered(both.lines, [f_res, g_res], "x", act)
+    both_lines, (f_res, g_res) = list(low.lines), low.results
     if "grad" in act.root_patches:
-        extra, g_res = patch_lines(root_patches(act, "grad"), "x", g_res, guard)
-        both_lines.extend(f"{line}" for line in extra)
+        extra, g_res = patch_lines(root_patches(act, "grad"), "x", g_res, guard,
+                                   fresh=g_res.startswith("b") and g_res != f_res)
+        both_lines.extend(extra)
     fused = _Fn(f"{name}_forward_and_grad", "x", f"({name}(x), {name}_grad(x)) computed together, sharing their work.",
                 f"f(x) = {_latex(act.expr)}, \\quad f'(x)", "For a backward pass that needs both.",
                 both_lines, results=[("0", f_res), ("1", g_res)],
-                wide="grad" in act.wide_float32 or "forward" in act.wide_float32, unpatched=both_unpatched)
+                wide="grad" in act.wide_float32 or "forward" in act.wide_float32, low=low)
     fused.is_tuple = True
 
     if forms.grad_from_output is not None:
@@ -143,30 +153,32 @@ def module_context(act: Activation) -> dict:
                 " prefer the x form in saturated regions.")
         if act.grad_from_output_note:
             note = f"Valid for {act.grad_from_output_note.removeprefix('valid for ')}. " + note
+        low = _lowered(gfo.lines, [gfo.result], "y", act)
         fns.append(_Fn(f"{name}_grad_from_output", "y",
                        f"Derivative of {name} written in terms of its output y = {name}(x).",
-                       f"f'(x) = {_latex(forms.grad_from_output)}", note, gfo.lines, gfo.result,
-                       wide="grad_from_output" in act.wide_float32))
+                       f"f'(x) = {_latex(forms.grad_from_output)}", note, low.lines, low.results[0],
+                       wide="grad_from_output" in act.wide_float32, low=low))
 
     if act.params:
         lines: list[str] = []
-        results: list[tuple[str, str]] = []
+        results: list[str] = []
         for k, p in enumerate(act.params):
             pf = print_function(forms.grad_params[p.name], X, names)
             printed.append(pf)
             rename = {f"t{i}": f"t{i}_{k}" for i in range(len(pf.lines))}
-            body = [_rename(line, rename) for line in pf.lines]
-            lines.extend(body)
-            results.append((p.name, _rename(pf.result, rename)))
+            lines.extend(_rename(line, rename) for line in pf.lines)
+            results.append(_rename(pf.result, rename))
+        low = _lowered(lines, results, "x", act)
         maths = r" \quad ".join(
             rf"\frac{{\partial f}}{{\partial {sp.latex(p.symbol)}}} = {_latex(sp.diff(act.expr.rewrite(sp.Piecewise), p.symbol))}"
             for p in act.params)
         fns.append(_Fn(f"{name}_grad_params", "x", f"Derivatives of {name} with respect to its parameters, as a dict.",
-                       maths, "", lines, results=results))
+                       maths, "", low.lines, results=[(p.name, r) for p, r in zip(act.params, low.results)], low=low))
 
     fns.append(fused)
     for fn in fns:
         fn.blocked, fn.whole_bytes, fn.block_bytes = _blocking(fn)
+    del params
     scipy_names, kernel_names = _collect(printed)
     imports = []
     if scipy_names:
@@ -204,18 +216,20 @@ LIGHT_BLOCK_BYTES = 1 << 17
 def _blocking(fn: _Fn) -> tuple[bool, int, int]:
     """(run in blocks, input size in bytes up to which one piece is used, block size in bytes).
 
-    Every full-size temporary costs fresh memory pages (~3 ns per element here); in blocks of a few
-    thousand elements the temporaries are reused from the cache instead, and peak memory stays near the
-    output's size. A short function on an input that fits in cache is faster in one piece (a block
-    costs a few microseconds of Python).
+    A function that needs no buffer besides its result (after the in-place pass) and few operations
+    runs in one piece at every size: it allocates only its output. Longer ones run in blocks, which
+    keep their buffers in cache and peak memory near the output's size; in blocks of a few thousand
+    elements the buffers are reused from the cache instead of fresh memory pages. A short function on
+    an input that fits in cache is faster in one piece (a block costs a few microseconds of Python).
     """
-    text = "\n".join(fn.unpatched if fn.unpatched is not None else fn.lines + fn.outputs)
-    calls = re.findall(r"(?<![\w.])(_[a-z]\w*)\(", text)
-    ops = text.count("np.") + len(calls)
-    heavy = bool(set(calls) - kernels.KERNEL_UNBLOCKED - kernels.KERNEL_LIGHT) or ops >= HEAVY_OPS
+    low = fn.low
+    calls = set(low.kernels)
+    heavy = bool(calls - kernels.KERNEL_UNBLOCKED - kernels.KERNEL_LIGHT) or low.ops >= HEAVY_OPS
     if heavy:
         return True, 0, HEAVY_BLOCK_BYTES
-    return bool(set(calls) - kernels.KERNEL_UNBLOCKED) or ops >= BLOCK_OPS, WHOLE_BYTES, LIGHT_BLOCK_BYTES
+    if low.peak <= len(fn.outputs) and not (calls - kernels.KERNEL_UNBLOCKED):
+        return False, 0, 0
+    return True, WHOLE_BYTES, LIGHT_BLOCK_BYTES
 
 
 def _rename(text: str, mapping: dict[str, str]) -> str:

@@ -1,0 +1,251 @@
+"""In-place lowering: printed NumPy expressions -> a sequence of ufunc calls writing into reused buffers.
+
+The printer writes each function as a few assignments of nested expressions, which NumPy evaluates
+into a fresh full-size temporary per operation. Fresh temporaries cost memory and, for arrays beyond
+the allocator's reuse, fresh pages (a page fault per 4 KiB). This pass flattens the expressions into
+one operation per line (same operations, same order, so the same bits), then gives each operation's
+result a buffer that an operand no longer needed already holds (``out=``), or a buffer freed earlier,
+allocating only when none is free. Buffers are reused only between values of the same kind: arrays
+of the input's dtype, float64 arrays (kernels that widen float32 input) and bool masks, so a float32
+result is never rounded from a wider value, and the input itself is never written.
+
+Only operations whose semantics are known are lowered; anything else raises ``LoweringError``.
+"""
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+__all__ = ["LoweringError", "Lowered", "lower"]
+
+
+class LoweringError(ValueError):
+    """The printed code uses an operation the in-place pass does not know."""
+
+
+#: elementwise NumPy functions (ufuncs, and np.clip) that accept ``out=``; value: result kind
+_UFUNCS = {
+    "exp": "float", "log": "float", "log1p": "float", "expm1": "float", "abs": "float", "sign": "float",
+    "tanh": "float", "sinh": "float", "cosh": "float", "arctan": "float", "arcsinh": "float", "sqrt": "float",
+    "square": "float", "maximum": "float", "minimum": "float", "copysign": "float", "negative": "float",
+    "clip": "float", "power": "float", "isnan": "bool", "reciprocal": "float", "floor": "float",
+}
+_BINOPS = {ast.Add: ("add", "+="), ast.Sub: ("subtract", "-="), ast.Mult: ("multiply", "*="),
+           ast.Div: ("true_divide", "/="), ast.BitAnd: ("bitwise_and", "&="), ast.BitOr: ("bitwise_or", "|="),
+           ast.BitXor: ("bitwise_xor", "^=")}
+_CMPOPS = {ast.Lt: "less", ast.LtE: "less_equal", ast.Gt: "greater", ast.GtE: "greater_equal", ast.Eq: "equal",
+           ast.NotEq: "not_equal"}
+
+#: kernels whose result is float64 whatever the input's float dtype
+F64_KERNELS = frozenset({"_ndtr", "_npdf", "_expnegsq", "_expneghalfsq", "_gelu_tanh_gate", "_gelu_tanh_gate_grad"})
+
+
+@dataclass
+class _Instr:
+    kind: str  # "ufunc", "binop", "kernel"
+    fn: str  # ufunc name (np.<fn>), binop ufunc, or kernel name
+    args: list  # operands: ("v", id) array values, ("s", source) scalars
+    rkind: str  # "x" (input dtype), "f64", "bool"
+    aug: str = ""  # augmented operator for binops
+    kwargs: str = ""  # extra keyword arguments, verbatim (kernels)
+
+
+@dataclass
+class Lowered:
+    lines: list[str]
+    results: list[str]
+    ops: int = 0  # array operations
+    buffers: int = 0  # full-size buffers allocated (results included)
+    peak: int = 0  # most buffers alive at once (results included)
+    kernels: set[str] = field(default_factory=set)
+
+
+class _Flattener:
+    def __init__(self, arrays: set[str], scalars: set[str]):
+        self.instrs: list[_Instr] = []
+        self.kinds: dict[int, str] = {}
+        self.env: dict[str, tuple] = {a: ("in", a) for a in arrays}
+        self.scalars = set(scalars)
+        self.input_kind = {a: "x" for a in arrays}
+
+    # an operand is ("in", name) for an input array, ("v", id) for a computed array, ("s", text) for a scalar
+    def value_kind(self, op: tuple) -> str:
+        if op[0] == "in":
+            return self.input_kind[op[1]]
+        if op[0] == "v":
+            return self.kinds[op[1]]
+        return "scalar"
+
+    def emit(self, instr: _Instr) -> tuple:
+        self.instrs.append(instr)
+        vid = len(self.instrs) - 1
+        self.kinds[vid] = instr.rkind
+        return ("v", vid)
+
+    def _promote(self, ops: list[tuple]) -> str:
+        kinds = {self.value_kind(o) for o in ops} - {"scalar"}
+        if not kinds:
+            return "scalar"
+        if "f64" in kinds:
+            return "f64"
+        if kinds == {"bool"}:
+            return "bool"
+        return "x"
+
+    def is_scalar(self, node: ast.AST) -> bool:
+        for n in ast.walk(node):
+            if isinstance(n, ast.Name) and n.id in self.env:
+                return False
+        return True
+
+    def visit(self, node: ast.AST) -> tuple:
+        if self.is_scalar(node):
+            return ("s", ast.unparse(node))
+        if isinstance(node, ast.Name):
+            return self.env[node.id]
+        if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
+            a, b = self.visit(node.left), self.visit(node.right)
+            fn, aug = _BINOPS[type(node.op)]
+            kind = self._promote([a, b])
+            if kind == "bool" and fn in ("add", "subtract", "multiply", "true_divide"):
+                kind = "f64"  # a mask times a Python float is float64 in NumPy
+            return self.emit(_Instr("binop", fn, [a, b], kind, aug))
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            a = self.visit(node.operand)
+            return self.emit(_Instr("ufunc", "negative", [a], self._promote([a])))
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Invert):
+            a = self.visit(node.operand)
+            return self.emit(_Instr("ufunc", "invert", [a], "bool"))
+        if isinstance(node, ast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in _CMPOPS:
+            a, b = self.visit(node.left), self.visit(node.comparators[0])
+            return self.emit(_Instr("ufunc", _CMPOPS[type(node.ops[0])], [a, b], "bool"))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name) \
+                and node.func.value.id == "np" and node.func.attr in _UFUNCS and not node.keywords:
+            args = [self.visit(a) for a in node.args]
+            kind = "bool" if _UFUNCS[node.func.attr] == "bool" else self._promote(args)
+            if kind == "bool" and _UFUNCS[node.func.attr] != "bool":
+                raise LoweringError(f"np.{node.func.attr} of a mask")
+            return self.emit(_Instr("ufunc", node.func.attr, args, kind))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id.startswith("_"):
+            args = [self.visit(a) for a in node.args]
+            kwargs = ", ".join(ast.unparse(k) for k in node.keywords)
+            kind = "f64" if node.func.id in F64_KERNELS else self._promote(args)
+            if kind in ("scalar", "bool"):
+                kind = "f64"  # e.g. _where(mask, 1.0, 0.5): NumPy gives float64 for Python floats
+            return self.emit(_Instr("kernel", node.func.id, args, kind, kwargs=kwargs))
+        raise LoweringError(f"cannot lower {ast.unparse(node)!r}")
+
+
+def _parse_line(line: str) -> tuple[str, ast.AST]:
+    tree = ast.parse(line)
+    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.Assign) or len(tree.body[0].targets) != 1 \
+            or not isinstance(tree.body[0].targets[0], ast.Name):
+        raise LoweringError(f"not a single assignment: {line!r}")
+    return tree.body[0].targets[0].id, tree.body[0].value
+
+
+def lower(lines: list[str], results: list[str], arrays: set[str], scalars: set[str] = frozenset()) -> Lowered:
+    """Lower `name = expr` lines and result expressions into in-place NumPy statements.
+
+    arrays: names of the input arrays (never written); scalars: names of Python-float parameters.
+    Returns statements and, per result, the name holding it (a fresh buffer, an input name or a
+    scalar expression).
+    """
+    fl = _Flattener(set(arrays), set(scalars))
+    head: list[str] = []  # parameter-only temporaries: Python floats, computed first
+    for line in lines:
+        name, expr = _parse_line(line)
+        value = fl.visit(expr)
+        if value[0] == "s":
+            head.append(line)
+            fl.scalars.add(name)
+        else:
+            fl.env[name] = value
+    outs = [fl.visit(ast.parse(r, mode="eval").body) for r in results]
+    low = _emit(fl, outs)
+    low.lines[:0] = head
+    return low
+
+
+def _emit(fl: _Flattener, outs: list[tuple]) -> Lowered:
+    instrs = fl.instrs
+    last: dict[int, int] = {}
+    for i, ins in enumerate(instrs):
+        for a in ins.args:
+            if a[0] == "v":
+                last[a[1]] = i
+    final = {o[1] for o in outs if o[0] == "v"}
+    for v in final:
+        last[v] = len(instrs)  # alive to the end
+    # values never used (dead code after CSE) are still computed; their buffer is free at once
+    buf_of: dict[int, str] = {}
+    free: dict[str, list[str]] = {"x": [], "f64": [], "bool": []}
+    kind_of_buf: dict[str, str] = {}
+    lines: list[str] = []
+    nbuf = 0
+    alive = 0
+    peak = 0
+    ops = 0
+    kernels: set[str] = set()
+
+    def text(a: tuple) -> str:
+        if a[0] == "in":
+            return a[1]
+        if a[0] == "v":
+            return buf_of[a[1]]
+        return a[1]
+
+    for i, ins in enumerate(instrs):
+        ops += 1
+        dying = [a[1] for a in ins.args if a[0] == "v" and last.get(a[1]) == i]
+        target = None
+        if ins.kind != "kernel":
+            for v in dying:  # an operand's buffer of the same kind, no longer needed
+                if fl.kinds[v] == ins.rkind and (target is None):
+                    target = buf_of[v]
+            if target is None and free[ins.rkind]:
+                target = free[ins.rkind].pop()
+                alive += 1
+        args = ", ".join(text(a) for a in ins.args)
+        if ins.kind == "kernel":
+            kernels.add(ins.fn)
+            call = f"{ins.fn}({args}{', ' + ins.kwargs if ins.kwargs else ''})"
+        else:
+            call = f"np.{ins.fn}({args}"
+        if target is None:
+            target = f"b{nbuf}"
+            nbuf += 1
+            alive += 1
+            kind_of_buf[target] = ins.rkind
+            if ins.kind == "kernel":
+                lines.append(f"{target} = {call}")
+            else:
+                lines.append(f"{target} = {call})")
+        else:
+            first = ins.args[0]
+            if ins.kind == "binop" and first[0] == "v" and buf_of[first[1]] == target:
+                lines.append(f"{target} {ins.aug} {text(ins.args[1])}")
+            else:
+                lines.append(f"{call}, out={target})")
+        peak = max(peak, alive)
+        for v in dying:
+            b = buf_of[v]
+            if b != target:
+                free[fl.kinds[v]].append(b)
+                alive -= 1
+        buf_of[i] = target
+        if i not in last and i not in final:  # never used
+            free[ins.rkind].append(target)
+            alive -= 1
+    results = []
+    seen: set[str] = set()
+    for o in outs:
+        name = text(o)
+        if o[0] == "v" and name in seen:  # two results in one buffer: give the second its own
+            copy = f"b{nbuf}"
+            nbuf += 1
+            lines.append(f"{copy} = {name}.copy()")
+            name = copy
+        seen.add(name)
+        results.append(name)
+    return Lowered(lines, results, ops, nbuf, peak, kernels)
