@@ -25,13 +25,13 @@ At the end a summary of the goals: every generated forward at most 1.5x the hand
 measured size and dtype, at most 1.0x torch (one thread) at 10^7, and peak extra memory of the
 forward at most 2x the input; for each, how many activations meet it and which do not (worst ratio).
 
-Allocator: by default the script re-runs itself with glibc's malloc told to keep freed memory
-(MALLOC_MMAP_THRESHOLD_, MALLOC_TRIM_THRESHOLD_, MALLOC_TOP_PAD_; see TUNED_MALLOC). With glibc's
-defaults an array of more than 128 KiB may come from fresh pages on every call, whose page faults
-(~3-4 ns per element on this machine's VM) then dominate a hand-written form's time, and how often
-that happens depends on the process's allocation history, so the same call measures 1x or 10x from
-one run to the next. Keeping freed memory measures each form at its fastest and repeatably;
-`--default-malloc` measures with glibc's defaults instead (what a user gets without tuning).
+Allocator (--malloc): each activation is measured in a fresh process, twice: with glibc's malloc
+defaults (what a user gets), and with malloc told to keep freed memory (MALLOC_MMAP_THRESHOLD_,
+MALLOC_TRIM_THRESHOLD_, MALLOC_TOP_PAD_; TUNED_MALLOC). With the defaults an array beyond 128 KiB may
+come from fresh pages on every call, and their page faults can dominate a form's time, depending on
+the process's allocation history (hence one process per activation: the same history every run).
+Kept memory measures every form, torch's included, without those page faults: the stricter
+comparison for code that allocates little.
 
 --markdown prints the table (and summary) as Markdown, for benchmarks/RESULTS.md. --check-hand checks
 every HAND / HAND_GRAD form (and the TORCH mapping, forward and autograd derivative) against the
@@ -42,8 +42,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import math
 import os
+import subprocess
 import sys
 import time
 import tracemalloc
@@ -494,20 +496,39 @@ def summary(rows: list[dict], names: list[str], markdown: bool) -> list[str]:
 #: glibc malloc settings under which freed memory is kept for reuse (see the module docstring)
 TUNED_MALLOC = {"MALLOC_MMAP_THRESHOLD_": "33554432", "MALLOC_TRIM_THRESHOLD_": "4294967296",
                 "MALLOC_TOP_PAD_": "268435456"}
+MALLOC_CONFIGS = {"default": "glibc malloc defaults", "tuned": "malloc keeps freed memory (TUNED_MALLOC)"}
 
 
-def _reexec_with_tuned_malloc() -> None:
-    """Run this script again with TUNED_MALLOC in the environment (glibc reads it at start-up)."""
-    if all(os.environ.get(k) == v for k, v in TUNED_MALLOC.items()):
-        return
-    env = dict(os.environ, **TUNED_MALLOC)
-    sys.stdout.flush()
-    os.execve(sys.executable, [sys.executable, *sys.argv], env)
+def _env_for(config: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in TUNED_MALLOC}
+    if config == "tuned":
+        env.update(TUNED_MALLOC)
+    return env
 
 
-def malloc_note() -> str:
-    tuned = all(os.environ.get(k) == v for k, v in TUNED_MALLOC.items())
-    return "malloc keeps freed memory (TUNED_MALLOC)" if tuned else "glibc malloc defaults"
+def measure_rows(names: list[str], sizes: list[int], dtypes: list[str], repeat: int) -> list[dict]:
+    """Rows for the activations in this process (the parent runs one process per activation)."""
+    torch = import_torch()
+    rng = np.random.default_rng(0)
+    rows = []
+    for n in sizes:
+        for dname in dtypes:
+            x = (rng.standard_normal(n) * 5).astype(np.dtype(dname))
+            for name in names:
+                naive = sp.lambdify(X, CATALOG[name].definition(), modules=["numpy", "scipy"])
+                rows.append(measure(name, x, repeat, torch, naive))
+    return rows
+
+
+def run_isolated(name: str, config: str, args) -> list[dict]:
+    """Measure one activation in a fresh process with the malloc configuration `config`.
+
+    A fresh process per activation makes the allocator's state (and so the numbers) repeatable.
+    """
+    cmd = [sys.executable, os.path.abspath(__file__), name, "--child", "--sizes", args.sizes,
+           "--dtypes", args.dtypes, "--repeat", str(args.repeat)]
+    out = subprocess.run(cmd, env=_env_for(config), capture_output=True, text=True, check=True).stdout
+    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
 
 
 def main() -> None:
@@ -519,42 +540,43 @@ def main() -> None:
     ap.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     ap.add_argument("--check-hand", action="store_true",
                     help="check HAND, HAND_GRAD and TORCH against the generated functions, then exit")
-    ap.add_argument("--default-malloc", action="store_true",
-                    help="measure with glibc's malloc defaults (fresh pages for large temporaries)")
+    ap.add_argument("--malloc", choices=["default", "tuned", "both"], default="both",
+                    help="glibc malloc defaults, malloc keeping freed memory, or both (two tables)")
+    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
-    if not args.default_malloc and not args.check_hand:
-        _reexec_with_tuned_malloc()
     names = args.names or sorted(CATALOG)
     unknown = [nm for nm in names if nm not in CATALOG]
     if unknown:
         ap.error(f"unknown activation(s): {', '.join(unknown)}")
     if args.check_hand:
         sys.exit(0 if check_hand(names) else 1)
+    sizes = [int(v) for v in args.sizes.split(",")]
+    dtypes = args.dtypes.split(",")
+    if args.child:
+        for row in measure_rows(names, sizes, dtypes, args.repeat):
+            print(json.dumps(row), flush=True)
+        return
     torch = import_torch()
-    env = (f"numpy {np.__version__}, torch " + (f"{torch.__version__} on {torch.get_num_threads()} thread"
-                                                  if torch is not None else "not installed")
-           + f"; best of {args.repeat} after one warm-up call; x = 5 * standard normal; {malloc_note()}")
-    print(env + "\n" if args.markdown else env)
-    print(header(args.markdown), flush=True)
-    rng = np.random.default_rng(0)
-    naive = {}
-    rows = []
-    for n in [int(s) for s in args.sizes.split(",")]:
-        for dname in args.dtypes.split(","):
-            x = (rng.standard_normal(n) * 5).astype(np.dtype(dname))
-            for name in names:
-                if name not in naive:
-                    naive[name] = sp.lambdify(X, CATALOG[name].definition(), modules=["numpy", "scipy"])
-                row = measure(name, x, args.repeat, torch, naive[name])
-                rows.append(row)
-                print(format_row(row, args.markdown), flush=True)
-    print()
-    if args.markdown:
-        print("Goals:\n")
-    else:
-        print("goals:")
-    for line in summary(rows, names, args.markdown):
-        print(line if args.markdown else "  " + line)
+    configs = ["default", "tuned"] if args.malloc == "both" else [args.malloc]
+    for config in configs:
+        env = (f"numpy {np.__version__}, torch " + (f"{torch.__version__} on 1 thread" if torch is not None
+                                                      else "not installed")
+               + f"; best of {args.repeat} after one warm-up call; x = 5 * standard normal; one process per"
+               f" activation; {MALLOC_CONFIGS[config]}")
+        print(("### " + MALLOC_CONFIGS[config] + "\n\n" + env + "\n") if args.markdown else env)
+        print(header(args.markdown), flush=True)
+        rows = []
+        for name in names:
+            rows.extend(run_isolated(name, config, args))
+        order = {(n, d): i for i, (n, d) in enumerate((n, d) for n in sizes for d in dtypes)}
+        rows.sort(key=lambda r: (order[(r["n"], r["dtype"])], names.index(r["name"])))
+        for row in rows:
+            print(format_row(row, args.markdown), flush=True)
+        print()
+        print(f"Goals ({config} malloc):\n" if args.markdown else f"goals ({config} malloc):")
+        for line in summary(rows, names, args.markdown):
+            print(line if args.markdown else "  " + line)
+        print()
 
 
 if __name__ == "__main__":

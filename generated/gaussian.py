@@ -101,31 +101,30 @@ def _to_half(r):
         return r.astype(np.float16)
 
 
-def _blocks(fn, x, wide, whole, block, *args):
-    """The tuple fn(x, *args) for an element-wise fn, computed on x in blocks of `block` bytes of input.
+def _blocks(fn, x, nout, wide, whole, block, *args):
+    """The nout results of an element-wise fn on x, computed in blocks of `block` bytes of input.
 
-    Blocks keep a function's temporaries in cache and its memory bounded (the output plus a few blocks).
-    wide: float32 blocks are computed in float64. Results for float32 input are rounded once to float32.
+    fn(x_block, *args, *outs) writes its results into the output blocks `outs` it is given (None: it
+    allocates) and returns them. Blocks keep a function's buffers in cache and its memory bounded (the
+    output plus a few blocks). wide: float32 blocks are computed in float64 and rounded once to float32.
     whole: inputs of at most this many bytes are computed in one piece.
     """
     up = wide and x.dtype == np.float32
-    single = x.dtype == np.float32
     step = max(block, whole) // x.itemsize if x.nbytes <= whole else block // x.itemsize
     order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
     flat = x.ravel(order=order)  # a view: _prepare made x contiguous
-    if flat.size <= step:
-        part = fn(flat.astype(np.float64) if up else flat, *args)
-        with np.errstate(over="ignore"):  # float64 -> float32: beyond the float32 range is +-inf
-            return tuple((p.astype(np.float32, copy=False) if single else p).reshape(x.shape, order=order)
-                         for p in part)
-    outs = None
-    for i in range(0, flat.size, step):
-        part = fn(flat[i:i + step].astype(np.float64) if up else flat[i:i + step], *args)
-        if outs is None:
-            outs = tuple(np.empty(flat.size, np.float32 if single else p.dtype) for p in part)
-        with np.errstate(over="ignore"):  # float64 -> float32: beyond the float32 range is +-inf
-            for out, p in zip(outs, part):
-                out[i:i + step] = p
+    # float64 work -> float32 results: beyond the float32 range is +-inf (no warning)
+    with np.errstate(over="ignore" if x.dtype == np.float32 else None):
+        if flat.size <= step:
+            part = fn(flat.astype(np.float64) if up else flat, *args, *(None,) * nout)
+            return tuple(p.astype(x.dtype, copy=False).reshape(x.shape, order=order) for p in part)
+        outs = tuple(np.empty(flat.size, x.dtype) for _ in range(nout))
+        for i in range(0, flat.size, step):
+            dest = tuple(out[i:i + step] for out in outs)
+            part = fn(flat[i:i + step].astype(np.float64) if up else flat[i:i + step], *args, *dest)
+            for d, p in zip(dest, part):
+                if p is not d:
+                    d[...] = p
     return tuple(out.reshape(x.shape, order=order) for out in outs)
 
 
@@ -138,11 +137,11 @@ def gaussian(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_gaussian_block, x, False, 0, 65536)
+        r = _blocks(_gaussian_block, x, 1, False, 0, 131072)
         return finish(r[0])
 
 
-def _gaussian_block(x):
+def _gaussian_block(x, o0):
     """gaussian on one block of the input (see _blocks)."""
     b0 = _expnegsq(x)
     return (b0,)
@@ -159,18 +158,18 @@ def gaussian_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_gaussian_grad_block, x, False, 0, 65536)
+        r = _blocks(_gaussian_grad_block, x, 1, False, 0, 131072)
         return finish(r[0])
 
 
-def _gaussian_grad_block(x):
+def _gaussian_grad_block(x, o0):
     """gaussian_grad on one block of the input (see _blocks)."""
     b0 = _expneghalfsq(x)
     b1 = np.multiply(-2.0, b0)
     b2 = np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
     b1 *= b2
-    b0 *= b1
-    return (b0,)
+    o0 = np.multiply(b0, b1, out=o0)
+    return (o0,)
 
 
 def gaussian_forward_and_grad(x):
@@ -184,16 +183,16 @@ def gaussian_forward_and_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_gaussian_forward_and_grad_block, x, False, 0, 65536)
+        r = _blocks(_gaussian_forward_and_grad_block, x, 2, False, 0, 131072)
         return finish(r[0]), finish(r[1])
 
 
-def _gaussian_forward_and_grad_block(x):
+def _gaussian_forward_and_grad_block(x, o0, o1):
     """gaussian_forward_and_grad on one block of the input (see _blocks)."""
     b0 = _expneghalfsq(x)
     b1 = _expnegsq(x)
     b2 = np.multiply(-2.0, b0)
     b3 = np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
     b2 *= b3
-    b0 *= b2
-    return (b1, b0,)
+    o1 = np.multiply(b0, b2, out=o1)
+    return (b1, o1,)

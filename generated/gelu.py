@@ -335,31 +335,30 @@ def _to_half(r):
         return r.astype(np.float16)
 
 
-def _blocks(fn, x, wide, whole, block, *args):
-    """The tuple fn(x, *args) for an element-wise fn, computed on x in blocks of `block` bytes of input.
+def _blocks(fn, x, nout, wide, whole, block, *args):
+    """The nout results of an element-wise fn on x, computed in blocks of `block` bytes of input.
 
-    Blocks keep a function's temporaries in cache and its memory bounded (the output plus a few blocks).
-    wide: float32 blocks are computed in float64. Results for float32 input are rounded once to float32.
+    fn(x_block, *args, *outs) writes its results into the output blocks `outs` it is given (None: it
+    allocates) and returns them. Blocks keep a function's buffers in cache and its memory bounded (the
+    output plus a few blocks). wide: float32 blocks are computed in float64 and rounded once to float32.
     whole: inputs of at most this many bytes are computed in one piece.
     """
     up = wide and x.dtype == np.float32
-    single = x.dtype == np.float32
     step = max(block, whole) // x.itemsize if x.nbytes <= whole else block // x.itemsize
     order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
     flat = x.ravel(order=order)  # a view: _prepare made x contiguous
-    if flat.size <= step:
-        part = fn(flat.astype(np.float64) if up else flat, *args)
-        with np.errstate(over="ignore"):  # float64 -> float32: beyond the float32 range is +-inf
-            return tuple((p.astype(np.float32, copy=False) if single else p).reshape(x.shape, order=order)
-                         for p in part)
-    outs = None
-    for i in range(0, flat.size, step):
-        part = fn(flat[i:i + step].astype(np.float64) if up else flat[i:i + step], *args)
-        if outs is None:
-            outs = tuple(np.empty(flat.size, np.float32 if single else p.dtype) for p in part)
-        with np.errstate(over="ignore"):  # float64 -> float32: beyond the float32 range is +-inf
-            for out, p in zip(outs, part):
-                out[i:i + step] = p
+    # float64 work -> float32 results: beyond the float32 range is +-inf (no warning)
+    with np.errstate(over="ignore" if x.dtype == np.float32 else None):
+        if flat.size <= step:
+            part = fn(flat.astype(np.float64) if up else flat, *args, *(None,) * nout)
+            return tuple(p.astype(x.dtype, copy=False).reshape(x.shape, order=order) for p in part)
+        outs = tuple(np.empty(flat.size, x.dtype) for _ in range(nout))
+        for i in range(0, flat.size, step):
+            dest = tuple(out[i:i + step] for out in outs)
+            part = fn(flat[i:i + step].astype(np.float64) if up else flat[i:i + step], *args, *dest)
+            for d, p in zip(dest, part):
+                if p is not d:
+                    d[...] = p
     return tuple(out.reshape(x.shape, order=order) for out in outs)
 
 
@@ -372,16 +371,16 @@ def gelu(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_gelu_block, x, False, 0, 65536)
+        r = _blocks(_gelu_block, x, 1, False, 0, 131072)
         return finish(r[0])
 
 
-def _gelu_block(x):
+def _gelu_block(x, o0):
     """gelu on one block of the input (see _blocks)."""
     b0 = np.maximum(x, -1.152921504606847e+18)
     b1 = _ndtr(x)
-    np.multiply(b0, b1, out=b1)
-    return (b1,)
+    o0 = np.multiply(b0, b1, out=o0)
+    return (o0,)
 
 
 def gelu_grad(x):
@@ -395,18 +394,18 @@ def gelu_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_gelu_grad_block, x, False, 0, 65536)
+        r = _blocks(_gelu_grad_block, x, 1, False, 0, 131072)
         return finish(r[0])
 
 
-def _gelu_grad_block(x):
+def _gelu_grad_block(x, o0):
     """gelu_grad on one block of the input (see _blocks)."""
     b0 = np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
     b1 = _npdf(x)
     np.multiply(b0, b1, out=b1)
     b2 = _ndtr(x)
-    b1 += b2
-    r = b1
+    o0 = np.add(b1, b2, out=o0)
+    r = o0
     x64 = np.asarray(x, np.float64)  # the patches work in float64
     # Taylor patch at the zero x = -0.7517915246935644574579049467795240396645 (degree 19, |x - zero| < 0.3)
     d0 = (x64 - -0.7517915246935645) - 1.4956759177009883e-17
@@ -428,20 +427,20 @@ def gelu_forward_and_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_gelu_forward_and_grad_block, x, False, 0, 65536)
+        r = _blocks(_gelu_forward_and_grad_block, x, 2, False, 0, 131072)
         return finish(r[0]), finish(r[1])
 
 
-def _gelu_forward_and_grad_block(x):
+def _gelu_forward_and_grad_block(x, o0, o1):
     """gelu_forward_and_grad on one block of the input (see _blocks)."""
     b0 = _ndtr(x)
     b1 = np.maximum(x, -1.152921504606847e+18)
-    b2 = np.multiply(b0, b1)
+    o0 = np.multiply(b0, b1, out=o0)
     np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18, out=b1)
-    b3 = _npdf(x)
-    np.multiply(b1, b3, out=b3)
-    b0 += b3
-    r = b0
+    b2 = _npdf(x)
+    np.multiply(b1, b2, out=b2)
+    o1 = np.add(b0, b2, out=o1)
+    r = o1
     x64 = np.asarray(x, np.float64)  # the patches work in float64
     # Taylor patch at the zero x = -0.7517915246935644574579049467795240396645 (degree 19, |x - zero| < 0.3)
     d0 = (x64 - -0.7517915246935645) - 1.4956759177009883e-17
@@ -449,4 +448,4 @@ def _gelu_forward_and_grad_block(x):
     if near.size:
         d0 = d0.take(near)
         r.put(near, (((((((((((((((((((1.90319840501314e-09) * d0 + -1.396942086426202e-09) * d0 + -3.5459866461783865e-08) * d0 + -1.6044265494246427e-09) * d0 + 5.702764979242107e-07) * d0 + 4.3284506257392273e-07) * d0 + -7.74846130700372e-06) * d0 + -1.121438018842664e-05) * d0 + 8.615947861116571e-05) * d0 + 0.00018633974623233514) * d0 + -0.0007448268386746817) * d0 + -0.002239538068073497) * d0 + 0.004539228379125415) * d0 + 0.019421679838189067) * d0 + -0.014771522148244337) * d0 + -0.1140082332972217) * d0 + -0.018199676398671087) * d0 + 0.388284982990552) * d0 + 0.4314939923140469) * d0)
-    return (b2, r,)
+    return (o0, r,)

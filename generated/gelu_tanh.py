@@ -132,31 +132,30 @@ def _to_half(r):
         return r.astype(np.float16)
 
 
-def _blocks(fn, x, wide, whole, block, *args):
-    """The tuple fn(x, *args) for an element-wise fn, computed on x in blocks of `block` bytes of input.
+def _blocks(fn, x, nout, wide, whole, block, *args):
+    """The nout results of an element-wise fn on x, computed in blocks of `block` bytes of input.
 
-    Blocks keep a function's temporaries in cache and its memory bounded (the output plus a few blocks).
-    wide: float32 blocks are computed in float64. Results for float32 input are rounded once to float32.
+    fn(x_block, *args, *outs) writes its results into the output blocks `outs` it is given (None: it
+    allocates) and returns them. Blocks keep a function's buffers in cache and its memory bounded (the
+    output plus a few blocks). wide: float32 blocks are computed in float64 and rounded once to float32.
     whole: inputs of at most this many bytes are computed in one piece.
     """
     up = wide and x.dtype == np.float32
-    single = x.dtype == np.float32
     step = max(block, whole) // x.itemsize if x.nbytes <= whole else block // x.itemsize
     order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
     flat = x.ravel(order=order)  # a view: _prepare made x contiguous
-    if flat.size <= step:
-        part = fn(flat.astype(np.float64) if up else flat, *args)
-        with np.errstate(over="ignore"):  # float64 -> float32: beyond the float32 range is +-inf
-            return tuple((p.astype(np.float32, copy=False) if single else p).reshape(x.shape, order=order)
-                         for p in part)
-    outs = None
-    for i in range(0, flat.size, step):
-        part = fn(flat[i:i + step].astype(np.float64) if up else flat[i:i + step], *args)
-        if outs is None:
-            outs = tuple(np.empty(flat.size, np.float32 if single else p.dtype) for p in part)
-        with np.errstate(over="ignore"):  # float64 -> float32: beyond the float32 range is +-inf
-            for out, p in zip(outs, part):
-                out[i:i + step] = p
+    # float64 work -> float32 results: beyond the float32 range is +-inf (no warning)
+    with np.errstate(over="ignore" if x.dtype == np.float32 else None):
+        if flat.size <= step:
+            part = fn(flat.astype(np.float64) if up else flat, *args, *(None,) * nout)
+            return tuple(p.astype(x.dtype, copy=False).reshape(x.shape, order=order) for p in part)
+        outs = tuple(np.empty(flat.size, x.dtype) for _ in range(nout))
+        for i in range(0, flat.size, step):
+            dest = tuple(out[i:i + step] for out in outs)
+            part = fn(flat[i:i + step].astype(np.float64) if up else flat[i:i + step], *args, *dest)
+            for d, p in zip(dest, part):
+                if p is not d:
+                    d[...] = p
     return tuple(out.reshape(x.shape, order=order) for out in outs)
 
 
@@ -169,16 +168,16 @@ def gelu_tanh(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_gelu_tanh_block, x, False, 0, 65536)
+        r = _blocks(_gelu_tanh_block, x, 1, False, 0, 131072)
         return finish(r[0])
 
 
-def _gelu_tanh_block(x):
+def _gelu_tanh_block(x, o0):
     """gelu_tanh on one block of the input (see _blocks)."""
     b0 = np.maximum(x, -1.152921504606847e+18)
     b1 = _gelu_tanh_gate(x)
-    np.multiply(b0, b1, out=b1)
-    return (b1,)
+    o0 = np.multiply(b0, b1, out=o0)
+    return (o0,)
 
 
 def gelu_tanh_grad(x):
@@ -192,18 +191,18 @@ def gelu_tanh_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_gelu_tanh_grad_block, x, False, 0, 65536)
+        r = _blocks(_gelu_tanh_grad_block, x, 1, False, 0, 131072)
         return finish(r[0])
 
 
-def _gelu_tanh_grad_block(x):
+def _gelu_tanh_grad_block(x, o0):
     """gelu_tanh_grad on one block of the input (see _blocks)."""
     b0 = np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
     b1 = _gelu_tanh_gate_grad(x)
     np.multiply(b0, b1, out=b1)
     b2 = _gelu_tanh_gate(x)
-    b1 += b2
-    r = b1
+    o0 = np.add(b1, b2, out=o0)
+    r = o0
     x64 = np.asarray(x, np.float64)  # the patches work in float64
     # Taylor patch at the zero x = -0.7524614220710162584879544432889160906054 (degree 27, |x - zero| < 0.5)
     d0 = (x64 - -0.7524614220710163) - 3.635560509207687e-17
@@ -225,20 +224,20 @@ def gelu_tanh_forward_and_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_gelu_tanh_forward_and_grad_block, x, False, 0, 65536)
+        r = _blocks(_gelu_tanh_forward_and_grad_block, x, 2, False, 0, 131072)
         return finish(r[0]), finish(r[1])
 
 
-def _gelu_tanh_forward_and_grad_block(x):
+def _gelu_tanh_forward_and_grad_block(x, o0, o1):
     """gelu_tanh_forward_and_grad on one block of the input (see _blocks)."""
     b0 = _gelu_tanh_gate(x)
     b1 = np.maximum(x, -1.152921504606847e+18)
-    b2 = np.multiply(b0, b1)
+    o0 = np.multiply(b0, b1, out=o0)
     np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18, out=b1)
-    b3 = _gelu_tanh_gate_grad(x)
-    np.multiply(b1, b3, out=b3)
-    b0 += b3
-    r = b0
+    b2 = _gelu_tanh_gate_grad(x)
+    np.multiply(b1, b2, out=b2)
+    o1 = np.add(b0, b2, out=o1)
+    r = o1
     x64 = np.asarray(x, np.float64)  # the patches work in float64
     # Taylor patch at the zero x = -0.7524614220710162584879544432889160906054 (degree 27, |x - zero| < 0.5)
     d0 = (x64 - -0.7524614220710163) - 3.635560509207687e-17
@@ -246,4 +245,4 @@ def _gelu_tanh_forward_and_grad_block(x):
     if near.size:
         d0 = d0.take(near)
         r.put(near, (((((((((((((((((((((((((((3.393384490409003e-11) * d0 + 1.687283177355558e-11) * d0 + -2.433873557833449e-10) * d0 + -1.708811216951738e-10) * d0 + 1.744987137846621e-09) * d0 + 1.7637802707907564e-09) * d0 + -1.196180847972441e-08) * d0 + -1.6978217459781023e-08) * d0 + 7.520740909289922e-08) * d0 + 1.4157556987729473e-07) * d0 + -4.3102482988029016e-07) * d0 + -9.898647747433667e-07) * d0 + 2.4335516344299543e-06) * d0 + 5.918611710894005e-06) * d0 + -1.5950896871645105e-05) * d0 + -3.4956171694436116e-05) * d0 + 0.00012425227802639782) * d0 + 0.00026392764052681053) * d0 + -0.0009274420230205449) * d0 + -0.0024227318458750974) * d0 + 0.005261059254921912) * d0 + 0.019682309459833118) * d0 + -0.01661932834305256) * d0 + -0.11394448308095899) * d0 + -0.01578285352184803) * d0 + 0.38751844613578895) * d0 + 0.4304000910248585) * d0)
-    return (b2, r,)
+    return (o0, r,)

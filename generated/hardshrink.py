@@ -85,31 +85,30 @@ def _to_half(r):
         return r.astype(np.float16)
 
 
-def _blocks(fn, x, wide, whole, block, *args):
-    """The tuple fn(x, *args) for an element-wise fn, computed on x in blocks of `block` bytes of input.
+def _blocks(fn, x, nout, wide, whole, block, *args):
+    """The nout results of an element-wise fn on x, computed in blocks of `block` bytes of input.
 
-    Blocks keep a function's temporaries in cache and its memory bounded (the output plus a few blocks).
-    wide: float32 blocks are computed in float64. Results for float32 input are rounded once to float32.
+    fn(x_block, *args, *outs) writes its results into the output blocks `outs` it is given (None: it
+    allocates) and returns them. Blocks keep a function's buffers in cache and its memory bounded (the
+    output plus a few blocks). wide: float32 blocks are computed in float64 and rounded once to float32.
     whole: inputs of at most this many bytes are computed in one piece.
     """
     up = wide and x.dtype == np.float32
-    single = x.dtype == np.float32
     step = max(block, whole) // x.itemsize if x.nbytes <= whole else block // x.itemsize
     order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
     flat = x.ravel(order=order)  # a view: _prepare made x contiguous
-    if flat.size <= step:
-        part = fn(flat.astype(np.float64) if up else flat, *args)
-        with np.errstate(over="ignore"):  # float64 -> float32: beyond the float32 range is +-inf
-            return tuple((p.astype(np.float32, copy=False) if single else p).reshape(x.shape, order=order)
-                         for p in part)
-    outs = None
-    for i in range(0, flat.size, step):
-        part = fn(flat[i:i + step].astype(np.float64) if up else flat[i:i + step], *args)
-        if outs is None:
-            outs = tuple(np.empty(flat.size, np.float32 if single else p.dtype) for p in part)
-        with np.errstate(over="ignore"):  # float64 -> float32: beyond the float32 range is +-inf
-            for out, p in zip(outs, part):
-                out[i:i + step] = p
+    # float64 work -> float32 results: beyond the float32 range is +-inf (no warning)
+    with np.errstate(over="ignore" if x.dtype == np.float32 else None):
+        if flat.size <= step:
+            part = fn(flat.astype(np.float64) if up else flat, *args, *(None,) * nout)
+            return tuple(p.astype(x.dtype, copy=False).reshape(x.shape, order=order) for p in part)
+        outs = tuple(np.empty(flat.size, x.dtype) for _ in range(nout))
+        for i in range(0, flat.size, step):
+            dest = tuple(out[i:i + step] for out in outs)
+            part = fn(flat[i:i + step].astype(np.float64) if up else flat[i:i + step], *args, *dest)
+            for d, p in zip(dest, part):
+                if p is not d:
+                    d[...] = p
     return tuple(out.reshape(x.shape, order=order) for out in outs)
 
 
@@ -123,17 +122,17 @@ def hardshrink(x, lambd=0.5):
     x, finish = _prepare(x)
     lambd = float(lambd)
     with np.errstate(under="ignore"):
-        r = _blocks(_hardshrink_block, x, False, 524288, 131072, lambd)
+        r = _blocks(_hardshrink_block, x, 1, False, 524288, 131072, lambd)
         return finish(r[0])
 
 
-def _hardshrink_block(x, lambd):
+def _hardshrink_block(x, lambd, o0):
     """hardshrink on one block of the input (see _blocks)."""
     b0 = np.abs(x)
     np.add(float(-lambd), b0, out=b0)
     b1 = _heaviside(b0, 0.0)
-    np.multiply(x, b1, out=b1)
-    return (b1,)
+    o0 = np.multiply(x, b1, out=o0)
+    return (o0,)
 
 
 def hardshrink_grad(x, lambd=0.5):
@@ -148,11 +147,11 @@ def hardshrink_grad(x, lambd=0.5):
     x, finish = _prepare(x)
     lambd = float(lambd)
     with np.errstate(under="ignore"):
-        r = _blocks(_hardshrink_grad_block, x, False, 0, 65536, lambd)
+        r = _blocks(_hardshrink_grad_block, x, 1, False, 524288, 131072, lambd)
         return finish(r[0])
 
 
-def _hardshrink_grad_block(x, lambd):
+def _hardshrink_grad_block(x, lambd, o0):
     """hardshrink_grad on one block of the input (see _blocks)."""
     b0 = np.abs(x)
     b1 = np.greater_equal(lambd, b0)
@@ -174,11 +173,11 @@ def hardshrink_grad_from_output(y, lambd=0.5):
     y, finish = _prepare(y)
     lambd = float(lambd)
     with np.errstate(under="ignore"):
-        r = _blocks(_hardshrink_grad_from_output_block, y, False, 524288, 131072, lambd)
+        r = _blocks(_hardshrink_grad_from_output_block, y, 1, False, 524288, 131072, lambd)
         return finish(r[0])
 
 
-def _hardshrink_grad_from_output_block(y, lambd):
+def _hardshrink_grad_from_output_block(y, lambd, o0):
     """hardshrink_grad_from_output on one block of the input (see _blocks)."""
     b0 = np.equal(y, 0.0)
     b1 = np.isnan(y)
@@ -197,13 +196,13 @@ def hardshrink_grad_params(x, lambd=0.5):
     x, finish = _prepare(x)
     lambd = float(lambd)
     with np.errstate(under="ignore"):
-        r = _blocks(_hardshrink_grad_params_block, x, False, 524288, 131072, lambd)
+        r = _blocks(_hardshrink_grad_params_block, x, 1, False, 524288, 131072, lambd)
         return {
             "lambd": finish(r[0]),
         }
 
 
-def _hardshrink_grad_params_block(x, lambd):
+def _hardshrink_grad_params_block(x, lambd, o0):
     """hardshrink_grad_params on one block of the input (see _blocks)."""
     b0 = np.isnan(x)
     b1 = _where(b0, x, 0.0)
@@ -222,18 +221,18 @@ def hardshrink_forward_and_grad(x, lambd=0.5):
     x, finish = _prepare(x)
     lambd = float(lambd)
     with np.errstate(under="ignore"):
-        r = _blocks(_hardshrink_forward_and_grad_block, x, False, 0, 65536, lambd)
+        r = _blocks(_hardshrink_forward_and_grad_block, x, 2, False, 524288, 131072, lambd)
         return finish(r[0]), finish(r[1])
 
 
-def _hardshrink_forward_and_grad_block(x, lambd):
+def _hardshrink_forward_and_grad_block(x, lambd, o0, o1):
     """hardshrink_forward_and_grad on one block of the input (see _blocks)."""
     b0 = np.abs(x)
     b1 = np.add(float(-lambd), b0)
     b2 = _heaviside(b1, 0.0)
-    np.multiply(x, b2, out=b2)
+    o0 = np.multiply(x, b2, out=o0)
     b3 = np.greater_equal(lambd, b0)
     b4 = np.isnan(x)
     b5 = _where(b4, x, 1.0)
     b6 = _where(b3, 0.0, b5)
-    return (b2, b6,)
+    return (o0, b6,)

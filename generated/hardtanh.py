@@ -76,31 +76,30 @@ def _to_half(r):
         return r.astype(np.float16)
 
 
-def _blocks(fn, x, wide, whole, block, *args):
-    """The tuple fn(x, *args) for an element-wise fn, computed on x in blocks of `block` bytes of input.
+def _blocks(fn, x, nout, wide, whole, block, *args):
+    """The nout results of an element-wise fn on x, computed in blocks of `block` bytes of input.
 
-    Blocks keep a function's temporaries in cache and its memory bounded (the output plus a few blocks).
-    wide: float32 blocks are computed in float64. Results for float32 input are rounded once to float32.
+    fn(x_block, *args, *outs) writes its results into the output blocks `outs` it is given (None: it
+    allocates) and returns them. Blocks keep a function's buffers in cache and its memory bounded (the
+    output plus a few blocks). wide: float32 blocks are computed in float64 and rounded once to float32.
     whole: inputs of at most this many bytes are computed in one piece.
     """
     up = wide and x.dtype == np.float32
-    single = x.dtype == np.float32
     step = max(block, whole) // x.itemsize if x.nbytes <= whole else block // x.itemsize
     order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
     flat = x.ravel(order=order)  # a view: _prepare made x contiguous
-    if flat.size <= step:
-        part = fn(flat.astype(np.float64) if up else flat, *args)
-        with np.errstate(over="ignore"):  # float64 -> float32: beyond the float32 range is +-inf
-            return tuple((p.astype(np.float32, copy=False) if single else p).reshape(x.shape, order=order)
-                         for p in part)
-    outs = None
-    for i in range(0, flat.size, step):
-        part = fn(flat[i:i + step].astype(np.float64) if up else flat[i:i + step], *args)
-        if outs is None:
-            outs = tuple(np.empty(flat.size, np.float32 if single else p.dtype) for p in part)
-        with np.errstate(over="ignore"):  # float64 -> float32: beyond the float32 range is +-inf
-            for out, p in zip(outs, part):
-                out[i:i + step] = p
+    # float64 work -> float32 results: beyond the float32 range is +-inf (no warning)
+    with np.errstate(over="ignore" if x.dtype == np.float32 else None):
+        if flat.size <= step:
+            part = fn(flat.astype(np.float64) if up else flat, *args, *(None,) * nout)
+            return tuple(p.astype(x.dtype, copy=False).reshape(x.shape, order=order) for p in part)
+        outs = tuple(np.empty(flat.size, x.dtype) for _ in range(nout))
+        for i in range(0, flat.size, step):
+            dest = tuple(out[i:i + step] for out in outs)
+            part = fn(flat[i:i + step].astype(np.float64) if up else flat[i:i + step], *args, *dest)
+            for d, p in zip(dest, part):
+                if p is not d:
+                    d[...] = p
     return tuple(out.reshape(x.shape, order=order) for out in outs)
 
 
@@ -132,11 +131,11 @@ def hardtanh_grad(x, min_val=-1.0, max_val=1.0):
     min_val = float(min_val)
     max_val = float(max_val)
     with np.errstate(under="ignore"):
-        r = _blocks(_hardtanh_grad_block, x, False, 0, 65536, min_val, max_val)
+        r = _blocks(_hardtanh_grad_block, x, 1, False, 524288, 131072, min_val, max_val)
         return finish(r[0])
 
 
-def _hardtanh_grad_block(x, min_val, max_val):
+def _hardtanh_grad_block(x, min_val, max_val, o0):
     """hardtanh_grad on one block of the input (see _blocks)."""
     b0 = np.greater_equal(min_val, x)
     b1 = np.less_equal(max_val, x)
@@ -160,11 +159,11 @@ def hardtanh_grad_from_output(y, min_val=-1.0, max_val=1.0):
     min_val = float(min_val)
     max_val = float(max_val)
     with np.errstate(under="ignore"):
-        r = _blocks(_hardtanh_grad_from_output_block, y, False, 0, 65536, min_val, max_val)
+        r = _blocks(_hardtanh_grad_from_output_block, y, 1, False, 524288, 131072, min_val, max_val)
         return finish(r[0])
 
 
-def _hardtanh_grad_from_output_block(y, min_val, max_val):
+def _hardtanh_grad_from_output_block(y, min_val, max_val, o0):
     """hardtanh_grad_from_output on one block of the input (see _blocks)."""
     b0 = np.greater(max_val, y)
     b1 = np.less(min_val, y)
@@ -186,20 +185,19 @@ def hardtanh_grad_params(x, min_val=-1.0, max_val=1.0):
     min_val = float(min_val)
     max_val = float(max_val)
     with np.errstate(under="ignore"):
-        r = _blocks(_hardtanh_grad_params_block, x, False, 0, 65536, min_val, max_val)
+        r = _blocks(_hardtanh_grad_params_block, x, 2, False, 0, 131072, min_val, max_val)
         return {
             "min_val": finish(r[0]),
             "max_val": finish(r[1]),
         }
 
 
-def _hardtanh_grad_params_block(x, min_val, max_val):
+def _hardtanh_grad_params_block(x, min_val, max_val, o0, o1):
     """hardtanh_grad_params on one block of the input (see _blocks)."""
     b0 = np.greater_equal(min_val, x)
     b1 = np.isnan(x)
     b2 = _where(b1, x, 0.0)
     b3 = _where(b0, 1.0, b2)
-    np.greater_equal(min_val, x, out=b0)
     np.less_equal(max_val, x, out=b1)
     b4 = np.isnan(x)
     b5 = _where(b4, x, 0.0)
@@ -221,17 +219,17 @@ def hardtanh_forward_and_grad(x, min_val=-1.0, max_val=1.0):
     min_val = float(min_val)
     max_val = float(max_val)
     with np.errstate(under="ignore"):
-        r = _blocks(_hardtanh_forward_and_grad_block, x, False, 0, 65536, min_val, max_val)
+        r = _blocks(_hardtanh_forward_and_grad_block, x, 2, False, 524288, 131072, min_val, max_val)
         return finish(r[0]), finish(r[1])
 
 
-def _hardtanh_forward_and_grad_block(x, min_val, max_val):
+def _hardtanh_forward_and_grad_block(x, min_val, max_val, o0, o1):
     """hardtanh_forward_and_grad on one block of the input (see _blocks)."""
-    b0 = np.clip(x, min_val, max_val)
-    b1 = np.greater_equal(min_val, x)
-    b2 = np.less_equal(max_val, x)
-    b1 |= b2
-    np.isnan(x, out=b2)
-    b3 = _where(b2, x, 1.0)
-    b4 = _where(b1, 0.0, b3)
-    return (b0, b4,)
+    o0 = np.clip(x, min_val, max_val, out=o0)
+    b0 = np.greater_equal(min_val, x)
+    b1 = np.less_equal(max_val, x)
+    b0 |= b1
+    np.isnan(x, out=b1)
+    b2 = _where(b1, x, 1.0)
+    b3 = _where(b0, 0.0, b2)
+    return (o0, b3,)

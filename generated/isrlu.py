@@ -76,31 +76,30 @@ def _to_half(r):
         return r.astype(np.float16)
 
 
-def _blocks(fn, x, wide, whole, block, *args):
-    """The tuple fn(x, *args) for an element-wise fn, computed on x in blocks of `block` bytes of input.
+def _blocks(fn, x, nout, wide, whole, block, *args):
+    """The nout results of an element-wise fn on x, computed in blocks of `block` bytes of input.
 
-    Blocks keep a function's temporaries in cache and its memory bounded (the output plus a few blocks).
-    wide: float32 blocks are computed in float64. Results for float32 input are rounded once to float32.
+    fn(x_block, *args, *outs) writes its results into the output blocks `outs` it is given (None: it
+    allocates) and returns them. Blocks keep a function's buffers in cache and its memory bounded (the
+    output plus a few blocks). wide: float32 blocks are computed in float64 and rounded once to float32.
     whole: inputs of at most this many bytes are computed in one piece.
     """
     up = wide and x.dtype == np.float32
-    single = x.dtype == np.float32
     step = max(block, whole) // x.itemsize if x.nbytes <= whole else block // x.itemsize
     order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
     flat = x.ravel(order=order)  # a view: _prepare made x contiguous
-    if flat.size <= step:
-        part = fn(flat.astype(np.float64) if up else flat, *args)
-        with np.errstate(over="ignore"):  # float64 -> float32: beyond the float32 range is +-inf
-            return tuple((p.astype(np.float32, copy=False) if single else p).reshape(x.shape, order=order)
-                         for p in part)
-    outs = None
-    for i in range(0, flat.size, step):
-        part = fn(flat[i:i + step].astype(np.float64) if up else flat[i:i + step], *args)
-        if outs is None:
-            outs = tuple(np.empty(flat.size, np.float32 if single else p.dtype) for p in part)
-        with np.errstate(over="ignore"):  # float64 -> float32: beyond the float32 range is +-inf
-            for out, p in zip(outs, part):
-                out[i:i + step] = p
+    # float64 work -> float32 results: beyond the float32 range is +-inf (no warning)
+    with np.errstate(over="ignore" if x.dtype == np.float32 else None):
+        if flat.size <= step:
+            part = fn(flat.astype(np.float64) if up else flat, *args, *(None,) * nout)
+            return tuple(p.astype(x.dtype, copy=False).reshape(x.shape, order=order) for p in part)
+        outs = tuple(np.empty(flat.size, x.dtype) for _ in range(nout))
+        for i in range(0, flat.size, step):
+            dest = tuple(out[i:i + step] for out in outs)
+            part = fn(flat[i:i + step].astype(np.float64) if up else flat[i:i + step], *args, *dest)
+            for d, p in zip(dest, part):
+                if p is not d:
+                    d[...] = p
     return tuple(out.reshape(x.shape, order=order) for out in outs)
 
 
@@ -114,11 +113,11 @@ def isrlu(x, alpha=1.0):
     x, finish = _prepare(x)
     alpha = float(alpha)
     with np.errstate(under="ignore"):
-        r = _blocks(_isrlu_block, x, False, 0, 65536, alpha)
+        r = _blocks(_isrlu_block, x, 1, False, 0, 131072, alpha)
         return finish(r[0])
 
 
-def _isrlu_block(x, alpha):
+def _isrlu_block(x, alpha, o0):
     """isrlu on one block of the input (see _blocks)."""
     b0 = np.clip(x, -1.0, 0.0)
     b1 = np.greater_equal(x, 0.0)
@@ -153,11 +152,11 @@ def isrlu_grad(x, alpha=1.0):
     x, finish = _prepare(x)
     alpha = float(alpha)
     with np.errstate(under="ignore"):
-        r = _blocks(_isrlu_grad_block, x, False, 0, 65536, alpha)
+        r = _blocks(_isrlu_grad_block, x, 1, False, 0, 131072, alpha)
         return finish(r[0])
 
 
-def _isrlu_grad_block(x, alpha):
+def _isrlu_grad_block(x, alpha, o0):
     """isrlu_grad on one block of the input (see _blocks)."""
     b0 = np.minimum(x, -1.0)
     b1 = np.greater_equal(x, 0.0)
@@ -203,11 +202,11 @@ def isrlu_grad_from_output(y, alpha=1.0):
     y, finish = _prepare(y)
     alpha = float(alpha)
     with np.errstate(under="ignore"):
-        r = _blocks(_isrlu_grad_from_output_block, y, False, 0, 65536, alpha)
+        r = _blocks(_isrlu_grad_from_output_block, y, 1, False, 0, 131072, alpha)
         return finish(r[0])
 
 
-def _isrlu_grad_from_output_block(y, alpha):
+def _isrlu_grad_from_output_block(y, alpha, o0):
     """isrlu_grad_from_output on one block of the input (see _blocks)."""
     t0 = float(np.sqrt(alpha))
     b0 = np.clip(y, float(-(1.0 / t0)), 0.0)
@@ -239,13 +238,13 @@ def isrlu_grad_params(x, alpha=1.0):
     x, finish = _prepare(x)
     alpha = float(alpha)
     with np.errstate(under="ignore"):
-        r = _blocks(_isrlu_grad_params_block, x, False, 0, 65536, alpha)
+        r = _blocks(_isrlu_grad_params_block, x, 1, False, 0, 131072, alpha)
         return {
             "alpha": finish(r[0]),
         }
 
 
-def _isrlu_grad_params_block(x, alpha):
+def _isrlu_grad_params_block(x, alpha, o0):
     """isrlu_grad_params on one block of the input (see _blocks)."""
     b0 = np.clip(x, -1.0, 0.0)
     b1 = np.greater_equal(x, 0.0)
@@ -292,11 +291,11 @@ def isrlu_forward_and_grad(x, alpha=1.0):
     x, finish = _prepare(x)
     alpha = float(alpha)
     with np.errstate(under="ignore"):
-        r = _blocks(_isrlu_forward_and_grad_block, x, False, 0, 65536, alpha)
+        r = _blocks(_isrlu_forward_and_grad_block, x, 2, False, 0, 131072, alpha)
         return finish(r[0]), finish(r[1])
 
 
-def _isrlu_forward_and_grad_block(x, alpha):
+def _isrlu_forward_and_grad_block(x, alpha, o0, o1):
     """isrlu_forward_and_grad on one block of the input (see _blocks)."""
     b0 = np.greater_equal(x, 0.0)
     b1 = np.clip(x, -1.0, 0.0)

@@ -69,6 +69,33 @@ def _to_half(r):
         return r.astype(np.float16)
 
 
+def _blocks(fn, x, nout, wide, whole, block, *args):
+    """The nout results of an element-wise fn on x, computed in blocks of `block` bytes of input.
+
+    fn(x_block, *args, *outs) writes its results into the output blocks `outs` it is given (None: it
+    allocates) and returns them. Blocks keep a function's buffers in cache and its memory bounded (the
+    output plus a few blocks). wide: float32 blocks are computed in float64 and rounded once to float32.
+    whole: inputs of at most this many bytes are computed in one piece.
+    """
+    up = wide and x.dtype == np.float32
+    step = max(block, whole) // x.itemsize if x.nbytes <= whole else block // x.itemsize
+    order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
+    flat = x.ravel(order=order)  # a view: _prepare made x contiguous
+    # float64 work -> float32 results: beyond the float32 range is +-inf (no warning)
+    with np.errstate(over="ignore" if x.dtype == np.float32 else None):
+        if flat.size <= step:
+            part = fn(flat.astype(np.float64) if up else flat, *args, *(None,) * nout)
+            return tuple(p.astype(x.dtype, copy=False).reshape(x.shape, order=order) for p in part)
+        outs = tuple(np.empty(flat.size, x.dtype) for _ in range(nout))
+        for i in range(0, flat.size, step):
+            dest = tuple(out[i:i + step] for out in outs)
+            part = fn(flat[i:i + step].astype(np.float64) if up else flat[i:i + step], *args, *dest)
+            for d, p in zip(dest, part):
+                if p is not d:
+                    d[...] = p
+    return tuple(out.reshape(x.shape, order=order) for out in outs)
+
+
 def sinusoid(x):
     r"""Sine: sin(x), periodic and unbounded in its input.
 
@@ -108,6 +135,12 @@ def sinusoid_forward_and_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        b0 = _sin(x)
-        b1 = _cos(x)
-        return finish(b0), finish(b1)
+        r = _blocks(_sinusoid_forward_and_grad_block, x, 2, False, 524288, 131072)
+        return finish(r[0]), finish(r[1])
+
+
+def _sinusoid_forward_and_grad_block(x, o0, o1):
+    """sinusoid_forward_and_grad on one block of the input (see _blocks)."""
+    b0 = _sin(x)
+    b1 = _cos(x)
+    return (b0, b1,)

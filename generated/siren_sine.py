@@ -135,31 +135,30 @@ def _to_half(r):
         return r.astype(np.float16)
 
 
-def _blocks(fn, x, wide, whole, block, *args):
-    """The tuple fn(x, *args) for an element-wise fn, computed on x in blocks of `block` bytes of input.
+def _blocks(fn, x, nout, wide, whole, block, *args):
+    """The nout results of an element-wise fn on x, computed in blocks of `block` bytes of input.
 
-    Blocks keep a function's temporaries in cache and its memory bounded (the output plus a few blocks).
-    wide: float32 blocks are computed in float64. Results for float32 input are rounded once to float32.
+    fn(x_block, *args, *outs) writes its results into the output blocks `outs` it is given (None: it
+    allocates) and returns them. Blocks keep a function's buffers in cache and its memory bounded (the
+    output plus a few blocks). wide: float32 blocks are computed in float64 and rounded once to float32.
     whole: inputs of at most this many bytes are computed in one piece.
     """
     up = wide and x.dtype == np.float32
-    single = x.dtype == np.float32
     step = max(block, whole) // x.itemsize if x.nbytes <= whole else block // x.itemsize
     order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
     flat = x.ravel(order=order)  # a view: _prepare made x contiguous
-    if flat.size <= step:
-        part = fn(flat.astype(np.float64) if up else flat, *args)
-        with np.errstate(over="ignore"):  # float64 -> float32: beyond the float32 range is +-inf
-            return tuple((p.astype(np.float32, copy=False) if single else p).reshape(x.shape, order=order)
-                         for p in part)
-    outs = None
-    for i in range(0, flat.size, step):
-        part = fn(flat[i:i + step].astype(np.float64) if up else flat[i:i + step], *args)
-        if outs is None:
-            outs = tuple(np.empty(flat.size, np.float32 if single else p.dtype) for p in part)
-        with np.errstate(over="ignore"):  # float64 -> float32: beyond the float32 range is +-inf
-            for out, p in zip(outs, part):
-                out[i:i + step] = p
+    # float64 work -> float32 results: beyond the float32 range is +-inf (no warning)
+    with np.errstate(over="ignore" if x.dtype == np.float32 else None):
+        if flat.size <= step:
+            part = fn(flat.astype(np.float64) if up else flat, *args, *(None,) * nout)
+            return tuple(p.astype(x.dtype, copy=False).reshape(x.shape, order=order) for p in part)
+        outs = tuple(np.empty(flat.size, x.dtype) for _ in range(nout))
+        for i in range(0, flat.size, step):
+            dest = tuple(out[i:i + step] for out in outs)
+            part = fn(flat[i:i + step].astype(np.float64) if up else flat[i:i + step], *args, *dest)
+            for d, p in zip(dest, part):
+                if p is not d:
+                    d[...] = p
     return tuple(out.reshape(x.shape, order=order) for out in outs)
 
 
@@ -173,11 +172,11 @@ def siren_sine(x, omega_0=30.0):
     x, finish = _prepare(x)
     omega_0 = float(omega_0)
     with np.errstate(under="ignore"):
-        r = _blocks(_siren_sine_block, x, False, 0, 65536, omega_0)
+        r = _blocks(_siren_sine_block, x, 1, False, 0, 131072, omega_0)
         return finish(r[0])
 
 
-def _siren_sine_block(x, omega_0):
+def _siren_sine_block(x, omega_0, o0):
     """siren_sine on one block of the input (see _blocks)."""
     b0 = _sin_affine(x, omega_0, 0.0, 0.0)
     return (b0,)
@@ -195,15 +194,15 @@ def siren_sine_grad(x, omega_0=30.0):
     x, finish = _prepare(x)
     omega_0 = float(omega_0)
     with np.errstate(under="ignore"):
-        r = _blocks(_siren_sine_grad_block, x, False, 0, 65536, omega_0)
+        r = _blocks(_siren_sine_grad_block, x, 1, False, 0, 131072, omega_0)
         return finish(r[0])
 
 
-def _siren_sine_grad_block(x, omega_0):
+def _siren_sine_grad_block(x, omega_0, o0):
     """siren_sine_grad on one block of the input (see _blocks)."""
     b0 = _sin_affine(x, omega_0, 1.5707963267948966, 6.123233995736766e-17)
-    np.multiply(omega_0, b0, out=b0)
-    return (b0,)
+    o0 = np.multiply(omega_0, b0, out=o0)
+    return (o0,)
 
 
 def siren_sine_grad_params(x, omega_0=30.0):
@@ -216,17 +215,17 @@ def siren_sine_grad_params(x, omega_0=30.0):
     x, finish = _prepare(x)
     omega_0 = float(omega_0)
     with np.errstate(under="ignore"):
-        r = _blocks(_siren_sine_grad_params_block, x, False, 0, 65536, omega_0)
+        r = _blocks(_siren_sine_grad_params_block, x, 1, False, 0, 131072, omega_0)
         return {
             "omega_0": finish(r[0]),
         }
 
 
-def _siren_sine_grad_params_block(x, omega_0):
+def _siren_sine_grad_params_block(x, omega_0, o0):
     """siren_sine_grad_params on one block of the input (see _blocks)."""
     b0 = _sin_affine(x, omega_0, 1.5707963267948966, 6.123233995736766e-17)
-    np.multiply(x, b0, out=b0)
-    return (b0,)
+    o0 = np.multiply(x, b0, out=o0)
+    return (o0,)
 
 
 def siren_sine_forward_and_grad(x, omega_0=30.0):
@@ -241,13 +240,13 @@ def siren_sine_forward_and_grad(x, omega_0=30.0):
     x, finish = _prepare(x)
     omega_0 = float(omega_0)
     with np.errstate(under="ignore"):
-        r = _blocks(_siren_sine_forward_and_grad_block, x, False, 0, 65536, omega_0)
+        r = _blocks(_siren_sine_forward_and_grad_block, x, 2, False, 0, 131072, omega_0)
         return finish(r[0]), finish(r[1])
 
 
-def _siren_sine_forward_and_grad_block(x, omega_0):
+def _siren_sine_forward_and_grad_block(x, omega_0, o0, o1):
     """siren_sine_forward_and_grad on one block of the input (see _blocks)."""
     b0 = _sin_affine(x, omega_0, 0.0, 0.0)
     b1 = _sin_affine(x, omega_0, 1.5707963267948966, 6.123233995736766e-17)
-    np.multiply(omega_0, b1, out=b1)
-    return (b0, b1,)
+    o1 = np.multiply(omega_0, b1, out=o1)
+    return (b0, o1,)

@@ -57,31 +57,30 @@ def _to_half(r):
         return r.astype(np.float16)
 
 
-def _blocks(fn, x, wide, whole, block, *args):
-    """The tuple fn(x, *args) for an element-wise fn, computed on x in blocks of `block` bytes of input.
+def _blocks(fn, x, nout, wide, whole, block, *args):
+    """The nout results of an element-wise fn on x, computed in blocks of `block` bytes of input.
 
-    Blocks keep a function's temporaries in cache and its memory bounded (the output plus a few blocks).
-    wide: float32 blocks are computed in float64. Results for float32 input are rounded once to float32.
+    fn(x_block, *args, *outs) writes its results into the output blocks `outs` it is given (None: it
+    allocates) and returns them. Blocks keep a function's buffers in cache and its memory bounded (the
+    output plus a few blocks). wide: float32 blocks are computed in float64 and rounded once to float32.
     whole: inputs of at most this many bytes are computed in one piece.
     """
     up = wide and x.dtype == np.float32
-    single = x.dtype == np.float32
     step = max(block, whole) // x.itemsize if x.nbytes <= whole else block // x.itemsize
     order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
     flat = x.ravel(order=order)  # a view: _prepare made x contiguous
-    if flat.size <= step:
-        part = fn(flat.astype(np.float64) if up else flat, *args)
-        with np.errstate(over="ignore"):  # float64 -> float32: beyond the float32 range is +-inf
-            return tuple((p.astype(np.float32, copy=False) if single else p).reshape(x.shape, order=order)
-                         for p in part)
-    outs = None
-    for i in range(0, flat.size, step):
-        part = fn(flat[i:i + step].astype(np.float64) if up else flat[i:i + step], *args)
-        if outs is None:
-            outs = tuple(np.empty(flat.size, np.float32 if single else p.dtype) for p in part)
-        with np.errstate(over="ignore"):  # float64 -> float32: beyond the float32 range is +-inf
-            for out, p in zip(outs, part):
-                out[i:i + step] = p
+    # float64 work -> float32 results: beyond the float32 range is +-inf (no warning)
+    with np.errstate(over="ignore" if x.dtype == np.float32 else None):
+        if flat.size <= step:
+            part = fn(flat.astype(np.float64) if up else flat, *args, *(None,) * nout)
+            return tuple(p.astype(x.dtype, copy=False).reshape(x.shape, order=order) for p in part)
+        outs = tuple(np.empty(flat.size, x.dtype) for _ in range(nout))
+        for i in range(0, flat.size, step):
+            dest = tuple(out[i:i + step] for out in outs)
+            part = fn(flat[i:i + step].astype(np.float64) if up else flat[i:i + step], *args, *dest)
+            for d, p in zip(dest, part):
+                if p is not d:
+                    d[...] = p
     return tuple(out.reshape(x.shape, order=order) for out in outs)
 
 
@@ -95,11 +94,11 @@ def softplus(x, beta=1.0):
     x, finish = _prepare(x)
     beta = float(beta)
     with np.errstate(under="ignore"):
-        r = _blocks(_softplus_block, x, False, 0, 65536, beta)
+        r = _blocks(_softplus_block, x, 1, False, 524288, 131072, beta)
         return finish(r[0])
 
 
-def _softplus_block(x, beta):
+def _softplus_block(x, beta, o0):
     """softplus on one block of the input (see _blocks)."""
     b0 = np.multiply(beta, x)
     b1 = np.abs(b0)
@@ -108,8 +107,8 @@ def _softplus_block(x, beta):
     np.log1p(b1, out=b1)
     np.maximum(b0, 0.0, out=b0)
     b1 += b0
-    b1 /= beta
-    return (b1,)
+    o0 = np.true_divide(b1, beta, out=o0)
+    return (o0,)
 
 
 def softplus_grad(x, beta=1.0):
@@ -124,11 +123,11 @@ def softplus_grad(x, beta=1.0):
     x, finish = _prepare(x)
     beta = float(beta)
     with np.errstate(under="ignore"):
-        r = _blocks(_softplus_grad_block, x, False, 0, 65536, beta)
+        r = _blocks(_softplus_grad_block, x, 1, False, 524288, 131072, beta)
         return finish(r[0])
 
 
-def _softplus_grad_block(x, beta):
+def _softplus_grad_block(x, beta, o0):
     """softplus_grad on one block of the input (see _blocks)."""
     b0 = np.multiply(beta, x)
     b1 = np.minimum(b0, 0.0)
@@ -137,8 +136,8 @@ def _softplus_grad_block(x, beta):
     np.negative(b0, out=b0)
     np.exp(b0, out=b0)
     b0 += 1.0
-    b1 /= b0
-    return (b1,)
+    o0 = np.true_divide(b1, b0, out=o0)
+    return (o0,)
 
 
 def softplus_grad_from_output(y, beta=1.0):
@@ -153,18 +152,18 @@ def softplus_grad_from_output(y, beta=1.0):
     y, finish = _prepare(y)
     beta = float(beta)
     with np.errstate(under="ignore"):
-        r = _blocks(_softplus_grad_from_output_block, y, False, 0, 65536, beta)
+        r = _blocks(_softplus_grad_from_output_block, y, 1, False, 524288, 131072, beta)
         return finish(r[0])
 
 
-def _softplus_grad_from_output_block(y, beta):
+def _softplus_grad_from_output_block(y, beta, o0):
     """softplus_grad_from_output on one block of the input (see _blocks)."""
     b0 = np.maximum(y, 0.0)
     np.multiply(beta, b0, out=b0)
     np.negative(b0, out=b0)
     np.expm1(b0, out=b0)
-    np.negative(b0, out=b0)
-    return (b0,)
+    o0 = np.negative(b0, out=o0)
+    return (o0,)
 
 
 def softplus_grad_params(x, beta=1.0):
@@ -177,21 +176,21 @@ def softplus_grad_params(x, beta=1.0):
     x, finish = _prepare(x)
     beta = float(beta)
     with np.errstate(under="ignore"):
-        r = _blocks(_softplus_grad_params_block, x, False, 0, 65536, beta)
+        r = _blocks(_softplus_grad_params_block, x, 1, False, 0, 131072, beta)
         return {
             "beta": finish(r[0]),
         }
 
 
-def _softplus_grad_params_block(x, beta):
+def _softplus_grad_params_block(x, beta, o0):
     """softplus_grad_params on one block of the input (see _blocks)."""
-    t0_0 = float(1.0 / beta)
+    t0 = float(1.0 / beta)
     b0 = np.multiply(beta, x)
     np.abs(b0, out=b0)
     np.negative(b0, out=b0)
     np.exp(b0, out=b0)
     b1 = np.log1p(b0)
-    np.multiply(t0_0, b1, out=b1)
+    np.multiply(t0, b1, out=b1)
     np.negative(b1, out=b1)
     b2 = np.abs(x)
     np.clip(b2, 0.0, 1.152921504606847e+18, out=b2)
@@ -199,8 +198,8 @@ def _softplus_grad_params_block(x, beta):
     b0 += 1.0
     b2 /= b0
     b1 -= b2
-    np.multiply(t0_0, b1, out=b1)
-    return (b1,)
+    o0 = np.multiply(t0, b1, out=o0)
+    return (o0,)
 
 
 def softplus_forward_and_grad(x, beta=1.0):
@@ -215,11 +214,11 @@ def softplus_forward_and_grad(x, beta=1.0):
     x, finish = _prepare(x)
     beta = float(beta)
     with np.errstate(under="ignore"):
-        r = _blocks(_softplus_forward_and_grad_block, x, False, 0, 65536, beta)
+        r = _blocks(_softplus_forward_and_grad_block, x, 2, False, 0, 131072, beta)
         return finish(r[0]), finish(r[1])
 
 
-def _softplus_forward_and_grad_block(x, beta):
+def _softplus_forward_and_grad_block(x, beta, o0, o1):
     """softplus_forward_and_grad on one block of the input (see _blocks)."""
     b0 = np.multiply(beta, x)
     b1 = np.abs(b0)
@@ -228,9 +227,9 @@ def _softplus_forward_and_grad_block(x, beta):
     b2 = np.log1p(b1)
     b3 = np.maximum(b0, 0.0)
     b2 += b3
-    b2 /= beta
+    o0 = np.true_divide(b2, beta, out=o0)
     np.minimum(b0, 0.0, out=b0)
     np.exp(b0, out=b0)
     b1 += 1.0
-    b0 /= b1
-    return (b2, b0,)
+    o1 = np.true_divide(b0, b1, out=o1)
+    return (o0, o1,)

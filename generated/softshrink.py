@@ -76,31 +76,30 @@ def _to_half(r):
         return r.astype(np.float16)
 
 
-def _blocks(fn, x, wide, whole, block, *args):
-    """The tuple fn(x, *args) for an element-wise fn, computed on x in blocks of `block` bytes of input.
+def _blocks(fn, x, nout, wide, whole, block, *args):
+    """The nout results of an element-wise fn on x, computed in blocks of `block` bytes of input.
 
-    Blocks keep a function's temporaries in cache and its memory bounded (the output plus a few blocks).
-    wide: float32 blocks are computed in float64. Results for float32 input are rounded once to float32.
+    fn(x_block, *args, *outs) writes its results into the output blocks `outs` it is given (None: it
+    allocates) and returns them. Blocks keep a function's buffers in cache and its memory bounded (the
+    output plus a few blocks). wide: float32 blocks are computed in float64 and rounded once to float32.
     whole: inputs of at most this many bytes are computed in one piece.
     """
     up = wide and x.dtype == np.float32
-    single = x.dtype == np.float32
     step = max(block, whole) // x.itemsize if x.nbytes <= whole else block // x.itemsize
     order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
     flat = x.ravel(order=order)  # a view: _prepare made x contiguous
-    if flat.size <= step:
-        part = fn(flat.astype(np.float64) if up else flat, *args)
-        with np.errstate(over="ignore"):  # float64 -> float32: beyond the float32 range is +-inf
-            return tuple((p.astype(np.float32, copy=False) if single else p).reshape(x.shape, order=order)
-                         for p in part)
-    outs = None
-    for i in range(0, flat.size, step):
-        part = fn(flat[i:i + step].astype(np.float64) if up else flat[i:i + step], *args)
-        if outs is None:
-            outs = tuple(np.empty(flat.size, np.float32 if single else p.dtype) for p in part)
-        with np.errstate(over="ignore"):  # float64 -> float32: beyond the float32 range is +-inf
-            for out, p in zip(outs, part):
-                out[i:i + step] = p
+    # float64 work -> float32 results: beyond the float32 range is +-inf (no warning)
+    with np.errstate(over="ignore" if x.dtype == np.float32 else None):
+        if flat.size <= step:
+            part = fn(flat.astype(np.float64) if up else flat, *args, *(None,) * nout)
+            return tuple(p.astype(x.dtype, copy=False).reshape(x.shape, order=order) for p in part)
+        outs = tuple(np.empty(flat.size, x.dtype) for _ in range(nout))
+        for i in range(0, flat.size, step):
+            dest = tuple(out[i:i + step] for out in outs)
+            part = fn(flat[i:i + step].astype(np.float64) if up else flat[i:i + step], *args, *dest)
+            for d, p in zip(dest, part):
+                if p is not d:
+                    d[...] = p
     return tuple(out.reshape(x.shape, order=order) for out in outs)
 
 
@@ -114,11 +113,17 @@ def softshrink(x, lambd=0.5):
     x, finish = _prepare(x)
     lambd = float(lambd)
     with np.errstate(under="ignore"):
-        b0 = np.abs(x)
-        np.add(float(-lambd), b0, out=b0)
-        np.maximum(b0, 0.0, out=b0)
-        np.copysign(b0, x, out=b0)
-        return finish(b0)
+        r = _blocks(_softshrink_block, x, 1, False, 524288, 131072, lambd)
+        return finish(r[0])
+
+
+def _softshrink_block(x, lambd, o0):
+    """softshrink on one block of the input (see _blocks)."""
+    b0 = np.abs(x)
+    np.add(float(-lambd), b0, out=b0)
+    np.maximum(b0, 0.0, out=b0)
+    o0 = np.copysign(b0, x, out=o0)
+    return (o0,)
 
 
 def softshrink_grad(x, lambd=0.5):
@@ -133,11 +138,11 @@ def softshrink_grad(x, lambd=0.5):
     x, finish = _prepare(x)
     lambd = float(lambd)
     with np.errstate(under="ignore"):
-        r = _blocks(_softshrink_grad_block, x, False, 0, 65536, lambd)
+        r = _blocks(_softshrink_grad_block, x, 1, False, 524288, 131072, lambd)
         return finish(r[0])
 
 
-def _softshrink_grad_block(x, lambd):
+def _softshrink_grad_block(x, lambd, o0):
     """softshrink_grad on one block of the input (see _blocks)."""
     b0 = np.abs(x)
     b1 = np.greater_equal(lambd, b0)
@@ -159,11 +164,11 @@ def softshrink_grad_from_output(y, lambd=0.5):
     y, finish = _prepare(y)
     lambd = float(lambd)
     with np.errstate(under="ignore"):
-        r = _blocks(_softshrink_grad_from_output_block, y, False, 524288, 131072, lambd)
+        r = _blocks(_softshrink_grad_from_output_block, y, 1, False, 524288, 131072, lambd)
         return finish(r[0])
 
 
-def _softshrink_grad_from_output_block(y, lambd):
+def _softshrink_grad_from_output_block(y, lambd, o0):
     """softshrink_grad_from_output on one block of the input (see _blocks)."""
     b0 = np.equal(y, 0.0)
     b1 = np.isnan(y)
@@ -182,13 +187,13 @@ def softshrink_grad_params(x, lambd=0.5):
     x, finish = _prepare(x)
     lambd = float(lambd)
     with np.errstate(under="ignore"):
-        r = _blocks(_softshrink_grad_params_block, x, False, 0, 65536, lambd)
+        r = _blocks(_softshrink_grad_params_block, x, 1, False, 524288, 131072, lambd)
         return {
             "lambd": finish(r[0]),
         }
 
 
-def _softshrink_grad_params_block(x, lambd):
+def _softshrink_grad_params_block(x, lambd, o0):
     """softshrink_grad_params on one block of the input (see _blocks)."""
     b0 = np.negative(x)
     b1 = np.less(lambd, b0)
@@ -212,18 +217,18 @@ def softshrink_forward_and_grad(x, lambd=0.5):
     x, finish = _prepare(x)
     lambd = float(lambd)
     with np.errstate(under="ignore"):
-        r = _blocks(_softshrink_forward_and_grad_block, x, False, 0, 65536, lambd)
+        r = _blocks(_softshrink_forward_and_grad_block, x, 2, False, 524288, 131072, lambd)
         return finish(r[0]), finish(r[1])
 
 
-def _softshrink_forward_and_grad_block(x, lambd):
+def _softshrink_forward_and_grad_block(x, lambd, o0, o1):
     """softshrink_forward_and_grad on one block of the input (see _blocks)."""
     b0 = np.abs(x)
     b1 = np.add(float(-lambd), b0)
     np.maximum(b1, 0.0, out=b1)
-    np.copysign(b1, x, out=b1)
+    o0 = np.copysign(b1, x, out=o0)
     b2 = np.greater_equal(lambd, b0)
     b3 = np.isnan(x)
     b4 = _where(b3, x, 1.0)
     b5 = _where(b2, 0.0, b4)
-    return (b1, b5,)
+    return (o0, b5,)

@@ -57,31 +57,30 @@ def _to_half(r):
         return r.astype(np.float16)
 
 
-def _blocks(fn, x, wide, whole, block, *args):
-    """The tuple fn(x, *args) for an element-wise fn, computed on x in blocks of `block` bytes of input.
+def _blocks(fn, x, nout, wide, whole, block, *args):
+    """The nout results of an element-wise fn on x, computed in blocks of `block` bytes of input.
 
-    Blocks keep a function's temporaries in cache and its memory bounded (the output plus a few blocks).
-    wide: float32 blocks are computed in float64. Results for float32 input are rounded once to float32.
+    fn(x_block, *args, *outs) writes its results into the output blocks `outs` it is given (None: it
+    allocates) and returns them. Blocks keep a function's buffers in cache and its memory bounded (the
+    output plus a few blocks). wide: float32 blocks are computed in float64 and rounded once to float32.
     whole: inputs of at most this many bytes are computed in one piece.
     """
     up = wide and x.dtype == np.float32
-    single = x.dtype == np.float32
     step = max(block, whole) // x.itemsize if x.nbytes <= whole else block // x.itemsize
     order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
     flat = x.ravel(order=order)  # a view: _prepare made x contiguous
-    if flat.size <= step:
-        part = fn(flat.astype(np.float64) if up else flat, *args)
-        with np.errstate(over="ignore"):  # float64 -> float32: beyond the float32 range is +-inf
-            return tuple((p.astype(np.float32, copy=False) if single else p).reshape(x.shape, order=order)
-                         for p in part)
-    outs = None
-    for i in range(0, flat.size, step):
-        part = fn(flat[i:i + step].astype(np.float64) if up else flat[i:i + step], *args)
-        if outs is None:
-            outs = tuple(np.empty(flat.size, np.float32 if single else p.dtype) for p in part)
-        with np.errstate(over="ignore"):  # float64 -> float32: beyond the float32 range is +-inf
-            for out, p in zip(outs, part):
-                out[i:i + step] = p
+    # float64 work -> float32 results: beyond the float32 range is +-inf (no warning)
+    with np.errstate(over="ignore" if x.dtype == np.float32 else None):
+        if flat.size <= step:
+            part = fn(flat.astype(np.float64) if up else flat, *args, *(None,) * nout)
+            return tuple(p.astype(x.dtype, copy=False).reshape(x.shape, order=order) for p in part)
+        outs = tuple(np.empty(flat.size, x.dtype) for _ in range(nout))
+        for i in range(0, flat.size, step):
+            dest = tuple(out[i:i + step] for out in outs)
+            part = fn(flat[i:i + step].astype(np.float64) if up else flat[i:i + step], *args, *dest)
+            for d, p in zip(dest, part):
+                if p is not d:
+                    d[...] = p
     return tuple(out.reshape(x.shape, order=order) for out in outs)
 
 
@@ -94,17 +93,17 @@ def softsign(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_softsign_block, x, False, 524288, 131072)
+        r = _blocks(_softsign_block, x, 1, False, 524288, 131072)
         return finish(r[0])
 
 
-def _softsign_block(x):
+def _softsign_block(x, o0):
     """softsign on one block of the input (see _blocks)."""
     b0 = np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
     b1 = np.abs(b0)
     b1 += 1.0
-    b0 /= b1
-    return (b0,)
+    o0 = np.true_divide(b0, b1, out=o0)
+    return (o0,)
 
 
 def softsign_grad(x):
@@ -118,19 +117,19 @@ def softsign_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_softsign_grad_block, x, False, 0, 65536)
+        r = _blocks(_softsign_grad_block, x, 1, False, 524288, 131072)
         return finish(r[0])
 
 
-def _softsign_grad_block(x):
+def _softsign_grad_block(x, o0):
     """softsign_grad on one block of the input (see _blocks)."""
     b0 = np.abs(x)
     b0 += 1.0
     np.true_divide(1.0, b0, out=b0)
     b1 = np.abs(x)
     b1 += 1.0
-    b0 /= b1
-    return (b0,)
+    o0 = np.true_divide(b0, b1, out=o0)
+    return (o0,)
 
 
 def softsign_grad_from_output(y):
@@ -144,18 +143,18 @@ def softsign_grad_from_output(y):
     """
     y, finish = _prepare(y)
     with np.errstate(under="ignore"):
-        r = _blocks(_softsign_grad_from_output_block, y, False, 0, 65536)
+        r = _blocks(_softsign_grad_from_output_block, y, 1, False, 524288, 131072)
         return finish(r[0])
 
 
-def _softsign_grad_from_output_block(y):
+def _softsign_grad_from_output_block(y, o0):
     """softsign_grad_from_output on one block of the input (see _blocks)."""
     b0 = np.clip(y, -1.0, 1.0)
     np.abs(b0, out=b0)
     np.negative(b0, out=b0)
     b0 += 1.0
-    np.square(b0, out=b0)
-    return (b0,)
+    o0 = np.square(b0, out=o0)
+    return (o0,)
 
 
 def softsign_forward_and_grad(x):
@@ -169,20 +168,20 @@ def softsign_forward_and_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_softsign_forward_and_grad_block, x, False, 0, 65536)
+        r = _blocks(_softsign_forward_and_grad_block, x, 2, False, 0, 131072)
         return finish(r[0]), finish(r[1])
 
 
-def _softsign_forward_and_grad_block(x):
+def _softsign_forward_and_grad_block(x, o0, o1):
     """softsign_forward_and_grad on one block of the input (see _blocks)."""
     b0 = np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
     b1 = np.abs(b0)
     b1 += 1.0
-    b0 /= b1
+    o0 = np.true_divide(b0, b1, out=o0)
     np.abs(x, out=b1)
     b1 += 1.0
     np.true_divide(1.0, b1, out=b1)
-    b2 = np.abs(x)
-    b2 += 1.0
-    b1 /= b2
-    return (b0, b1,)
+    np.abs(x, out=b0)
+    b0 += 1.0
+    o1 = np.true_divide(b1, b0, out=o1)
+    return (o0, o1,)

@@ -101,31 +101,30 @@ def _to_half(r):
         return r.astype(np.float16)
 
 
-def _blocks(fn, x, wide, whole, block, *args):
-    """The tuple fn(x, *args) for an element-wise fn, computed on x in blocks of `block` bytes of input.
+def _blocks(fn, x, nout, wide, whole, block, *args):
+    """The nout results of an element-wise fn on x, computed in blocks of `block` bytes of input.
 
-    Blocks keep a function's temporaries in cache and its memory bounded (the output plus a few blocks).
-    wide: float32 blocks are computed in float64. Results for float32 input are rounded once to float32.
+    fn(x_block, *args, *outs) writes its results into the output blocks `outs` it is given (None: it
+    allocates) and returns them. Blocks keep a function's buffers in cache and its memory bounded (the
+    output plus a few blocks). wide: float32 blocks are computed in float64 and rounded once to float32.
     whole: inputs of at most this many bytes are computed in one piece.
     """
     up = wide and x.dtype == np.float32
-    single = x.dtype == np.float32
     step = max(block, whole) // x.itemsize if x.nbytes <= whole else block // x.itemsize
     order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
     flat = x.ravel(order=order)  # a view: _prepare made x contiguous
-    if flat.size <= step:
-        part = fn(flat.astype(np.float64) if up else flat, *args)
-        with np.errstate(over="ignore"):  # float64 -> float32: beyond the float32 range is +-inf
-            return tuple((p.astype(np.float32, copy=False) if single else p).reshape(x.shape, order=order)
-                         for p in part)
-    outs = None
-    for i in range(0, flat.size, step):
-        part = fn(flat[i:i + step].astype(np.float64) if up else flat[i:i + step], *args)
-        if outs is None:
-            outs = tuple(np.empty(flat.size, np.float32 if single else p.dtype) for p in part)
-        with np.errstate(over="ignore"):  # float64 -> float32: beyond the float32 range is +-inf
-            for out, p in zip(outs, part):
-                out[i:i + step] = p
+    # float64 work -> float32 results: beyond the float32 range is +-inf (no warning)
+    with np.errstate(over="ignore" if x.dtype == np.float32 else None):
+        if flat.size <= step:
+            part = fn(flat.astype(np.float64) if up else flat, *args, *(None,) * nout)
+            return tuple(p.astype(x.dtype, copy=False).reshape(x.shape, order=order) for p in part)
+        outs = tuple(np.empty(flat.size, x.dtype) for _ in range(nout))
+        for i in range(0, flat.size, step):
+            dest = tuple(out[i:i + step] for out in outs)
+            part = fn(flat[i:i + step].astype(np.float64) if up else flat[i:i + step], *args, *dest)
+            for d, p in zip(dest, part):
+                if p is not d:
+                    d[...] = p
     return tuple(out.reshape(x.shape, order=order) for out in outs)
 
 
@@ -139,11 +138,11 @@ def squareplus(x, b=4.0):
     x, finish = _prepare(x)
     b = float(b)
     with np.errstate(under="ignore"):
-        r = _blocks(_squareplus_block, x, False, 0, 65536, b)
+        r = _blocks(_squareplus_block, x, 1, False, 524288, 131072, b)
         return finish(r[0])
 
 
-def _squareplus_block(x, b):
+def _squareplus_block(x, b, o0):
     """squareplus on one block of the input (see _blocks)."""
     b0 = np.abs(x)
     np.multiply(0.5, b0, out=b0)
@@ -168,11 +167,11 @@ def squareplus_grad(x, b=4.0):
     x, finish = _prepare(x)
     b = float(b)
     with np.errstate(under="ignore"):
-        r = _blocks(_squareplus_grad_block, x, False, 0, 65536, b)
+        r = _blocks(_squareplus_grad_block, x, 1, False, 0, 131072, b)
         return finish(r[0])
 
 
-def _squareplus_grad_block(x, b):
+def _squareplus_grad_block(x, b, o0):
     """squareplus_grad on one block of the input (see _blocks)."""
     t1 = float(np.sqrt(b))
     b0 = np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
@@ -206,17 +205,17 @@ def squareplus_grad_from_output(y, b=4.0):
     y, finish = _prepare(y)
     b = float(b)
     with np.errstate(under="ignore"):
-        r = _blocks(_squareplus_grad_from_output_block, y, False, 524288, 131072, b)
+        r = _blocks(_squareplus_grad_from_output_block, y, 1, False, 524288, 131072, b)
         return finish(r[0])
 
 
-def _squareplus_grad_from_output_block(y, b):
+def _squareplus_grad_from_output_block(y, b, o0):
     """squareplus_grad_from_output on one block of the input (see _blocks)."""
     b0 = np.clip(y, 0.0, 1.152921504606847e+18)
     np.square(b0, out=b0)
     b1 = np.add(float(0.25 * b), b0)
-    b0 /= b1
-    return (b0,)
+    o0 = np.true_divide(b0, b1, out=o0)
+    return (o0,)
 
 
 def squareplus_grad_params(x, b=4.0):
@@ -229,17 +228,17 @@ def squareplus_grad_params(x, b=4.0):
     x, finish = _prepare(x)
     b = float(b)
     with np.errstate(under="ignore"):
-        r = _blocks(_squareplus_grad_params_block, x, False, 524288, 131072, b)
+        r = _blocks(_squareplus_grad_params_block, x, 1, False, 524288, 131072, b)
         return {
             "b": finish(r[0]),
         }
 
 
-def _squareplus_grad_params_block(x, b):
+def _squareplus_grad_params_block(x, b, o0):
     """squareplus_grad_params on one block of the input (see _blocks)."""
     b0 = _hypot(x, float(np.sqrt(b)))
-    np.true_divide(0.25, b0, out=b0)
-    return (b0,)
+    o0 = np.true_divide(0.25, b0, out=o0)
+    return (o0,)
 
 
 def squareplus_forward_and_grad(x, b=4.0):
@@ -254,11 +253,11 @@ def squareplus_forward_and_grad(x, b=4.0):
     x, finish = _prepare(x)
     b = float(b)
     with np.errstate(under="ignore"):
-        r = _blocks(_squareplus_forward_and_grad_block, x, False, 0, 65536, b)
+        r = _blocks(_squareplus_forward_and_grad_block, x, 2, False, 0, 131072, b)
         return finish(r[0]), finish(r[1])
 
 
-def _squareplus_forward_and_grad_block(x, b):
+def _squareplus_forward_and_grad_block(x, b, o0, o1):
     """squareplus_forward_and_grad on one block of the input (see _blocks)."""
     t0 = float(np.sqrt(b))
     b0 = _hypot(x, t0)

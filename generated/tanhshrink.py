@@ -101,6 +101,33 @@ def _to_half(r):
         return r.astype(np.float16)
 
 
+def _blocks(fn, x, nout, wide, whole, block, *args):
+    """The nout results of an element-wise fn on x, computed in blocks of `block` bytes of input.
+
+    fn(x_block, *args, *outs) writes its results into the output blocks `outs` it is given (None: it
+    allocates) and returns them. Blocks keep a function's buffers in cache and its memory bounded (the
+    output plus a few blocks). wide: float32 blocks are computed in float64 and rounded once to float32.
+    whole: inputs of at most this many bytes are computed in one piece.
+    """
+    up = wide and x.dtype == np.float32
+    step = max(block, whole) // x.itemsize if x.nbytes <= whole else block // x.itemsize
+    order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
+    flat = x.ravel(order=order)  # a view: _prepare made x contiguous
+    # float64 work -> float32 results: beyond the float32 range is +-inf (no warning)
+    with np.errstate(over="ignore" if x.dtype == np.float32 else None):
+        if flat.size <= step:
+            part = fn(flat.astype(np.float64) if up else flat, *args, *(None,) * nout)
+            return tuple(p.astype(x.dtype, copy=False).reshape(x.shape, order=order) for p in part)
+        outs = tuple(np.empty(flat.size, x.dtype) for _ in range(nout))
+        for i in range(0, flat.size, step):
+            dest = tuple(out[i:i + step] for out in outs)
+            part = fn(flat[i:i + step].astype(np.float64) if up else flat[i:i + step], *args, *dest)
+            for d, p in zip(dest, part):
+                if p is not d:
+                    d[...] = p
+    return tuple(out.reshape(x.shape, order=order) for out in outs)
+
+
 def tanhshrink(x):
     r"""Tanh shrinkage: x - tanh(x).
 
@@ -125,9 +152,15 @@ def tanhshrink_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        b0 = np.tanh(x)
-        np.square(b0, out=b0)
-        return finish(b0)
+        r = _blocks(_tanhshrink_grad_block, x, 1, False, 524288, 131072)
+        return finish(r[0])
+
+
+def _tanhshrink_grad_block(x, o0):
+    """tanhshrink_grad on one block of the input (see _blocks)."""
+    b0 = np.tanh(x)
+    o0 = np.square(b0, out=o0)
+    return (o0,)
 
 
 def tanhshrink_forward_and_grad(x):
@@ -141,7 +174,13 @@ def tanhshrink_forward_and_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        b0 = _x_minus_tanh(x)
-        b1 = np.tanh(x)
-        np.square(b1, out=b1)
-        return finish(b0), finish(b1)
+        r = _blocks(_tanhshrink_forward_and_grad_block, x, 2, False, 524288, 131072)
+        return finish(r[0]), finish(r[1])
+
+
+def _tanhshrink_forward_and_grad_block(x, o0, o1):
+    """tanhshrink_forward_and_grad on one block of the input (see _blocks)."""
+    b0 = _x_minus_tanh(x)
+    b1 = np.tanh(x)
+    o1 = np.square(b1, out=o1)
+    return (b0, o1,)

@@ -99,6 +99,8 @@ class StableForms:
     grad_from_output: sp.Expr | None
     grad_params: dict[str, sp.Expr]
     proofs: dict[str, list[str]] = field(default_factory=dict)  # form name -> methods
+    fast_forward: sp.Expr | None = None  # used where fast_region holds (Activation.fast_region)
+    fast_grad: sp.Expr | None = None
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,14 @@ class Activation:
     root_patches: tuple[str, ...] = ()  # functions given Taylor patches at their zeros (codegen/patches.py)
     patch_window: tuple[int, int] = (-10, 10)  # where those zeros are searched
     patch_radius: str = "0.3"  # |x - zero| below which the patch is used
+    # Fast forms: equal to the definition (proven like the stable forms) and accurate in floating point
+    # where `fast_region` holds (float32 input computed in float32: `fast_region32`, default the same),
+    # but not beyond it (an overflow, a cancellation). The generated code evaluates them on the whole
+    # input and the stable forms on the elements outside the region only.
+    fast_forward: sp.Expr | None = None
+    fast_grad: sp.Expr | None = None
+    fast_region: sp.Basic | None = None
+    fast_region32: sp.Basic | None = None
     values: tuple[tuple[str, sp.Expr], ...] = ()  # parameter values bound by `with_params`
 
     # --- parameters -------------------------------------------------------------------------
@@ -210,6 +220,9 @@ class Activation:
             parts.append(sp.srepr(form) if form is not None else "-")
         for pname, form in self.grad_params:
             parts += [pname, sp.srepr(form)]
+        if self.fast_forward is not None or self.fast_grad is not None:
+            parts += ["fast"] + [sp.srepr(f) if f is not None else "-" for f in
+                                 (self.fast_forward, self.fast_grad, self.fast_region, self.fast_region32)]
         parts.append(self.overflow_ok)
         parts.extend(f"{k}={v}" for k, v in self.values)
         parts.extend(self.wide_float32)
@@ -249,6 +262,12 @@ class Activation:
                 _record(proofs, "forward", self, prove_equal(self.forward.subs(sub), target, X), vals)
             if self.grad is not None:
                 _record(proofs, "grad", self, prove_equal(self.grad.subs(sub), self.derivative(vals), X), vals)
+            in_region = self.fast_region is None or X in self.fast_region.free_symbols \
+                or bool(self.fast_region.subs(sub))  # a region on the parameters: proven where it holds
+            if self.fast_forward is not None and in_region:
+                _record(proofs, "fast_forward", self, prove_equal(self.fast_forward.subs(sub), target, X), vals)
+            if self.fast_grad is not None and in_region:
+                _record(proofs, "fast_grad", self, prove_equal(self.fast_grad.subs(sub), self.derivative(vals), X), vals)
             if self.grad_from_output is not None:
                 composed = self.grad_from_output.subs(sub).subs(Y, target)
                 _record(proofs, "grad_from_output", self, prove_equal(composed, self.derivative(vals), X), vals)
@@ -258,7 +277,12 @@ class Activation:
                 _record(proofs, f"grad_params[{pname}]", self, prove_equal(form.subs(sub), target, X), vals)
         params = self.param_derivatives()
         params.update(dict(self.grad_params))
-        return StableForms(forward, grad, self.grad_from_output, params, proofs)
+        if (self.fast_forward is not None or self.fast_grad is not None) and self.fast_region is None:
+            raise UnprovenFormError(f"{self.name}: fast forms need the region where they are used (fast_region)")
+        if (self.fast_forward is not None or self.fast_grad is not None) and not any(
+                k.startswith("fast") for k in proofs):
+            raise UnprovenFormError(f"{self.name}: the fast forms' region holds at none of the proof values")
+        return StableForms(forward, grad, self.grad_from_output, params, proofs, self.fast_forward, self.fast_grad)
 
 
 def _record(proofs: dict, what: str, act: Activation, result: ProofResult, vals: dict) -> None:

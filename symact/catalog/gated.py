@@ -12,6 +12,15 @@ beta = sp.Symbol("beta", real=True)
 guard = fclip(x, -BIG, BIG)  # tail guard: the gate's limit times x
 
 
+def _swish_fast_grad(t: sp.Expr, scale: sp.Expr) -> sp.Expr:
+    """d/dx x*sigmoid(t), t = scale*x, with one exponential E = e^-t: s + t*E*s**2, s = 1/(1 + E).
+
+    E*s = 1 - s without the cancellation; E overflows for t < -709 (float32: -88), outside the region.
+    """
+    e = sp.exp(-t)
+    return 1 / (1 + e) + scale * guard * e / (1 + e) ** 2  # tail guard: x*E is not inf*0 at x = inf
+
+
 def _swish_grad(t: sp.Expr, scale: sp.Expr) -> sp.Expr:
     """d/dx x*sigmoid(t) with t = scale*x: sigmoid(t) + t*sigmoid(t)*sigmoid(-t)."""
     e = sp.exp(-sp.Abs(t))
@@ -25,6 +34,8 @@ _mish_u = sp.exp(sp.Min(x, 0))
 _mish_v = sp.exp(-fclip(sp.Max(x, 0), 0, BIG))  # tail guard: v**2 never overflows
 _mish_num = _mish_u * (_mish_u + 2 * _mish_v)
 _mish_den = _mish_num + 2 * _mish_v**2
+_mish_e = sp.exp(x)
+_mish_n = _mish_e * (_mish_e + 2)
 
 ACTIVATIONS = [
     Activation(
@@ -42,26 +53,33 @@ ACTIVATIONS = [
         grad=gelu_tanh_gate(x) + guard * gelu_tanh_gate_grad(x),
     ),
     Activation(
-        "silu", x / (1 + sp.exp(-x)), family="gated", wide_float32=("forward", "grad"), root_patches=("grad",), aliases=("swish1",),
+        "silu", x / (1 + sp.exp(-x)), family="gated", wide_float32=("grad",), root_patches=("grad",), aliases=("swish1",),
         description="Sigmoid linear unit: x*sigmoid(x).",
         citation="Elfwing, Uchibe & Doya (2018); Ramachandran et al. (2017)",
         forward=fclip(x, -BIG, sp.oo) * sigmoid_stable(x),
         grad=_swish_grad(x, 1),
+        # one exponential instead of two: e^-x is finite for x >= -80 in float32 and float64
+        fast_forward=x / (1 + sp.exp(-x)), fast_grad=_swish_fast_grad(x, 1), fast_region=x >= -80,
     ),
     Activation(
-        "swish", x / (1 + sp.exp(-beta * x)), params=(Param("beta", sp.Integer(1)),), family="gated", wide_float32=("forward", "grad"), root_patches=("grad",),
+        "swish", x / (1 + sp.exp(-beta * x)), params=(Param("beta", sp.Integer(1)),), family="gated", wide_float32=("grad",), root_patches=("grad",),
         description="Swish: x*sigmoid(beta x); beta = 1 is SiLU, beta = 0 is x/2.",
         citation="Ramachandran, Zoph & Le, Searching for activation functions (2017)",
         forward=PW((x, beta * x >= 0), (guard, True)) * sigmoid_stable(beta * x),
         grad=_swish_grad(beta * x, beta),
         grad_params=(("beta", guard**2 * sp.exp(-sp.Abs(beta * x)) / (1 + sp.exp(-sp.Abs(beta * x))) ** 2),),
+        fast_forward=x / (1 + sp.exp(-beta * x)), fast_grad=_swish_fast_grad(beta * x, beta),
+        fast_region=beta * x >= -80,
     ),
     Activation(
-        "mish", x * sp.tanh(sp.log(1 + sp.exp(x))), family="gated", wide_float32=("forward", "grad"), root_patches=("grad",),
+        "mish", x * sp.tanh(sp.log(1 + sp.exp(x))), family="gated", wide_float32=("grad",), root_patches=("grad",),
         description="Mish: x*tanh(softplus(x)).",
         citation="Misra, Mish: a self regularized non-monotonic activation (2019)",
         forward=fclip(x, -BIG, sp.oo) * _mish_num / _mish_den,
         grad=_mish_num / _mish_den + 4 * guard * _mish_u * _mish_v**2 * (_mish_u + _mish_v) / _mish_den**2,
+        # one exponential e = e^x: tanh(softplus(x)) = n/(n + 2), n = e(e + 2); f' = n/(n + 2) + 4x e(1 + e)/(n + 2)^2
+        fast_forward=x * _mish_n / (_mish_n + 2), fast_grad=_mish_n / (_mish_n + 2) + 4 * x * _mish_e * (1 + _mish_e) / (_mish_n + 2) ** 2,
+        fast_region=sp.Abs(x) <= 40,
     ),
     Activation(
         "hardswish", PW((0, x < -3), (x * (x + 3) / 6, x <= 3), (x, True)), family="gated",

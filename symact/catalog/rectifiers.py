@@ -21,6 +21,19 @@ def _sq_g(t: sp.Expr) -> sp.Expr:
     return hypot(t, sp.sqrt(b)) / 2 + sp.Abs(t) / 2
 
 
+def _elu_fast(scale: sp.Expr, alpha: sp.Expr, slope: sp.Expr = sp.Integer(1)) -> dict:
+    """Fast form of scale*(e^(x/alpha) - 1) for x <= 0, slope*x for x > 0: one exp instead of expm1.
+
+    scale*(e^(min(x, 0)/alpha) - 1) + slope*max(x, 0): e^0 - 1 = 0 exactly beyond 0. e^u - 1 cancels
+    for u near 0: where u > -1/2 (float32, whose exp is within 2 ULP: u > -1) the stable expm1 form is
+    used. At u = -1/2, e^u is within half an ULP and e^u - 1 exact (Sterbenz): within 1 ULP.
+    """
+    u = sp.Min(x, 0) / alpha
+    # (unevaluated: SymPy would distribute a numeric scale, and scale*e^u - scale loses x beyond 0)
+    return {"fast_forward": scale * sp.UnevaluatedExpr(sp.exp(u) - 1) + slope * sp.Max(x, 0),
+            "fast_region": (x >= 0) | (x <= -alpha / 2), "fast_region32": (x >= 0) | (x <= -alpha)}
+
+
 # SELU's constants from Klambauer et al. (2017), to the digits the paper gives
 SELU_ALPHA = R("1.6732632423543772848170429916717")
 SELU_SCALE = R("1.0507009873554804934193349852946")
@@ -33,6 +46,8 @@ def _slope_unit(name: str, slope: sp.Expr, params: tuple, description: str, cita
         name, PW((slope * x, x <= 0), (x, True)), params=params, family="rectifier", aliases=aliases,
         description=description, citation=citation, constraint=constraint,
         grad=PW((1, x > 0), (slope, True)),
+        # for a slope <= 1 the larger of x and slope*x: two passes instead of a select
+        fast_forward=sp.Max(x, slope * x), fast_region=slope <= 1,
         grad_from_output=PW((1, y > 0), (slope, True)) if from_output else None,
         grad_from_output_note="valid for a non-negative slope" if from_output else "",
     )
@@ -74,6 +89,7 @@ ACTIVATIONS = [
         citation="Clevert, Unterthiner & Hochreiter (2016)",
         forward=PW((alpha * expm1(neg), x <= 0), (x, True)),
         grad=PW((1, x > 0), (alpha * sp.exp(neg), True)),
+        **_elu_fast(alpha, 1),
         grad_from_output=PW((1, y > 0), (y + alpha, True)),
         grad_params=(("alpha", PW((expm1(neg), x <= 0), (0, True))),),
     ),
@@ -83,6 +99,7 @@ ACTIVATIONS = [
         description="Scaled ELU: scale*elu(x, alpha) with the self-normalising constants.",
         citation="Klambauer et al., Self-normalizing neural networks (2017)",
         forward=PW((SELU_SCALE * SELU_ALPHA * expm1(neg), x <= 0), (SELU_SCALE * x, True)),
+        **_elu_fast(SELU_SCALE * SELU_ALPHA, 1, SELU_SCALE),
         grad=PW((SELU_SCALE, x > 0), (SELU_SCALE * SELU_ALPHA * sp.exp(neg), True)),
         grad_from_output=PW((SELU_SCALE, y > 0), (y + SELU_SCALE * SELU_ALPHA, True)),
         wide_float32=("grad_from_output",),
@@ -94,6 +111,7 @@ ACTIVATIONS = [
         description="Continuously differentiable ELU: x for x > 0, alpha*(e^(x/alpha) - 1) otherwise.",
         citation="Barron, Continuously differentiable exponential linear units (2017)",
         forward=PW((alpha * expm1(neg / alpha), x <= 0), (x, True)),
+        **_elu_fast(alpha, alpha),
         grad=PW((1, x > 0), (sp.exp(neg / alpha), True)),
         grad_from_output=PW((1, y > 0), (y / alpha + 1, True)),
         grad_params=(("alpha", PW((-gammainc2(-neg / alpha), x <= 0), (0, True))),),

@@ -144,12 +144,15 @@ def _parse_line(line: str) -> tuple[str, ast.AST]:
     return tree.body[0].targets[0].id, tree.body[0].value
 
 
-def lower(lines: list[str], results: list[str], arrays: set[str], scalars: set[str] = frozenset()) -> Lowered:
+def lower(lines: list[str], results: list[str], arrays: set[str], scalars: set[str] = frozenset(),
+          prefix: str = "b", dests: list[str] | None = None) -> Lowered:
     """Lower `name = expr` lines and result expressions into in-place NumPy statements.
 
     arrays: names of the input arrays (never written); scalars: names of Python-float parameters.
-    Returns statements and, per result, the name holding it (a fresh buffer, an input name or a
-    scalar expression).
+    dests: per result, the name of an output buffer (or None: allocate) that the operation computing
+    it writes into, when no later operation reads it (it may be narrower: float32 output of float64
+    work, rounded once there). Returns statements and, per result, the name holding it (a fresh
+    buffer, an output buffer, an input name or a scalar expression).
     """
     fl = _Flattener(set(arrays), set(scalars))
     head: list[str] = []  # parameter-only temporaries: Python floats, computed first
@@ -162,18 +165,24 @@ def lower(lines: list[str], results: list[str], arrays: set[str], scalars: set[s
         else:
             fl.env[name] = value
     outs = [fl.visit(ast.parse(r, mode="eval").body) for r in results]
-    low = _emit(fl, outs)
+    low = _emit(fl, outs, prefix, dests)
     low.lines[:0] = head
     return low
 
 
-def _emit(fl: _Flattener, outs: list[tuple]) -> Lowered:
+def _emit(fl: _Flattener, outs: list[tuple], prefix: str = "b", dests: list[str] | None = None) -> Lowered:
     instrs = fl.instrs
     last: dict[int, int] = {}
     for i, ins in enumerate(instrs):
         for a in ins.args:
             if a[0] == "v":
                 last[a[1]] = i
+    direct: dict[int, str] = {}  # value -> output buffer its operation writes into
+    if dests is not None:
+        for o, d in zip(outs, dests):
+            if o[0] == "v" and instrs[o[1]].kind != "kernel" and o[1] not in last and o[1] not in direct \
+                    and d is not None and instrs[o[1]].rkind != "bool":
+                direct[o[1]] = d
     final = {o[1] for o in outs if o[0] == "v"}
     for v in final:
         last[v] = len(instrs)  # alive to the end
@@ -197,8 +206,16 @@ def _emit(fl: _Flattener, outs: list[tuple]) -> Lowered:
 
     for i, ins in enumerate(instrs):
         ops += 1
-        dying = [a[1] for a in ins.args if a[0] == "v" and last.get(a[1]) == i]
+        dying = list(dict.fromkeys(a[1] for a in ins.args if a[0] == "v" and last.get(a[1]) == i))
         target = None
+        if i in direct:
+            target = direct[i]
+            lines.append(f"{target} = np.{ins.fn}({', '.join(text(a) for a in ins.args)}, out={target})")
+            for v in dying:
+                free[fl.kinds[v]].append(buf_of[v])
+                alive -= 1
+            buf_of[i] = target
+            continue
         if ins.kind != "kernel":
             for v in dying:  # an operand's buffer of the same kind, no longer needed
                 if fl.kinds[v] == ins.rkind and (target is None):
@@ -213,7 +230,7 @@ def _emit(fl: _Flattener, outs: list[tuple]) -> Lowered:
         else:
             call = f"np.{ins.fn}({args}"
         if target is None:
-            target = f"b{nbuf}"
+            target = f"{prefix}{nbuf}"
             nbuf += 1
             alive += 1
             kind_of_buf[target] = ins.rkind
@@ -242,7 +259,7 @@ def _emit(fl: _Flattener, outs: list[tuple]) -> Lowered:
     for o in outs:
         name = text(o)
         if o[0] == "v" and name in seen:  # two results in one buffer: give the second its own
-            copy = f"b{nbuf}"
+            copy = f"{prefix}{nbuf}"
             nbuf += 1
             lines.append(f"{copy} = {name}.copy()")
             name = copy

@@ -25,7 +25,7 @@ from sympy.logic.boolalg import And, BooleanFalse, BooleanTrue, Not, Or
 
 from ..functions import Kernel, copysign, fclip, hypot
 
-__all__ = ["PrintError", "PrintedFunction", "print_function", "print_functions", "float_literal"]
+__all__ = ["PrintError", "PrintedFunction", "print_condition", "print_function", "print_functions", "float_literal"]
 
 
 class PrintError(ValueError):
@@ -289,6 +289,11 @@ class _Printer:
                 continue
             text = f"_where({self.p(cond)}, {self.p(expr)}, {text})"
         return text
+
+
+def print_condition(cond: sp.Basic, var: sp.Symbol, names: dict[sp.Symbol, str]) -> str:
+    """A boolean condition as one NumPy (or, on parameters alone, Python) expression."""
+    return _Printer(var, names).p(cond)
 
 
 def print_function(expr: sp.Expr, var: sp.Symbol, names: dict[sp.Symbol, str], cse: bool = True) -> PrintedFunction:

@@ -15,7 +15,7 @@ from ..cache import atomic_write_text, digest
 from . import kernels
 from .patches import patch_lines, root_patches
 from .inplace import Lowered, lower
-from .printer import PrintedFunction, float_literal, print_function, print_functions
+from .printer import PrintedFunction, float_literal, print_condition, print_function, print_functions
 
 __all__ = ["templates_dir", "render_module", "render_init", "render_catalog", "write_files", "check_files", "Drift"]
 
@@ -72,6 +72,8 @@ class _Fn:
     whole_bytes: int = 0  # inputs up to this size are computed in one piece
     block_bytes: int = 0  # block size (bytes of input)
     low: Lowered | None = None  # the in-place code before Taylor patches (what decides blocking)
+    fast: bool = False  # uses fast forms (overflow and invalid operations ignored: fixed up after)
+    dests: list[str] | None = None  # block functions: names of the output buffers they are given
 
     @property
     def outputs(self) -> list[str]:
@@ -99,86 +101,136 @@ def _collect(printed: list[PrintedFunction]) -> tuple[set[str], set[str]]:
     return scipy_names, kernel_names
 
 
-def _lowered(lines: list[str], results: list[str], arg: str, act: Activation) -> Lowered:
+def _fast(act: Activation, stable: list[sp.Expr], fast: list[sp.Expr | None], names: dict,
+          printed: list, dests: list[str] | None) -> tuple[Lowered, list[str], list[str]]:
+    """(lowered fast code, all lines, result names) for forms of which some have fast versions.
+
+    See Activation.fast_region. A region on x: the fast forms are evaluated on the whole block and the
+    elements outside the region (a few, on typical input) get the stable forms, computed on those
+    elements only. A region on the parameters alone: one or the other, chosen once per call.
+    """
+    exprs = [f if f is not None else g for f, g in zip(fast, stable)]
+    pf, results = print_functions(exprs, X, names)
+    printed.append(pf)
+    low = _lowered(pf.lines, results, "x", act, dests)
+    region64 = act.fast_region
+    region32 = act.fast_region32 if act.fast_region32 is not None else region64
+    if X not in region64.free_symbols | region32.free_symbols:
+        other, other_results = print_functions(stable, X, names)
+        printed.append(other)
+        slow = _lowered(other.lines, other_results, "x", act, dests)
+        lines = [f"if {print_condition(region64, X, names)}:  # the fast forms hold for these parameters"]
+        lines += [f"    {line}" for line in low.lines] + [f"    r{i} = {r}" for i, r in enumerate(low.results)]
+        lines += ["else:"] + [f"    {line}" for line in slow.lines] + [f"    r{i} = {r}" for i, r in enumerate(slow.results)]
+        return low, lines, [f"r{i}" for i in range(len(exprs))]
+    cond64 = print_condition(sp.Not(region64), X, names)
+    cond32 = print_condition(sp.Not(region32), X, names)
+    lines: list[str] = list(low.lines)
+    if cond32 == cond64:
+        lines.append(f"far = np.flatnonzero({cond64})  # outside the fast forms' region")
+    else:
+        lines.append(f"far = np.flatnonzero({cond64} if x.dtype == np.float64 else {cond32})"
+                     "  # outside the fast forms' region")
+    replaced = [i for i, f in enumerate(fast) if f is not None]
+    sub_pf, sub_results = print_functions([stable[i] for i in replaced], X, {**names, X: "xs"})
+    printed.append(sub_pf)
+    sub = lower(sub_pf.lines, sub_results, {"xs"}, set(act.param_names), prefix="c")
+    lines.append("if far.size:")
+    lines.append("    xs = x.take(far)")
+    lines.extend(f"    {line}" for line in sub.lines)
+    for i, res in zip(replaced, sub.results):
+        lines.append(f"    {low.results[i]}.put(far, {res})")
+    return low, lines, low.results
+
+
+def _fresh(result: str, others: tuple[str, ...] = ()) -> bool:
+    """Whether a result names a buffer of the function's own (not its input, nor another result)."""
+    return result.isidentifier() and result not in ("x", "y") and result not in others
+
+
+def _lowered(lines: list[str], results: list[str], arg: str, act: Activation,
+             dests: list[str] | None = None) -> Lowered:
     """The printed lines in place (symact.codegen.inplace): one operation per line, buffers reused."""
-    return lower(lines, results, {arg}, set(act.param_names))
+    return lower(lines, results, {arg}, set(act.param_names), dests=dests)
+
+
+def _code(act: Activation, names: dict, printed: list, stable: list[sp.Expr], fast: list[sp.Expr | None],
+          arg: str = "x", patch: int | None = None, dests: list[str] | None = None
+          ) -> tuple[Lowered, list[str], list[str]]:
+    """(lowered code before patches, lines, result names) of one generated function.
+
+    stable / fast: its forms (fast versions or None); patch: the index of the result that gets the
+    Taylor patches at the zeros of f'; dests: names of the output buffers the results are written into
+    (block functions), or None.
+    """
+    if any(f is not None for f in fast):
+        low, lines, results = _fast(act, stable, fast, names, printed, dests)
+    else:
+        var = X if arg == "x" else Y
+        pf, res = print_functions(stable, var, names)
+        printed.append(pf)
+        low = _lowered(pf.lines, res, arg, act, dests)
+        lines, results = list(low.lines), list(low.results)
+    if patch is not None and "grad" in act.root_patches:
+        guard = " and ".join(f"{p.name} == {float_literal(act.param_values()[p.name])}" for p in act.params)
+        others = tuple(r for i, r in enumerate(results) if i != patch)
+        extra, results[patch] = patch_lines(root_patches(act, "grad"), "x", results[patch], guard,
+                                            fresh=_fresh(results[patch], others))
+        lines = lines + extra
+    return low, lines, results
 
 
 def module_context(act: Activation) -> dict:
     forms = act.stable_forms
     names = _names(act)
     name = act.name
-    fns: list[_Fn] = []
     printed: list[PrintedFunction] = []
-    params = set(act.param_names)
-
-    fwd = print_function(forms.forward, X, names)
-    printed.append(fwd)
-    low = _lowered(fwd.lines, [fwd.result], "x", act)
-    fns.append(_Fn(name, "x", f"{act.description}", f"f(x) = {_latex(act.expr)}", "", low.lines, low.results[0],
-                   low=low))
-
-    grad = print_function(forms.grad, X, names)
-    printed.append(grad)
-    guard = " and ".join(f"{p.name} == {float_literal(act.param_values()[p.name])}" for p in act.params)
-    low = _lowered(grad.lines, [grad.result], "x", act)
-    g_lines, g_res = list(low.lines), low.results[0]
-    if "grad" in act.root_patches:
-        extra, g_res = patch_lines(root_patches(act, "grad"), "x", g_res, guard, fresh=g_res.startswith("b"))
-        g_lines.extend(extra)
-    deriv = act.symbolic_derivative()
-    fns.append(_Fn(f"{name}_grad", "x", f"Derivative of {name} with respect to x.",
-                   f"f'(x) = {_latex(deriv)}", "At a kink the value is that of the piece holding the point.",
-                   g_lines, g_res, wide="grad" in act.wide_float32, low=low))
-    fns[0].wide = "forward" in act.wide_float32
-
-    both, (f_res, g_res) = print_functions([forms.forward, forms.grad], X, names)
-    printed.append(both)
-    low = _lowered(both.lines, [f_res, g_res], "x", act)
-    both_lines, (f_res, g_res) = list(low.lines), low.results
-    if "grad" in act.root_patches:
-        extra, g_res = patch_lines(root_patches(act, "grad"), "x", g_res, guard,
-                                   fresh=g_res.startswith("b") and g_res != f_res)
-        both_lines.extend(extra)
-    fused = _Fn(f"{name}_forward_and_grad", "x", f"({name}(x), {name}_grad(x)) computed together, sharing their work.",
-                f"f(x) = {_latex(act.expr)}, \\quad f'(x)", "For a backward pass that needs both.",
-                both_lines, results=[("0", f_res), ("1", g_res)],
-                wide="grad" in act.wide_float32 or "forward" in act.wide_float32, low=low)
-    fused.is_tuple = True
-
+    note = ("Only as accurate as y: where y has rounded to its limit this cannot recover f'(x);"
+            " prefer the x form in saturated regions.")
+    if act.grad_from_output_note:
+        note = f"Valid for {act.grad_from_output_note.removeprefix('valid for ')}. " + note
+    maths = r" \quad ".join(
+        rf"\frac{{\partial f}}{{\partial {sp.latex(p.symbol)}}} = {_latex(sp.diff(act.expr.rewrite(sp.Piecewise), p.symbol))}"
+        for p in act.params)
+    wide = act.wide_float32
+    # (name, arg, summary, math, note, stable forms, fast forms, patched result, wide, kind)
+    specs = [
+        (name, "x", act.description, f"f(x) = {_latex(act.expr)}", "", [forms.forward], [forms.fast_forward],
+         None, "forward" in wide, "one"),
+        (f"{name}_grad", "x", f"Derivative of {name} with respect to x.", f"f'(x) = {_latex(act.symbolic_derivative())}",
+         "At a kink the value is that of the piece holding the point.", [forms.grad], [forms.fast_grad], 0,
+         "grad" in wide, "one"),
+    ]
     if forms.grad_from_output is not None:
-        gfo = print_function(forms.grad_from_output, Y, names)
-        printed.append(gfo)
-        note = ("Only as accurate as y: where y has rounded to its limit this cannot recover f'(x);"
-                " prefer the x form in saturated regions.")
-        if act.grad_from_output_note:
-            note = f"Valid for {act.grad_from_output_note.removeprefix('valid for ')}. " + note
-        low = _lowered(gfo.lines, [gfo.result], "y", act)
-        fns.append(_Fn(f"{name}_grad_from_output", "y",
-                       f"Derivative of {name} written in terms of its output y = {name}(x).",
-                       f"f'(x) = {_latex(forms.grad_from_output)}", note, low.lines, low.results[0],
-                       wide="grad_from_output" in act.wide_float32, low=low))
-
+        specs.append((f"{name}_grad_from_output", "y", f"Derivative of {name} written in terms of its output y = {name}(x).",
+                      f"f'(x) = {_latex(forms.grad_from_output)}", note, [forms.grad_from_output], [None], None,
+                      "grad_from_output" in wide, "one"))
     if act.params:
-        lines: list[str] = []
-        results: list[str] = []
-        for k, p in enumerate(act.params):
-            pf = print_function(forms.grad_params[p.name], X, names)
-            printed.append(pf)
-            rename = {f"t{i}": f"t{i}_{k}" for i in range(len(pf.lines))}
-            lines.extend(_rename(line, rename) for line in pf.lines)
-            results.append(_rename(pf.result, rename))
-        low = _lowered(lines, results, "x", act)
-        maths = r" \quad ".join(
-            rf"\frac{{\partial f}}{{\partial {sp.latex(p.symbol)}}} = {_latex(sp.diff(act.expr.rewrite(sp.Piecewise), p.symbol))}"
-            for p in act.params)
-        fns.append(_Fn(f"{name}_grad_params", "x", f"Derivatives of {name} with respect to its parameters, as a dict.",
-                       maths, "", low.lines, results=[(p.name, r) for p, r in zip(act.params, low.results)], low=low))
-
-    fns.append(fused)
-    for fn in fns:
+        specs.append((f"{name}_grad_params", "x", f"Derivatives of {name} with respect to its parameters, as a dict.",
+                      maths, "", [forms.grad_params[p.name] for p in act.params], [None] * len(act.params), None,
+                      False, "dict"))
+    specs.append((f"{name}_forward_and_grad", "x", f"({name}(x), {name}_grad(x)) computed together, sharing their work.",
+                  f"f(x) = {_latex(act.expr)}, \\quad f'(x)", "For a backward pass that needs both.",
+                  [forms.forward, forms.grad], [forms.fast_forward, forms.fast_grad], 1,
+                  "grad" in wide or "forward" in wide, "tuple"))
+    fns: list[_Fn] = []
+    for fname, arg, summary, math, fnote, stable, fast, patch, is_wide, kind in specs:
+        low, lines, results = _code(act, names, printed, stable, fast, arg, patch)
+        fn = _Fn(fname, arg, summary, math, fnote, lines, results[0] if kind == "one" else "",
+                 results=None if kind == "one" else [(p.name if kind == "dict" else str(i), r) for i, (p, r) in
+                                                     enumerate(zip(act.params if kind == "dict" else stable, results))],
+                 wide=is_wide, low=low, fast=any(f is not None for f in fast))
+        fn.is_tuple = kind == "tuple"
         fn.blocked, fn.whole_bytes, fn.block_bytes = _blocking(fn)
-    del params
+        if fn.blocked:  # again, the results written into the output buffers the block function is given
+            dests = [f"o{i}" for i in range(len(results))]
+            _, fn.lines, outs = _code(act, names, [], stable, fast, arg, patch, dests)
+            if fn.results is None:
+                fn.result = outs[0]
+            else:
+                fn.results = [(k, r) for (k, _), r in zip(fn.results, outs)]
+            fn.dests = dests
+        fns.append(fn)
     scipy_names, kernel_names = _collect(printed)
     imports = []
     if scipy_names:
@@ -203,41 +255,39 @@ def module_context(act: Activation) -> dict:
     }
 
 
-#: a function with at least this many array operations runs in blocks (see _blocks in the template)
+#: functions with fewer array operations than this, no numerical kernel and no buffer besides their
+#: results run in one piece at every size
 BLOCK_OPS = 2
-#: ... and with fewer than this many and no numerical kernel, inputs up to WHOLE_BYTES run in one piece
-HEAVY_OPS = 5
+#: ... with at least this many (or a numerical kernel) they keep more data in flight: "heavy"
+HEAVY_OPS = 9
+#: inputs up to this many bytes run in one piece (they stay in the last-level cache); beyond, blocks
 WHOLE_BYTES = 1 << 19
-#: block sizes (bytes of input): long functions keep more temporaries, so smaller blocks (measured here)
-HEAVY_BLOCK_BYTES = 1 << 16
-LIGHT_BLOCK_BYTES = 1 << 17
+HEAVY_WHOLE_BYTES = 0
+#: block size (bytes of input): a block costs ~1 us of Python per operation, so not too small; and its
+#: buffers stay near glibc's threshold for reusing freed memory (128 KiB unless raised), beyond which
+#: every buffer may come from fresh pages, page faults included
+BLOCK_BYTES = 1 << 17
 
 
 def _blocking(fn: _Fn) -> tuple[bool, int, int]:
     """(run in blocks, input size in bytes up to which one piece is used, block size in bytes).
 
-    A function that needs no buffer besides its result (after the in-place pass) and few operations
-    runs in one piece at every size: it allocates only its output. Longer ones run in blocks, which
-    keep their buffers in cache and peak memory near the output's size; in blocks of a few thousand
-    elements the buffers are reused from the cache instead of fresh memory pages. A short function on
-    an input that fits in cache is faster in one piece (a block costs a few microseconds of Python).
+    After the in-place pass a function allocates its results and a few buffers, so memory does not
+    decide; the cache and the allocator do. In one piece, every operation streams the whole array
+    through memory (~1 ns per element at 10^7 elements) and every buffer beyond 128 KiB may cost fresh
+    pages; in blocks of 128 KiB the buffers stay in cache and are reused, and each block costs about a
+    microsecond of Python per operation. Measured on this project's machine (benchmarks/speed.py, with
+    glibc's malloc defaults and with freed memory kept): one piece is faster for short functions up to
+    512 KiB of input; long ones (or with a numerical kernel) are faster in blocks at every size.
     """
     low = fn.low
     calls = set(low.kernels)
     heavy = bool(calls - kernels.KERNEL_UNBLOCKED - kernels.KERNEL_LIGHT) or low.ops >= HEAVY_OPS
     if heavy:
-        return True, 0, HEAVY_BLOCK_BYTES
-    if low.peak <= len(fn.outputs) and not (calls - kernels.KERNEL_UNBLOCKED):
+        return True, HEAVY_WHOLE_BYTES, BLOCK_BYTES
+    if low.ops < BLOCK_OPS and low.peak <= len(fn.outputs) and not (calls - kernels.KERNEL_UNBLOCKED):
         return False, 0, 0
-    return True, WHOLE_BYTES, LIGHT_BLOCK_BYTES
-
-
-def _rename(text: str, mapping: dict[str, str]) -> str:
-    import re
-
-    if not mapping:
-        return text
-    return re.sub(r"\bt\d+\b", lambda m: mapping.get(m.group(0), m.group(0)), text)
+    return True, WHOLE_BYTES, BLOCK_BYTES
 
 
 def render_module(act: Activation) -> str:
