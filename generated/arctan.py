@@ -173,7 +173,7 @@ def arctan_grad_from_output(y):
 def _arctan_grad_from_output_block(y, o0):
     """arctan_grad_from_output on one block of the input (see _blocks)."""
     b0 = _cos(y)
-    o0 = np.square(b0, out=o0)
+    o0 = np.square(b0, out=b0 if o0 is None else o0)
     return (o0,)
 
 

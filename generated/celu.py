@@ -164,7 +164,7 @@ def _celu_block(x, alpha, o0):
     b0 -= 1.0
     np.multiply(alpha, b0, out=b0)
     b1 = np.maximum(x, 0.0)
-    o0 = np.add(b0, b1, out=o0)
+    o0 = np.add(b0, b1, out=b0 if o0 is None else o0)
     far = np.flatnonzero(~((x >= 0.0) | (x <= float((-0.5) * alpha))) if x.dtype == np.float64 else ~((x >= 0.0) | (x <= float(-alpha))))  # outside the fast forms' region
     if far.size:
         xs = x.take(far)
@@ -285,7 +285,7 @@ def _celu_forward_and_grad_block(x, alpha, o0, o1):
     b0 -= 1.0
     np.multiply(alpha, b0, out=b0)
     b1 = np.maximum(x, 0.0)
-    o0 = np.add(b0, b1, out=o0)
+    o0 = np.add(b0, b1, out=b0 if o0 is None else o0)
     b2 = np.greater(x, 0.0)
     np.minimum(x, 0.0, out=b1)
     np.multiply(t0, b1, out=b1)

@@ -47,8 +47,13 @@ def _exp_neg_half_sq(x, scale):
     xc = np.clip(x, -40.0, 40.0)
     h, l = _split(xc)
     l *= xc + h
-    l *= -scale
-    np.expm1(l, out=l)
+    l *= -scale  # |l| < 2**-24 * 40**2 < 1e-4
+    t = l * 0.16666666666666666  # expm1(l) = l + l**2 (1/2 + l/6) + O(l**4 / 24), below 2**-60 here
+    t += 0.5
+    t *= l
+    t *= l
+    l += t
+    del t
     h *= h
     h *= -scale
     np.exp(h, out=h)
@@ -168,7 +173,7 @@ def _gaussian_grad_block(x, o0):
     b1 = np.multiply(-2.0, b0)
     b2 = np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
     b1 *= b2
-    o0 = np.multiply(b0, b1, out=o0)
+    o0 = np.multiply(b0, b1, out=b0 if o0 is None else o0)
     return (o0,)
 
 
@@ -194,5 +199,5 @@ def _gaussian_forward_and_grad_block(x, o0, o1):
     b2 = np.multiply(-2.0, b0)
     b3 = np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
     b2 *= b3
-    o1 = np.multiply(b0, b2, out=o1)
+    o1 = np.multiply(b0, b2, out=b0 if o1 is None else o1)
     return (b1, o1,)

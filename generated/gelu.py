@@ -48,8 +48,13 @@ def _exp_neg_half_sq(x, scale):
     xc = np.clip(x, -40.0, 40.0)
     h, l = _split(xc)
     l *= xc + h
-    l *= -scale
-    np.expm1(l, out=l)
+    l *= -scale  # |l| < 2**-24 * 40**2 < 1e-4
+    t = l * 0.16666666666666666  # expm1(l) = l + l**2 (1/2 + l/6) + O(l**4 / 24), below 2**-60 here
+    t += 0.5
+    t *= l
+    t *= l
+    l += t
+    del t
     h *= h
     h *= -scale
     np.exp(h, out=h)
@@ -379,7 +384,7 @@ def _gelu_block(x, o0):
     """gelu on one block of the input (see _blocks)."""
     b0 = np.maximum(x, -1.152921504606847e+18)
     b1 = _ndtr(x)
-    o0 = np.multiply(b0, b1, out=o0)
+    o0 = np.multiply(b0, b1, out=b1 if o0 is None else o0)
     return (o0,)
 
 
@@ -404,7 +409,7 @@ def _gelu_grad_block(x, o0):
     b1 = _npdf(x)
     np.multiply(b0, b1, out=b1)
     b2 = _ndtr(x)
-    o0 = np.add(b1, b2, out=o0)
+    o0 = np.add(b1, b2, out=b1 if o0 is None else o0)
     r = o0
     x64 = np.asarray(x, np.float64)  # the patches work in float64
     # Taylor patch at the zero x = -0.7517915246935644574579049467795240396645 (degree 19, |x - zero| < 0.3)
@@ -439,7 +444,7 @@ def _gelu_forward_and_grad_block(x, o0, o1):
     np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18, out=b1)
     b2 = _npdf(x)
     np.multiply(b1, b2, out=b2)
-    o1 = np.add(b0, b2, out=o1)
+    o1 = np.add(b0, b2, out=b0 if o1 is None else o1)
     r = o1
     x64 = np.asarray(x, np.float64)  # the patches work in float64
     # Taylor patch at the zero x = -0.7517915246935644574579049467795240396645 (degree 19, |x - zero| < 0.3)

@@ -176,7 +176,7 @@ def _gelu_tanh_block(x, o0):
     """gelu_tanh on one block of the input (see _blocks)."""
     b0 = np.maximum(x, -1.152921504606847e+18)
     b1 = _gelu_tanh_gate(x)
-    o0 = np.multiply(b0, b1, out=o0)
+    o0 = np.multiply(b0, b1, out=b1 if o0 is None else o0)
     return (o0,)
 
 
@@ -201,7 +201,7 @@ def _gelu_tanh_grad_block(x, o0):
     b1 = _gelu_tanh_gate_grad(x)
     np.multiply(b0, b1, out=b1)
     b2 = _gelu_tanh_gate(x)
-    o0 = np.add(b1, b2, out=o0)
+    o0 = np.add(b1, b2, out=b1 if o0 is None else o0)
     r = o0
     x64 = np.asarray(x, np.float64)  # the patches work in float64
     # Taylor patch at the zero x = -0.7524614220710162584879544432889160906054 (degree 27, |x - zero| < 0.5)
@@ -236,7 +236,7 @@ def _gelu_tanh_forward_and_grad_block(x, o0, o1):
     np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18, out=b1)
     b2 = _gelu_tanh_gate_grad(x)
     np.multiply(b1, b2, out=b2)
-    o1 = np.add(b0, b2, out=o1)
+    o1 = np.add(b0, b2, out=b0 if o1 is None else o1)
     r = o1
     x64 = np.asarray(x, np.float64)  # the patches work in float64
     # Taylor patch at the zero x = -0.7524614220710162584879544432889160906054 (degree 27, |x - zero| < 0.5)

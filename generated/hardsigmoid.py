@@ -120,7 +120,7 @@ def _hardsigmoid_block(x, o0):
     """hardsigmoid on one block of the input (see _blocks)."""
     b0 = np.add(x, 3.0)
     np.multiply(0.16666666666666666, b0, out=b0)
-    o0 = np.clip(b0, 0.0, 1.0, out=o0)
+    o0 = np.clip(b0, 0.0, 1.0, out=b0 if o0 is None else o0)
     return (o0,)
 
 
@@ -195,7 +195,7 @@ def _hardsigmoid_forward_and_grad_block(x, o0, o1):
     """hardsigmoid_forward_and_grad on one block of the input (see _blocks)."""
     b0 = np.add(x, 3.0)
     np.multiply(0.16666666666666666, b0, out=b0)
-    o0 = np.clip(b0, 0.0, 1.0, out=o0)
+    o0 = np.clip(b0, 0.0, 1.0, out=b0 if o0 is None else o0)
     b1 = np.greater_equal(x, 3.0)
     b2 = np.less_equal(x, -3.0)
     b1 |= b2

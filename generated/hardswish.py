@@ -122,7 +122,7 @@ def _hardswish_block(x, o0):
     b1 = np.add(x, 3.0)
     np.clip(b1, 0.0, 6.0, out=b1)
     np.multiply(0.16666666666666666, b1, out=b1)
-    o0 = np.multiply(b0, b1, out=o0)
+    o0 = np.multiply(b0, b1, out=b0 if o0 is None else o0)
     return (o0,)
 
 
@@ -175,7 +175,7 @@ def _hardswish_forward_and_grad_block(x, o0, o1):
     b1 = np.add(x, 3.0)
     np.clip(b1, 0.0, 6.0, out=b1)
     np.multiply(0.16666666666666666, b1, out=b1)
-    o0 = np.multiply(b0, b1, out=o0)
+    o0 = np.multiply(b0, b1, out=b0 if o0 is None else o0)
     b2 = np.less(x, -3.0)
     b3 = np.greater(x, 3.0)
     np.clip(x, -3.0, 3.0, out=b1)

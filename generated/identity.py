@@ -111,8 +111,7 @@ def identity(x):
         f(x) = x
     """
     x, finish = _prepare(x)
-    with np.errstate(under="ignore"):
-        return finish(x)
+    return finish(x)  # no arithmetic
 
 
 def identity_grad(x):

@@ -122,7 +122,7 @@ def _leaky_relu_block(x, negative_slope, o0):
     """leaky_relu on one block of the input (see _blocks)."""
     if (negative_slope <= 1.0):  # the fast forms hold for these parameters
         b0 = np.multiply(negative_slope, x)
-        o0 = np.maximum(x, b0, out=o0)
+        o0 = np.maximum(x, b0, out=b0 if o0 is None else o0)
         r0 = o0
     else:
         b0 = np.less_equal(x, 0.0)
@@ -228,7 +228,7 @@ def _leaky_relu_forward_and_grad_block(x, negative_slope, o0, o1):
     """leaky_relu_forward_and_grad on one block of the input (see _blocks)."""
     if (negative_slope <= 1.0):  # the fast forms hold for these parameters
         b0 = np.multiply(negative_slope, x)
-        o0 = np.maximum(x, b0, out=o0)
+        o0 = np.maximum(x, b0, out=b0 if o0 is None else o0)
         b1 = np.greater(x, 0.0)
         b2 = np.isnan(x)
         b3 = _where(b2, x, negative_slope)

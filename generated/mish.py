@@ -105,7 +105,7 @@ def _mish_block(x, o0):
     b0 *= b1
     np.multiply(b0, x, out=b1)
     b0 += 2.0
-    o0 = np.true_divide(b1, b0, out=o0)
+    o0 = np.true_divide(b1, b0, out=b1 if o0 is None else o0)
     far = np.flatnonzero((np.abs(x) > 40.0))  # outside the fast forms' region
     if far.size:
         xs = x.take(far)
@@ -160,7 +160,7 @@ def _mish_grad_block(x, o0):
     b3 *= b0
     b3 /= b2
     b3 /= b2
-    o0 = np.add(b1, b3, out=o0)
+    o0 = np.add(b1, b3, out=b1 if o0 is None else o0)
     far = np.flatnonzero((np.abs(x) > 40.0))  # outside the fast forms' region
     if far.size:
         xs = x.take(far)
@@ -231,7 +231,7 @@ def _mish_forward_and_grad_block(x, o0, o1):
     b3 *= b0
     b3 /= b2
     b3 /= b2
-    o1 = np.add(b1, b3, out=o1)
+    o1 = np.add(b1, b3, out=b1 if o1 is None else o1)
     far = np.flatnonzero((np.abs(x) > 40.0))  # outside the fast forms' region
     if far.size:
         xs = x.take(far)

@@ -122,7 +122,7 @@ def _prelu_block(x, weight, o0):
     """prelu on one block of the input (see _blocks)."""
     if (weight <= 1.0):  # the fast forms hold for these parameters
         b0 = np.multiply(weight, x)
-        o0 = np.maximum(x, b0, out=o0)
+        o0 = np.maximum(x, b0, out=b0 if o0 is None else o0)
         r0 = o0
     else:
         b0 = np.less_equal(x, 0.0)
@@ -203,7 +203,7 @@ def _prelu_forward_and_grad_block(x, weight, o0, o1):
     """prelu_forward_and_grad on one block of the input (see _blocks)."""
     if (weight <= 1.0):  # the fast forms hold for these parameters
         b0 = np.multiply(weight, x)
-        o0 = np.maximum(x, b0, out=o0)
+        o0 = np.maximum(x, b0, out=b0 if o0 is None else o0)
         b1 = np.greater(x, 0.0)
         b2 = np.isnan(x)
         b3 = _where(b2, x, weight)

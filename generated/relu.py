@@ -25,10 +25,15 @@ __all__ = ["relu", "relu_grad", "relu_grad_from_output", "relu_forward_and_grad"
 
 def _heaviside(a, h0):
     """np.heaviside(a, h0) (1 above 0, h0 at 0, 0 below, NaN for NaN) without its slow loop."""
-    out = (a > 0).astype(a.dtype)
-    if h0 != 0.0:
-        out += np.multiply(a == 0, h0, dtype=a.dtype)
-    np.copyto(out, a, where=np.isnan(a))
+    if h0 == 1.0:
+        out = (a >= 0).astype(a.dtype)
+    else:
+        out = (a > 0).astype(a.dtype)
+        if h0 != 0.0:
+            out += np.multiply(a == 0, h0, dtype=a.dtype)
+    nan = np.isnan(a)
+    if nan.any():
+        np.copyto(out, a, where=nan)
     return out
 
 

@@ -123,7 +123,7 @@ def _rrelu_block(x, lower, upper, o0):
     """rrelu on one block of the input (see _blocks)."""
     if (float(0.5 * lower + 0.5 * upper) <= 1.0):  # the fast forms hold for these parameters
         b0 = np.multiply(x, float(0.5 * lower + 0.5 * upper))
-        o0 = np.maximum(x, b0, out=o0)
+        o0 = np.maximum(x, b0, out=b0 if o0 is None else o0)
         r0 = o0
     else:
         b0 = np.less_equal(x, 0.0)
@@ -237,7 +237,7 @@ def _rrelu_forward_and_grad_block(x, lower, upper, o0, o1):
     if (float(0.5 * lower + 0.5 * upper) <= 1.0):  # the fast forms hold for these parameters
         t0 = float(0.5 * lower + 0.5 * upper)
         b0 = np.multiply(t0, x)
-        o0 = np.maximum(x, b0, out=o0)
+        o0 = np.maximum(x, b0, out=b0 if o0 is None else o0)
         b1 = np.greater(x, 0.0)
         b2 = np.isnan(x)
         b3 = _where(b2, x, t0)

@@ -126,7 +126,7 @@ def _selu_block(x, o0):
     np.exp(b1, out=b1)
     b1 -= 1.0
     np.multiply(1.7580993408473768, b1, out=b1)
-    o0 = np.add(b0, b1, out=o0)
+    o0 = np.add(b0, b1, out=b0 if o0 is None else o0)
     far = np.flatnonzero(~((x <= -0.5) | (x >= 0.0)) if x.dtype == np.float64 else ~((x >= 0.0) | (x <= -1.0)))  # outside the fast forms' region
     if far.size:
         xs = x.take(far)
@@ -218,7 +218,7 @@ def _selu_forward_and_grad_block(x, o0, o1):
     np.exp(b1, out=b1)
     b1 -= 1.0
     np.multiply(1.7580993408473768, b1, out=b1)
-    o0 = np.add(b0, b1, out=o0)
+    o0 = np.add(b0, b1, out=b0 if o0 is None else o0)
     b2 = np.greater(x, 0.0)
     np.minimum(x, 0.0, out=b1)
     np.exp(b1, out=b1)

@@ -103,7 +103,7 @@ def _sigmoid_block(x, o0):
     b0 = np.negative(x)
     np.exp(b0, out=b0)
     b0 += 1.0
-    o0 = np.true_divide(1.0, b0, out=o0)
+    o0 = np.true_divide(1.0, b0, out=b0 if o0 is None else o0)
     far = np.flatnonzero((x < -80.0))  # outside the fast forms' region
     if far.size:
         xs = x.take(far)
@@ -141,7 +141,7 @@ def _sigmoid_grad_block(x, o0):
     b1 = np.add(b0, 1.0)
     np.true_divide(b0, b1, out=b1)
     b0 += 1.0
-    o0 = np.true_divide(b1, b0, out=o0)
+    o0 = np.true_divide(b1, b0, out=b1 if o0 is None else o0)
     return (o0,)
 
 
@@ -165,7 +165,7 @@ def _sigmoid_grad_from_output_block(y, o0):
     b0 = np.clip(y, 0.0, 1.0)
     b1 = np.negative(b0)
     b1 += 1.0
-    o0 = np.multiply(b0, b1, out=o0)
+    o0 = np.multiply(b0, b1, out=b0 if o0 is None else o0)
     return (o0,)
 
 
@@ -193,11 +193,11 @@ def _sigmoid_forward_and_grad_block(x, o0, o1):
     b1 = np.negative(x)
     np.exp(b1, out=b1)
     b1 += 1.0
-    o0 = np.true_divide(1.0, b1, out=o0)
-    np.add(b0, 1.0, out=b1)
-    np.true_divide(b0, b1, out=b1)
+    o0 = np.true_divide(1.0, b1, out=b1 if o0 is None else o0)
+    b2 = np.add(b0, 1.0)
+    np.true_divide(b0, b2, out=b2)
     b0 += 1.0
-    o1 = np.true_divide(b1, b0, out=o1)
+    o1 = np.true_divide(b2, b0, out=b2 if o1 is None else o1)
     far = np.flatnonzero((x < -80.0))  # outside the fast forms' region
     if far.size:
         xs = x.take(far)

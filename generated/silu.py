@@ -103,7 +103,7 @@ def _silu_block(x, o0):
     b0 = np.negative(x)
     np.exp(b0, out=b0)
     b0 += 1.0
-    o0 = np.true_divide(x, b0, out=o0)
+    o0 = np.true_divide(x, b0, out=b0 if o0 is None else o0)
     far = np.flatnonzero((x < -80.0))  # outside the fast forms' region
     if far.size:
         xs = x.take(far)
@@ -148,7 +148,7 @@ def _silu_grad_block(x, o0):
     b0 *= b3
     b0 /= b1
     b0 /= b1
-    o0 = np.add(b2, b0, out=o0)
+    o0 = np.add(b2, b0, out=b2 if o0 is None else o0)
     far = np.flatnonzero((x < -80.0))  # outside the fast forms' region
     if far.size:
         xs = x.take(far)
@@ -205,7 +205,7 @@ def _silu_forward_and_grad_block(x, o0, o1):
     b0 *= b3
     b0 /= b1
     b0 /= b1
-    o1 = np.add(b2, b0, out=o1)
+    o1 = np.add(b2, b0, out=b2 if o1 is None else o1)
     far = np.flatnonzero((x < -80.0))  # outside the fast forms' region
     if far.size:
         xs = x.take(far)

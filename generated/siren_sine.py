@@ -201,7 +201,7 @@ def siren_sine_grad(x, omega_0=30.0):
 def _siren_sine_grad_block(x, omega_0, o0):
     """siren_sine_grad on one block of the input (see _blocks)."""
     b0 = _sin_affine(x, omega_0, 1.5707963267948966, 6.123233995736766e-17)
-    o0 = np.multiply(omega_0, b0, out=o0)
+    o0 = np.multiply(omega_0, b0, out=b0 if o0 is None else o0)
     return (o0,)
 
 
@@ -224,7 +224,7 @@ def siren_sine_grad_params(x, omega_0=30.0):
 def _siren_sine_grad_params_block(x, omega_0, o0):
     """siren_sine_grad_params on one block of the input (see _blocks)."""
     b0 = _sin_affine(x, omega_0, 1.5707963267948966, 6.123233995736766e-17)
-    o0 = np.multiply(x, b0, out=o0)
+    o0 = np.multiply(x, b0, out=b0 if o0 is None else o0)
     return (o0,)
 
 
@@ -248,5 +248,5 @@ def _siren_sine_forward_and_grad_block(x, omega_0, o0, o1):
     """siren_sine_forward_and_grad on one block of the input (see _blocks)."""
     b0 = _sin_affine(x, omega_0, 0.0, 0.0)
     b1 = _sin_affine(x, omega_0, 1.5707963267948966, 6.123233995736766e-17)
-    o1 = np.multiply(omega_0, b1, out=o1)
+    o1 = np.multiply(omega_0, b1, out=b1 if o1 is None else o1)
     return (b0, o1,)

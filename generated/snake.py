@@ -182,7 +182,7 @@ def _snake_block(x, a, o0):
     b1 = _sin_affine(b0, a, 0.0, 0.0)
     np.square(b1, out=b1)
     b1 /= a
-    o0 = np.add(x, b1, out=o0)
+    o0 = np.add(x, b1, out=b1 if o0 is None else o0)
     return (o0,)
 
 
@@ -206,7 +206,7 @@ def _snake_grad_block(x, a, o0):
     """snake_grad on one block of the input (see _blocks)."""
     b0 = _sin_affine(x, a, 0.7853981633974483, 3.061616997868383e-17)
     np.square(b0, out=b0)
-    o0 = np.multiply(2.0, b0, out=o0)
+    o0 = np.multiply(2.0, b0, out=b0 if o0 is None else o0)
     return (o0,)
 
 
@@ -236,7 +236,7 @@ def _snake_grad_params_block(x, a, o0):
     b1 = _sin_affine(x, float(2.0 * a), 0.0, 0.0)
     np.multiply(x, b1, out=b1)
     b1 /= a
-    o0 = np.add(b0, b1, out=o0)
+    o0 = np.add(b0, b1, out=b0 if o0 is None else o0)
     return (o0,)
 
 
@@ -262,8 +262,8 @@ def _snake_forward_and_grad_block(x, a, o0, o1):
     b1 = _sin_affine(b0, a, 0.0, 0.0)
     np.square(b1, out=b1)
     b1 /= a
-    o0 = np.add(x, b1, out=o0)
+    o0 = np.add(x, b1, out=b1 if o0 is None else o0)
     b2 = _sin_affine(x, a, 0.7853981633974483, 3.061616997868383e-17)
     np.square(b2, out=b2)
-    o1 = np.multiply(2.0, b2, out=o1)
+    o1 = np.multiply(2.0, b2, out=b2 if o1 is None else o1)
     return (o0, o1,)

@@ -102,7 +102,7 @@ def _softsign_block(x, o0):
     b0 = np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
     b1 = np.abs(b0)
     b1 += 1.0
-    o0 = np.true_divide(b0, b1, out=o0)
+    o0 = np.true_divide(b0, b1, out=b0 if o0 is None else o0)
     return (o0,)
 
 
@@ -128,7 +128,7 @@ def _softsign_grad_block(x, o0):
     np.true_divide(1.0, b0, out=b0)
     b1 = np.abs(x)
     b1 += 1.0
-    o0 = np.true_divide(b0, b1, out=o0)
+    o0 = np.true_divide(b0, b1, out=b0 if o0 is None else o0)
     return (o0,)
 
 
@@ -153,7 +153,7 @@ def _softsign_grad_from_output_block(y, o0):
     np.abs(b0, out=b0)
     np.negative(b0, out=b0)
     b0 += 1.0
-    o0 = np.square(b0, out=o0)
+    o0 = np.square(b0, out=b0 if o0 is None else o0)
     return (o0,)
 
 
@@ -177,11 +177,11 @@ def _softsign_forward_and_grad_block(x, o0, o1):
     b0 = np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
     b1 = np.abs(b0)
     b1 += 1.0
-    o0 = np.true_divide(b0, b1, out=o0)
+    o0 = np.true_divide(b0, b1, out=b0 if o0 is None else o0)
     np.abs(x, out=b1)
     b1 += 1.0
     np.true_divide(1.0, b1, out=b1)
-    np.abs(x, out=b0)
-    b0 += 1.0
-    o1 = np.true_divide(b1, b0, out=o1)
+    b2 = np.abs(x)
+    b2 += 1.0
+    o1 = np.true_divide(b1, b2, out=b1 if o1 is None else o1)
     return (o0, o1,)

@@ -120,7 +120,7 @@ def _sparse_sigmoid_block(x, o0):
     """sparse_sigmoid on one block of the input (see _blocks)."""
     b0 = np.multiply(0.5, x)
     b0 += 0.5
-    o0 = np.clip(b0, 0.0, 1.0, out=o0)
+    o0 = np.clip(b0, 0.0, 1.0, out=b0 if o0 is None else o0)
     return (o0,)
 
 
@@ -195,7 +195,7 @@ def _sparse_sigmoid_forward_and_grad_block(x, o0, o1):
     """sparse_sigmoid_forward_and_grad on one block of the input (see _blocks)."""
     b0 = np.multiply(0.5, x)
     b0 += 0.5
-    o0 = np.clip(b0, 0.0, 1.0, out=o0)
+    o0 = np.clip(b0, 0.0, 1.0, out=b0 if o0 is None else o0)
     b1 = np.greater_equal(x, 1.0)
     b2 = np.less_equal(x, -1.0)
     b1 |= b2

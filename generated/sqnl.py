@@ -103,7 +103,7 @@ def _sqnl_block(x, o0):
     b1 = np.multiply(0.25, b0)
     b2 = np.abs(b0)
     b1 *= b2
-    o0 = np.subtract(b0, b1, out=o0)
+    o0 = np.subtract(b0, b1, out=b0 if o0 is None else o0)
     return (o0,)
 
 
@@ -127,7 +127,7 @@ def _sqnl_grad_block(x, o0):
     b0 = np.clip(x, -2.0, 2.0)
     np.abs(b0, out=b0)
     np.multiply(-0.5, b0, out=b0)
-    o0 = np.add(b0, 1.0, out=o0)
+    o0 = np.add(b0, 1.0, out=b0 if o0 is None else o0)
     return (o0,)
 
 
@@ -152,7 +152,7 @@ def _sqnl_grad_from_output_block(y, o0):
     np.abs(b0, out=b0)
     np.negative(b0, out=b0)
     b0 += 1.0
-    o0 = np.sqrt(b0, out=o0)
+    o0 = np.sqrt(b0, out=b0 if o0 is None else o0)
     return (o0,)
 
 
@@ -177,7 +177,7 @@ def _sqnl_forward_and_grad_block(x, o0, o1):
     b1 = np.abs(b0)
     b2 = np.multiply(0.25, b0)
     b2 *= b1
-    o0 = np.subtract(b0, b2, out=o0)
+    o0 = np.subtract(b0, b2, out=b0 if o0 is None else o0)
     np.multiply(-0.5, b1, out=b1)
-    o1 = np.add(b1, 1.0, out=o1)
+    o1 = np.add(b1, 1.0, out=b1 if o1 is None else o1)
     return (o0, o1,)

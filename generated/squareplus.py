@@ -214,7 +214,7 @@ def _squareplus_grad_from_output_block(y, b, o0):
     b0 = np.clip(y, 0.0, 1.152921504606847e+18)
     np.square(b0, out=b0)
     b1 = np.add(float(0.25 * b), b0)
-    o0 = np.true_divide(b0, b1, out=o0)
+    o0 = np.true_divide(b0, b1, out=b0 if o0 is None else o0)
     return (o0,)
 
 
@@ -237,7 +237,7 @@ def squareplus_grad_params(x, b=4.0):
 def _squareplus_grad_params_block(x, b, o0):
     """squareplus_grad_params on one block of the input (see _blocks)."""
     b0 = _hypot(x, float(np.sqrt(b)))
-    o0 = np.true_divide(0.25, b0, out=o0)
+    o0 = np.true_divide(0.25, b0, out=b0 if o0 is None else o0)
     return (o0,)
 
 

@@ -124,7 +124,7 @@ def _swish_block(x, beta, o0):
     np.negative(b0, out=b0)
     np.exp(b0, out=b0)
     b0 += 1.0
-    o0 = np.true_divide(x, b0, out=o0)
+    o0 = np.true_divide(x, b0, out=b0 if o0 is None else o0)
     far = np.flatnonzero((beta * x < -80.0))  # outside the fast forms' region
     if far.size:
         xs = x.take(far)
@@ -175,7 +175,7 @@ def _swish_grad_block(x, beta, o0):
     b0 *= b3
     b0 /= b1
     b0 /= b1
-    o0 = np.add(b2, b0, out=o0)
+    o0 = np.add(b2, b0, out=b2 if o0 is None else o0)
     far = np.flatnonzero((beta * x < -80.0))  # outside the fast forms' region
     if far.size:
         xs = x.take(far)
@@ -234,7 +234,7 @@ def _swish_grad_params_block(x, beta, o0):
     b2 = np.add(b0, 1.0)
     b1 /= b2
     b0 += 1.0
-    o0 = np.true_divide(b1, b0, out=o0)
+    o0 = np.true_divide(b1, b0, out=b1 if o0 is None else o0)
     return (o0,)
 
 
@@ -270,7 +270,7 @@ def _swish_forward_and_grad_block(x, beta, o0, o1):
     b0 *= b3
     b0 /= b1
     b0 /= b1
-    o1 = np.add(b2, b0, out=o1)
+    o1 = np.add(b2, b0, out=b2 if o1 is None else o1)
     far = np.flatnonzero((beta * x < -80.0))  # outside the fast forms' region
     if far.size:
         xs = x.take(far)

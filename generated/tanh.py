@@ -122,7 +122,7 @@ def _tanh_grad_block(x, o0):
     b2 = np.add(b0, 1.0)
     b1 /= b2
     b0 += 1.0
-    o0 = np.true_divide(b1, b0, out=o0)
+    o0 = np.true_divide(b1, b0, out=b1 if o0 is None else o0)
     return (o0,)
 
 
@@ -147,7 +147,7 @@ def _tanh_grad_from_output_block(y, o0):
     b1 = np.negative(b0)
     b1 += 1.0
     b0 += 1.0
-    o0 = np.multiply(b1, b0, out=o0)
+    o0 = np.multiply(b1, b0, out=b1 if o0 is None else o0)
     return (o0,)
 
 
@@ -177,5 +177,5 @@ def _tanh_forward_and_grad_block(x, o0, o1):
     b2 = np.add(b0, 1.0)
     b1 /= b2
     b0 += 1.0
-    o1 = np.true_divide(b1, b0, out=o1)
+    o1 = np.true_divide(b1, b0, out=b1 if o1 is None else o1)
     return (o0, o1,)

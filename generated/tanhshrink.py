@@ -31,7 +31,7 @@ def _wide(x):
 def _x_minus_tanh(x):
     """x - tanh(x): Taylor series (32 terms) where |x| < 0.8 and the difference cancels.
 
-    float32 input: computed in float64, where only |x| < 1/100 needs the series (4 terms), rounded once.
+    float32 input: float32 tanh where |x| >= 1.6, float64 below it (a 4-term series below 1/100).
     """
     coeffs = (
         0.3333333333333333, -0.13333333333333333, 0.05396825396825397, -0.021869488536155203,
@@ -43,16 +43,26 @@ def _x_minus_tanh(x):
         1.26705769303054e-10, -5.135191408039368e-11, 2.0812146867700473e-11, -8.434845419094337e-12,
         3.4185140868111557e-12, -1.385471574294847e-12, 5.61510479241468e-13, -2.2757162553728747e-13,
     )
+    if x.dtype == np.float32:
+        # NumPy's float32 tanh (within an ULP) where |x| >= 1.6: there x - tanh(x) >= 0.678 and the
+        # subtraction is exact, so within an ULP. Below, in float64 on those elements only, where the
+        # difference keeps float32's digits down to |x| = 1/100, and a 4-term series below that
+        out = np.tanh(x)
+        np.subtract(x, out, out=out)
+        near = np.flatnonzero(~(np.abs(x) >= 1.6))  # NaN included
+        if near.size:
+            w = x.take(near).astype(np.float64)
+            d = w - np.tanh(w)
+            tiny = np.flatnonzero(np.abs(w) < 0.01)
+            xs = w.take(tiny)
+            z = xs * xs
+            d.put(tiny, (((-0.021869488536155203 * z + 0.05396825396825397) * z - 0.13333333333333333) * z
+                         + 0.3333333333333333) * z * xs)
+            out.put(near, d)
+        return out
     w = _wide(x)
     out = np.tanh(w)
     np.subtract(w, out, out=out)
-    if x.dtype == np.float32:  # in float64 the difference keeps float32's digits down to |x| = 1/100
-        near = np.flatnonzero(np.abs(w) < 0.01)
-        xs = w.take(near)
-        z = xs * xs
-        out.put(near, (((-0.021869488536155203 * z + 0.05396825396825397) * z - 0.13333333333333333) * z
-                       + 0.3333333333333333) * z * xs)
-        return out.astype(np.float32)
     near = np.flatnonzero(np.abs(w) < 0.8)
     if near.size:
         xs = w.take(near)
@@ -159,7 +169,7 @@ def tanhshrink_grad(x):
 def _tanhshrink_grad_block(x, o0):
     """tanhshrink_grad on one block of the input (see _blocks)."""
     b0 = np.tanh(x)
-    o0 = np.square(b0, out=o0)
+    o0 = np.square(b0, out=b0 if o0 is None else o0)
     return (o0,)
 
 
@@ -182,5 +192,5 @@ def _tanhshrink_forward_and_grad_block(x, o0, o1):
     """tanhshrink_forward_and_grad on one block of the input (see _blocks)."""
     b0 = _x_minus_tanh(x)
     b1 = np.tanh(x)
-    o1 = np.square(b1, out=o1)
+    o1 = np.square(b1, out=b1 if o1 is None else o1)
     return (b0, o1,)

@@ -19,8 +19,8 @@ from __future__ import annotations
 import sympy as sp
 from sympy.codegen.cfunctions import expm1, log1p
 
-__all__ = ["log1p", "expm1", "hypot", "copysign", "fclip", "Kernel", "ndtr", "npdf", "expnegsq", "expneghalfsq", "gelu_tanh_gate",
-           "gelu_tanh_gate_grad", "x_minus_tanh", "sinc_grad", "sin_affine", "gammainc2", "rewrite_elementary"]
+__all__ = ["log1p", "expm1", "hypot", "mask", "copysign", "fclip", "Kernel", "ndtr", "npdf", "expnegsq", "expneghalfsq", "gelu_tanh_gate",
+           "gelu_tanh_gate_grad", "log1p_pos", "x_minus_tanh", "sinc_grad", "sin_affine", "gammainc2", "rewrite_elementary"]
 
 
 class fclip(sp.Function):
@@ -43,6 +43,26 @@ class fclip(sp.Function):
 
     def _eval_evalf(self, prec):
         return self.args[0].evalf(prec)
+
+
+class mask(sp.Function):
+    """mask(c) = 1 where the condition c holds, else 0 (NaN fails every comparison: 0).
+
+    Printed as the boolean array itself, for products x*mask(c) (NumPy multiplies a float array by a
+    boolean one in the float's dtype; x*0 keeps the sign of x, and NaN*0 is NaN).
+    """
+
+    nargs = 1
+
+    @classmethod
+    def eval(cls, cond):
+        if cond is sp.true:
+            return sp.Integer(1)
+        if cond is sp.false:
+            return sp.Integer(0)
+
+    def _eval_evalf(self, prec):
+        return sp.Piecewise((1, self.args[0]), (0, True)).evalf(prec)
 
 
 class hypot(sp.Function):
@@ -151,6 +171,16 @@ class gelu_tanh_gate_grad(Kernel):
         return sp.diff(gelu_tanh_gate.elementary(z), z).subs(z, x)
 
 
+class log1p_pos(Kernel):
+    """log(1 + e) for 0 <= e <= 1 (e = exp(-|t|) in softplus), with the rounding of 1 + e corrected."""
+
+    nargs, kernel = 1, "_log1p_pos"
+
+    @classmethod
+    def elementary(cls, e):
+        return sp.log(1 + e)
+
+
 class x_minus_tanh(Kernel):
     """x - tanh(x), accurate near 0."""
 
@@ -196,6 +226,7 @@ def rewrite_elementary(expr: sp.Expr) -> sp.Expr:
     expr = expr.replace(lambda e: isinstance(e, sp.UnevaluatedExpr), lambda e: e.args[0])
     expr = expr.replace(lambda e: isinstance(e, Kernel), lambda e: e.elementary(*e.args))
     expr = expr.replace(lambda e: isinstance(e, hypot), lambda e: sp.sqrt(e.args[0] ** 2 + e.args[1] ** 2))
+    expr = expr.replace(lambda e: isinstance(e, mask), lambda e: sp.Piecewise((1, e.args[0]), (0, True)))
     expr = expr.replace(lambda e: isinstance(e, copysign), lambda e: sp.Abs(e.args[0]) * sp.sign(e.args[1]))
     return expr.replace(
         lambda e: isinstance(e, fclip), lambda e: e.args[0]

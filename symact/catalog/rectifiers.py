@@ -4,7 +4,7 @@ from __future__ import annotations
 import sympy as sp
 
 from ..activation import Activation
-from ..functions import expm1, fclip, gammainc2, hypot, log1p
+from ..functions import expm1, fclip, gammainc2, hypot, log1p, log1p_pos
 from ._forms import BIG, PW, R, X, Y, Param, clip, nonnegative, positive, sigmoid_stable
 
 x, y = X, Y
@@ -121,11 +121,11 @@ ACTIVATIONS = [
         params=(Param("beta", sp.Integer(1), positive),), family="rectifier",
         description="Softplus: log(1 + e^(beta x))/beta, a smooth ReLU (exact, no threshold cut).",
         citation="Dugas et al. (2001)",
-        forward=(sp.Max(beta * x, 0) + log1p(sp.exp(-sp.Abs(beta * x)))) / beta,
+        forward=(sp.Max(beta * x, 0) + log1p_pos(sp.exp(-sp.Abs(beta * x)))) / beta,
         grad=sigmoid_stable(beta * x),
         grad_from_output=-expm1(-beta * fclip(y, 0, sp.oo)),
         grad_params=(("beta", -(fclip(sp.Abs(x), 0, BIG) * sp.exp(-sp.Abs(beta * x)) / (1 + sp.exp(-sp.Abs(beta * x)))
-                                + log1p(sp.exp(-sp.Abs(beta * x))) / beta) / beta),),
+                                + log1p_pos(sp.exp(-sp.Abs(beta * x))) / beta) / beta),),
     ),
     Activation(
         "squareplus", (x + sp.sqrt(x**2 + b)) / 2,
@@ -144,6 +144,8 @@ ACTIVATIONS = [
         description="Sparse plus: 0 for x <= -1, (x + 1)^2/4 on (-1, 1), x for x >= 1.",
         citation="jax.nn.sparse_plus; Martins et al., Sparse continuous distributions (2020)",
         forward=PW((x, x >= 1), ((clip(x, -1, 1) + 1) ** 2 / 4, True)),
+        # branch-free: the quadratic is exactly 1 beyond 1, and 1 + (x - 1) = x while x - 1 is exact
+        fast_forward=(clip(x, -1, 1) + 1) ** 2 / 4 + sp.Max(x - 1, 0), fast_region=x <= 2**52,
         grad=(clip(x, -1, 1) + 1) / 2,
         grad_from_output=sp.sqrt(fclip(sp.Min(y, 1), 0, 1)),
     ),
@@ -156,6 +158,9 @@ ACTIVATIONS = [
                    (-1 / sp.sqrt(alpha + (1 / fclip(x, -sp.oo, -1)) ** 2), True)),
         grad=PW((1, x >= 0), ((1 + alpha * fclip(x, -1, 0) ** 2) ** R(-3, 2), x >= -1),
                 ((-1 / fclip(x, -sp.oo, -1)) ** 3 * (alpha + (1 / fclip(x, -sp.oo, -1)) ** 2) ** R(-3, 2), True)),
+        # where alpha x^2 and its 3/2 power are finite (float32 included), the direct forms (1 beyond 0)
+        fast_forward=x / sp.sqrt(1 + alpha * sp.Min(x, 0) ** 2), fast_grad=(1 + alpha * sp.Min(x, 0) ** 2) ** R(-3, 2),
+        fast_region=x >= -2**40,
         grad_from_output=PW((1, y >= 0), ((fclip(1 + sp.sqrt(alpha) * _isrlu_y, 0, 1)
                                            * (1 - sp.sqrt(alpha) * _isrlu_y)) ** R(3, 2), True)),
         grad_params=(("alpha", PW((0, x >= 0), (-fclip(x, -1, 0) ** 3 / 2 * (1 + alpha * fclip(x, -1, 0) ** 2) ** R(-3, 2), x >= -1),
@@ -174,6 +179,9 @@ ACTIVATIONS = [
         citation="common; see e.g. Godfrey & Gashler (2015)",
         forward=x * (1 + fclip(x, -BIG, BIG) / (hypot(fclip(x, -BIG, BIG), 1) + 1) / 2),
         grad=1 + fclip(x, -BIG, BIG) / (2 * hypot(fclip(x, -BIG, BIG), 1)),
+        # where x^2 is finite (float32 included), sqrt(x^2 + 1) directly instead of hypot
+        fast_forward=x * (1 + x / (sp.sqrt(x**2 + 1) + 1) / 2), fast_grad=1 + x / (2 * sp.sqrt(x**2 + 1)),
+        fast_region=sp.Abs(x) <= 2**40,
         overflow_ok="f(x) ~ 3x/2 exceeds the largest float for x > 2*max/3: +inf is then the correctly rounded value",
     ),
 ]

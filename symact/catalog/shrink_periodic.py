@@ -4,8 +4,8 @@ from __future__ import annotations
 import sympy as sp
 
 from ..activation import Activation
-from ..functions import copysign, expneghalfsq, expnegsq, fclip, sin_affine, sinc_grad, x_minus_tanh
-from ._forms import BIG, PW, R, X, Y, Param, nonnegative, positive
+from ..functions import copysign, expneghalfsq, expnegsq, fclip, mask, sin_affine, sinc_grad, x_minus_tanh
+from ._forms import BIG, PW, R, X, Y, Param, clip, nonnegative, positive
 
 x, y = X, Y
 lambd = sp.Symbol("lambd", real=True)
@@ -19,7 +19,7 @@ ACTIVATIONS = [
         params=(Param("lambd", R(1, 2), nonnegative),), family="shrink",
         description="Hard shrinkage: x where |x| > lambd, else 0.",
         citation="Donoho & Johnstone (1994); torch.nn.Hardshrink",
-        forward=x * sp.Heaviside(sp.Abs(x) - lambd, 0),  # x*0 keeps the sign of -0.0 (an odd function)
+        forward=x * mask(sp.Abs(x) > lambd),  # x*0 keeps the sign of -0.0 (an odd function)
         grad=PW((0, sp.Abs(x) <= lambd), (1, True)),
         grad_from_output=PW((0, sp.Eq(y, 0)), (1, True)),
     ),
@@ -28,7 +28,8 @@ ACTIVATIONS = [
         params=(Param("lambd", R(1, 2), nonnegative),), family="shrink",
         description="Soft shrinkage: x - lambd*sign(x) where |x| > lambd, else 0.",
         citation="Donoho (1995); torch.nn.Softshrink",
-        forward=copysign(sp.Max(sp.Abs(x) - lambd, 0), x),  # keeps the sign of -0.0 (an odd function)
+        # x - clip(x): exact, 0 on [-lambd, lambd]; copysign gives -0.0 its sign back (an odd function)
+        forward=copysign(x - clip(x, -lambd, lambd), x),
         grad=PW((0, sp.Abs(x) <= lambd), (1, True)),
         grad_from_output=PW((0, sp.Eq(y, 0)), (1, True)),
     ),

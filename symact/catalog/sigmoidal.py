@@ -4,7 +4,7 @@ from __future__ import annotations
 import sympy as sp
 
 from ..activation import Activation
-from ..functions import expm1, fclip, log1p
+from ..functions import expm1, fclip, log1p, log1p_pos
 from ._forms import BIG, PW, R, X, Y, Param, clip, positive, sigmoid_neg_stable, sigmoid_stable
 
 x, y = X, Y
@@ -60,7 +60,7 @@ ACTIVATIONS = [
         "log_sigmoid", -sp.log(1 + sp.exp(-x)), family="sigmoidal",
         description="Log-sigmoid: log(sigmoid(x)) = -softplus(-x).",
         citation="torch.nn.LogSigmoid",
-        forward=sp.Min(x, 0) - log1p(_e),
+        forward=sp.Min(x, 0) - log1p_pos(_e),
         grad=sigmoid_neg_stable(x),
         grad_from_output=-expm1(fclip(y, -sp.oo, 0)),
     ),
@@ -90,6 +90,9 @@ ACTIVATIONS = [
         grad=PW(((1 + sp.Symbol("alpha", real=True) * fclip(x, -1, 1) ** 2) ** R(-3, 2), sp.Abs(x) <= 1),
                 ((1 / fclip(sp.Abs(x), 1, sp.oo)) ** 3
                  * (sp.Symbol("alpha", real=True) + (1 / fclip(sp.Abs(x), 1, sp.oo)) ** 2) ** R(-3, 2), True)),
+        # where alpha x^2 and its 3/2 power are finite (float32 included), the direct forms
+        fast_forward=x / sp.sqrt(1 + sp.Symbol("alpha", real=True) * x**2),
+        fast_grad=(1 + sp.Symbol("alpha", real=True) * x**2) ** R(-3, 2), fast_region=sp.Abs(x) <= 2**40,
         grad_from_output=(fclip(1 - sp.sqrt(sp.Symbol("alpha", real=True)) * _isru_y, 0, 1)
                           * (1 + sp.sqrt(sp.Symbol("alpha", real=True)) * _isru_y)) ** R(3, 2),
         grad_params=(("alpha", PW((-fclip(x, -1, 1) ** 3 / 2 * (1 + sp.Symbol("alpha", real=True) * fclip(x, -1, 1) ** 2) ** R(-3, 2),

@@ -37,7 +37,8 @@ _CMPOPS = {ast.Lt: "less", ast.LtE: "less_equal", ast.Gt: "greater", ast.GtE: "g
            ast.NotEq: "not_equal"}
 
 #: kernels whose result is float64 whatever the input's float dtype
-F64_KERNELS = frozenset({"_ndtr", "_npdf", "_expnegsq", "_expneghalfsq", "_gelu_tanh_gate", "_gelu_tanh_gate_grad"})
+F64_KERNELS = frozenset({"_ndtr", "_npdf", "_expnegsq", "_expneghalfsq", "_gelu_tanh_gate", "_gelu_tanh_gate_grad",
+                         "_log1p_pos"})
 
 
 @dataclass
@@ -210,10 +211,14 @@ def _emit(fl: _Flattener, outs: list[tuple], prefix: str = "b", dests: list[str]
         target = None
         if i in direct:
             target = direct[i]
-            lines.append(f"{target} = np.{ins.fn}({', '.join(text(a) for a in ins.args)}, out={target})")
+            # no output buffer given (the input in one piece): the buffer of a dying operand, as below
+            spare = next((buf_of[v] for v in dying if fl.kinds[v] == ins.rkind), None)
+            out = f"{spare} if {target} is None else {target}" if spare else target
+            lines.append(f"{target} = np.{ins.fn}({', '.join(text(a) for a in ins.args)}, out={out})")
             for v in dying:
-                free[fl.kinds[v]].append(buf_of[v])
-                alive -= 1
+                if buf_of[v] != spare:  # the spare may hold the result now: never reused
+                    free[fl.kinds[v]].append(buf_of[v])
+                    alive -= 1
             buf_of[i] = target
             continue
         if ins.kind != "kernel":

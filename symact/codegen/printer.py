@@ -23,7 +23,7 @@ from sympy.codegen.cfunctions import expm1, log1p
 from sympy.core.relational import Relational
 from sympy.logic.boolalg import And, BooleanFalse, BooleanTrue, Not, Or
 
-from ..functions import Kernel, copysign, fclip, hypot
+from ..functions import Kernel, copysign, fclip, hypot, mask
 
 __all__ = ["PrintError", "PrintedFunction", "print_condition", "print_function", "print_functions", "float_literal"]
 
@@ -134,6 +134,8 @@ class _Printer:
             return self._fclip(e)
         if isinstance(e, Kernel):
             return self._kernel(e)
+        if isinstance(e, mask):
+            return f"({self.p(e.args[0])})"
         if isinstance(e, copysign):
             return f"np.copysign({self.p(e.args[0])}, {self.p(e.args[1])})"
         if isinstance(e, hypot):
