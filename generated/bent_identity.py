@@ -136,7 +136,7 @@ def _bent_identity_block(x, o0):
     o0 = np.multiply(x, b0, out=b0 if o0 is None else o0)
     far = np.flatnonzero((np.abs(x) > 1099511627776.0))  # outside the fast forms' region
     if far.size:
-        xs = x.take(far)
+        xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         c0 = np.clip(xs, -1.152921504606847e+18, 1.152921504606847e+18)
         c1 = np.multiply(0.5, c0)
         c2 = _hypot(c0, 1.0)
@@ -175,7 +175,7 @@ def _bent_identity_grad_block(x, o0):
     o0 = np.add(b0, 1.0, out=b0 if o0 is None else o0)
     far = np.flatnonzero((np.abs(x) > 1099511627776.0))  # outside the fast forms' region
     if far.size:
-        xs = x.take(far)
+        xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         c0 = np.clip(xs, -1.152921504606847e+18, 1.152921504606847e+18)
         c1 = np.multiply(0.5, c0)
         c2 = _hypot(c0, 1.0)
@@ -216,7 +216,7 @@ def _bent_identity_forward_and_grad_block(x, o0, o1):
     o1 = np.add(b1, 1.0, out=b1 if o1 is None else o1)
     far = np.flatnonzero((np.abs(x) > 1099511627776.0))  # outside the fast forms' region
     if far.size:
-        xs = x.take(far)
+        xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         c0 = np.clip(xs, -1.152921504606847e+18, 1.152921504606847e+18)
         c1 = _hypot(c0, 1.0)
         np.multiply(0.5, c0, out=c0)

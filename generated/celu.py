@@ -167,7 +167,7 @@ def _celu_block(x, alpha, o0):
     o0 = np.add(b0, b1, out=b0 if o0 is None else o0)
     far = np.flatnonzero(~((x >= 0.0) | (x <= float((-0.5) * alpha))) if x.dtype == np.float64 else ~((x >= 0.0) | (x <= float(-alpha))))  # outside the fast forms' region
     if far.size:
-        xs = x.take(far)
+        xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         c0 = np.less_equal(xs, 0.0)
         c1 = np.minimum(xs, 0.0)
         c1 /= alpha
@@ -293,7 +293,7 @@ def _celu_forward_and_grad_block(x, alpha, o0, o1):
     b3 = _where(b2, 1.0, b1)
     far = np.flatnonzero(~((x >= 0.0) | (x <= float((-0.5) * alpha))) if x.dtype == np.float64 else ~((x >= 0.0) | (x <= float(-alpha))))  # outside the fast forms' region
     if far.size:
-        xs = x.take(far)
+        xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         c0 = np.less_equal(xs, 0.0)
         c1 = np.minimum(xs, 0.0)
         c1 /= alpha

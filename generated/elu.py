@@ -128,7 +128,7 @@ def _elu_block(x, alpha, o0):
     o0 = np.add(b0, b1, out=b0 if o0 is None else o0)
     far = np.flatnonzero(~((x <= -0.5) | (x >= 0.0)) if x.dtype == np.float64 else ~((x >= 0.0) | (x <= -1.0)))  # outside the fast forms' region
     if far.size:
-        xs = x.take(far)
+        xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         c0 = np.less_equal(xs, 0.0)
         c1 = np.minimum(xs, 0.0)
         np.expm1(c1, out=c1)
@@ -247,7 +247,7 @@ def _elu_forward_and_grad_block(x, alpha, o0, o1):
     b3 = _where(b2, 1.0, b1)
     far = np.flatnonzero(~((x <= -0.5) | (x >= 0.0)) if x.dtype == np.float64 else ~((x >= 0.0) | (x <= -1.0)))  # outside the fast forms' region
     if far.size:
-        xs = x.take(far)
+        xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         c0 = np.less_equal(xs, 0.0)
         c1 = np.minimum(xs, 0.0)
         np.expm1(c1, out=c1)

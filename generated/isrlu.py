@@ -128,7 +128,7 @@ def _isrlu_block(x, alpha, o0):
     o0 = np.true_divide(x, b0, out=b0 if o0 is None else o0)
     far = np.flatnonzero((x < -1099511627776.0))  # outside the fast forms' region
     if far.size:
-        xs = x.take(far)
+        xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         c0 = np.clip(xs, -1.0, 0.0)
         c1 = np.greater_equal(xs, 0.0)
         c2 = np.greater_equal(xs, -1.0)
@@ -183,7 +183,7 @@ def _isrlu_grad_block(x, alpha, o0):
     o0 = np.true_divide(b0, b1, out=b0 if o0 is None else o0)
     far = np.flatnonzero((x < -1099511627776.0))  # outside the fast forms' region
     if far.size:
-        xs = x.take(far)
+        xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         c0 = np.minimum(xs, -1.0)
         c1 = np.greater_equal(xs, 0.0)
         c2 = np.greater_equal(xs, -1.0)
@@ -336,7 +336,7 @@ def _isrlu_forward_and_grad_block(x, alpha, o0, o1):
     o1 = np.true_divide(b2, b0, out=b2 if o1 is None else o1)
     far = np.flatnonzero((x < -1099511627776.0))  # outside the fast forms' region
     if far.size:
-        xs = x.take(far)
+        xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         c0 = np.greater_equal(xs, 0.0)
         c1 = np.clip(xs, -1.0, 0.0)
         c2 = np.square(c1)

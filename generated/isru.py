@@ -127,7 +127,7 @@ def _isru_block(x, alpha, o0):
     o0 = np.true_divide(x, b0, out=b0 if o0 is None else o0)
     far = np.flatnonzero((np.abs(x) > 1099511627776.0))  # outside the fast forms' region
     if far.size:
-        xs = x.take(far)
+        xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         c0 = np.clip(xs, -1.0, 1.0)
         c1 = np.abs(xs)
         c2 = np.less_equal(c1, 1.0)
@@ -179,7 +179,7 @@ def _isru_grad_block(x, alpha, o0):
     o0 = np.true_divide(b0, b1, out=b0 if o0 is None else o0)
     far = np.flatnonzero((np.abs(x) > 1099511627776.0))  # outside the fast forms' region
     if far.size:
-        xs = x.take(far)
+        xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         c0 = np.abs(xs)
         c1 = np.maximum(c0, 1.0)
         c2 = np.less_equal(c0, 1.0)
@@ -329,7 +329,7 @@ def _isru_forward_and_grad_block(x, alpha, o0, o1):
     o1 = np.true_divide(b2, b0, out=b2 if o1 is None else o1)
     far = np.flatnonzero((np.abs(x) > 1099511627776.0))  # outside the fast forms' region
     if far.size:
-        xs = x.take(far)
+        xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         c0 = np.clip(xs, -1.0, 1.0)
         c1 = np.square(c0)
         np.multiply(alpha, c1, out=c1)

@@ -108,7 +108,7 @@ def _mish_block(x, o0):
     o0 = np.true_divide(b1, b0, out=b1 if o0 is None else o0)
     far = np.flatnonzero((np.abs(x) > 40.0))  # outside the fast forms' region
     if far.size:
-        xs = x.take(far)
+        xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         c0 = np.maximum(xs, 0.0)
         np.clip(c0, 0.0, 1.152921504606847e+18, out=c0)
         c1 = np.minimum(xs, 0.0)
@@ -163,7 +163,7 @@ def _mish_grad_block(x, o0):
     o0 = np.add(b1, b3, out=b1 if o0 is None else o0)
     far = np.flatnonzero((np.abs(x) > 40.0))  # outside the fast forms' region
     if far.size:
-        xs = x.take(far)
+        xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         c0 = np.maximum(xs, 0.0)
         np.clip(c0, 0.0, 1.152921504606847e+18, out=c0)
         c1 = np.multiply(-2.0, c0)
@@ -234,7 +234,7 @@ def _mish_forward_and_grad_block(x, o0, o1):
     o1 = np.add(b1, b3, out=b1 if o1 is None else o1)
     far = np.flatnonzero((np.abs(x) > 40.0))  # outside the fast forms' region
     if far.size:
-        xs = x.take(far)
+        xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         c0 = np.maximum(xs, 0.0)
         np.clip(c0, 0.0, 1.152921504606847e+18, out=c0)
         c1 = np.multiply(-2.0, c0)

@@ -106,7 +106,7 @@ def _silu_block(x, o0):
     o0 = np.true_divide(x, b0, out=b0 if o0 is None else o0)
     far = np.flatnonzero((x < -80.0))  # outside the fast forms' region
     if far.size:
-        xs = x.take(far)
+        xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         c0 = np.minimum(xs, 0.0)
         np.exp(c0, out=c0)
         c1 = np.maximum(xs, -1.152921504606847e+18)
@@ -151,7 +151,7 @@ def _silu_grad_block(x, o0):
     o0 = np.add(b2, b0, out=b2 if o0 is None else o0)
     far = np.flatnonzero((x < -80.0))  # outside the fast forms' region
     if far.size:
-        xs = x.take(far)
+        xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         c0 = np.abs(xs)
         np.negative(c0, out=c0)
         np.exp(c0, out=c0)
@@ -208,7 +208,7 @@ def _silu_forward_and_grad_block(x, o0, o1):
     o1 = np.add(b2, b0, out=b2 if o1 is None else o1)
     far = np.flatnonzero((x < -80.0))  # outside the fast forms' region
     if far.size:
-        xs = x.take(far)
+        xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         c0 = np.abs(xs)
         np.negative(c0, out=c0)
         np.exp(c0, out=c0)

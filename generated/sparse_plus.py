@@ -128,7 +128,7 @@ def _sparse_plus_block(x, o0):
     o0 = np.add(b0, b1, out=b0 if o0 is None else o0)
     far = np.flatnonzero((x > 4503599627370496.0))  # outside the fast forms' region
     if far.size:
-        xs = x.take(far)
+        xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         c0 = np.greater_equal(xs, 1.0)
         c1 = np.clip(xs, -1.0, 1.0)
         c1 += 1.0
@@ -214,7 +214,7 @@ def _sparse_plus_forward_and_grad_block(x, o0, o1):
     o1 = np.add(b0, 0.5, out=b0 if o1 is None else o1)
     far = np.flatnonzero((x > 4503599627370496.0))  # outside the fast forms' region
     if far.size:
-        xs = x.take(far)
+        xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         c0 = np.greater_equal(xs, 1.0)
         c1 = np.clip(xs, -1.0, 1.0)
         c1 += 1.0

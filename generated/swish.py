@@ -127,7 +127,7 @@ def _swish_block(x, beta, o0):
     o0 = np.true_divide(x, b0, out=b0 if o0 is None else o0)
     far = np.flatnonzero((beta * x < -80.0))  # outside the fast forms' region
     if far.size:
-        xs = x.take(far)
+        xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         c0 = np.multiply(beta, xs)
         c1 = np.greater_equal(c0, 0.0)
         c2 = np.clip(xs, -1.152921504606847e+18, 1.152921504606847e+18)
@@ -178,7 +178,7 @@ def _swish_grad_block(x, beta, o0):
     o0 = np.add(b2, b0, out=b2 if o0 is None else o0)
     far = np.flatnonzero((beta * x < -80.0))  # outside the fast forms' region
     if far.size:
-        xs = x.take(far)
+        xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         c0 = np.multiply(beta, xs)
         c1 = np.abs(c0)
         np.negative(c1, out=c1)
@@ -273,7 +273,7 @@ def _swish_forward_and_grad_block(x, beta, o0, o1):
     o1 = np.add(b2, b0, out=b2 if o1 is None else o1)
     far = np.flatnonzero((beta * x < -80.0))  # outside the fast forms' region
     if far.size:
-        xs = x.take(far)
+        xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         c0 = np.multiply(beta, xs)
         c1 = np.clip(xs, -1.152921504606847e+18, 1.152921504606847e+18)
         c2 = np.abs(c0)

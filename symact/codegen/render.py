@@ -136,7 +136,7 @@ def _fast(act: Activation, stable: list[sp.Expr], fast: list[sp.Expr | None], na
     printed.append(sub_pf)
     sub = lower(sub_pf.lines, sub_results, {"xs"}, set(act.param_names), prefix="c")
     lines.append("if far.size:")
-    lines.append("    xs = x.take(far)")
+    lines.append("    xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32")
     lines.extend(f"    {line}" for line in sub.lines)
     for i, res in zip(replaced, sub.results):
         lines.append(f"    {low.results[i]}.put(far, {res})")

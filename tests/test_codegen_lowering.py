@@ -1,0 +1,121 @@
+"""The in-place lowering pass, fast forms with their fix-up, and the kernels they brought."""
+from __future__ import annotations
+
+import mpmath
+import numpy as np
+import pytest
+import sympy as sp
+
+from symact.activation import X, Activation, Param, UnprovenFormError
+from symact.codegen import kernels
+from symact.codegen.inplace import LoweringError, lower
+from symact.codegen.printer import print_functions
+from symact.codegen.render import render_module
+from symact.reference import ulp_distance
+
+a = sp.Symbol("a", real=True)
+EXPRS = [
+    [sp.exp(-X) / (1 + sp.exp(-X)) + X * sp.exp(-X) / (1 + sp.exp(-X)) ** 2],
+    [X / (1 + sp.exp(-X)), 1 / (1 + sp.exp(-X)) + X * sp.exp(-X) / (1 + sp.exp(-X)) ** 2],  # shared work
+    [sp.Piecewise((a * X, X <= 0), (X, True)), sp.Piecewise((1, X > 0), (a, True))],
+    [sp.sqrt(X**2 + a) / (1 + sp.Abs(X)) - sp.Min(X, 0) ** 3, sp.tanh(X) ** 2],
+    [sp.Max(X, a * X) * sp.exp(-X**2 / 2), X],  # a result that is the input itself
+]
+
+
+def _run(lines: list[str], results: list[str], x: np.ndarray, **scope):
+    env = {"np": np, "x": x, "_where": kernels._where, **scope}
+    exec("\n".join(lines), env)  # noqa: S102 - the code under test, generated here
+    return [eval(r, env) for r in results]  # noqa: S307
+
+
+@pytest.mark.parametrize("exprs", EXPRS, ids=range(len(EXPRS)))
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_lowered_code_computes_the_same_bits_and_never_writes_its_input(exprs, dtype):
+    pf, results = print_functions(exprs, X, {X: "x", a: "a"})
+    rng = np.random.default_rng(1)
+    x = np.concatenate([rng.standard_normal(500) * 4, [0.0, -0.0, np.nan]]).astype(dtype)
+    x.setflags(write=False)  # an out= on the input would raise
+    with np.errstate(all="ignore"):
+        want = _run(pf.lines, results, x, a=0.25)
+        low = lower(pf.lines, results, {"x"}, {"a"})
+        got = _run(low.lines, low.results, x, a=0.25)
+    for g, w in zip(got, want):
+        g, w = np.asarray(g), np.asarray(w)
+        assert g.dtype == w.dtype and np.array_equal(g, w, equal_nan=True)
+    arrays = [g for g in got if isinstance(g, np.ndarray)]
+    assert len({id(g) for g in arrays}) == len(arrays)  # distinct results
+    assert low.ops == len(low.lines)  # one operation per line
+
+
+def test_results_written_into_given_outputs_or_allocated():
+    exprs = EXPRS[1]
+    pf, results = print_functions(exprs, X, {X: "x"})
+    low = lower(pf.lines, results, {"x"}, dests=["o0", "o1"])
+    x = np.linspace(-30, 30, 301)
+    with np.errstate(all="ignore"):
+        want = _run(pf.lines, results, x)
+        o0, o1 = np.empty_like(x), np.empty(x.shape, np.float32)  # a narrower output rounds once
+        got = _run(low.lines, low.results, x, o0=o0, o1=o1)
+        assert got[0] is o0 and got[1] is o1
+        assert np.array_equal(o0, want[0]) and np.array_equal(o1, want[1].astype(np.float32))
+        fresh = _run(low.lines, low.results, x, o0=None, o1=None)  # one piece: allocated (or reused)
+    assert fresh[0] is not fresh[1]
+    assert np.array_equal(fresh[0], want[0]) and np.array_equal(fresh[1], want[1])
+
+
+def test_unknown_operations_are_refused():
+    with pytest.raises(LoweringError):
+        lower(["t0 = np.fft.fft(x)"], ["t0"], {"x"})
+    with pytest.raises(LoweringError):
+        lower(["t0 = x[::2]"], ["t0"], {"x"})
+
+
+def test_a_wrong_fast_form_is_refused():
+    bad = Activation("bad_fast", X / (1 + sp.exp(-X)), fast_forward=X / (1 + sp.exp(-X)) + sp.Rational(1, 10**20),
+                     fast_region=X >= -80)
+    with pytest.raises(UnprovenFormError):
+        bad.stable_forms
+    no_region = Activation("no_region", X / (1 + sp.exp(-X)), fast_forward=X / (1 + sp.exp(-X)))
+    with pytest.raises(UnprovenFormError):
+        no_region.stable_forms
+
+
+def test_fast_form_fix_up_and_parameter_region(tmp_path):
+    """Elements outside the region take the stable form; a region on parameters picks a form per call."""
+    act = Activation("leaky2", sp.Piecewise((a * X, X <= 0), (X, True)), params=(Param("a", sp.Rational(1, 100)),),
+                     fast_forward=sp.Max(X, a * X), fast_region=a <= 1)
+    text = render_module(act)
+    assert "if (a <= 1.0):" in text
+    env: dict = {}
+    exec(compile(text, "leaky2.py", "exec"), env)  # noqa: S102
+    x = np.array([-3.0, -0.0, 0.0, 2.0, np.nan, -np.inf])
+    for slope in (0.01, 3.0):  # 3 > 1: the stable form (max(x, 3x) would be wrong)
+        got = env["leaky2"](x, a=slope)
+        want = np.where(x <= 0, slope * x, x)
+        assert np.array_equal(got, want, equal_nan=True)
+    silu = render_module(__import__("symact.catalog", fromlist=["get"]).get("silu"))
+    assert "far = np.flatnonzero((x < -80.0))" in silu
+
+
+def test_log1p_pos_kernel_within_an_ulp():
+    rng = np.random.default_rng(2)
+    e = np.concatenate([rng.uniform(0, 1, 2000), 10.0 ** rng.uniform(-30, 0, 2000), [0.0, 1.0, 5e-324]])
+    with mpmath.workdps(50):
+        ref = np.array([float(mpmath.log1p(mpmath.mpf(float(v)))) for v in e])
+    assert ulp_distance(kernels._log1p_pos(e), ref, np.dtype(np.float64)).max() <= 1
+    e32 = e.astype(np.float32)
+    with mpmath.workdps(50):
+        ref32 = np.array([float(mpmath.log1p(mpmath.mpf(float(v)))) for v in e32]).astype(np.float32)
+    got32 = kernels._log1p_pos(e32).astype(np.float32)
+    assert ulp_distance(got32, ref32, np.dtype(np.float32)).max() <= 0.5 + 0.5  # rounded once from float64
+    assert np.isnan(kernels._log1p_pos(np.array([np.nan])))[0]
+
+
+def test_exp_neg_half_sq_keeps_its_accuracy_without_expm1():
+    x = np.concatenate([np.linspace(0, 27, 5001), -np.linspace(0, 27, 5001)])
+    with mpmath.workdps(60):
+        ref = np.array([float(mpmath.exp(-mpmath.mpf(float(v)) ** 2)) for v in x])
+    got = kernels._exp_neg_half_sq(x, 1.0)
+    normal = ref >= np.finfo(np.float64).smallest_normal
+    assert ulp_distance(got[normal], ref[normal], np.dtype(np.float64)).max() <= 1
