@@ -166,7 +166,7 @@ def arctan_grad_from_output(y):
     """
     y, finish = _prepare(y)
     with np.errstate(under="ignore"):
-        r = _blocks(_arctan_grad_from_output_block, y, 1, False, 524288, 131072)
+        r = _blocks(_arctan_grad_from_output_block, y, 1, False, 524288, 262144)
         return finish(r[0])
 
 

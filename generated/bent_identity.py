@@ -120,7 +120,7 @@ def bent_identity(x):
     # f(x) ~ 3x/2 exceeds the largest float for x > 2*max/3: +inf is then the correctly rounded value
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
     with np.errstate(under="ignore", over="ignore", invalid="ignore"):
-        r = _blocks(_bent_identity_block, x, 1, False, 524288, 131072)
+        r = _blocks(_bent_identity_block, x, 1, False, 524288, 262144)
         return finish(r[0])
 
 
@@ -161,7 +161,7 @@ def bent_identity_grad(x):
     # f(x) ~ 3x/2 exceeds the largest float for x > 2*max/3: +inf is then the correctly rounded value
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
     with np.errstate(under="ignore", over="ignore", invalid="ignore"):
-        r = _blocks(_bent_identity_grad_block, x, 1, False, 524288, 131072)
+        r = _blocks(_bent_identity_grad_block, x, 1, False, 524288, 262144)
         return finish(r[0])
 
 

@@ -126,7 +126,7 @@ def binary_step(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_binary_step_block, x, 1, False, 524288, 131072)
+        r = _blocks(_binary_step_block, x, 1, False, 524288, 262144)
         return finish(r[0])
 
 
@@ -147,7 +147,7 @@ def binary_step_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_binary_step_grad_block, x, 1, False, 524288, 131072)
+        r = _blocks(_binary_step_grad_block, x, 1, False, 524288, 262144)
         return finish(r[0])
 
 
@@ -169,7 +169,7 @@ def binary_step_grad_from_output(y):
     """
     y, finish = _prepare(y)
     with np.errstate(under="ignore"):
-        r = _blocks(_binary_step_grad_from_output_block, y, 1, False, 524288, 131072)
+        r = _blocks(_binary_step_grad_from_output_block, y, 1, False, 524288, 262144)
         return finish(r[0])
 
 

@@ -280,15 +280,17 @@ def _ndtr(x):
     q = np.empty_like(a)
     far = np.flatnonzero(a > 0.5)
     near = np.flatnonzero(~(a > 0.5))  # NaN included
-    q.put(near, _erfc(a.take(near)))
+    an = a.take(near)
+    q.put(near, _erfc(an))
     af = a.take(far)
     e = _exp_neg_half_sq(af, 1.0)
+    np.multiply(an, an, out=an)
+    np.negative(an, out=an)
+    a.put(near, np.exp(an, out=an))  # a = exp(-w**2): computed where erfc is, kept where erfcx's is
+    a.put(far, e)
     e *= _erfcx_poly(af)
     q.put(far, e)
-    del e, af
-    np.multiply(p, p, out=a)
-    np.negative(a, out=a)
-    np.exp(a, out=a)
+    del e, af, an
     a *= d  # exp(-w**2)*d
     a *= 0.5641895835477563
     sigma = np.copysign(0.5, p, out=p)  # -sign(w)/2 (w = -0.0 at x = 0; either branch gives 1/2)

@@ -66,20 +66,27 @@ def _gelu_tanh_arg_plain(xc):
 
 
 def _gelu_tanh_gate(x):
-    """(1 + tanh(sqrt(2/pi)*(x + 0.044715*x**3)))/2 = sigmoid(t), t carried in double-double."""
+    """(1 + tanh(sqrt(2/pi)*(x + 0.044715*x**3)))/2 = sigmoid(t), t carried in double-double.
+
+    One exponential per element: sigmoid(t) = max(e, [t >= 0])/(1 + e) with e = exp(-|t|).
+    """
     xc = np.clip(x, -40.0, 40.0, out=np.empty(x.shape, np.float64))  # the gate is exactly 0 or 1 beyond
     # sigmoid(t) with t rounded in plain float64 is off by (1 - s)*|t|*~5e-16 relatively: far beyond
     # float32 (result left in float64), and below a float64 ULP for t >= -1/4; only float64 input with
     # t < -1/4 needs t in double-double
     r = _gelu_tanh_arg_plain(xc)
-    out = 1.0 / (1.0 + np.exp(-np.abs(r)))
-    out *= np.exp(np.minimum(r, 0.0))
+    e = np.abs(r)
+    np.negative(e, out=e)
+    np.exp(e, out=e)
+    out = np.maximum(e, r >= 0.0)
+    e += 1.0
+    out /= e
     far = np.flatnonzero(r < -0.25) if x.dtype == np.float64 else ()
     if len(far):
-        r, re, _ = _gelu_tanh_arg(xc.take(far))
-        inv = 1.0 / (1.0 + np.exp(r))
-        s = np.exp(r) * inv  # sigmoid(r), r < 0
-        out.put(far, s + s * inv * re)
+        hi, re, _ = _gelu_tanh_arg(xc.take(far))
+        s = out.take(far)  # sigmoid(r) at the plain r; t = r + ((hi - r) + re), to first order:
+        s += s * (1.0 - s) * ((hi - r.take(far)) + re)  # 1 - s is exact enough here (s < 0.44)
+        out.put(far, s)
     return out
 
 
@@ -93,7 +100,7 @@ def _gelu_tanh_gate_grad(x):
     e = np.exp(-np.abs(r))
     inv = 1.0 / (1.0 + e)
     g = e * inv * inv  # sigmoid(r)*sigmoid(-r)
-    s = np.exp(np.minimum(r, 0.0)) * inv  # sigmoid(r), branch-free
+    s = np.maximum(e, r >= 0.0) * inv  # sigmoid(r), branch-free: e^min(r, 0) = max(e, [r >= 0])
     dt = 1.5957691216057308 * (1.0 + 0.134145 * x2)
     return g * (1.0 + (1.0 - 2.0 * s) * re) * dt
 

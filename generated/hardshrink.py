@@ -113,7 +113,7 @@ def hardshrink(x, lambd=0.5):
     x, finish = _prepare(x)
     lambd = float(lambd)
     with np.errstate(under="ignore"):
-        r = _blocks(_hardshrink_block, x, 1, False, 524288, 131072, lambd)
+        r = _blocks(_hardshrink_block, x, 1, False, 524288, 262144, lambd)
         return finish(r[0])
 
 
@@ -186,7 +186,7 @@ def hardshrink_grad_params(x, lambd=0.5):
     x, finish = _prepare(x)
     lambd = float(lambd)
     with np.errstate(under="ignore"):
-        r = _blocks(_hardshrink_grad_params_block, x, 1, False, 524288, 131072, lambd)
+        r = _blocks(_hardshrink_grad_params_block, x, 1, False, 524288, 262144, lambd)
         return {
             "lambd": finish(r[0]),
         }

@@ -112,7 +112,7 @@ def hardswish(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_hardswish_block, x, 1, False, 524288, 131072)
+        r = _blocks(_hardswish_block, x, 1, False, 524288, 262144)
         return finish(r[0])
 
 

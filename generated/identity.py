@@ -125,7 +125,7 @@ def identity_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_identity_grad_block, x, 1, False, 524288, 131072)
+        r = _blocks(_identity_grad_block, x, 1, False, 524288, 262144)
         return finish(r[0])
 
 
@@ -147,7 +147,7 @@ def identity_grad_from_output(y):
     """
     y, finish = _prepare(y)
     with np.errstate(under="ignore"):
-        r = _blocks(_identity_grad_from_output_block, y, 1, False, 524288, 131072)
+        r = _blocks(_identity_grad_from_output_block, y, 1, False, 524288, 262144)
         return finish(r[0])
 
 
@@ -169,7 +169,7 @@ def identity_forward_and_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_identity_forward_and_grad_block, x, 2, False, 524288, 131072)
+        r = _blocks(_identity_forward_and_grad_block, x, 2, False, 524288, 262144)
         return finish(r[0]), finish(r[1])
 
 

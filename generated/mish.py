@@ -94,7 +94,7 @@ def mish(x):
     x, finish = _prepare(x)
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
     with np.errstate(under="ignore", over="ignore", invalid="ignore"):
-        r = _blocks(_mish_block, x, 1, False, 524288, 131072)
+        r = _blocks(_mish_block, x, 1, False, 524288, 262144)
         return finish(r[0])
 
 

@@ -122,7 +122,7 @@ def relu_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_relu_grad_block, x, 1, False, 524288, 131072)
+        r = _blocks(_relu_grad_block, x, 1, False, 524288, 262144)
         return finish(r[0])
 
 
@@ -143,7 +143,7 @@ def relu_grad_from_output(y):
     """
     y, finish = _prepare(y)
     with np.errstate(under="ignore"):
-        r = _blocks(_relu_grad_from_output_block, y, 1, False, 524288, 131072)
+        r = _blocks(_relu_grad_from_output_block, y, 1, False, 524288, 262144)
         return finish(r[0])
 
 
@@ -164,7 +164,7 @@ def relu_forward_and_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_relu_forward_and_grad_block, x, 2, False, 524288, 131072)
+        r = _blocks(_relu_forward_and_grad_block, x, 2, False, 524288, 262144)
         return finish(r[0]), finish(r[1])
 
 

@@ -114,7 +114,7 @@ def selu(x):
     # scale*x exceeds the largest float for x > max/scale: +-inf is then the correctly rounded value
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
     with np.errstate(under="ignore", over="ignore", invalid="ignore"):
-        r = _blocks(_selu_block, x, 1, False, 524288, 131072)
+        r = _blocks(_selu_block, x, 1, False, 524288, 262144)
         return finish(r[0])
 
 

@@ -93,7 +93,7 @@ def softsign(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_softsign_block, x, 1, False, 524288, 131072)
+        r = _blocks(_softsign_block, x, 1, False, 524288, 262144)
         return finish(r[0])
 
 
@@ -117,7 +117,7 @@ def softsign_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_softsign_grad_block, x, 1, False, 524288, 131072)
+        r = _blocks(_softsign_grad_block, x, 1, False, 524288, 262144)
         return finish(r[0])
 
 
@@ -143,7 +143,7 @@ def softsign_grad_from_output(y):
     """
     y, finish = _prepare(y)
     with np.errstate(under="ignore"):
-        r = _blocks(_softsign_grad_from_output_block, y, 1, False, 524288, 131072)
+        r = _blocks(_softsign_grad_from_output_block, y, 1, False, 524288, 262144)
         return finish(r[0])
 
 

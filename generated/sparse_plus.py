@@ -113,7 +113,7 @@ def sparse_plus(x):
     x, finish = _prepare(x)
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
     with np.errstate(under="ignore", over="ignore", invalid="ignore"):
-        r = _blocks(_sparse_plus_block, x, 1, False, 524288, 131072)
+        r = _blocks(_sparse_plus_block, x, 1, False, 524288, 262144)
         return finish(r[0])
 
 
@@ -150,7 +150,7 @@ def sparse_plus_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_sparse_plus_grad_block, x, 1, False, 524288, 131072)
+        r = _blocks(_sparse_plus_grad_block, x, 1, False, 524288, 262144)
         return finish(r[0])
 
 
@@ -173,7 +173,7 @@ def sparse_plus_grad_from_output(y):
     """
     y, finish = _prepare(y)
     with np.errstate(under="ignore"):
-        r = _blocks(_sparse_plus_grad_from_output_block, y, 1, False, 524288, 131072)
+        r = _blocks(_sparse_plus_grad_from_output_block, y, 1, False, 524288, 262144)
         return finish(r[0])
 
 

@@ -205,7 +205,7 @@ def squareplus_grad_from_output(y, b=4.0):
     y, finish = _prepare(y)
     b = float(b)
     with np.errstate(under="ignore"):
-        r = _blocks(_squareplus_grad_from_output_block, y, 1, False, 524288, 131072, b)
+        r = _blocks(_squareplus_grad_from_output_block, y, 1, False, 524288, 262144, b)
         return finish(r[0])
 
 
@@ -228,7 +228,7 @@ def squareplus_grad_params(x, b=4.0):
     x, finish = _prepare(x)
     b = float(b)
     with np.errstate(under="ignore"):
-        r = _blocks(_squareplus_grad_params_block, x, 1, False, 524288, 131072, b)
+        r = _blocks(_squareplus_grad_params_block, x, 1, False, 524288, 262144, b)
         return {
             "b": finish(r[0]),
         }

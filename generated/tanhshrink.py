@@ -162,7 +162,7 @@ def tanhshrink_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_tanhshrink_grad_block, x, 1, False, 524288, 131072)
+        r = _blocks(_tanhshrink_grad_block, x, 1, False, 524288, 262144)
         return finish(r[0])
 
 
@@ -184,7 +184,7 @@ def tanhshrink_forward_and_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_tanhshrink_forward_and_grad_block, x, 2, False, 524288, 131072)
+        r = _blocks(_tanhshrink_forward_and_grad_block, x, 2, False, 524288, 262144)
         return finish(r[0]), finish(r[1])
 
 

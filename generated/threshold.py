@@ -114,7 +114,7 @@ def threshold(x, threshold=0.1, value=20.0):
     threshold = float(threshold)
     value = float(value)
     with np.errstate(under="ignore"):
-        r = _blocks(_threshold_block, x, 1, False, 524288, 131072, threshold, value)
+        r = _blocks(_threshold_block, x, 1, False, 524288, 262144, threshold, value)
         return finish(r[0])
 
 

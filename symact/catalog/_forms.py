@@ -4,7 +4,7 @@ from __future__ import annotations
 import sympy as sp
 
 from ..activation import X, Y, Param
-from ..functions import fclip
+from ..functions import fclip, mask
 
 __all__ = ["X", "Y", "Param", "BIG", "R", "PW", "sigmoid_stable", "sigmoid_neg_stable", "positive", "nonnegative",
            "tail", "clip"]
@@ -18,13 +18,18 @@ nonnegative = sp.Interval(0, sp.oo)
 
 
 def sigmoid_stable(t: sp.Expr) -> sp.Expr:
-    """1/(1 + e^-t) = e^min(t, 0)/(1 + e^-|t|): never overflows, and branch-free (no np.where)."""
-    return sp.exp(sp.Min(t, 0)) / (1 + sp.exp(-sp.Abs(t)))
+    """1/(1 + e^-t) = e^min(t, 0)/(1 + e^-|t|): never overflows, and branch-free (no np.where).
+
+    e^min(t, 0) = max(e^-|t|, [t >= 0]) (1 for t >= 0, where e^-|t| <= 1): one exponential.
+    """
+    e = sp.exp(-sp.Abs(t))
+    return sp.Max(e, mask(t >= 0)) / (1 + e)
 
 
 def sigmoid_neg_stable(t: sp.Expr) -> sp.Expr:
-    """1/(1 + e^t) = sigmoid(-t) = e^-max(t, 0)/(1 + e^-|t|)."""
-    return sp.exp(-sp.Max(t, 0)) / (1 + sp.exp(-sp.Abs(t)))
+    """1/(1 + e^t) = sigmoid(-t) = e^-max(t, 0)/(1 + e^-|t|), e^-max(t, 0) = max(e^-|t|, [t <= 0])."""
+    e = sp.exp(-sp.Abs(t))
+    return sp.Max(e, mask(t <= 0)) / (1 + e)
 
 
 def tail(x: sp.Expr = X, lo=-BIG, hi=BIG) -> sp.Expr:

@@ -265,8 +265,11 @@ WHOLE_BYTES = 1 << 19
 HEAVY_WHOLE_BYTES = 0
 #: block size (bytes of input): a block costs ~1 us of Python per operation, so not too small; and its
 #: buffers stay near glibc's threshold for reusing freed memory (128 KiB unless raised), beyond which
-#: every buffer may come from fresh pages, page faults included
+#: buffers may come from fresh pages, page faults included: functions with at most LIGHT_BUFFERS
+#: buffers take larger blocks
 BLOCK_BYTES = 1 << 17
+LIGHT_BLOCK_BYTES = 1 << 18
+LIGHT_BUFFERS = 2
 
 
 def _blocking(fn: _Fn) -> tuple[bool, int, int]:
@@ -275,10 +278,11 @@ def _blocking(fn: _Fn) -> tuple[bool, int, int]:
     After the in-place pass a function allocates its results and a few buffers, so memory does not
     decide; the cache and the allocator do. In one piece, every operation streams the whole array
     through memory (~1 ns per element at 10^7 elements) and every buffer beyond 128 KiB may cost fresh
-    pages; in blocks of 128 KiB the buffers stay in cache and are reused, and each block costs about a
-    microsecond of Python per operation. Measured on this project's machine (benchmarks/speed.py, with
-    glibc's malloc defaults and with freed memory kept): one piece is faster for short functions up to
-    512 KiB of input; long ones (or with a numerical kernel) are faster in blocks at every size.
+    pages; in blocks of 128-256 KiB the buffers stay in cache and are reused, and each block costs
+    about a microsecond of Python per operation. Measured on this project's machine (with glibc's
+    malloc defaults and with freed memory kept): one piece is faster for short functions up to 512 KiB
+    of input; long ones (or with a numerical kernel) are faster in blocks at every size, of 128 KiB
+    (beyond, their many buffers come from fresh pages with glibc's defaults: gelu 1.4x slower at 256 KiB).
     """
     low = fn.low
     calls = set(low.kernels)
@@ -287,7 +291,7 @@ def _blocking(fn: _Fn) -> tuple[bool, int, int]:
         return True, HEAVY_WHOLE_BYTES, BLOCK_BYTES
     if low.ops < BLOCK_OPS and low.peak <= len(fn.outputs) and not (calls - kernels.KERNEL_UNBLOCKED):
         return False, 0, 0
-    return True, WHOLE_BYTES, BLOCK_BYTES
+    return True, WHOLE_BYTES, LIGHT_BLOCK_BYTES if low.peak <= LIGHT_BUFFERS else BLOCK_BYTES
 
 
 def render_module(act: Activation) -> str:
