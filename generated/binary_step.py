@@ -126,14 +126,8 @@ def binary_step(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_binary_step_block, x, 1, False, 524288, 262144)
-        return finish(r[0])
-
-
-def _binary_step_block(x, o0):
-    """binary_step on one block of the input (see _blocks)."""
-    b0 = _heaviside(x, 1.0)
-    return (b0,)
+        b0 = _heaviside(x, 1.0)
+        return finish(b0)
 
 
 def binary_step_grad(x):

@@ -109,7 +109,7 @@ def log_sigmoid(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_log_sigmoid_block, x, 1, False, 524288, 262144)
+        r = _blocks(_log_sigmoid_block, x, 1, False, 0, 131072)
         return finish(r[0])
 
 

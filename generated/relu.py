@@ -122,14 +122,8 @@ def relu_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_relu_grad_block, x, 1, False, 524288, 262144)
-        return finish(r[0])
-
-
-def _relu_grad_block(x, o0):
-    """relu_grad on one block of the input (see _blocks)."""
-    b0 = _heaviside(x, 0.0)
-    return (b0,)
+        b0 = _heaviside(x, 0.0)
+        return finish(b0)
 
 
 def relu_grad_from_output(y):
@@ -143,14 +137,8 @@ def relu_grad_from_output(y):
     """
     y, finish = _prepare(y)
     with np.errstate(under="ignore"):
-        r = _blocks(_relu_grad_from_output_block, y, 1, False, 524288, 262144)
-        return finish(r[0])
-
-
-def _relu_grad_from_output_block(y, o0):
-    """relu_grad_from_output on one block of the input (see _blocks)."""
-    b0 = _heaviside(y, 0.0)
-    return (b0,)
+        b0 = _heaviside(y, 0.0)
+        return finish(b0)
 
 
 def relu_forward_and_grad(x):

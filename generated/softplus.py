@@ -110,7 +110,7 @@ def softplus(x, beta=1.0):
     x, finish = _prepare(x)
     beta = float(beta)
     with np.errstate(under="ignore"):
-        r = _blocks(_softplus_block, x, 1, False, 524288, 131072, beta)
+        r = _blocks(_softplus_block, x, 1, False, 0, 131072, beta)
         return finish(r[0])
 
 
