@@ -82,10 +82,12 @@ def _blocks(fn, x, nout, wide, whole, block, *args):
     fn(x_block, *args, *outs) writes its results into the output blocks `outs` it is given (None: it
     allocates) and returns them. Blocks keep a function's buffers in cache and its memory bounded (the
     output plus a few blocks). wide: float32 blocks are computed in float64 and rounded once to float32.
-    whole: inputs of at most this many bytes are computed in one piece.
+    whole: inputs of at most this many bytes are computed in one piece; others in at least four blocks.
     """
     up = wide and x.dtype == np.float32
-    step = max(block, whole) // x.itemsize if x.nbytes <= whole else block // x.itemsize
+    # at least four blocks below `block` bytes each, so the buffers of a block stay a fraction of x
+    step = whole if x.nbytes <= whole else min(block, max(x.nbytes // 4, 16384))
+    step //= x.itemsize
     order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
     flat = x.ravel(order=order)  # a view: _prepare made x contiguous
     # float64 work -> float32 results: beyond the float32 range is +-inf (no warning)
@@ -113,7 +115,7 @@ def hardshrink(x, lambd=0.5):
     x, finish = _prepare(x)
     lambd = float(lambd)
     with np.errstate(under="ignore"):
-        r = _blocks(_hardshrink_block, x, 1, False, 524288, 262144, lambd)
+        r = _blocks(_hardshrink_block, x, 1, False, 0, 262144, lambd)
         return finish(r[0])
 
 
@@ -137,7 +139,7 @@ def hardshrink_grad(x, lambd=0.5):
     x, finish = _prepare(x)
     lambd = float(lambd)
     with np.errstate(under="ignore"):
-        r = _blocks(_hardshrink_grad_block, x, 1, False, 524288, 131072, lambd)
+        r = _blocks(_hardshrink_grad_block, x, 1, False, 0, 131072, lambd)
         return finish(r[0])
 
 
@@ -163,7 +165,7 @@ def hardshrink_grad_from_output(y, lambd=0.5):
     y, finish = _prepare(y)
     lambd = float(lambd)
     with np.errstate(under="ignore"):
-        r = _blocks(_hardshrink_grad_from_output_block, y, 1, False, 524288, 131072, lambd)
+        r = _blocks(_hardshrink_grad_from_output_block, y, 1, False, 0, 131072, lambd)
         return finish(r[0])
 
 
@@ -186,7 +188,7 @@ def hardshrink_grad_params(x, lambd=0.5):
     x, finish = _prepare(x)
     lambd = float(lambd)
     with np.errstate(under="ignore"):
-        r = _blocks(_hardshrink_grad_params_block, x, 1, False, 524288, 262144, lambd)
+        r = _blocks(_hardshrink_grad_params_block, x, 1, False, 0, 262144, lambd)
         return {
             "lambd": finish(r[0]),
         }
@@ -211,7 +213,7 @@ def hardshrink_forward_and_grad(x, lambd=0.5):
     x, finish = _prepare(x)
     lambd = float(lambd)
     with np.errstate(under="ignore"):
-        r = _blocks(_hardshrink_forward_and_grad_block, x, 2, False, 524288, 131072, lambd)
+        r = _blocks(_hardshrink_forward_and_grad_block, x, 2, False, 0, 131072, lambd)
         return finish(r[0]), finish(r[1])
 
 

@@ -82,10 +82,12 @@ def _blocks(fn, x, nout, wide, whole, block, *args):
     fn(x_block, *args, *outs) writes its results into the output blocks `outs` it is given (None: it
     allocates) and returns them. Blocks keep a function's buffers in cache and its memory bounded (the
     output plus a few blocks). wide: float32 blocks are computed in float64 and rounded once to float32.
-    whole: inputs of at most this many bytes are computed in one piece.
+    whole: inputs of at most this many bytes are computed in one piece; others in at least four blocks.
     """
     up = wide and x.dtype == np.float32
-    step = max(block, whole) // x.itemsize if x.nbytes <= whole else block // x.itemsize
+    # at least four blocks below `block` bytes each, so the buffers of a block stay a fraction of x
+    step = whole if x.nbytes <= whole else min(block, max(x.nbytes // 4, 16384))
+    step //= x.itemsize
     order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
     flat = x.ravel(order=order)  # a view: _prepare made x contiguous
     # float64 work -> float32 results: beyond the float32 range is +-inf (no warning)
@@ -125,7 +127,7 @@ def identity_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_identity_grad_block, x, 1, False, 524288, 262144)
+        r = _blocks(_identity_grad_block, x, 1, False, 0, 262144)
         return finish(r[0])
 
 
@@ -147,7 +149,7 @@ def identity_grad_from_output(y):
     """
     y, finish = _prepare(y)
     with np.errstate(under="ignore"):
-        r = _blocks(_identity_grad_from_output_block, y, 1, False, 524288, 262144)
+        r = _blocks(_identity_grad_from_output_block, y, 1, False, 0, 262144)
         return finish(r[0])
 
 

@@ -82,10 +82,12 @@ def _blocks(fn, x, nout, wide, whole, block, *args):
     fn(x_block, *args, *outs) writes its results into the output blocks `outs` it is given (None: it
     allocates) and returns them. Blocks keep a function's buffers in cache and its memory bounded (the
     output plus a few blocks). wide: float32 blocks are computed in float64 and rounded once to float32.
-    whole: inputs of at most this many bytes are computed in one piece.
+    whole: inputs of at most this many bytes are computed in one piece; others in at least four blocks.
     """
     up = wide and x.dtype == np.float32
-    step = max(block, whole) // x.itemsize if x.nbytes <= whole else block // x.itemsize
+    # at least four blocks below `block` bytes each, so the buffers of a block stay a fraction of x
+    step = whole if x.nbytes <= whole else min(block, max(x.nbytes // 4, 16384))
+    step //= x.itemsize
     order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
     flat = x.ravel(order=order)  # a view: _prepare made x contiguous
     # float64 work -> float32 results: beyond the float32 range is +-inf (no warning)
@@ -146,7 +148,7 @@ def rrelu_grad(x, lower=0.125, upper=0.3333333333333333):
     lower = float(lower)
     upper = float(upper)
     with np.errstate(under="ignore"):
-        r = _blocks(_rrelu_grad_block, x, 1, False, 524288, 131072, lower, upper)
+        r = _blocks(_rrelu_grad_block, x, 1, False, 0, 131072, lower, upper)
         return finish(r[0])
 
 
@@ -172,7 +174,7 @@ def rrelu_grad_from_output(y, lower=0.125, upper=0.3333333333333333):
     lower = float(lower)
     upper = float(upper)
     with np.errstate(under="ignore"):
-        r = _blocks(_rrelu_grad_from_output_block, y, 1, False, 524288, 131072, lower, upper)
+        r = _blocks(_rrelu_grad_from_output_block, y, 1, False, 0, 131072, lower, upper)
         return finish(r[0])
 
 
@@ -196,7 +198,7 @@ def rrelu_grad_params(x, lower=0.125, upper=0.3333333333333333):
     lower = float(lower)
     upper = float(upper)
     with np.errstate(under="ignore"):
-        r = _blocks(_rrelu_grad_params_block, x, 2, False, 524288, 131072, lower, upper)
+        r = _blocks(_rrelu_grad_params_block, x, 2, False, 0, 131072, lower, upper)
         return {
             "lower": finish(r[0]),
             "upper": finish(r[1]),
@@ -228,7 +230,7 @@ def rrelu_forward_and_grad(x, lower=0.125, upper=0.3333333333333333):
     upper = float(upper)
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
     with np.errstate(under="ignore", over="ignore", invalid="ignore"):
-        r = _blocks(_rrelu_forward_and_grad_block, x, 2, False, 524288, 131072, lower, upper)
+        r = _blocks(_rrelu_forward_and_grad_block, x, 2, False, 0, 131072, lower, upper)
         return finish(r[0]), finish(r[1])
 
 

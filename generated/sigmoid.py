@@ -63,10 +63,12 @@ def _blocks(fn, x, nout, wide, whole, block, *args):
     fn(x_block, *args, *outs) writes its results into the output blocks `outs` it is given (None: it
     allocates) and returns them. Blocks keep a function's buffers in cache and its memory bounded (the
     output plus a few blocks). wide: float32 blocks are computed in float64 and rounded once to float32.
-    whole: inputs of at most this many bytes are computed in one piece.
+    whole: inputs of at most this many bytes are computed in one piece; others in at least four blocks.
     """
     up = wide and x.dtype == np.float32
-    step = max(block, whole) // x.itemsize if x.nbytes <= whole else block // x.itemsize
+    # at least four blocks below `block` bytes each, so the buffers of a block stay a fraction of x
+    step = whole if x.nbytes <= whole else min(block, max(x.nbytes // 4, 16384))
+    step //= x.itemsize
     order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
     flat = x.ravel(order=order)  # a view: _prepare made x contiguous
     # float64 work -> float32 results: beyond the float32 range is +-inf (no warning)
@@ -129,7 +131,7 @@ def sigmoid_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_sigmoid_grad_block, x, 1, False, 524288, 262144)
+        r = _blocks(_sigmoid_grad_block, x, 1, False, 0, 262144)
         return finish(r[0])
 
 
@@ -156,7 +158,7 @@ def sigmoid_grad_from_output(y):
     """
     y, finish = _prepare(y)
     with np.errstate(under="ignore"):
-        r = _blocks(_sigmoid_grad_from_output_block, y, 1, False, 524288, 262144)
+        r = _blocks(_sigmoid_grad_from_output_block, y, 1, False, 0, 262144)
         return finish(r[0])
 
 
@@ -179,8 +181,7 @@ def sigmoid_forward_and_grad(x):
     For a backward pass that needs both.
     """
     x, finish = _prepare(x)
-    # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
-    with np.errstate(under="ignore", over="ignore", invalid="ignore"):
+    with np.errstate(under="ignore"):
         r = _blocks(_sigmoid_forward_and_grad_block, x, 2, False, 0, 131072)
         return finish(r[0]), finish(r[1])
 
@@ -190,23 +191,10 @@ def _sigmoid_forward_and_grad_block(x, o0, o1):
     b0 = np.abs(x)
     np.negative(b0, out=b0)
     np.exp(b0, out=b0)
-    b1 = np.negative(x)
-    np.exp(b1, out=b1)
-    b1 += 1.0
-    o0 = np.true_divide(1.0, b1, out=b1 if o0 is None else o0)
-    b2 = np.add(b0, 1.0)
-    np.true_divide(b0, b2, out=b2)
-    b0 += 1.0
-    o1 = np.true_divide(b2, b0, out=b2 if o1 is None else o1)
-    far = np.flatnonzero((x < -80.0))  # outside the fast forms' region
-    if far.size:
-        xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
-        c0 = np.abs(xs)
-        np.negative(c0, out=c0)
-        np.exp(c0, out=c0)
-        c1 = np.greater_equal(xs, 0.0)
-        c2 = np.maximum(c0, c1)
-        c0 += 1.0
-        c2 /= c0
-        o0.put(far, c2)
+    b1 = np.add(b0, 1.0)
+    b2 = np.greater_equal(x, 0.0)
+    b3 = np.maximum(b0, b2)
+    o0 = np.true_divide(b3, b1, out=b3 if o0 is None else o0)
+    b0 /= b1
+    o1 = np.true_divide(b0, b1, out=b0 if o1 is None else o1)
     return (o0, o1,)

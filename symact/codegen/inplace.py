@@ -59,6 +59,13 @@ class Lowered:
     buffers: int = 0  # full-size buffers allocated (results included)
     peak: int = 0  # most buffers alive at once (results included)
     kernels: set[str] = field(default_factory=set)
+    cost: int = 0  # estimated time, in units of a cheap pass (see _COST)
+
+
+#: rough time of an operation in cheap passes (exp ~ 15 add passes on this project's machine)
+_COST = {"exp": 15, "log": 15, "log1p": 40, "expm1": 40, "tanh": 40, "sinh": 40, "cosh": 40, "arctan": 30,
+         "arcsinh": 40, "sqrt": 5, "true_divide": 2, "power": 30}
+_KERNEL_COST = {"_where": 5, "_hypot": 14, "_heaviside": 4}  # others: 60
 
 
 class _Flattener:
@@ -205,8 +212,10 @@ def _emit(fl: _Flattener, outs: list[tuple], prefix: str = "b", dests: list[str]
             return buf_of[a[1]]
         return a[1]
 
+    cost = 0
     for i, ins in enumerate(instrs):
         ops += 1
+        cost += _KERNEL_COST.get(ins.fn, 60) if ins.kind == "kernel" else _COST.get(ins.fn, 1)
         dying = list(dict.fromkeys(a[1] for a in ins.args if a[0] == "v" and last.get(a[1]) == i))
         target = None
         if i in direct:
@@ -270,4 +279,4 @@ def _emit(fl: _Flattener, outs: list[tuple], prefix: str = "b", dests: list[str]
             name = copy
         seen.add(name)
         results.append(name)
-    return Lowered(lines, results, ops, nbuf, peak, kernels)
+    return Lowered(lines, results, ops, nbuf, peak, kernels, cost)

@@ -17,7 +17,7 @@ KERNEL_SCIPY = {"_ndtr": ("_erfc",)}
 
 #: kernels that alone do not make a function run in blocks: a few passes, or a long series on the few
 #: elements that need it (per block, its Python loop would cost more than the memory it saves)
-KERNEL_UNBLOCKED = {"_x_minus_tanh", "_sinc_grad", "_gammainc2", "_sin", "_cos", "_sinc", "_heaviside"}
+KERNEL_UNBLOCKED = {"_sinc_grad", "_gammainc2", "_sin", "_cos", "_sinc", "_heaviside"}
 #: kernels of a few passes: a function using them runs in blocks only for inputs beyond cache size
 KERNEL_LIGHT = {"_where", "_hypot"}
 

@@ -154,30 +154,44 @@ def _lowered(lines: list[str], results: list[str], arg: str, act: Activation,
     return lower(lines, results, {arg}, set(act.param_names), dests=dests)
 
 
+#: cost of checking the fast forms' region, in cheap passes (a comparison and np.flatnonzero)
+FIXUP_COST = 2
+
+
 def _code(act: Activation, names: dict, printed: list, stable: list[sp.Expr], fast: list[sp.Expr | None],
           arg: str = "x", patch: int | None = None, dests: list[str] | None = None
-          ) -> tuple[Lowered, list[str], list[str]]:
-    """(lowered code before patches, lines, result names) of one generated function.
+          ) -> tuple[Lowered, list[str], list[str], bool]:
+    """(lowered code before patches, lines, result names, whether fast forms are used) of a function.
 
     stable / fast: its forms (fast versions or None); patch: the index of the result that gets the
     Taylor patches at the zeros of f'; dests: names of the output buffers the results are written into
     (block functions), or None.
     """
+    var = X if arg == "x" else Y
+    pf, res = print_functions(stable, var, names)
+    low = _lowered(pf.lines, res, arg, act, dests)
+    lines, results = list(low.lines), list(low.results)
+    used_fast = False
     if any(f is not None for f in fast):
-        low, lines, results = _fast(act, stable, fast, names, printed, dests)
-    else:
-        var = X if arg == "x" else Y
-        pf, res = print_functions(stable, var, names)
+        fast_printed: list = []
+        fast_code = _fast(act, stable, fast, names, fast_printed, dests)
+        # several results (forward and derivative) share work: the fast forms only when cheaper so
+        # (sigmoid's stable forward and derivative share one exponential, its fast forward has its own)
+        check = FIXUP_COST if X in act.fast_region.free_symbols else 0
+        if len(stable) == 1 or fast_code[0].cost + check < low.cost:
+            low, lines, results = fast_code[0], fast_code[1], list(fast_code[2])
+            printed.extend(fast_printed)
+            pf = None
+            used_fast = True
+    if pf is not None:
         printed.append(pf)
-        low = _lowered(pf.lines, res, arg, act, dests)
-        lines, results = list(low.lines), list(low.results)
     if patch is not None and "grad" in act.root_patches:
         guard = " and ".join(f"{p.name} == {float_literal(act.param_values()[p.name])}" for p in act.params)
         others = tuple(r for i, r in enumerate(results) if i != patch)
         extra, results[patch] = patch_lines(root_patches(act, "grad"), "x", results[patch], guard,
                                             fresh=_fresh(results[patch], others))
         lines = lines + extra
-    return low, lines, results
+    return low, lines, results, used_fast
 
 
 def module_context(act: Activation) -> dict:
@@ -215,16 +229,16 @@ def module_context(act: Activation) -> dict:
                   "grad" in wide or "forward" in wide, "tuple"))
     fns: list[_Fn] = []
     for fname, arg, summary, math, fnote, stable, fast, patch, is_wide, kind in specs:
-        low, lines, results = _code(act, names, printed, stable, fast, arg, patch)
+        low, lines, results, used_fast = _code(act, names, printed, stable, fast, arg, patch)
         fn = _Fn(fname, arg, summary, math, fnote, lines, results[0] if kind == "one" else "",
                  results=None if kind == "one" else [(p.name if kind == "dict" else str(i), r) for i, (p, r) in
                                                      enumerate(zip(act.params if kind == "dict" else stable, results))],
-                 wide=is_wide, low=low, fast=any(f is not None for f in fast))
+                 wide=is_wide, low=low, fast=used_fast)
         fn.is_tuple = kind == "tuple"
         fn.blocked, fn.whole_bytes, fn.block_bytes = _blocking(fn)
         if fn.blocked:  # again, the results written into the output buffers the block function is given
             dests = [f"o{i}" for i in range(len(results))]
-            _, fn.lines, outs = _code(act, names, [], stable, fast, arg, patch, dests)
+            _, fn.lines, outs, _ = _code(act, names, [], stable, fast, arg, patch, dests)
             if fn.results is None:
                 fn.result = outs[0]
             else:
@@ -291,7 +305,9 @@ def _blocking(fn: _Fn) -> tuple[bool, int, int]:
         return True, HEAVY_WHOLE_BYTES, BLOCK_BYTES
     if low.ops < BLOCK_OPS and low.peak <= len(fn.outputs) and not (calls - kernels.KERNEL_UNBLOCKED):
         return False, 0, 0
-    return True, WHOLE_BYTES, LIGHT_BLOCK_BYTES if low.peak <= LIGHT_BUFFERS else BLOCK_BYTES
+    # in one piece only when the results are all the buffers (peak memory: the output), else blocks
+    whole = WHOLE_BYTES if low.peak <= len(fn.outputs) else 0
+    return True, whole, LIGHT_BLOCK_BYTES if low.peak <= LIGHT_BUFFERS else BLOCK_BYTES
 
 
 def render_module(act: Activation) -> str:
