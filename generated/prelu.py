@@ -76,17 +76,17 @@ def _to_half(r):
         return r.astype(np.float16)
 
 
-def _blocks(fn, x, nout, wide, whole, block, *args):
+def _blocks(fn, x, nout, wide, whole, block, parts, *args):
     """The nout results of an element-wise fn on x, computed in blocks of `block` bytes of input.
 
     fn(x_block, *args, *outs) writes its results into the output blocks `outs` it is given (None: it
     allocates) and returns them. Blocks keep a function's buffers in cache and its memory bounded (the
     output plus a few blocks). wide: float32 blocks are computed in float64 and rounded once to float32.
-    whole: inputs of at most this many bytes are computed in one piece; others in at least four blocks.
+    whole: inputs of at most this many bytes are computed in one piece; others in at least `parts` blocks.
     """
     up = wide and x.dtype == np.float32
-    # at least four blocks below `block` bytes each, so the buffers of a block stay a fraction of x
-    step = whole if x.nbytes <= whole else min(block, max(x.nbytes // 4, 16384))
+    # at least `parts` blocks below `block` bytes each, so the buffers of a block stay a fraction of x
+    step = whole if x.nbytes <= whole else min(block, max(x.nbytes // parts, 16384))
     step //= x.itemsize
     order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
     flat = x.ravel(order=order)  # a view: _prepare made x contiguous
@@ -116,7 +116,7 @@ def prelu(x, weight=0.25):
     weight = float(weight)
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
     with np.errstate(under="ignore", over="ignore", invalid="ignore"):
-        r = _blocks(_prelu_block, x, 1, False, 524288, 262144, weight)
+        r = _blocks(_prelu_block, x, 1, False, 524288, 262144, 4, weight)
         return finish(r[0])
 
 
@@ -146,7 +146,7 @@ def prelu_grad(x, weight=0.25):
     x, finish = _prepare(x)
     weight = float(weight)
     with np.errstate(under="ignore"):
-        r = _blocks(_prelu_grad_block, x, 1, False, 0, 131072, weight)
+        r = _blocks(_prelu_grad_block, x, 1, False, 0, 131072, 4, weight)
         return finish(r[0])
 
 
@@ -169,7 +169,7 @@ def prelu_grad_params(x, weight=0.25):
     x, finish = _prepare(x)
     weight = float(weight)
     with np.errstate(under="ignore"):
-        r = _blocks(_prelu_grad_params_block, x, 1, False, 0, 131072, weight)
+        r = _blocks(_prelu_grad_params_block, x, 1, False, 0, 131072, 4, weight)
         return {
             "weight": finish(r[0]),
         }
@@ -197,7 +197,7 @@ def prelu_forward_and_grad(x, weight=0.25):
     weight = float(weight)
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
     with np.errstate(under="ignore", over="ignore", invalid="ignore"):
-        r = _blocks(_prelu_forward_and_grad_block, x, 2, False, 0, 131072, weight)
+        r = _blocks(_prelu_forward_and_grad_block, x, 2, False, 0, 131072, 4, weight)
         return finish(r[0]), finish(r[1])
 
 

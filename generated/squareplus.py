@@ -101,17 +101,17 @@ def _to_half(r):
         return r.astype(np.float16)
 
 
-def _blocks(fn, x, nout, wide, whole, block, *args):
+def _blocks(fn, x, nout, wide, whole, block, parts, *args):
     """The nout results of an element-wise fn on x, computed in blocks of `block` bytes of input.
 
     fn(x_block, *args, *outs) writes its results into the output blocks `outs` it is given (None: it
     allocates) and returns them. Blocks keep a function's buffers in cache and its memory bounded (the
     output plus a few blocks). wide: float32 blocks are computed in float64 and rounded once to float32.
-    whole: inputs of at most this many bytes are computed in one piece; others in at least four blocks.
+    whole: inputs of at most this many bytes are computed in one piece; others in at least `parts` blocks.
     """
     up = wide and x.dtype == np.float32
-    # at least four blocks below `block` bytes each, so the buffers of a block stay a fraction of x
-    step = whole if x.nbytes <= whole else min(block, max(x.nbytes // 4, 16384))
+    # at least `parts` blocks below `block` bytes each, so the buffers of a block stay a fraction of x
+    step = whole if x.nbytes <= whole else min(block, max(x.nbytes // parts, 16384))
     step //= x.itemsize
     order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
     flat = x.ravel(order=order)  # a view: _prepare made x contiguous
@@ -140,7 +140,7 @@ def squareplus(x, b=4.0):
     x, finish = _prepare(x)
     b = float(b)
     with np.errstate(under="ignore"):
-        r = _blocks(_squareplus_block, x, 1, False, 0, 131072, b)
+        r = _blocks(_squareplus_block, x, 1, False, 0, 131072, 8, b)
         return finish(r[0])
 
 
@@ -169,7 +169,7 @@ def squareplus_grad(x, b=4.0):
     x, finish = _prepare(x)
     b = float(b)
     with np.errstate(under="ignore"):
-        r = _blocks(_squareplus_grad_block, x, 1, False, 0, 131072, b)
+        r = _blocks(_squareplus_grad_block, x, 1, False, 0, 131072, 8, b)
         return finish(r[0])
 
 
@@ -207,7 +207,7 @@ def squareplus_grad_from_output(y, b=4.0):
     y, finish = _prepare(y)
     b = float(b)
     with np.errstate(under="ignore"):
-        r = _blocks(_squareplus_grad_from_output_block, y, 1, False, 0, 262144, b)
+        r = _blocks(_squareplus_grad_from_output_block, y, 1, False, 0, 262144, 4, b)
         return finish(r[0])
 
 
@@ -230,7 +230,7 @@ def squareplus_grad_params(x, b=4.0):
     x, finish = _prepare(x)
     b = float(b)
     with np.errstate(under="ignore"):
-        r = _blocks(_squareplus_grad_params_block, x, 1, False, 524288, 262144, b)
+        r = _blocks(_squareplus_grad_params_block, x, 1, False, 524288, 262144, 8, b)
         return {
             "b": finish(r[0]),
         }
@@ -255,7 +255,7 @@ def squareplus_forward_and_grad(x, b=4.0):
     x, finish = _prepare(x)
     b = float(b)
     with np.errstate(under="ignore"):
-        r = _blocks(_squareplus_forward_and_grad_block, x, 2, False, 0, 131072, b)
+        r = _blocks(_squareplus_forward_and_grad_block, x, 2, False, 0, 131072, 8, b)
         return finish(r[0]), finish(r[1])
 
 

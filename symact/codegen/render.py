@@ -14,6 +14,7 @@ from ..activation import X, Y, Activation
 from ..cache import atomic_write_text, digest
 from . import kernels
 from .patches import patch_lines, root_patches
+from . import inplace
 from .inplace import Lowered, lower
 from .printer import PrintedFunction, float_literal, print_condition, print_function, print_functions
 
@@ -74,6 +75,7 @@ class _Fn:
     low: Lowered | None = None  # the in-place code before Taylor patches (what decides blocking)
     fast: bool = False  # uses fast forms (overflow and invalid operations ignored: fixed up after)
     dests: list[str] | None = None  # block functions: names of the output buffers they are given
+    parts: int = 4  # block functions: at least this many blocks (below the block size)
 
     @property
     def outputs(self) -> list[str]:
@@ -301,12 +303,15 @@ def _blocking(fn: _Fn) -> tuple[bool, int, int]:
     low = fn.low
     calls = set(low.kernels)
     heavy = bool(calls - kernels.KERNEL_UNBLOCKED - kernels.KERNEL_LIGHT) or low.ops >= HEAVY_OPS
-    if heavy:
+    if heavy:  # kernels hold several buffers of their own (float64 ones for float32 input): more blocks
+        fn.parts = 8 if fn.wide or not calls & inplace.F64_KERNELS else 16
         return True, HEAVY_WHOLE_BYTES, BLOCK_BYTES
     if low.ops < BLOCK_OPS and low.peak <= len(fn.outputs) and not (calls - kernels.KERNEL_UNBLOCKED):
         return False, 0, 0
     # in one piece only when the results are all the buffers (peak memory: the output), else blocks
     whole = WHOLE_BYTES if low.peak <= len(fn.outputs) else 0
+    if calls & {"_hypot"}:  # a kernel with buffers of its own
+        fn.parts = 8
     return True, whole, LIGHT_BLOCK_BYTES if low.peak <= LIGHT_BUFFERS else BLOCK_BYTES
 
 
