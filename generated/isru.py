@@ -116,7 +116,7 @@ def isru(x, alpha=1.0):
     alpha = float(alpha)
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
     with np.errstate(under="ignore", over="ignore", invalid="ignore"):
-        r = _blocks(_isru_block, x, 1, False, 524288, 262144, 4, alpha)
+        r = _blocks(_isru_block, x, 1, False, 1048576, 262144, 4, alpha)
         return finish(r[0])
 
 

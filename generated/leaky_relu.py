@@ -116,7 +116,7 @@ def leaky_relu(x, negative_slope=0.01):
     negative_slope = float(negative_slope)
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
     with np.errstate(under="ignore", over="ignore", invalid="ignore"):
-        r = _blocks(_leaky_relu_block, x, 1, False, 524288, 262144, 4, negative_slope)
+        r = _blocks(_leaky_relu_block, x, 1, False, 1048576, 262144, 4, negative_slope)
         return finish(r[0])
 
 

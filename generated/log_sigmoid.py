@@ -165,7 +165,7 @@ def log_sigmoid_grad_from_output(y):
     """
     y, finish = _prepare(y)
     with np.errstate(under="ignore"):
-        r = _blocks(_log_sigmoid_grad_from_output_block, y, 1, False, 524288, 262144, 4)
+        r = _blocks(_log_sigmoid_grad_from_output_block, y, 1, False, 1048576, 262144, 4)
         return finish(r[0])
 
 

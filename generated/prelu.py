@@ -116,7 +116,7 @@ def prelu(x, weight=0.25):
     weight = float(weight)
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
     with np.errstate(under="ignore", over="ignore", invalid="ignore"):
-        r = _blocks(_prelu_block, x, 1, False, 524288, 262144, 4, weight)
+        r = _blocks(_prelu_block, x, 1, False, 1048576, 262144, 4, weight)
         return finish(r[0])
 
 

@@ -117,7 +117,7 @@ def rrelu(x, lower=0.125, upper=0.3333333333333333):
     upper = float(upper)
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
     with np.errstate(under="ignore", over="ignore", invalid="ignore"):
-        r = _blocks(_rrelu_block, x, 1, False, 524288, 262144, 4, lower, upper)
+        r = _blocks(_rrelu_block, x, 1, False, 1048576, 262144, 4, lower, upper)
         return finish(r[0])
 
 

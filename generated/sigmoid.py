@@ -96,7 +96,7 @@ def sigmoid(x):
     x, finish = _prepare(x)
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
     with np.errstate(under="ignore", over="ignore", invalid="ignore"):
-        r = _blocks(_sigmoid_block, x, 1, False, 524288, 262144, 4)
+        r = _blocks(_sigmoid_block, x, 1, False, 1048576, 262144, 4)
         return finish(r[0])
 
 

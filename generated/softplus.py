@@ -170,7 +170,7 @@ def softplus_grad_from_output(y, beta=1.0):
     y, finish = _prepare(y)
     beta = float(beta)
     with np.errstate(under="ignore"):
-        r = _blocks(_softplus_grad_from_output_block, y, 1, False, 524288, 262144, 4, beta)
+        r = _blocks(_softplus_grad_from_output_block, y, 1, False, 1048576, 262144, 4, beta)
         return finish(r[0])
 
 

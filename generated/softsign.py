@@ -145,7 +145,7 @@ def softsign_grad_from_output(y):
     """
     y, finish = _prepare(y)
     with np.errstate(under="ignore"):
-        r = _blocks(_softsign_grad_from_output_block, y, 1, False, 524288, 262144, 4)
+        r = _blocks(_softsign_grad_from_output_block, y, 1, False, 1048576, 262144, 4)
         return finish(r[0])
 
 

@@ -152,7 +152,7 @@ def sparse_plus_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_sparse_plus_grad_block, x, 1, False, 524288, 262144, 4)
+        r = _blocks(_sparse_plus_grad_block, x, 1, False, 1048576, 262144, 4)
         return finish(r[0])
 
 
@@ -175,7 +175,7 @@ def sparse_plus_grad_from_output(y):
     """
     y, finish = _prepare(y)
     with np.errstate(under="ignore"):
-        r = _blocks(_sparse_plus_grad_from_output_block, y, 1, False, 524288, 262144, 4)
+        r = _blocks(_sparse_plus_grad_from_output_block, y, 1, False, 1048576, 262144, 4)
         return finish(r[0])
 
 

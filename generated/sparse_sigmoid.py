@@ -114,7 +114,7 @@ def sparse_sigmoid(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_sparse_sigmoid_block, x, 1, False, 524288, 262144, 4)
+        r = _blocks(_sparse_sigmoid_block, x, 1, False, 1048576, 262144, 4)
         return finish(r[0])
 
 

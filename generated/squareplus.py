@@ -230,7 +230,7 @@ def squareplus_grad_params(x, b=4.0):
     x, finish = _prepare(x)
     b = float(b)
     with np.errstate(under="ignore"):
-        r = _blocks(_squareplus_grad_params_block, x, 1, False, 524288, 262144, 8, b)
+        r = _blocks(_squareplus_grad_params_block, x, 1, False, 1048576, 262144, 8, b)
         return {
             "b": finish(r[0]),
         }

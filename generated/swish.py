@@ -116,7 +116,7 @@ def swish(x, beta=1.0):
     beta = float(beta)
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
     with np.errstate(under="ignore", over="ignore", invalid="ignore"):
-        r = _blocks(_swish_block, x, 1, False, 524288, 262144, 4, beta)
+        r = _blocks(_swish_block, x, 1, False, 1048576, 262144, 4, beta)
         return finish(r[0])
 
 

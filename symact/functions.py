@@ -19,7 +19,7 @@ from __future__ import annotations
 import sympy as sp
 from sympy.codegen.cfunctions import expm1, log1p
 
-__all__ = ["log1p", "expm1", "hypot", "mask", "copysign", "fclip", "Kernel", "ndtr", "npdf", "expnegsq", "expneghalfsq", "gelu_tanh_gate",
+__all__ = ["log1p", "expm1", "hypot", "mask", "pos_zero", "copysign", "fclip", "Kernel", "ndtr", "npdf", "expnegsq", "expneghalfsq", "gelu_tanh_gate",
            "gelu_tanh_gate_grad", "log1p_pos", "x_minus_tanh", "sinc_grad", "sin_affine", "gammainc2", "rewrite_elementary"]
 
 
@@ -63,6 +63,18 @@ class mask(sp.Function):
 
     def _eval_evalf(self, prec):
         return sp.Piecewise((1, self.args[0]), (0, True)).evalf(prec)
+
+
+class pos_zero(sp.Function):
+    """pos_zero(a) = a; numerically a + 0.0, which turns -0.0 into +0.0 and changes nothing else."""
+
+    nargs = 1
+
+    def fdiff(self, argindex=1):
+        return sp.Integer(1)
+
+    def _eval_evalf(self, prec):
+        return self.args[0].evalf(prec)
 
 
 class hypot(sp.Function):
@@ -227,6 +239,7 @@ def rewrite_elementary(expr: sp.Expr) -> sp.Expr:
     expr = expr.replace(lambda e: isinstance(e, Kernel), lambda e: e.elementary(*e.args))
     expr = expr.replace(lambda e: isinstance(e, hypot), lambda e: sp.sqrt(e.args[0] ** 2 + e.args[1] ** 2))
     expr = expr.replace(lambda e: isinstance(e, mask), lambda e: sp.Piecewise((1, e.args[0]), (0, True)))
+    expr = expr.replace(lambda e: isinstance(e, pos_zero), lambda e: e.args[0])
     expr = expr.replace(lambda e: isinstance(e, copysign), lambda e: sp.Abs(e.args[0]) * sp.sign(e.args[1]))
     return expr.replace(
         lambda e: isinstance(e, fclip), lambda e: e.args[0]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import sympy as sp
 
 from ..activation import Activation
-from ..functions import copysign, expneghalfsq, expnegsq, fclip, mask, sin_affine, sinc_grad, x_minus_tanh
+from ..functions import expneghalfsq, expnegsq, fclip, mask, pos_zero, sin_affine, sinc_grad, x_minus_tanh
 from ._forms import BIG, PW, R, X, Y, Param, clip, nonnegative, positive
 
 x, y = X, Y
@@ -28,8 +28,9 @@ ACTIVATIONS = [
         params=(Param("lambd", R(1, 2), nonnegative),), family="shrink",
         description="Soft shrinkage: x - lambd*sign(x) where |x| > lambd, else 0.",
         citation="Donoho (1995); torch.nn.Softshrink",
-        # x - clip(x): exact, 0 on [-lambd, lambd]; copysign gives -0.0 its sign back (an odd function)
-        forward=copysign(x - clip(x, -lambd, lambd), x),
+        # x - clip(x): exact, 0 on [-lambd, lambd]; clip(x) + 0.0 is +0.0 at x = -0.0, so that
+        # -0.0 - (+0.0) keeps the sign of -0.0 (an odd function) -- np.copysign would cost 4 passes
+        forward=x - pos_zero(clip(x, -lambd, lambd)),
         grad=PW((0, sp.Abs(x) <= lambd), (1, True)),
         grad_from_output=PW((0, sp.Eq(y, 0)), (1, True)),
     ),

@@ -23,7 +23,7 @@ from sympy.codegen.cfunctions import expm1, log1p
 from sympy.core.relational import Relational
 from sympy.logic.boolalg import And, BooleanFalse, BooleanTrue, Not, Or
 
-from ..functions import Kernel, copysign, fclip, hypot, mask
+from ..functions import Kernel, copysign, fclip, hypot, mask, pos_zero
 
 __all__ = ["PrintError", "PrintedFunction", "print_condition", "print_function", "print_functions", "float_literal"]
 
@@ -136,6 +136,8 @@ class _Printer:
             return self._kernel(e)
         if isinstance(e, mask):
             return f"({self.p(e.args[0])})"
+        if isinstance(e, pos_zero):
+            return f"({self.p(e.args[0])} + 0.0)"
         if isinstance(e, copysign):
             return f"np.copysign({self.p(e.args[0])}, {self.p(e.args[1])})"
         if isinstance(e, hypot):

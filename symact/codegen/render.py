@@ -276,8 +276,9 @@ def module_context(act: Activation) -> dict:
 BLOCK_OPS = 2
 #: ... with at least this many (or a numerical kernel) they keep more data in flight: "heavy"
 HEAVY_OPS = 9
-#: inputs up to this many bytes run in one piece (they stay in the last-level cache); beyond, blocks
-WHOLE_BYTES = 1 << 19
+#: inputs up to this many bytes run in one piece (they stay in cache) when the function allocates
+#: nothing but its output, as any hand-written form does; beyond, and for all others, blocks
+WHOLE_BYTES = 1 << 20
 HEAVY_WHOLE_BYTES = 0
 #: block size (bytes of input): a block costs ~1 us of Python per operation, so not too small; and its
 #: buffers stay near glibc's threshold for reusing freed memory (128 KiB unless raised), beyond which
@@ -291,14 +292,15 @@ LIGHT_BUFFERS = 2
 def _blocking(fn: _Fn) -> tuple[bool, int, int]:
     """(run in blocks, input size in bytes up to which one piece is used, block size in bytes).
 
-    After the in-place pass a function allocates its results and a few buffers, so memory does not
-    decide; the cache and the allocator do. In one piece, every operation streams the whole array
-    through memory (~1 ns per element at 10^7 elements) and every buffer beyond 128 KiB may cost fresh
-    pages; in blocks of 128-256 KiB the buffers stay in cache and are reused, and each block costs
-    about a microsecond of Python per operation. Measured on this project's machine (with glibc's
-    malloc defaults and with freed memory kept): one piece is faster for short functions up to 512 KiB
-    of input; long ones (or with a numerical kernel) are faster in blocks at every size, of 128 KiB
-    (beyond, their many buffers come from fresh pages with glibc's defaults: gelu 1.4x slower at 256 KiB).
+    After the in-place pass a function allocates its results and a few buffers, so the cache and the
+    allocator decide. In one piece every operation streams the whole array through memory (~1 ns per
+    element at 10^7 elements) and every buffer beyond 128 KiB may cost fresh pages; in blocks the
+    buffers stay in cache and are reused, and each block costs about a microsecond of Python per
+    operation. Measured on this project's machine (with glibc's malloc defaults and with freed memory
+    kept): one piece up to 1 MiB for functions that allocate only their output; blocks of 256 KiB for
+    functions with at most two buffers and of 128 KiB for the rest (beyond, their many buffers come
+    from fresh pages with glibc's defaults: gelu 1.4x slower at 256 KiB), at least 4 blocks (8 or 16
+    with numerical kernels) so that peak memory stays near the output's size.
     """
     low = fn.low
     calls = set(low.kernels)
