@@ -5,9 +5,11 @@
     python benchmarks/speed.py [NAME ...] --check-hand
 
 Per activation, dtype and size (default 10^5 elements, in cache, and 10^7, memory-bound; float64 and
-float32; x = 5 * standard normal) the best-of-repeat time (after one warm-up call) of the generated
-forward `<name>(x)`, derivative `<name>_grad(x)` and fused `<name>_forward_and_grad(x)`, in ns per
-element, and as ratios (> 1 means symact is slower) against, in the same run:
+float32; x = 5 * standard normal) the best-of-repeat time (after one warm-up call; interleaved: one
+call of every contender per round, so that a slow moment of this shared machine falls on all alike)
+of the generated forward `<name>(x)`, derivative `<name>_grad(x)` and fused
+`<name>_forward_and_grad(x)`, in ns per element, and as ratios (> 1 means symact is slower) against,
+in the same run:
 
   fwd/naive     the naive `sympy.lambdify` (numpy + scipy) of the definition;
   fwd/hand      HAND: the fastest straightforward hand-written NumPy/SciPy forward we know, stable or
@@ -299,14 +301,21 @@ def torch_function(torch, name: str, dtype):
     return lambda t: f(t, **kwargs)
 
 
-def best_time(fn, x, repeat: int) -> float:
-    fn(x)
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
+def best_times(fns: dict, x, repeat: int) -> dict:
+    """Best time of each function over `repeat` rounds, one call of every function per round.
+
+    Interleaved (after one warm-up call each), so that a slow moment of the machine (this is a shared
+    VM) falls on every contender alike instead of on the one being measured then.
+    """
+    for fn in fns.values():
         fn(x)
-        times.append(time.perf_counter() - t)
-    return min(times)
+    best = {k: float("inf") for k in fns}
+    for _ in range(repeat):
+        for k, fn in fns.items():
+            t = time.perf_counter()
+            fn(x)
+            best[k] = min(best[k], time.perf_counter() - t)
+    return best
 
 
 def peak_extra_memory(fn, x) -> float:
@@ -435,24 +444,26 @@ def measure(name: str, x, repeat: int, torch, naive) -> dict:
     nan = NAN
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
-        t_f = best_time(fwd, x, repeat)
-        t_g = best_time(grad, x, repeat)
-        t_fg = best_time(fused, x, repeat)
-        t_naive = best_time(naive, x, repeat)
-        t_hand = best_time(HAND[name], x, repeat) if name in HAND else nan
-        t_hgrad = best_time(HAND_GRAD[name], x, repeat) if name in HAND_GRAD else nan
+        fns = {"f": fwd, "g": grad, "fg": fused, "naive": naive}
+        if name in HAND:
+            fns["hand"] = HAND[name]
+        if name in HAND_GRAD:
+            fns["hgrad"] = HAND_GRAD[name]
+        tf = torch_function(torch, name, x.dtype)
+        if tf is not None:
+            def torch_fused(a):
+                t = torch.from_numpy(a.copy()).requires_grad_()
+                y = tf(t)
+                y.backward(torch.ones_like(y))
+
+            fns["torch"] = lambda a: tf(torch.from_numpy(a))
+            fns["tfused"] = torch_fused
+        t = best_times(fns, x, repeat)
         mem_f = peak_extra_memory(fwd, x)
         mem_fg = peak_extra_memory(fused, x)
-    t_torch = t_tfused = nan
-    tf = torch_function(torch, name, x.dtype)
-    if tf is not None:
-        def torch_fused(a):
-            t = torch.from_numpy(a.copy()).requires_grad_()
-            y = tf(t)
-            y.backward(torch.ones_like(y))
-
-        t_torch = best_time(lambda a: tf(torch.from_numpy(a)), x, repeat)
-        t_tfused = best_time(torch_fused, x, repeat)
+    t_f, t_g, t_fg, t_naive = t["f"], t["g"], t["fg"], t["naive"]
+    t_hand, t_hgrad = t.get("hand", nan), t.get("hgrad", nan)
+    t_torch, t_tfused = t.get("torch", nan), t.get("tfused", nan)
     return {"name": name, "dtype": x.dtype.name, "n": n,
             "fwd": t_f / n * 1e9, "grad": t_g / n * 1e9, "fused": t_fg / n * 1e9,
             "r_naive": t_f / t_naive, "r_hand": t_f / t_hand, "r_hgrad": t_g / t_hgrad,
