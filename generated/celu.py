@@ -192,7 +192,7 @@ def celu_grad(x, alpha=1.0):
     x, finish = _prepare(x)
     alpha = float(alpha)
     with np.errstate(under="ignore"):
-        r = _blocks(_celu_grad_block, x, 1, False, 0, 131072, 4, alpha)
+        r = _blocks(_celu_grad_block, x, 1, False, 0, 65536, 4, alpha)
         return finish(r[0])
 
 
@@ -218,7 +218,7 @@ def celu_grad_from_output(y, alpha=1.0):
     y, finish = _prepare(y)
     alpha = float(alpha)
     with np.errstate(under="ignore"):
-        r = _blocks(_celu_grad_from_output_block, y, 1, False, 0, 131072, 4, alpha)
+        r = _blocks(_celu_grad_from_output_block, y, 1, False, 0, 65536, 4, alpha)
         return finish(r[0])
 
 
@@ -241,7 +241,7 @@ def celu_grad_params(x, alpha=1.0):
     x, finish = _prepare(x)
     alpha = float(alpha)
     with np.errstate(under="ignore"):
-        r = _blocks(_celu_grad_params_block, x, 1, False, 0, 131072, 8, alpha)
+        r = _blocks(_celu_grad_params_block, x, 1, False, 0, 65536, 8, alpha)
         return {
             "alpha": finish(r[0]),
         }
@@ -274,7 +274,7 @@ def celu_forward_and_grad(x, alpha=1.0):
     alpha = float(alpha)
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
     with np.errstate(under="ignore", over="ignore", invalid="ignore"):
-        r = _blocks(_celu_forward_and_grad_block, x, 2, False, 0, 131072, 8, alpha)
+        r = _blocks(_celu_forward_and_grad_block, x, 2, False, 0, 65536, 8, alpha)
         return finish(r[0]), finish(r[1])
 
 

@@ -144,7 +144,7 @@ def gaussian(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_gaussian_block, x, 1, False, 0, 131072, 16)
+        r = _blocks(_gaussian_block, x, 1, False, 0, 65536, 16)
         return finish(r[0])
 
 
@@ -165,7 +165,7 @@ def gaussian_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_gaussian_grad_block, x, 1, False, 0, 131072, 16)
+        r = _blocks(_gaussian_grad_block, x, 1, False, 0, 65536, 16)
         return finish(r[0])
 
 
@@ -190,7 +190,7 @@ def gaussian_forward_and_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_gaussian_forward_and_grad_block, x, 2, False, 0, 131072, 16)
+        r = _blocks(_gaussian_forward_and_grad_block, x, 2, False, 0, 65536, 16)
         return finish(r[0]), finish(r[1])
 
 

@@ -380,7 +380,7 @@ def gelu(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_gelu_block, x, 1, False, 0, 131072, 16)
+        r = _blocks(_gelu_block, x, 1, False, 0, 65536, 16)
         return finish(r[0])
 
 
@@ -403,7 +403,7 @@ def gelu_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_gelu_grad_block, x, 1, False, 0, 131072, 16)
+        r = _blocks(_gelu_grad_block, x, 1, False, 0, 65536, 16)
         return finish(r[0])
 
 
@@ -436,7 +436,7 @@ def gelu_forward_and_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_gelu_forward_and_grad_block, x, 2, False, 0, 131072, 16)
+        r = _blocks(_gelu_forward_and_grad_block, x, 2, False, 0, 65536, 16)
         return finish(r[0]), finish(r[1])
 
 

@@ -137,7 +137,7 @@ def hardsigmoid_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_hardsigmoid_grad_block, x, 1, False, 0, 131072, 4)
+        r = _blocks(_hardsigmoid_grad_block, x, 1, False, 0, 65536, 4)
         return finish(r[0])
 
 
@@ -163,7 +163,7 @@ def hardsigmoid_grad_from_output(y):
     """
     y, finish = _prepare(y)
     with np.errstate(under="ignore"):
-        r = _blocks(_hardsigmoid_grad_from_output_block, y, 1, False, 0, 131072, 4)
+        r = _blocks(_hardsigmoid_grad_from_output_block, y, 1, False, 0, 65536, 4)
         return finish(r[0])
 
 
@@ -189,7 +189,7 @@ def hardsigmoid_forward_and_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_hardsigmoid_forward_and_grad_block, x, 2, False, 0, 131072, 8)
+        r = _blocks(_hardsigmoid_forward_and_grad_block, x, 2, False, 0, 65536, 8)
         return finish(r[0]), finish(r[1])
 
 

@@ -139,7 +139,7 @@ def hardswish_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_hardswish_grad_block, x, 1, False, 0, 131072, 4)
+        r = _blocks(_hardswish_grad_block, x, 1, False, 0, 65536, 4)
         return finish(r[0])
 
 
@@ -167,7 +167,7 @@ def hardswish_forward_and_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_hardswish_forward_and_grad_block, x, 2, False, 0, 131072, 8)
+        r = _blocks(_hardswish_forward_and_grad_block, x, 2, False, 0, 65536, 8)
         return finish(r[0]), finish(r[1])
 
 

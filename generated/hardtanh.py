@@ -133,7 +133,7 @@ def hardtanh_grad(x, min_val=-1.0, max_val=1.0):
     min_val = float(min_val)
     max_val = float(max_val)
     with np.errstate(under="ignore"):
-        r = _blocks(_hardtanh_grad_block, x, 1, False, 0, 131072, 4, min_val, max_val)
+        r = _blocks(_hardtanh_grad_block, x, 1, False, 0, 65536, 4, min_val, max_val)
         return finish(r[0])
 
 
@@ -161,7 +161,7 @@ def hardtanh_grad_from_output(y, min_val=-1.0, max_val=1.0):
     min_val = float(min_val)
     max_val = float(max_val)
     with np.errstate(under="ignore"):
-        r = _blocks(_hardtanh_grad_from_output_block, y, 1, False, 0, 131072, 4, min_val, max_val)
+        r = _blocks(_hardtanh_grad_from_output_block, y, 1, False, 0, 65536, 4, min_val, max_val)
         return finish(r[0])
 
 
@@ -187,7 +187,7 @@ def hardtanh_grad_params(x, min_val=-1.0, max_val=1.0):
     min_val = float(min_val)
     max_val = float(max_val)
     with np.errstate(under="ignore"):
-        r = _blocks(_hardtanh_grad_params_block, x, 2, False, 0, 131072, 8, min_val, max_val)
+        r = _blocks(_hardtanh_grad_params_block, x, 2, False, 0, 65536, 8, min_val, max_val)
         return {
             "min_val": finish(r[0]),
             "max_val": finish(r[1]),
@@ -221,7 +221,7 @@ def hardtanh_forward_and_grad(x, min_val=-1.0, max_val=1.0):
     min_val = float(min_val)
     max_val = float(max_val)
     with np.errstate(under="ignore"):
-        r = _blocks(_hardtanh_forward_and_grad_block, x, 2, False, 0, 131072, 4, min_val, max_val)
+        r = _blocks(_hardtanh_forward_and_grad_block, x, 2, False, 0, 65536, 4, min_val, max_val)
         return finish(r[0]), finish(r[1])
 
 

@@ -166,7 +166,7 @@ def isrlu_grad(x, alpha=1.0):
     alpha = float(alpha)
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
     with np.errstate(under="ignore", over="ignore", invalid="ignore"):
-        r = _blocks(_isrlu_grad_block, x, 1, False, 0, 131072, 8, alpha)
+        r = _blocks(_isrlu_grad_block, x, 1, False, 0, 65536, 8, alpha)
         return finish(r[0])
 
 
@@ -231,7 +231,7 @@ def isrlu_grad_from_output(y, alpha=1.0):
     y, finish = _prepare(y)
     alpha = float(alpha)
     with np.errstate(under="ignore"):
-        r = _blocks(_isrlu_grad_from_output_block, y, 1, False, 0, 131072, 8, alpha)
+        r = _blocks(_isrlu_grad_from_output_block, y, 1, False, 0, 65536, 8, alpha)
         return finish(r[0])
 
 
@@ -267,7 +267,7 @@ def isrlu_grad_params(x, alpha=1.0):
     x, finish = _prepare(x)
     alpha = float(alpha)
     with np.errstate(under="ignore"):
-        r = _blocks(_isrlu_grad_params_block, x, 1, False, 0, 131072, 8, alpha)
+        r = _blocks(_isrlu_grad_params_block, x, 1, False, 0, 65536, 8, alpha)
         return {
             "alpha": finish(r[0]),
         }
@@ -321,7 +321,7 @@ def isrlu_forward_and_grad(x, alpha=1.0):
     alpha = float(alpha)
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
     with np.errstate(under="ignore", over="ignore", invalid="ignore"):
-        r = _blocks(_isrlu_forward_and_grad_block, x, 2, False, 0, 131072, 8, alpha)
+        r = _blocks(_isrlu_forward_and_grad_block, x, 2, False, 0, 65536, 8, alpha)
         return finish(r[0]), finish(r[1])
 
 

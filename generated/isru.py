@@ -164,7 +164,7 @@ def isru_grad(x, alpha=1.0):
     alpha = float(alpha)
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
     with np.errstate(under="ignore", over="ignore", invalid="ignore"):
-        r = _blocks(_isru_grad_block, x, 1, False, 0, 131072, 8, alpha)
+        r = _blocks(_isru_grad_block, x, 1, False, 0, 65536, 8, alpha)
         return finish(r[0])
 
 
@@ -225,7 +225,7 @@ def isru_grad_from_output(y, alpha=1.0):
     y, finish = _prepare(y)
     alpha = float(alpha)
     with np.errstate(under="ignore"):
-        r = _blocks(_isru_grad_from_output_block, y, 1, False, 0, 131072, 8, alpha)
+        r = _blocks(_isru_grad_from_output_block, y, 1, False, 0, 65536, 8, alpha)
         return finish(r[0])
 
 
@@ -260,7 +260,7 @@ def isru_grad_params(x, alpha=1.0):
     x, finish = _prepare(x)
     alpha = float(alpha)
     with np.errstate(under="ignore"):
-        r = _blocks(_isru_grad_params_block, x, 1, False, 0, 131072, 8, alpha)
+        r = _blocks(_isru_grad_params_block, x, 1, False, 0, 65536, 8, alpha)
         return {
             "alpha": finish(r[0]),
         }
@@ -315,7 +315,7 @@ def isru_forward_and_grad(x, alpha=1.0):
     alpha = float(alpha)
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
     with np.errstate(under="ignore", over="ignore", invalid="ignore"):
-        r = _blocks(_isru_forward_and_grad_block, x, 2, False, 0, 131072, 4, alpha)
+        r = _blocks(_isru_forward_and_grad_block, x, 2, False, 0, 65536, 4, alpha)
         return finish(r[0]), finish(r[1])
 
 

@@ -146,7 +146,7 @@ def leaky_relu_grad(x, negative_slope=0.01):
     x, finish = _prepare(x)
     negative_slope = float(negative_slope)
     with np.errstate(under="ignore"):
-        r = _blocks(_leaky_relu_grad_block, x, 1, False, 0, 131072, 4, negative_slope)
+        r = _blocks(_leaky_relu_grad_block, x, 1, False, 0, 65536, 4, negative_slope)
         return finish(r[0])
 
 
@@ -171,7 +171,7 @@ def leaky_relu_grad_from_output(y, negative_slope=0.01):
     y, finish = _prepare(y)
     negative_slope = float(negative_slope)
     with np.errstate(under="ignore"):
-        r = _blocks(_leaky_relu_grad_from_output_block, y, 1, False, 0, 131072, 4, negative_slope)
+        r = _blocks(_leaky_relu_grad_from_output_block, y, 1, False, 0, 65536, 4, negative_slope)
         return finish(r[0])
 
 
@@ -194,7 +194,7 @@ def leaky_relu_grad_params(x, negative_slope=0.01):
     x, finish = _prepare(x)
     negative_slope = float(negative_slope)
     with np.errstate(under="ignore"):
-        r = _blocks(_leaky_relu_grad_params_block, x, 1, False, 0, 131072, 4, negative_slope)
+        r = _blocks(_leaky_relu_grad_params_block, x, 1, False, 0, 65536, 4, negative_slope)
         return {
             "negative_slope": finish(r[0]),
         }
@@ -222,7 +222,7 @@ def leaky_relu_forward_and_grad(x, negative_slope=0.01):
     negative_slope = float(negative_slope)
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
     with np.errstate(under="ignore", over="ignore", invalid="ignore"):
-        r = _blocks(_leaky_relu_forward_and_grad_block, x, 2, False, 0, 131072, 4, negative_slope)
+        r = _blocks(_leaky_relu_forward_and_grad_block, x, 2, False, 0, 65536, 4, negative_slope)
         return finish(r[0]), finish(r[1])
 
 

@@ -146,7 +146,7 @@ def prelu_grad(x, weight=0.25):
     x, finish = _prepare(x)
     weight = float(weight)
     with np.errstate(under="ignore"):
-        r = _blocks(_prelu_grad_block, x, 1, False, 0, 131072, 4, weight)
+        r = _blocks(_prelu_grad_block, x, 1, False, 0, 65536, 4, weight)
         return finish(r[0])
 
 
@@ -169,7 +169,7 @@ def prelu_grad_params(x, weight=0.25):
     x, finish = _prepare(x)
     weight = float(weight)
     with np.errstate(under="ignore"):
-        r = _blocks(_prelu_grad_params_block, x, 1, False, 0, 131072, 4, weight)
+        r = _blocks(_prelu_grad_params_block, x, 1, False, 0, 65536, 4, weight)
         return {
             "weight": finish(r[0]),
         }
@@ -197,7 +197,7 @@ def prelu_forward_and_grad(x, weight=0.25):
     weight = float(weight)
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
     with np.errstate(under="ignore", over="ignore", invalid="ignore"):
-        r = _blocks(_prelu_forward_and_grad_block, x, 2, False, 0, 131072, 4, weight)
+        r = _blocks(_prelu_forward_and_grad_block, x, 2, False, 0, 65536, 4, weight)
         return finish(r[0]), finish(r[1])
 
 

@@ -129,7 +129,7 @@ def relu6_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_relu6_grad_block, x, 1, False, 0, 131072, 4)
+        r = _blocks(_relu6_grad_block, x, 1, False, 0, 65536, 4)
         return finish(r[0])
 
 
@@ -155,7 +155,7 @@ def relu6_grad_from_output(y):
     """
     y, finish = _prepare(y)
     with np.errstate(under="ignore"):
-        r = _blocks(_relu6_grad_from_output_block, y, 1, False, 0, 131072, 4)
+        r = _blocks(_relu6_grad_from_output_block, y, 1, False, 0, 65536, 4)
         return finish(r[0])
 
 
@@ -181,7 +181,7 @@ def relu6_forward_and_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_relu6_forward_and_grad_block, x, 2, False, 0, 131072, 4)
+        r = _blocks(_relu6_forward_and_grad_block, x, 2, False, 0, 65536, 4)
         return finish(r[0]), finish(r[1])
 
 

@@ -154,7 +154,7 @@ def selu_grad(x):
     x, finish = _prepare(x)
     # scale*x exceeds the largest float for x > max/scale: +-inf is then the correctly rounded value
     with np.errstate(under="ignore", over="ignore"):
-        r = _blocks(_selu_grad_block, x, 1, False, 0, 131072, 4)
+        r = _blocks(_selu_grad_block, x, 1, False, 0, 65536, 4)
         return finish(r[0])
 
 
@@ -182,7 +182,7 @@ def selu_grad_from_output(y):
     y, finish = _prepare(y, wide=True, per_block=True)
     # scale*x exceeds the largest float for x > max/scale: +-inf is then the correctly rounded value
     with np.errstate(under="ignore", over="ignore"):
-        r = _blocks(_selu_grad_from_output_block, y, 1, True, 0, 131072, 4)
+        r = _blocks(_selu_grad_from_output_block, y, 1, True, 0, 65536, 4)
         return finish(r[0])
 
 
@@ -208,7 +208,7 @@ def selu_forward_and_grad(x):
     # scale*x exceeds the largest float for x > max/scale: +-inf is then the correctly rounded value
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
     with np.errstate(under="ignore", over="ignore", invalid="ignore"):
-        r = _blocks(_selu_forward_and_grad_block, x, 2, False, 0, 131072, 8)
+        r = _blocks(_selu_forward_and_grad_block, x, 2, False, 0, 65536, 8)
         return finish(r[0]), finish(r[1])
 
 

@@ -174,7 +174,7 @@ def siren_sine(x, omega_0=30.0):
     x, finish = _prepare(x)
     omega_0 = float(omega_0)
     with np.errstate(under="ignore"):
-        r = _blocks(_siren_sine_block, x, 1, False, 0, 131072, 8, omega_0)
+        r = _blocks(_siren_sine_block, x, 1, False, 0, 65536, 8, omega_0)
         return finish(r[0])
 
 
@@ -196,7 +196,7 @@ def siren_sine_grad(x, omega_0=30.0):
     x, finish = _prepare(x)
     omega_0 = float(omega_0)
     with np.errstate(under="ignore"):
-        r = _blocks(_siren_sine_grad_block, x, 1, False, 0, 131072, 8, omega_0)
+        r = _blocks(_siren_sine_grad_block, x, 1, False, 0, 65536, 8, omega_0)
         return finish(r[0])
 
 
@@ -217,7 +217,7 @@ def siren_sine_grad_params(x, omega_0=30.0):
     x, finish = _prepare(x)
     omega_0 = float(omega_0)
     with np.errstate(under="ignore"):
-        r = _blocks(_siren_sine_grad_params_block, x, 1, False, 0, 131072, 8, omega_0)
+        r = _blocks(_siren_sine_grad_params_block, x, 1, False, 0, 65536, 8, omega_0)
         return {
             "omega_0": finish(r[0]),
         }
@@ -242,7 +242,7 @@ def siren_sine_forward_and_grad(x, omega_0=30.0):
     x, finish = _prepare(x)
     omega_0 = float(omega_0)
     with np.errstate(under="ignore"):
-        r = _blocks(_siren_sine_forward_and_grad_block, x, 2, False, 0, 131072, 8, omega_0)
+        r = _blocks(_siren_sine_forward_and_grad_block, x, 2, False, 0, 65536, 8, omega_0)
         return finish(r[0]), finish(r[1])
 
 

@@ -174,7 +174,7 @@ def snake(x, a=1.0):
     x, finish = _prepare(x)
     a = float(a)
     with np.errstate(under="ignore"):
-        r = _blocks(_snake_block, x, 1, False, 0, 131072, 8, a)
+        r = _blocks(_snake_block, x, 1, False, 0, 65536, 8, a)
         return finish(r[0])
 
 
@@ -200,7 +200,7 @@ def snake_grad(x, a=1.0):
     x, finish = _prepare(x)
     a = float(a)
     with np.errstate(under="ignore"):
-        r = _blocks(_snake_grad_block, x, 1, False, 0, 131072, 8, a)
+        r = _blocks(_snake_grad_block, x, 1, False, 0, 65536, 8, a)
         return finish(r[0])
 
 
@@ -222,7 +222,7 @@ def snake_grad_params(x, a=1.0):
     x, finish = _prepare(x)
     a = float(a)
     with np.errstate(under="ignore"):
-        r = _blocks(_snake_grad_params_block, x, 1, False, 0, 131072, 8, a)
+        r = _blocks(_snake_grad_params_block, x, 1, False, 0, 65536, 8, a)
         return {
             "a": finish(r[0]),
         }
@@ -254,7 +254,7 @@ def snake_forward_and_grad(x, a=1.0):
     x, finish = _prepare(x)
     a = float(a)
     with np.errstate(under="ignore"):
-        r = _blocks(_snake_forward_and_grad_block, x, 2, False, 0, 131072, 8, a)
+        r = _blocks(_snake_forward_and_grad_block, x, 2, False, 0, 65536, 8, a)
         return finish(r[0]), finish(r[1])
 
 

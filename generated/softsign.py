@@ -170,7 +170,7 @@ def softsign_forward_and_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_softsign_forward_and_grad_block, x, 2, False, 0, 131072, 8)
+        r = _blocks(_softsign_forward_and_grad_block, x, 2, False, 0, 65536, 8)
         return finish(r[0]), finish(r[1])
 
 

@@ -140,7 +140,7 @@ def squareplus(x, b=4.0):
     x, finish = _prepare(x)
     b = float(b)
     with np.errstate(under="ignore"):
-        r = _blocks(_squareplus_block, x, 1, False, 0, 131072, 8, b)
+        r = _blocks(_squareplus_block, x, 1, False, 0, 65536, 8, b)
         return finish(r[0])
 
 
@@ -169,7 +169,7 @@ def squareplus_grad(x, b=4.0):
     x, finish = _prepare(x)
     b = float(b)
     with np.errstate(under="ignore"):
-        r = _blocks(_squareplus_grad_block, x, 1, False, 0, 131072, 8, b)
+        r = _blocks(_squareplus_grad_block, x, 1, False, 0, 65536, 8, b)
         return finish(r[0])
 
 
@@ -255,7 +255,7 @@ def squareplus_forward_and_grad(x, b=4.0):
     x, finish = _prepare(x)
     b = float(b)
     with np.errstate(under="ignore"):
-        r = _blocks(_squareplus_forward_and_grad_block, x, 2, False, 0, 131072, 8, b)
+        r = _blocks(_squareplus_forward_and_grad_block, x, 2, False, 0, 65536, 8, b)
         return finish(r[0]), finish(r[1])
 
 

@@ -160,7 +160,7 @@ def swish_grad(x, beta=1.0):
     beta = float(beta)
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
     with np.errstate(under="ignore", over="ignore", invalid="ignore"):
-        r = _blocks(_swish_grad_block, x, 1, True, 0, 131072, 8, beta)
+        r = _blocks(_swish_grad_block, x, 1, True, 0, 65536, 8, beta)
         return finish(r[0])
 
 
@@ -217,7 +217,7 @@ def swish_grad_params(x, beta=1.0):
     x, finish = _prepare(x)
     beta = float(beta)
     with np.errstate(under="ignore"):
-        r = _blocks(_swish_grad_params_block, x, 1, False, 0, 131072, 8, beta)
+        r = _blocks(_swish_grad_params_block, x, 1, False, 0, 65536, 8, beta)
         return {
             "beta": finish(r[0]),
         }
@@ -254,7 +254,7 @@ def swish_forward_and_grad(x, beta=1.0):
     beta = float(beta)
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
     with np.errstate(under="ignore", over="ignore", invalid="ignore"):
-        r = _blocks(_swish_forward_and_grad_block, x, 2, True, 0, 131072, 8, beta)
+        r = _blocks(_swish_forward_and_grad_block, x, 2, True, 0, 65536, 8, beta)
         return finish(r[0]), finish(r[1])
 
 

@@ -140,7 +140,7 @@ def threshold_grad(x, threshold=0.1, value=20.0):
     threshold = float(threshold)
     value = float(value)
     with np.errstate(under="ignore"):
-        r = _blocks(_threshold_grad_block, x, 1, False, 0, 131072, 4, threshold, value)
+        r = _blocks(_threshold_grad_block, x, 1, False, 0, 65536, 4, threshold, value)
         return finish(r[0])
 
 
@@ -164,7 +164,7 @@ def threshold_grad_params(x, threshold=0.1, value=20.0):
     threshold = float(threshold)
     value = float(value)
     with np.errstate(under="ignore"):
-        r = _blocks(_threshold_grad_params_block, x, 2, False, 0, 131072, 4, threshold, value)
+        r = _blocks(_threshold_grad_params_block, x, 2, False, 0, 65536, 4, threshold, value)
         return {
             "threshold": finish(r[0]),
             "value": finish(r[1]),
@@ -195,7 +195,7 @@ def threshold_forward_and_grad(x, threshold=0.1, value=20.0):
     threshold = float(threshold)
     value = float(value)
     with np.errstate(under="ignore"):
-        r = _blocks(_threshold_forward_and_grad_block, x, 2, False, 0, 131072, 4, threshold, value)
+        r = _blocks(_threshold_forward_and_grad_block, x, 2, False, 0, 65536, 4, threshold, value)
         return finish(r[0]), finish(r[1])
 
 

@@ -20,7 +20,7 @@ import sympy as sp
 from sympy.codegen.cfunctions import expm1, log1p
 
 __all__ = ["log1p", "expm1", "hypot", "mask", "pos_zero", "copysign", "fclip", "Kernel", "ndtr", "npdf", "expnegsq", "expneghalfsq", "gelu_tanh_gate",
-           "gelu_tanh_gate_grad", "log1p_pos", "x_minus_tanh", "sinc_grad", "sin_affine", "gammainc2", "rewrite_elementary"]
+           "gelu_tanh_gate_grad", "x_minus_tanh", "sinc_grad", "sin_affine", "gammainc2", "rewrite_elementary"]
 
 
 class fclip(sp.Function):
@@ -181,16 +181,6 @@ class gelu_tanh_gate_grad(Kernel):
     def elementary(cls, x):
         z = sp.Dummy("z")
         return sp.diff(gelu_tanh_gate.elementary(z), z).subs(z, x)
-
-
-class log1p_pos(Kernel):
-    """log(1 + e) for 0 <= e <= 1 (e = exp(-|t|) in softplus), with the rounding of 1 + e corrected."""
-
-    nargs, kernel = 1, "_log1p_pos"
-
-    @classmethod
-    def elementary(cls, e):
-        return sp.log(1 + e)
 
 
 class x_minus_tanh(Kernel):

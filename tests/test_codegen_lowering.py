@@ -26,7 +26,7 @@ EXPRS = [
 def _run(lines: list[str], results: list[str], x: np.ndarray, **scope):
     env = {"np": np, "x": x, "_where": kernels._where, **scope}
     exec("\n".join(lines), env)  # noqa: S102 - the code under test, generated here
-    return [eval(r, env) for r in results]  # noqa: S307
+    return [eval(r, env) for r in results]
 
 
 @pytest.mark.parametrize("exprs", EXPRS, ids=range(len(EXPRS)))
@@ -75,10 +75,10 @@ def test_a_wrong_fast_form_is_refused():
     bad = Activation("bad_fast", X / (1 + sp.exp(-X)), fast_forward=X / (1 + sp.exp(-X)) + sp.Rational(1, 10**20),
                      fast_region=X >= -80)
     with pytest.raises(UnprovenFormError):
-        bad.stable_forms
+        _ = bad.stable_forms
     no_region = Activation("no_region", X / (1 + sp.exp(-X)), fast_forward=X / (1 + sp.exp(-X)))
     with pytest.raises(UnprovenFormError):
-        no_region.stable_forms
+        _ = no_region.stable_forms
 
 
 def test_fast_form_fix_up_and_parameter_region(tmp_path):
@@ -96,20 +96,6 @@ def test_fast_form_fix_up_and_parameter_region(tmp_path):
         assert np.array_equal(got, want, equal_nan=True)
     silu = render_module(__import__("symact.catalog", fromlist=["get"]).get("silu"))
     assert "far = np.flatnonzero((x < -80.0))" in silu
-
-
-def test_log1p_pos_kernel_within_an_ulp():
-    rng = np.random.default_rng(2)
-    e = np.concatenate([rng.uniform(0, 1, 2000), 10.0 ** rng.uniform(-30, 0, 2000), [0.0, 1.0, 5e-324]])
-    with mpmath.workdps(50):
-        ref = np.array([float(mpmath.log1p(mpmath.mpf(float(v)))) for v in e])
-    assert ulp_distance(kernels._log1p_pos(e), ref, np.dtype(np.float64)).max() <= 1
-    e32 = e.astype(np.float32)
-    with mpmath.workdps(50):
-        ref32 = np.array([float(mpmath.log1p(mpmath.mpf(float(v)))) for v in e32]).astype(np.float32)
-    got32 = kernels._log1p_pos(e32).astype(np.float32)
-    assert ulp_distance(got32, ref32, np.dtype(np.float32)).max() <= 0.5 + 0.5  # rounded once from float64
-    assert np.isnan(kernels._log1p_pos(np.array([np.nan])))[0]
 
 
 def test_exp_neg_half_sq_keeps_its_accuracy_without_expm1():

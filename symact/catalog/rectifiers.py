@@ -4,7 +4,7 @@ from __future__ import annotations
 import sympy as sp
 
 from ..activation import Activation
-from ..functions import expm1, fclip, gammainc2, hypot, log1p, log1p_pos
+from ..functions import expm1, fclip, gammainc2, hypot, log1p
 from ._forms import BIG, PW, R, X, Y, Param, clip, nonnegative, positive, sigmoid_stable
 
 x, y = X, Y
@@ -23,6 +23,10 @@ def _sq_g(t: sp.Expr) -> sp.Expr:
 
 def _elu_fast(scale: sp.Expr, alpha: sp.Expr, slope: sp.Expr = sp.Integer(1)) -> dict:
     """Fast form of scale*(e^(x/alpha) - 1) for x <= 0, slope*x for x > 0: one exp instead of expm1.
+
+    (e^(-|x|/alpha) - 1)*[x <= 0] instead of e^min(x, 0) - 1 avoids libm's branch on the zero argument
+    (half the elements here) and is 15% faster in float64, but 10-25% slower in float32 (NumPy's SIMD
+    exp does not branch): not taken.
 
     scale*(e^(min(x, 0)/alpha) - 1) + slope*max(x, 0): e^0 - 1 = 0 exactly beyond 0. e^u - 1 cancels
     for u near 0: where u > -1/2 (float32, whose exp is within 2 ULP: u > -1) the stable expm1 form is
@@ -121,11 +125,11 @@ ACTIVATIONS = [
         params=(Param("beta", sp.Integer(1), positive),), family="rectifier",
         description="Softplus: log(1 + e^(beta x))/beta, a smooth ReLU (exact, no threshold cut).",
         citation="Dugas et al. (2001)",
-        forward=(sp.Max(beta * x, 0) + log1p_pos(sp.exp(-sp.Abs(beta * x)))) / beta,
+        forward=(sp.Max(beta * x, 0) + log1p(sp.exp(-sp.Abs(beta * x)))) / beta,
         grad=sigmoid_stable(beta * x),
         grad_from_output=-expm1(-beta * fclip(y, 0, sp.oo)),
         grad_params=(("beta", -(fclip(sp.Abs(x), 0, BIG) * sp.exp(-sp.Abs(beta * x)) / (1 + sp.exp(-sp.Abs(beta * x)))
-                                + log1p_pos(sp.exp(-sp.Abs(beta * x))) / beta) / beta),),
+                                + log1p(sp.exp(-sp.Abs(beta * x))) / beta) / beta),),
     ),
     Activation(
         "squareplus", (x + sp.sqrt(x**2 + b)) / 2,

@@ -4,7 +4,7 @@ from __future__ import annotations
 import sympy as sp
 
 from ..activation import Activation
-from ..functions import expm1, fclip, log1p, log1p_pos
+from ..functions import expm1, fclip, log1p
 from ._forms import BIG, PW, R, X, Y, Param, clip, positive, sigmoid_neg_stable, sigmoid_stable
 
 x, y = X, Y
@@ -60,7 +60,7 @@ ACTIVATIONS = [
         "log_sigmoid", -sp.log(1 + sp.exp(-x)), family="sigmoidal",
         description="Log-sigmoid: log(sigmoid(x)) = -softplus(-x).",
         citation="torch.nn.LogSigmoid",
-        forward=sp.Min(x, 0) - log1p_pos(_e),
+        forward=sp.Min(x, 0) - log1p(_e),
         grad=sigmoid_neg_stable(x),
         grad_from_output=-expm1(fclip(y, -sp.oo, 0)),
     ),

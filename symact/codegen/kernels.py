@@ -37,7 +37,6 @@ KERNEL_DEPS = {
     "_sin_affine": ("_two_prod_err", "_two_sum_err", "_wide"),
     "_gammainc2": ("_wide",),
     "_where": (),
-    "_log1p_pos": (),
     "_hypot": (),
     "_heaviside": (),
 }
@@ -613,22 +612,6 @@ def _gammainc2(v):
         acc *= vs
         out.put(near, acc)
     return out.astype(v.dtype, copy=False)
-
-
-def _log1p_pos(e):
-    """log(1 + e) for 0 <= e <= 1 (NaN: NaN), within an ULP, in float64 (np.log1p's time / 2.5).
-
-    u = fl(1 + e) has the rounding error c = e - (u - 1), exact (Sterbenz); log(1 + e) = log(u) + c/u
-    to first order in c (|c/u| < 2**-53). float32 input is computed in float64 (float64 result).
-    """
-    w = e.astype(np.float64) if e.dtype != np.float64 else e
-    u = w + 1.0
-    c = u - 1.0
-    np.subtract(w, c, out=c)
-    c /= u
-    np.log(u, out=u)
-    u += c
-    return u
 
 
 def _where(c, a, b):

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import difflib
 import inspect
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from . import kernels
 from .patches import patch_lines, root_patches
 from . import inplace
 from .inplace import Lowered, lower
-from .printer import PrintedFunction, float_literal, print_condition, print_function, print_functions
+from .printer import PrintedFunction, float_literal, print_condition, print_functions
 
 __all__ = ["templates_dir", "render_module", "render_init", "render_catalog", "write_files", "check_files", "Drift"]
 
@@ -284,7 +283,7 @@ HEAVY_WHOLE_BYTES = 0
 #: buffers stay near glibc's threshold for reusing freed memory (128 KiB unless raised), beyond which
 #: buffers may come from fresh pages, page faults included: functions with at most LIGHT_BUFFERS
 #: buffers take larger blocks
-BLOCK_BYTES = 1 << 17
+BLOCK_BYTES = 1 << 16
 LIGHT_BLOCK_BYTES = 1 << 18
 LIGHT_BUFFERS = 2
 
@@ -298,9 +297,10 @@ def _blocking(fn: _Fn) -> tuple[bool, int, int]:
     buffers stay in cache and are reused, and each block costs about a microsecond of Python per
     operation. Measured on this project's machine (with glibc's malloc defaults and with freed memory
     kept): one piece up to 1 MiB for functions that allocate only their output; blocks of 256 KiB for
-    functions with at most two buffers and of 128 KiB for the rest (beyond, their many buffers come
-    from fresh pages with glibc's defaults: gelu 1.4x slower at 256 KiB), at least 4 blocks (8 or 16
-    with numerical kernels) so that peak memory stays near the output's size.
+    functions with at most two buffers and of 64 KiB for the rest (with glibc's defaults their many
+    buffers of 128 KiB and more come from fresh pages, depending on what ran before: gelu_tanh and snake
+    2x slower at 128 KiB in some processes), at least 4 blocks (8 or 16 with numerical kernels) so that
+    peak memory stays near the output's size.
     """
     low = fn.low
     calls = set(low.kernels)
