@@ -23,23 +23,6 @@ import numpy as np
 __all__ = ["snake", "snake_grad", "snake_grad_params", "snake_forward_and_grad"]
 
 
-def _two_prod_err(a, b, p):
-    """a*b - p exactly, for p = fl(a*b) (Dekker; needs |a|, |b| < 2**995 and no underflow)."""
-    c = 134217729.0 * a
-    ah = c - (c - a)
-    al = a - ah
-    c = 134217729.0 * b
-    bh = c - (c - b)
-    bl = b - bh
-    return ((ah * bh - p) + ah * bl + al * bh) + al * bl
-
-
-def _two_sum_err(a, b, s):
-    """a + b - s exactly, for s = fl(a + b) (Knuth)."""
-    bb = s - a
-    return (a - (s - bb)) + (b - bb)
-
-
 def _wide(x):
     """x as float64 (float32 work is done in float64 and rounded once at the end)."""
     return x.astype(np.float64) if x.dtype != np.float64 else x
@@ -52,42 +35,93 @@ def _sin_affine(x, a, b_hi, b_lo):
     pieces (Cody-Waite), so the reduced argument is good to ~1e-24 and sin near its zeros keeps its
     digits. Larger arguments: sin and cos in extended precision (np.longdouble; the product is exact
     there when a has at most 11 significant bits, as 1 and 30 do), combined by the addition formula.
-    sin(+-inf) is NaN (no limit). No floating-point warning.
+    sin(+-inf) is NaN (no limit). No floating-point warning. In place: six or seven buffers.
     """
     if x.dtype == np.float32 and b_lo in (0.0, 6.123233995736766e-17) and float(np.float32(a)) == a:
         # float32 x and a: a*x is exact in float64, whose sin and cos (libm, exact reduction) are
         # accurate far beyond float32; rounded once. b = pi/2 is cos.
-        with np.errstate(invalid="ignore"):
-            if b_hi == 0.0 and b_lo == 0.0:
-                return np.sin(a * x.astype(np.float64)).astype(np.float32)
-            if b_hi == 1.5707963267948966:
-                return np.cos(a * x.astype(np.float64)).astype(np.float32)
+        if (b_hi == 0.0 and b_lo == 0.0) or b_hi == 1.5707963267948966:
+            w = x.astype(np.float64)
+            w *= a
+            with np.errstate(invalid="ignore"):
+                (np.sin if b_hi == 0.0 else np.cos)(w, out=w)
+            return w.astype(np.float32)
     w = _wide(x)
     with np.errstate(invalid="ignore", over="ignore"):
-        small = np.abs(a * w + b_hi) < 67108864.0
-    far = np.flatnonzero(~small)  # rare: huge arguments, +-inf, NaN
-    ws = w.copy()
-    ws.put(far, 0.0)
-    p = a * ws
-    e = _two_prod_err(a, ws, p)
-    k = np.rint((p + b_hi) * 0.3183098861837907)
-    r = p - k * 3.1415926218032837  # exact: k*P1 is exact and close to p
-    s1 = r + b_hi
-    lo = _two_sum_err(r, b_hi, s1)
-    t2 = k * 3.1786509424591713e-08  # exact (26-bit piece, |k| < 2**25)
-    s2 = s1 - t2
-    lo = lo + _two_sum_err(s1, -t2, s2) + (e + b_lo - k * 1.2246467991473532e-16)
+        p = np.multiply(a, w)
+        t = np.add(p, b_hi)
+        np.abs(t, out=t)
+        big = np.less(t, 67108864.0)
+    far = np.flatnonzero(np.logical_not(big, out=big))  # rare: huge arguments, +-inf, NaN
+    del big
+    ws = w
+    if far.size:
+        ws = w.copy()
+        ws.put(far, 0.0)
+        np.multiply(a, ws, out=p)
+    # e = a*ws - p exactly (Dekker's product; a is split once)
+    c = 134217729.0 * a
+    ah = c - (c - a)
+    al = a - ah
+    np.multiply(134217729.0, ws, out=t)
+    bh = np.subtract(t, ws)
+    np.subtract(t, bh, out=bh)  # ws's high half
+    bl = np.subtract(ws, bh, out=t)  # and its low half
+    e = np.multiply(ah, bh)
+    e -= p
+    if al:
+        u = np.multiply(ah, bl)
+        e += u
+        e += np.multiply(al, bh, out=u)
+        e += np.multiply(al, bl, out=u)
+    else:
+        e += np.multiply(ah, bl, out=bh)
+    # k = rint((p + b)/pi); r = p - k*P1 exactly (k*P1 is exact and close to p)
+    k = np.add(p, b_hi, out=bh)
+    k *= 0.3183098861837907
+    np.rint(k, out=k)
+    np.subtract(p, np.multiply(k, 3.1415926218032837, out=t), out=p)
+    if b_hi:  # s1 = r + b_hi and its rounding error lo (Knuth's two-sum)
+        s1 = np.add(p, b_hi, out=t)
+        bb = np.subtract(s1, p)
+        lo = np.subtract(s1, bb)
+        np.subtract(p, lo, out=lo)
+        np.subtract(b_hi, bb, out=bb)
+        lo += bb
+        spare, s2 = p, bb
+    else:
+        s1, lo, spare, s2 = p, None, t, None
+    # s2 = s1 - t2, t2 = k*P2 exact (26-bit piece, |k| < 2**25); its rounding error joins lo
+    t2 = np.multiply(k, 3.1786509424591713e-08, out=spare)
+    s2 = np.subtract(s1, t2, out=s2)
+    bb = np.subtract(s2, s1)
+    t2 += bb
+    np.subtract(s2, bb, out=bb)
+    s1 -= bb
+    s1 -= t2  # (s1 - (s2 - bb)) + (-t2 - bb)
+    if b_lo:
+        e += b_lo
+    e -= np.multiply(k, 1.2246467991473532e-16, out=bb)
+    if lo is None:
+        lo = s1
+    else:
+        lo += s1
+    lo += e
     # sin(s2 + lo) = sin(s2) + cos(s2)*lo with |lo| < 1e-8 (below 2**26): cos(s2), |s2| <= pi/2, from its
     # Taylor polynomial to s2**16 (error < 1e-12, so < 1e-20 after the product) instead of a second libm call
-    z = s2 * s2
-    c = np.full_like(z, 4.779477332387385e-14)
-    for coeff in (-1.1470745597729725e-11, 2.08767569878681e-09, -2.755731922398589e-07, 2.48015873015873e-05, -0.001388888888888889, 0.041666666666666664, -0.5, 1.0):
+    z = np.multiply(s2, s2, out=t2)
+    c = np.multiply(z, 4.779477332387385e-14, out=bb)
+    c += -1.1470745597729725e-11
+    for coeff in (2.08767569878681e-09, -2.755731922398589e-07, 2.48015873015873e-05, -0.001388888888888889, 0.041666666666666664, -0.5, 1.0):
         c *= z
         c += coeff
     c *= lo
-    c += np.sin(s2)
-    half = k * 0.5
-    c *= 1.0 - 4.0 * (half - np.floor(half))  # (-1)**k
+    c += np.sin(s2, out=z)
+    k *= 0.5
+    k -= np.floor(k, out=z)
+    k *= -4.0
+    k += 1.0
+    c *= k  # (-1)**k
     out = c
     if far.size:  # extended precision on those only
         with np.errstate(invalid="ignore", over="ignore"):
