@@ -82,6 +82,15 @@ def _to_half(r):
         return r.astype(np.float16)
 
 
+def _outside(test, x):
+    """np.flatnonzero(test(x)), tested in slices of 256 KiB (its buffers stay a fraction of x)."""
+    step = 262144 // x.itemsize
+    if x.size <= step:
+        return np.flatnonzero(test(x))
+    flat = x.reshape(-1)
+    return np.concatenate([np.flatnonzero(test(flat[i:i + step])) + i for i in range(0, flat.size, step)])
+
+
 def _blocks(fn, x, nout, wide, whole, block, parts, *args):
     """The nout results of an element-wise fn on x, computed in blocks of `block` bytes of input.
 
@@ -136,7 +145,7 @@ def _bent_identity_block(x, o0):
     b0 /= b1
     b0 += 1.0
     o0 = np.multiply(x, b0, out=b0 if o0 is None else o0)
-    far = np.flatnonzero((np.abs(x) > 1099511627776.0))  # outside the fast forms' region
+    far = _outside(lambda x: (np.abs(x) > 1099511627776.0), x)  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         c0 = np.clip(xs, -1.152921504606847e+18, 1.152921504606847e+18)
@@ -175,7 +184,7 @@ def _bent_identity_grad_block(x, o0):
     np.sqrt(b1, out=b1)
     b0 /= b1
     o0 = np.add(b0, 1.0, out=b0 if o0 is None else o0)
-    far = np.flatnonzero((np.abs(x) > 1099511627776.0))  # outside the fast forms' region
+    far = _outside(lambda x: (np.abs(x) > 1099511627776.0), x)  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         c0 = np.clip(xs, -1.152921504606847e+18, 1.152921504606847e+18)
@@ -216,7 +225,7 @@ def _bent_identity_forward_and_grad_block(x, o0, o1):
     o0 = np.multiply(x, b2, out=b2 if o0 is None else o0)
     b1 /= b0
     o1 = np.add(b1, 1.0, out=b1 if o1 is None else o1)
-    far = np.flatnonzero((np.abs(x) > 1099511627776.0))  # outside the fast forms' region
+    far = _outside(lambda x: (np.abs(x) > 1099511627776.0), x)  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         c0 = np.clip(xs, -1.152921504606847e+18, 1.152921504606847e+18)

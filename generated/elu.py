@@ -76,6 +76,15 @@ def _to_half(r):
         return r.astype(np.float16)
 
 
+def _outside(test, x):
+    """np.flatnonzero(test(x)), tested in slices of 256 KiB (its buffers stay a fraction of x)."""
+    step = 262144 // x.itemsize
+    if x.size <= step:
+        return np.flatnonzero(test(x))
+    flat = x.reshape(-1)
+    return np.concatenate([np.flatnonzero(test(flat[i:i + step])) + i for i in range(0, flat.size, step)])
+
+
 def _blocks(fn, x, nout, wide, whole, block, parts, *args):
     """The nout results of an element-wise fn on x, computed in blocks of `block` bytes of input.
 
@@ -128,7 +137,7 @@ def _elu_block(x, alpha, o0):
     np.multiply(alpha, b0, out=b0)
     b1 = np.maximum(x, 0.0)
     o0 = np.add(b0, b1, out=b0 if o0 is None else o0)
-    far = np.flatnonzero(~((x <= -0.5) | (x >= 0.0)) if x.dtype == np.float64 else ~((x >= 0.0) | (x <= -1.0)))  # outside the fast forms' region
+    far = _outside(lambda x: ~((x <= -0.5) | (x >= 0.0)) if x.dtype == np.float64 else ~((x >= 0.0) | (x <= -1.0)), x)  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         c0 = np.less_equal(xs, 0.0)
@@ -247,7 +256,7 @@ def _elu_forward_and_grad_block(x, alpha, o0, o1):
     np.exp(b1, out=b1)
     np.multiply(alpha, b1, out=b1)
     b3 = _where(b2, 1.0, b1)
-    far = np.flatnonzero(~((x <= -0.5) | (x >= 0.0)) if x.dtype == np.float64 else ~((x >= 0.0) | (x <= -1.0)))  # outside the fast forms' region
+    far = _outside(lambda x: ~((x <= -0.5) | (x >= 0.0)) if x.dtype == np.float64 else ~((x >= 0.0) | (x <= -1.0)), x)  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         c0 = np.less_equal(xs, 0.0)

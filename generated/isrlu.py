@@ -76,6 +76,15 @@ def _to_half(r):
         return r.astype(np.float16)
 
 
+def _outside(test, x):
+    """np.flatnonzero(test(x)), tested in slices of 256 KiB (its buffers stay a fraction of x)."""
+    step = 262144 // x.itemsize
+    if x.size <= step:
+        return np.flatnonzero(test(x))
+    flat = x.reshape(-1)
+    return np.concatenate([np.flatnonzero(test(flat[i:i + step])) + i for i in range(0, flat.size, step)])
+
+
 def _blocks(fn, x, nout, wide, whole, block, parts, *args):
     """The nout results of an element-wise fn on x, computed in blocks of `block` bytes of input.
 
@@ -128,7 +137,7 @@ def _isrlu_block(x, alpha, o0):
     b0 += 1.0
     np.sqrt(b0, out=b0)
     o0 = np.true_divide(x, b0, out=b0 if o0 is None else o0)
-    far = np.flatnonzero((x < -1099511627776.0))  # outside the fast forms' region
+    far = _outside(lambda x: (x < -1099511627776.0), x)  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         c0 = np.clip(xs, -1.0, 0.0)
@@ -183,7 +192,7 @@ def _isrlu_grad_block(x, alpha, o0):
     np.multiply(alpha, b1, out=b1)
     b1 += 1.0
     o0 = np.true_divide(b0, b1, out=b0 if o0 is None else o0)
-    far = np.flatnonzero((x < -1099511627776.0))  # outside the fast forms' region
+    far = _outside(lambda x: (x < -1099511627776.0), x)  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         c0 = np.minimum(xs, -1.0)
@@ -336,7 +345,7 @@ def _isrlu_forward_and_grad_block(x, alpha, o0, o1):
     b2 = np.sqrt(b0)
     np.true_divide(1.0, b2, out=b2)
     o1 = np.true_divide(b2, b0, out=b2 if o1 is None else o1)
-    far = np.flatnonzero((x < -1099511627776.0))  # outside the fast forms' region
+    far = _outside(lambda x: (x < -1099511627776.0), x)  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         c0 = np.greater_equal(xs, 0.0)

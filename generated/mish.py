@@ -57,6 +57,15 @@ def _to_half(r):
         return r.astype(np.float16)
 
 
+def _outside(test, x):
+    """np.flatnonzero(test(x)), tested in slices of 256 KiB (its buffers stay a fraction of x)."""
+    step = 262144 // x.itemsize
+    if x.size <= step:
+        return np.flatnonzero(test(x))
+    flat = x.reshape(-1)
+    return np.concatenate([np.flatnonzero(test(flat[i:i + step])) + i for i in range(0, flat.size, step)])
+
+
 def _blocks(fn, x, nout, wide, whole, block, parts, *args):
     """The nout results of an element-wise fn on x, computed in blocks of `block` bytes of input.
 
@@ -108,7 +117,7 @@ def _mish_block(x, o0):
     np.multiply(b0, x, out=b1)
     b0 += 2.0
     o0 = np.true_divide(b1, b0, out=b1 if o0 is None else o0)
-    far = np.flatnonzero((np.abs(x) > 40.0))  # outside the fast forms' region
+    far = _outside(lambda x: (np.abs(x) > 40.0), x)  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         c0 = np.maximum(xs, 0.0)
@@ -163,7 +172,7 @@ def _mish_grad_block(x, o0):
     b3 /= b2
     b3 /= b2
     o0 = np.add(b1, b3, out=b1 if o0 is None else o0)
-    far = np.flatnonzero((np.abs(x) > 40.0))  # outside the fast forms' region
+    far = _outside(lambda x: (np.abs(x) > 40.0), x)  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         c0 = np.maximum(xs, 0.0)
@@ -234,7 +243,7 @@ def _mish_forward_and_grad_block(x, o0, o1):
     b3 /= b2
     b3 /= b2
     o1 = np.add(b1, b3, out=b1 if o1 is None else o1)
-    far = np.flatnonzero((np.abs(x) > 40.0))  # outside the fast forms' region
+    far = _outside(lambda x: (np.abs(x) > 40.0), x)  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         c0 = np.maximum(xs, 0.0)

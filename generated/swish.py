@@ -76,6 +76,15 @@ def _to_half(r):
         return r.astype(np.float16)
 
 
+def _outside(test, x):
+    """np.flatnonzero(test(x)), tested in slices of 256 KiB (its buffers stay a fraction of x)."""
+    step = 262144 // x.itemsize
+    if x.size <= step:
+        return np.flatnonzero(test(x))
+    flat = x.reshape(-1)
+    return np.concatenate([np.flatnonzero(test(flat[i:i + step])) + i for i in range(0, flat.size, step)])
+
+
 def _blocks(fn, x, nout, wide, whole, block, parts, *args):
     """The nout results of an element-wise fn on x, computed in blocks of `block` bytes of input.
 
@@ -127,7 +136,7 @@ def _swish_block(x, beta, o0):
     np.exp(b0, out=b0)
     b0 += 1.0
     o0 = np.true_divide(x, b0, out=b0 if o0 is None else o0)
-    far = np.flatnonzero((beta * x < -80.0))  # outside the fast forms' region
+    far = _outside(lambda x: (beta * x < -80.0), x)  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         c0 = np.multiply(beta, xs)
@@ -177,7 +186,7 @@ def _swish_grad_block(x, beta, o0):
     b0 /= b1
     b0 /= b1
     o0 = np.add(b2, b0, out=b2 if o0 is None else o0)
-    far = np.flatnonzero((beta * x < -80.0))  # outside the fast forms' region
+    far = _outside(lambda x: (beta * x < -80.0), x)  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         c0 = np.multiply(beta, xs)
@@ -272,7 +281,7 @@ def _swish_forward_and_grad_block(x, beta, o0, o1):
     b0 /= b1
     b0 /= b1
     o1 = np.add(b2, b0, out=b2 if o1 is None else o1)
-    far = np.flatnonzero((beta * x < -80.0))  # outside the fast forms' region
+    far = _outside(lambda x: (beta * x < -80.0), x)  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         c0 = np.multiply(beta, xs)

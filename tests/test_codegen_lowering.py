@@ -95,7 +95,22 @@ def test_fast_form_fix_up_and_parameter_region(tmp_path):
         want = np.where(x <= 0, slope * x, x)
         assert np.array_equal(got, want, equal_nan=True)
     silu = render_module(__import__("symact.catalog", fromlist=["get"]).get("silu"))
-    assert "far = np.flatnonzero((x < -80.0))" in silu
+    assert "far = _outside(lambda x: (x < -80.0), x)" in silu
+
+
+def test_fix_up_across_the_region_tests_slices():
+    """_outside tests the region in slices: elements outside it in any slice, in one piece or blocks."""
+    from generated.silu import silu
+
+    for dtype in (np.float64, np.float32):
+        for n in (10**5, 3 * 10**5 + 7):  # one piece (tested in slices) and blocks
+            x = np.linspace(-5, 5, n).astype(dtype)
+            idx = np.arange(17, n, 9973)  # every slice gets some
+            x[idx] = np.where(idx % 2, -np.inf, -90.0)  # the fast form: -inf/inf (NaN); float32 -90/inf (-0)
+            got = silu(x)
+            one = np.concatenate([silu(x[i:i + 1]) for i in idx])
+            assert np.array_equal(got[idx], one) and not np.isnan(got).any()
+            assert np.all(got[idx[idx % 2 == 0]] < 0)  # -90 e^-90, a normal number in float32 too
 
 
 def test_exp_neg_half_sq_keeps_its_accuracy_without_expm1():

@@ -73,6 +73,7 @@ class _Fn:
     block_bytes: int = 0  # block size (bytes of input)
     low: Lowered | None = None  # the in-place code before Taylor patches (what decides blocking)
     fast: bool = False  # uses fast forms (overflow and invalid operations ignored: fixed up after)
+    fixup: bool = False  # ... with a region on x (tested by _outside)
     dests: list[str] | None = None  # block functions: names of the output buffers they are given
     parts: int = 4  # block functions: at least this many blocks (below the block size)
 
@@ -128,9 +129,9 @@ def _fast(act: Activation, stable: list[sp.Expr], fast: list[sp.Expr | None], na
     cond32 = print_condition(sp.Not(region32), X, names)
     lines: list[str] = list(low.lines)
     if cond32 == cond64:
-        lines.append(f"far = np.flatnonzero({cond64})  # outside the fast forms' region")
+        lines.append(f"far = _outside(lambda x: {cond64}, x)  # outside the fast forms' region")
     else:
-        lines.append(f"far = np.flatnonzero({cond64} if x.dtype == np.float64 else {cond32})"
+        lines.append(f"far = _outside(lambda x: {cond64} if x.dtype == np.float64 else {cond32}, x)"
                      "  # outside the fast forms' region")
     replaced = [i for i, f in enumerate(fast) if f is not None]
     sub_pf, sub_results = print_functions([stable[i] for i in replaced], X, {**names, X: "xs"})
@@ -236,6 +237,8 @@ def module_context(act: Activation) -> dict:
                                                      enumerate(zip(act.params if kind == "dict" else stable, results))],
                  wide=is_wide, low=low, fast=used_fast)
         fn.is_tuple = kind == "tuple"
+        region32 = act.fast_region32 if act.fast_region32 is not None else act.fast_region
+        fn.fixup = used_fast and X in act.fast_region.free_symbols | region32.free_symbols
         fn.blocked, fn.whole_bytes, fn.block_bytes = _blocking(fn)
         if fn.blocked:  # again, the results written into the output buffers the block function is given
             dests = [f"o{i}" for i in range(len(results))]
@@ -266,6 +269,7 @@ def module_context(act: Activation) -> dict:
         "imports": imports,
         "kernel_sources": _kernel_sources(kernel_names),
         "any_blocked": any(fn.blocked for fn in fns),
+        "any_fixup": any(fn.fixup for fn in fns),
         "proof_summary": proof_summary,
     }
 
