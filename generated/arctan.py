@@ -168,7 +168,7 @@ def arctan_grad_from_output(y):
     """
     y, finish = _prepare(y)
     with np.errstate(under="ignore"):
-        r = _blocks(_arctan_grad_from_output_block, y, 1, False, 1048576, 262144, 4)
+        r = _blocks(_arctan_grad_from_output_block, y, 1, False, 0, 262144, 4)
         return finish(r[0])
 
 
@@ -196,18 +196,19 @@ def arctan_forward_and_grad(x):
 
 def _arctan_forward_and_grad_block(x, o0, o1):
     """arctan_forward_and_grad on one block of the input (see _blocks)."""
+    o0 = np.empty_like(x) if o0 is None else o0
     b0 = np.abs(x)
+    np.maximum(b0, 1.0, out=o0)
+    np.true_divide(1.0, o0, out=o0)
     b1 = np.maximum(b0, 1.0)
-    np.true_divide(1.0, b1, out=b1)
-    b2 = np.maximum(b0, 1.0)
-    b1 /= b2
+    np.true_divide(o0, b1, out=b1)
     o0 = np.arctan(x, out=o0)
-    b3 = np.less_equal(b0, 1.0)
+    b2 = np.less_equal(b0, 1.0)
     np.clip(x, -1.0, 1.0, out=b0)
     np.square(b0, out=b0)
     b0 += 1.0
     np.true_divide(1.0, b0, out=b0)
-    np.add(b1, 1.0, out=b2)
-    b1 /= b2
-    b4 = _where(b3, b0, b1)
+    b3 = np.add(b1, 1.0)
+    b1 /= b3
+    b4 = _where(b2, b0, b1)
     return (o0, b4,)

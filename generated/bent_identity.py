@@ -83,8 +83,8 @@ def _to_half(r):
 
 
 def _outside(test, x):
-    """np.flatnonzero(test(x)), tested in slices of 256 KiB (its buffers stay a fraction of x)."""
-    step = 262144 // x.itemsize
+    """np.flatnonzero(test(x)), tested in slices of 16-256 KiB (its buffers stay a fraction of x)."""
+    step = max(min(262144, x.nbytes // 4), 16384) // x.itemsize
     if x.size <= step:
         return np.flatnonzero(test(x))
     flat = x.reshape(-1)
@@ -137,14 +137,15 @@ def bent_identity(x):
 
 def _bent_identity_block(x, o0):
     """bent_identity on one block of the input (see _blocks)."""
-    b0 = np.multiply(0.5, x)
-    b1 = np.square(x)
-    b1 += 1.0
-    np.sqrt(b1, out=b1)
-    b1 += 1.0
-    b0 /= b1
+    o0 = np.empty_like(x) if o0 is None else o0
+    np.multiply(0.5, x, out=o0)
+    b0 = np.square(x)
     b0 += 1.0
-    o0 = np.multiply(x, b0, out=b0 if o0 is None else o0)
+    np.sqrt(b0, out=b0)
+    b0 += 1.0
+    o0 /= b0
+    o0 += 1.0
+    o0 = np.multiply(x, o0, out=o0)
     far = _outside(lambda x: (np.abs(x) > 1099511627776.0), x)  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
@@ -178,12 +179,13 @@ def bent_identity_grad(x):
 
 def _bent_identity_grad_block(x, o0):
     """bent_identity_grad on one block of the input (see _blocks)."""
-    b0 = np.multiply(0.5, x)
-    b1 = np.square(x)
-    b1 += 1.0
-    np.sqrt(b1, out=b1)
-    b0 /= b1
-    o0 = np.add(b0, 1.0, out=b0 if o0 is None else o0)
+    o0 = np.empty_like(x) if o0 is None else o0
+    np.multiply(0.5, x, out=o0)
+    b0 = np.square(x)
+    b0 += 1.0
+    np.sqrt(b0, out=b0)
+    o0 /= b0
+    o0 = np.add(o0, 1.0, out=o0)
     far = _outside(lambda x: (np.abs(x) > 1099511627776.0), x)  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
@@ -215,16 +217,18 @@ def bent_identity_forward_and_grad(x):
 
 def _bent_identity_forward_and_grad_block(x, o0, o1):
     """bent_identity_forward_and_grad on one block of the input (see _blocks)."""
-    b0 = np.square(x)
-    b0 += 1.0
-    np.sqrt(b0, out=b0)
-    b1 = np.multiply(0.5, x)
-    b2 = np.add(b0, 1.0)
-    np.true_divide(b1, b2, out=b2)
-    b2 += 1.0
-    o0 = np.multiply(x, b2, out=b2 if o0 is None else o0)
-    b1 /= b0
-    o1 = np.add(b1, 1.0, out=b1 if o1 is None else o1)
+    o0 = np.empty_like(x) if o0 is None else o0
+    o1 = np.empty_like(x) if o1 is None else o1
+    np.square(x, out=o0)
+    o0 += 1.0
+    np.sqrt(o0, out=o1)
+    b0 = np.multiply(0.5, x)
+    np.add(o1, 1.0, out=o0)
+    np.true_divide(b0, o0, out=o0)
+    o0 += 1.0
+    o0 = np.multiply(x, o0, out=o0)
+    b0 /= o1
+    o1 = np.add(b0, 1.0, out=o1)
     far = _outside(lambda x: (np.abs(x) > 1099511627776.0), x)  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32

@@ -115,8 +115,8 @@ def _to_half(r):
 
 
 def _outside(test, x):
-    """np.flatnonzero(test(x)), tested in slices of 256 KiB (its buffers stay a fraction of x)."""
-    step = 262144 // x.itemsize
+    """np.flatnonzero(test(x)), tested in slices of 16-256 KiB (its buffers stay a fraction of x)."""
+    step = max(min(262144, x.nbytes // 4), 16384) // x.itemsize
     if x.size <= step:
         return np.flatnonzero(test(x))
     flat = x.reshape(-1)
@@ -169,13 +169,14 @@ def celu(x, alpha=1.0):
 
 def _celu_block(x, alpha, o0):
     """celu on one block of the input (see _blocks)."""
-    b0 = np.minimum(x, 0.0)
-    b0 /= alpha
-    np.exp(b0, out=b0)
-    b0 -= 1.0
-    np.multiply(alpha, b0, out=b0)
-    b1 = np.maximum(x, 0.0)
-    o0 = np.add(b0, b1, out=b0 if o0 is None else o0)
+    o0 = np.empty_like(x) if o0 is None else o0
+    np.minimum(x, 0.0, out=o0)
+    o0 /= alpha
+    np.exp(o0, out=o0)
+    o0 -= 1.0
+    np.multiply(alpha, o0, out=o0)
+    b0 = np.maximum(x, 0.0)
+    o0 = np.add(o0, b0, out=o0)
     far = _outside(lambda x: ~((x >= 0.0) | (x <= float((-0.5) * alpha))) if x.dtype == np.float64 else ~((x >= 0.0) | (x <= float(-alpha))), x)  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
@@ -290,18 +291,19 @@ def celu_forward_and_grad(x, alpha=1.0):
 def _celu_forward_and_grad_block(x, alpha, o0, o1):
     """celu_forward_and_grad on one block of the input (see _blocks)."""
     t0 = float(1.0 / alpha)
-    b0 = np.minimum(x, 0.0)
+    o0 = np.empty_like(x) if o0 is None else o0
+    np.minimum(x, 0.0, out=o0)
+    np.multiply(t0, o0, out=o0)
+    np.exp(o0, out=o0)
+    o0 -= 1.0
+    np.multiply(alpha, o0, out=o0)
+    b0 = np.maximum(x, 0.0)
+    o0 = np.add(o0, b0, out=o0)
+    b1 = np.greater(x, 0.0)
+    np.minimum(x, 0.0, out=b0)
     np.multiply(t0, b0, out=b0)
     np.exp(b0, out=b0)
-    b0 -= 1.0
-    np.multiply(alpha, b0, out=b0)
-    b1 = np.maximum(x, 0.0)
-    o0 = np.add(b0, b1, out=b0 if o0 is None else o0)
-    b2 = np.greater(x, 0.0)
-    np.minimum(x, 0.0, out=b1)
-    np.multiply(t0, b1, out=b1)
-    np.exp(b1, out=b1)
-    b3 = _where(b2, 1.0, b1)
+    b2 = _where(b1, 1.0, b0)
     far = _outside(lambda x: ~((x >= 0.0) | (x <= float((-0.5) * alpha))) if x.dtype == np.float64 else ~((x >= 0.0) | (x <= float(-alpha))), x)  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
@@ -312,4 +314,4 @@ def _celu_forward_and_grad_block(x, alpha, o0, o1):
         np.multiply(alpha, c1, out=c1)
         c2 = _where(c0, c1, xs)
         o0.put(far, c2)
-    return (o0, b3,)
+    return (o0, b2,)

@@ -171,11 +171,12 @@ def gaussian_grad(x):
 
 def _gaussian_grad_block(x, o0):
     """gaussian_grad on one block of the input (see _blocks)."""
+    o0 = np.empty_like(x) if o0 is None else o0
     b0 = _expneghalfsq(x)
     b1 = np.multiply(-2.0, b0)
-    b2 = np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
-    b1 *= b2
-    o0 = np.multiply(b0, b1, out=b0 if o0 is None else o0)
+    np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18, out=o0)
+    b1 *= o0
+    o0 = np.multiply(b0, b1, out=o0)
     return (o0,)
 
 
@@ -196,10 +197,11 @@ def gaussian_forward_and_grad(x):
 
 def _gaussian_forward_and_grad_block(x, o0, o1):
     """gaussian_forward_and_grad on one block of the input (see _blocks)."""
+    o1 = np.empty_like(x) if o1 is None else o1
     b0 = _expneghalfsq(x)
     b1 = _expnegsq(x)
     b2 = np.multiply(-2.0, b0)
-    b3 = np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
-    b2 *= b3
-    o1 = np.multiply(b0, b2, out=b0 if o1 is None else o1)
+    np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18, out=o1)
+    b2 *= o1
+    o1 = np.multiply(b0, b2, out=o1)
     return (b1, o1,)

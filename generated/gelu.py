@@ -386,9 +386,10 @@ def gelu(x):
 
 def _gelu_block(x, o0):
     """gelu on one block of the input (see _blocks)."""
-    b0 = np.maximum(x, -1.152921504606847e+18)
-    b1 = _ndtr(x)
-    o0 = np.multiply(b0, b1, out=b1 if o0 is None else o0)
+    o0 = np.empty_like(x) if o0 is None else o0
+    np.maximum(x, -1.152921504606847e+18, out=o0)
+    b0 = _ndtr(x)
+    o0 = np.multiply(o0, b0, out=o0)
     return (o0,)
 
 
@@ -409,11 +410,12 @@ def gelu_grad(x):
 
 def _gelu_grad_block(x, o0):
     """gelu_grad on one block of the input (see _blocks)."""
-    b0 = np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
-    b1 = _npdf(x)
-    np.multiply(b0, b1, out=b1)
-    b2 = _ndtr(x)
-    o0 = np.add(b1, b2, out=b1 if o0 is None else o0)
+    o0 = np.empty_like(x) if o0 is None else o0
+    np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18, out=o0)
+    b0 = _npdf(x)
+    np.multiply(o0, b0, out=b0)
+    b1 = _ndtr(x)
+    o0 = np.add(b0, b1, out=o0)
     r = o0
     x64 = np.asarray(x, np.float64)  # the patches work in float64
     # Taylor patch at the zero x = -0.7517915246935644574579049467795240396645 (degree 19, |x - zero| < 0.3)
@@ -442,13 +444,15 @@ def gelu_forward_and_grad(x):
 
 def _gelu_forward_and_grad_block(x, o0, o1):
     """gelu_forward_and_grad on one block of the input (see _blocks)."""
+    o0 = np.empty_like(x) if o0 is None else o0
+    o1 = np.empty_like(x) if o1 is None else o1
     b0 = _ndtr(x)
-    b1 = np.maximum(x, -1.152921504606847e+18)
-    o0 = np.multiply(b0, b1, out=o0)
-    np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18, out=b1)
-    b2 = _npdf(x)
-    np.multiply(b1, b2, out=b2)
-    o1 = np.add(b0, b2, out=b0 if o1 is None else o1)
+    np.maximum(x, -1.152921504606847e+18, out=o0)
+    o0 = np.multiply(b0, o0, out=o0)
+    np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18, out=o1)
+    b1 = _npdf(x)
+    np.multiply(o1, b1, out=b1)
+    o1 = np.add(b0, b1, out=o1)
     r = o1
     x64 = np.asarray(x, np.float64)  # the patches work in float64
     # Taylor patch at the zero x = -0.7517915246935644574579049467795240396645 (degree 19, |x - zero| < 0.3)

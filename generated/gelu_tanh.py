@@ -183,9 +183,10 @@ def gelu_tanh(x):
 
 def _gelu_tanh_block(x, o0):
     """gelu_tanh on one block of the input (see _blocks)."""
-    b0 = np.maximum(x, -1.152921504606847e+18)
-    b1 = _gelu_tanh_gate(x)
-    o0 = np.multiply(b0, b1, out=b1 if o0 is None else o0)
+    o0 = np.empty_like(x) if o0 is None else o0
+    np.maximum(x, -1.152921504606847e+18, out=o0)
+    b0 = _gelu_tanh_gate(x)
+    o0 = np.multiply(o0, b0, out=o0)
     return (o0,)
 
 
@@ -206,11 +207,12 @@ def gelu_tanh_grad(x):
 
 def _gelu_tanh_grad_block(x, o0):
     """gelu_tanh_grad on one block of the input (see _blocks)."""
-    b0 = np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
-    b1 = _gelu_tanh_gate_grad(x)
-    np.multiply(b0, b1, out=b1)
-    b2 = _gelu_tanh_gate(x)
-    o0 = np.add(b1, b2, out=b1 if o0 is None else o0)
+    o0 = np.empty_like(x) if o0 is None else o0
+    np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18, out=o0)
+    b0 = _gelu_tanh_gate_grad(x)
+    np.multiply(o0, b0, out=b0)
+    b1 = _gelu_tanh_gate(x)
+    o0 = np.add(b0, b1, out=o0)
     r = o0
     x64 = np.asarray(x, np.float64)  # the patches work in float64
     # Taylor patch at the zero x = -0.7524614220710162584879544432889160906054 (degree 27, |x - zero| < 0.5)
@@ -239,13 +241,15 @@ def gelu_tanh_forward_and_grad(x):
 
 def _gelu_tanh_forward_and_grad_block(x, o0, o1):
     """gelu_tanh_forward_and_grad on one block of the input (see _blocks)."""
+    o0 = np.empty_like(x) if o0 is None else o0
+    o1 = np.empty_like(x) if o1 is None else o1
     b0 = _gelu_tanh_gate(x)
-    b1 = np.maximum(x, -1.152921504606847e+18)
-    o0 = np.multiply(b0, b1, out=o0)
-    np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18, out=b1)
-    b2 = _gelu_tanh_gate_grad(x)
-    np.multiply(b1, b2, out=b2)
-    o1 = np.add(b0, b2, out=b0 if o1 is None else o1)
+    np.maximum(x, -1.152921504606847e+18, out=o0)
+    o0 = np.multiply(b0, o0, out=o0)
+    np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18, out=o1)
+    b1 = _gelu_tanh_gate_grad(x)
+    np.multiply(o1, b1, out=b1)
+    o1 = np.add(b0, b1, out=o1)
     r = o1
     x64 = np.asarray(x, np.float64)  # the patches work in float64
     # Taylor patch at the zero x = -0.7524614220710162584879544432889160906054 (degree 27, |x - zero| < 0.5)

@@ -115,15 +115,16 @@ def hardshrink(x, lambd=0.5):
     x, finish = _prepare(x)
     lambd = float(lambd)
     with np.errstate(under="ignore"):
-        r = _blocks(_hardshrink_block, x, 1, False, 0, 262144, 4, lambd)
+        r = _blocks(_hardshrink_block, x, 1, False, 1048576, 262144, 4, lambd)
         return finish(r[0])
 
 
 def _hardshrink_block(x, lambd, o0):
     """hardshrink on one block of the input (see _blocks)."""
-    b0 = np.abs(x)
-    b1 = np.greater(b0, lambd)
-    o0 = np.multiply(x, b1, out=o0)
+    o0 = np.empty_like(x) if o0 is None else o0
+    np.abs(x, out=o0)
+    b0 = np.greater(o0, lambd)
+    o0 = np.multiply(x, b0, out=o0)
     return (o0,)
 
 

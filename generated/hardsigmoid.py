@@ -120,9 +120,10 @@ def hardsigmoid(x):
 
 def _hardsigmoid_block(x, o0):
     """hardsigmoid on one block of the input (see _blocks)."""
-    b0 = np.add(x, 3.0)
-    np.multiply(0.16666666666666666, b0, out=b0)
-    o0 = np.clip(b0, 0.0, 1.0, out=b0 if o0 is None else o0)
+    o0 = np.empty_like(x) if o0 is None else o0
+    np.add(x, 3.0, out=o0)
+    np.multiply(0.16666666666666666, o0, out=o0)
+    o0 = np.clip(o0, 0.0, 1.0, out=o0)
     return (o0,)
 
 
@@ -195,13 +196,14 @@ def hardsigmoid_forward_and_grad(x):
 
 def _hardsigmoid_forward_and_grad_block(x, o0, o1):
     """hardsigmoid_forward_and_grad on one block of the input (see _blocks)."""
-    b0 = np.add(x, 3.0)
-    np.multiply(0.16666666666666666, b0, out=b0)
-    o0 = np.clip(b0, 0.0, 1.0, out=b0 if o0 is None else o0)
-    b1 = np.greater_equal(x, 3.0)
-    b2 = np.less_equal(x, -3.0)
-    b1 |= b2
-    np.isnan(x, out=b2)
-    b3 = _where(b2, x, 0.16666666666666666)
-    b4 = _where(b1, 0.0, b3)
-    return (o0, b4,)
+    o0 = np.empty_like(x) if o0 is None else o0
+    np.add(x, 3.0, out=o0)
+    np.multiply(0.16666666666666666, o0, out=o0)
+    o0 = np.clip(o0, 0.0, 1.0, out=o0)
+    b0 = np.greater_equal(x, 3.0)
+    b1 = np.less_equal(x, -3.0)
+    b0 |= b1
+    np.isnan(x, out=b1)
+    b2 = _where(b1, x, 0.16666666666666666)
+    b3 = _where(b0, 0.0, b2)
+    return (o0, b3,)

@@ -120,11 +120,12 @@ def hardswish(x):
 
 def _hardswish_block(x, o0):
     """hardswish on one block of the input (see _blocks)."""
-    b0 = np.maximum(x, -1.152921504606847e+18)
-    b1 = np.add(x, 3.0)
-    np.clip(b1, 0.0, 6.0, out=b1)
-    np.multiply(0.16666666666666666, b1, out=b1)
-    o0 = np.multiply(b0, b1, out=b0 if o0 is None else o0)
+    o0 = np.empty_like(x) if o0 is None else o0
+    np.maximum(x, -1.152921504606847e+18, out=o0)
+    b0 = np.add(x, 3.0)
+    np.clip(b0, 0.0, 6.0, out=b0)
+    np.multiply(0.16666666666666666, b0, out=b0)
+    o0 = np.multiply(o0, b0, out=o0)
     return (o0,)
 
 
@@ -173,17 +174,18 @@ def hardswish_forward_and_grad(x):
 
 def _hardswish_forward_and_grad_block(x, o0, o1):
     """hardswish_forward_and_grad on one block of the input (see _blocks)."""
-    b0 = np.maximum(x, -1.152921504606847e+18)
-    b1 = np.add(x, 3.0)
-    np.clip(b1, 0.0, 6.0, out=b1)
-    np.multiply(0.16666666666666666, b1, out=b1)
-    o0 = np.multiply(b0, b1, out=b0 if o0 is None else o0)
-    b2 = np.less(x, -3.0)
-    b3 = np.greater(x, 3.0)
-    np.clip(x, -3.0, 3.0, out=b1)
-    np.multiply(2.0, b1, out=b1)
-    b1 += 3.0
-    np.multiply(0.16666666666666666, b1, out=b1)
-    b4 = _where(b3, 1.0, b1)
-    b5 = _where(b2, 0.0, b4)
-    return (o0, b5,)
+    o0 = np.empty_like(x) if o0 is None else o0
+    np.maximum(x, -1.152921504606847e+18, out=o0)
+    b0 = np.add(x, 3.0)
+    np.clip(b0, 0.0, 6.0, out=b0)
+    np.multiply(0.16666666666666666, b0, out=b0)
+    o0 = np.multiply(o0, b0, out=o0)
+    b1 = np.less(x, -3.0)
+    b2 = np.greater(x, 3.0)
+    np.clip(x, -3.0, 3.0, out=b0)
+    np.multiply(2.0, b0, out=b0)
+    b0 += 3.0
+    np.multiply(0.16666666666666666, b0, out=b0)
+    b3 = _where(b2, 1.0, b0)
+    b4 = _where(b1, 0.0, b3)
+    return (o0, b4,)

@@ -77,8 +77,8 @@ def _to_half(r):
 
 
 def _outside(test, x):
-    """np.flatnonzero(test(x)), tested in slices of 256 KiB (its buffers stay a fraction of x)."""
-    step = 262144 // x.itemsize
+    """np.flatnonzero(test(x)), tested in slices of 16-256 KiB (its buffers stay a fraction of x)."""
+    step = max(min(262144, x.nbytes // 4), 16384) // x.itemsize
     if x.size <= step:
         return np.flatnonzero(test(x))
     flat = x.reshape(-1)
@@ -131,12 +131,13 @@ def isrlu(x, alpha=1.0):
 
 def _isrlu_block(x, alpha, o0):
     """isrlu on one block of the input (see _blocks)."""
-    b0 = np.minimum(x, 0.0)
-    np.square(b0, out=b0)
-    np.multiply(alpha, b0, out=b0)
-    b0 += 1.0
-    np.sqrt(b0, out=b0)
-    o0 = np.true_divide(x, b0, out=b0 if o0 is None else o0)
+    o0 = np.empty_like(x) if o0 is None else o0
+    np.minimum(x, 0.0, out=o0)
+    np.square(o0, out=o0)
+    np.multiply(alpha, o0, out=o0)
+    o0 += 1.0
+    np.sqrt(o0, out=o0)
+    o0 = np.true_divide(x, o0, out=o0)
     far = _outside(lambda x: (x < -1099511627776.0), x)  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
@@ -181,17 +182,18 @@ def isrlu_grad(x, alpha=1.0):
 
 def _isrlu_grad_block(x, alpha, o0):
     """isrlu_grad on one block of the input (see _blocks)."""
+    o0 = np.empty_like(x) if o0 is None else o0
+    np.minimum(x, 0.0, out=o0)
+    np.square(o0, out=o0)
+    np.multiply(alpha, o0, out=o0)
+    o0 += 1.0
+    np.sqrt(o0, out=o0)
+    np.true_divide(1.0, o0, out=o0)
     b0 = np.minimum(x, 0.0)
     np.square(b0, out=b0)
     np.multiply(alpha, b0, out=b0)
     b0 += 1.0
-    np.sqrt(b0, out=b0)
-    np.true_divide(1.0, b0, out=b0)
-    b1 = np.minimum(x, 0.0)
-    np.square(b1, out=b1)
-    np.multiply(alpha, b1, out=b1)
-    b1 += 1.0
-    o0 = np.true_divide(b0, b1, out=b0 if o0 is None else o0)
+    o0 = np.true_divide(o0, b0, out=o0)
     far = _outside(lambda x: (x < -1099511627776.0), x)  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
@@ -336,15 +338,17 @@ def isrlu_forward_and_grad(x, alpha=1.0):
 
 def _isrlu_forward_and_grad_block(x, alpha, o0, o1):
     """isrlu_forward_and_grad on one block of the input (see _blocks)."""
-    b0 = np.minimum(x, 0.0)
-    np.square(b0, out=b0)
-    np.multiply(alpha, b0, out=b0)
-    b0 += 1.0
-    b1 = np.sqrt(b0)
-    o0 = np.true_divide(x, b1, out=b1 if o0 is None else o0)
-    b2 = np.sqrt(b0)
-    np.true_divide(1.0, b2, out=b2)
-    o1 = np.true_divide(b2, b0, out=b2 if o1 is None else o1)
+    o0 = np.empty_like(x) if o0 is None else o0
+    o1 = np.empty_like(x) if o1 is None else o1
+    np.minimum(x, 0.0, out=o0)
+    np.square(o0, out=o0)
+    np.multiply(alpha, o0, out=o0)
+    np.add(o0, 1.0, out=o1)
+    np.sqrt(o1, out=o0)
+    o0 = np.true_divide(x, o0, out=o0)
+    b0 = np.sqrt(o1)
+    np.true_divide(1.0, b0, out=b0)
+    o1 = np.true_divide(b0, o1, out=o1)
     far = _outside(lambda x: (x < -1099511627776.0), x)  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32

@@ -77,8 +77,8 @@ def _to_half(r):
 
 
 def _outside(test, x):
-    """np.flatnonzero(test(x)), tested in slices of 256 KiB (its buffers stay a fraction of x)."""
-    step = 262144 // x.itemsize
+    """np.flatnonzero(test(x)), tested in slices of 16-256 KiB (its buffers stay a fraction of x)."""
+    step = max(min(262144, x.nbytes // 4), 16384) // x.itemsize
     if x.size <= step:
         return np.flatnonzero(test(x))
     flat = x.reshape(-1)
@@ -131,11 +131,12 @@ def isru(x, alpha=1.0):
 
 def _isru_block(x, alpha, o0):
     """isru on one block of the input (see _blocks)."""
-    b0 = np.square(x)
-    np.multiply(alpha, b0, out=b0)
-    b0 += 1.0
-    np.sqrt(b0, out=b0)
-    o0 = np.true_divide(x, b0, out=b0 if o0 is None else o0)
+    o0 = np.empty_like(x) if o0 is None else o0
+    np.square(x, out=o0)
+    np.multiply(alpha, o0, out=o0)
+    o0 += 1.0
+    np.sqrt(o0, out=o0)
+    o0 = np.true_divide(x, o0, out=o0)
     far = _outside(lambda x: (np.abs(x) > 1099511627776.0), x)  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
@@ -179,15 +180,16 @@ def isru_grad(x, alpha=1.0):
 
 def _isru_grad_block(x, alpha, o0):
     """isru_grad on one block of the input (see _blocks)."""
+    o0 = np.empty_like(x) if o0 is None else o0
+    np.square(x, out=o0)
+    np.multiply(alpha, o0, out=o0)
+    o0 += 1.0
+    np.sqrt(o0, out=o0)
+    np.true_divide(1.0, o0, out=o0)
     b0 = np.square(x)
     np.multiply(alpha, b0, out=b0)
     b0 += 1.0
-    np.sqrt(b0, out=b0)
-    np.true_divide(1.0, b0, out=b0)
-    b1 = np.square(x)
-    np.multiply(alpha, b1, out=b1)
-    b1 += 1.0
-    o0 = np.true_divide(b0, b1, out=b0 if o0 is None else o0)
+    o0 = np.true_divide(o0, b0, out=o0)
     far = _outside(lambda x: (np.abs(x) > 1099511627776.0), x)  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
@@ -241,21 +243,22 @@ def isru_grad_from_output(y, alpha=1.0):
 def _isru_grad_from_output_block(y, alpha, o0):
     """isru_grad_from_output on one block of the input (see _blocks)."""
     t0 = float(np.sqrt(alpha))
-    b0 = np.abs(y)
-    np.clip(b0, 0.0, float(1.0 / t0), out=b0)
-    np.multiply(t0, b0, out=b0)
-    b1 = np.add(b0, 1.0)
-    b2 = np.negative(b0)
-    b2 += 1.0
-    np.clip(b2, 0.0, 1.0, out=b2)
-    b1 *= b2
-    np.add(b0, 1.0, out=b2)
-    np.negative(b0, out=b0)
-    b0 += 1.0
-    np.clip(b0, 0.0, 1.0, out=b0)
-    b2 *= b0
-    np.sqrt(b2, out=b2)
-    o0 = np.multiply(b1, b2, out=b1 if o0 is None else o0)
+    o0 = np.empty_like(y) if o0 is None else o0
+    np.abs(y, out=o0)
+    np.clip(o0, 0.0, float(1.0 / t0), out=o0)
+    np.multiply(t0, o0, out=o0)
+    b0 = np.add(o0, 1.0)
+    b1 = np.negative(o0)
+    b1 += 1.0
+    np.clip(b1, 0.0, 1.0, out=b1)
+    b0 *= b1
+    np.add(o0, 1.0, out=b1)
+    np.negative(o0, out=o0)
+    o0 += 1.0
+    np.clip(o0, 0.0, 1.0, out=o0)
+    b1 *= o0
+    np.sqrt(b1, out=b1)
+    o0 = np.multiply(b0, b1, out=o0)
     return (o0,)
 
 
@@ -330,14 +333,16 @@ def isru_forward_and_grad(x, alpha=1.0):
 
 def _isru_forward_and_grad_block(x, alpha, o0, o1):
     """isru_forward_and_grad on one block of the input (see _blocks)."""
-    b0 = np.square(x)
-    np.multiply(alpha, b0, out=b0)
-    b0 += 1.0
-    b1 = np.sqrt(b0)
-    o0 = np.true_divide(x, b1, out=b1 if o0 is None else o0)
-    b2 = np.sqrt(b0)
-    np.true_divide(1.0, b2, out=b2)
-    o1 = np.true_divide(b2, b0, out=b2 if o1 is None else o1)
+    o0 = np.empty_like(x) if o0 is None else o0
+    o1 = np.empty_like(x) if o1 is None else o1
+    np.square(x, out=o0)
+    np.multiply(alpha, o0, out=o0)
+    np.add(o0, 1.0, out=o1)
+    np.sqrt(o1, out=o0)
+    o0 = np.true_divide(x, o0, out=o0)
+    b0 = np.sqrt(o1)
+    np.true_divide(1.0, b0, out=b0)
+    o1 = np.true_divide(b0, o1, out=o1)
     far = _outside(lambda x: (np.abs(x) > 1099511627776.0), x)  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32

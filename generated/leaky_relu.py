@@ -123,8 +123,9 @@ def leaky_relu(x, negative_slope=0.01):
 def _leaky_relu_block(x, negative_slope, o0):
     """leaky_relu on one block of the input (see _blocks)."""
     if (negative_slope <= 1.0):  # the fast forms hold for these parameters
-        b0 = np.multiply(negative_slope, x)
-        o0 = np.maximum(x, b0, out=b0 if o0 is None else o0)
+        o0 = np.empty_like(x) if o0 is None else o0
+        np.multiply(negative_slope, x, out=o0)
+        o0 = np.maximum(x, o0, out=o0)
         r0 = o0
     else:
         b0 = np.less_equal(x, 0.0)
@@ -229,14 +230,15 @@ def leaky_relu_forward_and_grad(x, negative_slope=0.01):
 def _leaky_relu_forward_and_grad_block(x, negative_slope, o0, o1):
     """leaky_relu_forward_and_grad on one block of the input (see _blocks)."""
     if (negative_slope <= 1.0):  # the fast forms hold for these parameters
-        b0 = np.multiply(negative_slope, x)
-        o0 = np.maximum(x, b0, out=b0 if o0 is None else o0)
-        b1 = np.greater(x, 0.0)
-        b2 = np.isnan(x)
-        b3 = _where(b2, x, negative_slope)
-        b4 = _where(b1, 1.0, b3)
+        o0 = np.empty_like(x) if o0 is None else o0
+        np.multiply(negative_slope, x, out=o0)
+        o0 = np.maximum(x, o0, out=o0)
+        b0 = np.greater(x, 0.0)
+        b1 = np.isnan(x)
+        b2 = _where(b1, x, negative_slope)
+        b3 = _where(b0, 1.0, b2)
         r0 = o0
-        r1 = b4
+        r1 = b3
     else:
         b0 = np.less_equal(x, 0.0)
         b1 = np.multiply(negative_slope, x)

@@ -101,13 +101,14 @@ def log_sigmoid(x):
 
 def _log_sigmoid_block(x, o0):
     """log_sigmoid on one block of the input (see _blocks)."""
-    b0 = np.abs(x)
-    np.negative(b0, out=b0)
-    np.exp(b0, out=b0)
-    np.log1p(b0, out=b0)
-    np.negative(b0, out=b0)
-    b1 = np.minimum(x, 0.0)
-    o0 = np.add(b0, b1, out=b0 if o0 is None else o0)
+    o0 = np.empty_like(x) if o0 is None else o0
+    np.abs(x, out=o0)
+    np.negative(o0, out=o0)
+    np.exp(o0, out=o0)
+    np.log1p(o0, out=o0)
+    np.negative(o0, out=o0)
+    b0 = np.minimum(x, 0.0)
+    o0 = np.add(o0, b0, out=o0)
     return (o0,)
 
 
@@ -128,13 +129,14 @@ def log_sigmoid_grad(x):
 
 def _log_sigmoid_grad_block(x, o0):
     """log_sigmoid_grad on one block of the input (see _blocks)."""
-    b0 = np.abs(x)
-    np.negative(b0, out=b0)
-    np.exp(b0, out=b0)
-    b1 = np.less_equal(x, 0.0)
-    b2 = np.maximum(b0, b1)
-    b0 += 1.0
-    o0 = np.true_divide(b2, b0, out=b2 if o0 is None else o0)
+    o0 = np.empty_like(x) if o0 is None else o0
+    np.abs(x, out=o0)
+    np.negative(o0, out=o0)
+    np.exp(o0, out=o0)
+    b0 = np.less_equal(x, 0.0)
+    b1 = np.maximum(o0, b0)
+    o0 += 1.0
+    o0 = np.true_divide(b1, o0, out=o0)
     return (o0,)
 
 
@@ -155,9 +157,10 @@ def log_sigmoid_grad_from_output(y):
 
 def _log_sigmoid_grad_from_output_block(y, o0):
     """log_sigmoid_grad_from_output on one block of the input (see _blocks)."""
-    b0 = np.minimum(y, 0.0)
-    np.expm1(b0, out=b0)
-    o0 = np.negative(b0, out=b0 if o0 is None else o0)
+    o0 = np.empty_like(y) if o0 is None else o0
+    np.minimum(y, 0.0, out=o0)
+    np.expm1(o0, out=o0)
+    o0 = np.negative(o0, out=o0)
     return (o0,)
 
 
@@ -178,15 +181,17 @@ def log_sigmoid_forward_and_grad(x):
 
 def _log_sigmoid_forward_and_grad_block(x, o0, o1):
     """log_sigmoid_forward_and_grad on one block of the input (see _blocks)."""
-    b0 = np.abs(x)
-    np.negative(b0, out=b0)
-    np.exp(b0, out=b0)
-    b1 = np.log1p(b0)
-    np.negative(b1, out=b1)
-    b2 = np.minimum(x, 0.0)
-    o0 = np.add(b1, b2, out=b1 if o0 is None else o0)
-    b3 = np.less_equal(x, 0.0)
-    np.maximum(b0, b3, out=b2)
-    b0 += 1.0
-    o1 = np.true_divide(b2, b0, out=b2 if o1 is None else o1)
+    o0 = np.empty_like(x) if o0 is None else o0
+    o1 = np.empty_like(x) if o1 is None else o1
+    np.abs(x, out=o0)
+    np.negative(o0, out=o0)
+    np.exp(o0, out=o1)
+    np.log1p(o1, out=o0)
+    np.negative(o0, out=o0)
+    b0 = np.minimum(x, 0.0)
+    o0 = np.add(o0, b0, out=o0)
+    b1 = np.less_equal(x, 0.0)
+    np.maximum(o1, b1, out=b0)
+    o1 += 1.0
+    o1 = np.true_divide(b0, o1, out=o1)
     return (o0, o1,)

@@ -58,8 +58,8 @@ def _to_half(r):
 
 
 def _outside(test, x):
-    """np.flatnonzero(test(x)), tested in slices of 256 KiB (its buffers stay a fraction of x)."""
-    step = 262144 // x.itemsize
+    """np.flatnonzero(test(x)), tested in slices of 16-256 KiB (its buffers stay a fraction of x)."""
+    step = max(min(262144, x.nbytes // 4), 16384) // x.itemsize
     if x.size <= step:
         return np.flatnonzero(test(x))
     flat = x.reshape(-1)
@@ -111,12 +111,13 @@ def mish(x):
 
 def _mish_block(x, o0):
     """mish on one block of the input (see _blocks)."""
-    b0 = np.exp(x)
-    b1 = np.add(b0, 2.0)
-    b0 *= b1
-    np.multiply(b0, x, out=b1)
-    b0 += 2.0
-    o0 = np.true_divide(b1, b0, out=b1 if o0 is None else o0)
+    o0 = np.empty_like(x) if o0 is None else o0
+    np.exp(x, out=o0)
+    b0 = np.add(o0, 2.0)
+    o0 *= b0
+    np.multiply(o0, x, out=b0)
+    o0 += 2.0
+    o0 = np.true_divide(b0, o0, out=o0)
     far = _outside(lambda x: (np.abs(x) > 40.0), x)  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32

@@ -123,8 +123,9 @@ def prelu(x, weight=0.25):
 def _prelu_block(x, weight, o0):
     """prelu on one block of the input (see _blocks)."""
     if (weight <= 1.0):  # the fast forms hold for these parameters
-        b0 = np.multiply(weight, x)
-        o0 = np.maximum(x, b0, out=b0 if o0 is None else o0)
+        o0 = np.empty_like(x) if o0 is None else o0
+        np.multiply(weight, x, out=o0)
+        o0 = np.maximum(x, o0, out=o0)
         r0 = o0
     else:
         b0 = np.less_equal(x, 0.0)
@@ -204,14 +205,15 @@ def prelu_forward_and_grad(x, weight=0.25):
 def _prelu_forward_and_grad_block(x, weight, o0, o1):
     """prelu_forward_and_grad on one block of the input (see _blocks)."""
     if (weight <= 1.0):  # the fast forms hold for these parameters
-        b0 = np.multiply(weight, x)
-        o0 = np.maximum(x, b0, out=b0 if o0 is None else o0)
-        b1 = np.greater(x, 0.0)
-        b2 = np.isnan(x)
-        b3 = _where(b2, x, weight)
-        b4 = _where(b1, 1.0, b3)
+        o0 = np.empty_like(x) if o0 is None else o0
+        np.multiply(weight, x, out=o0)
+        o0 = np.maximum(x, o0, out=o0)
+        b0 = np.greater(x, 0.0)
+        b1 = np.isnan(x)
+        b2 = _where(b1, x, weight)
+        b3 = _where(b0, 1.0, b2)
         r0 = o0
-        r1 = b4
+        r1 = b3
     else:
         b0 = np.less_equal(x, 0.0)
         b1 = np.multiply(weight, x)

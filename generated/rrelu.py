@@ -124,8 +124,9 @@ def rrelu(x, lower=0.125, upper=0.3333333333333333):
 def _rrelu_block(x, lower, upper, o0):
     """rrelu on one block of the input (see _blocks)."""
     if (float(0.5 * lower + 0.5 * upper) <= 1.0):  # the fast forms hold for these parameters
-        b0 = np.multiply(x, float(0.5 * lower + 0.5 * upper))
-        o0 = np.maximum(x, b0, out=b0 if o0 is None else o0)
+        o0 = np.empty_like(x) if o0 is None else o0
+        np.multiply(x, float(0.5 * lower + 0.5 * upper), out=o0)
+        o0 = np.maximum(x, o0, out=o0)
         r0 = o0
     else:
         b0 = np.less_equal(x, 0.0)
@@ -238,14 +239,15 @@ def _rrelu_forward_and_grad_block(x, lower, upper, o0, o1):
     """rrelu_forward_and_grad on one block of the input (see _blocks)."""
     if (float(0.5 * lower + 0.5 * upper) <= 1.0):  # the fast forms hold for these parameters
         t0 = float(0.5 * lower + 0.5 * upper)
-        b0 = np.multiply(t0, x)
-        o0 = np.maximum(x, b0, out=b0 if o0 is None else o0)
-        b1 = np.greater(x, 0.0)
-        b2 = np.isnan(x)
-        b3 = _where(b2, x, t0)
-        b4 = _where(b1, 1.0, b3)
+        o0 = np.empty_like(x) if o0 is None else o0
+        np.multiply(t0, x, out=o0)
+        o0 = np.maximum(x, o0, out=o0)
+        b0 = np.greater(x, 0.0)
+        b1 = np.isnan(x)
+        b2 = _where(b1, x, t0)
+        b3 = _where(b0, 1.0, b2)
         r0 = o0
-        r1 = b4
+        r1 = b3
     else:
         t0 = float(0.5 * lower + 0.5 * upper)
         b0 = np.less_equal(x, 0.0)

@@ -77,8 +77,8 @@ def _to_half(r):
 
 
 def _outside(test, x):
-    """np.flatnonzero(test(x)), tested in slices of 256 KiB (its buffers stay a fraction of x)."""
-    step = 262144 // x.itemsize
+    """np.flatnonzero(test(x)), tested in slices of 16-256 KiB (its buffers stay a fraction of x)."""
+    step = max(min(262144, x.nbytes // 4), 16384) // x.itemsize
     if x.size <= step:
         return np.flatnonzero(test(x))
     flat = x.reshape(-1)
@@ -131,13 +131,14 @@ def selu(x):
 
 def _selu_block(x, o0):
     """selu on one block of the input (see _blocks)."""
-    b0 = np.maximum(x, 0.0)
-    np.multiply(1.0507009873554805, b0, out=b0)
-    b1 = np.minimum(x, 0.0)
-    np.exp(b1, out=b1)
-    b1 -= 1.0
-    np.multiply(1.7580993408473768, b1, out=b1)
-    o0 = np.add(b0, b1, out=b0 if o0 is None else o0)
+    o0 = np.empty_like(x) if o0 is None else o0
+    np.maximum(x, 0.0, out=o0)
+    np.multiply(1.0507009873554805, o0, out=o0)
+    b0 = np.minimum(x, 0.0)
+    np.exp(b0, out=b0)
+    b0 -= 1.0
+    np.multiply(1.7580993408473768, b0, out=b0)
+    o0 = np.add(o0, b0, out=o0)
     far = _outside(lambda x: ~((x <= -0.5) | (x >= 0.0)) if x.dtype == np.float64 else ~((x >= 0.0) | (x <= -1.0)), x)  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
@@ -223,18 +224,19 @@ def selu_forward_and_grad(x):
 
 def _selu_forward_and_grad_block(x, o0, o1):
     """selu_forward_and_grad on one block of the input (see _blocks)."""
-    b0 = np.maximum(x, 0.0)
-    np.multiply(1.0507009873554805, b0, out=b0)
-    b1 = np.minimum(x, 0.0)
-    np.exp(b1, out=b1)
-    b1 -= 1.0
-    np.multiply(1.7580993408473768, b1, out=b1)
-    o0 = np.add(b0, b1, out=b0 if o0 is None else o0)
-    b2 = np.greater(x, 0.0)
-    np.minimum(x, 0.0, out=b1)
-    np.exp(b1, out=b1)
-    np.multiply(1.7580993408473768, b1, out=b1)
-    b3 = _where(b2, 1.0507009873554805, b1)
+    o0 = np.empty_like(x) if o0 is None else o0
+    np.maximum(x, 0.0, out=o0)
+    np.multiply(1.0507009873554805, o0, out=o0)
+    b0 = np.minimum(x, 0.0)
+    np.exp(b0, out=b0)
+    b0 -= 1.0
+    np.multiply(1.7580993408473768, b0, out=b0)
+    o0 = np.add(o0, b0, out=o0)
+    b1 = np.greater(x, 0.0)
+    np.minimum(x, 0.0, out=b0)
+    np.exp(b0, out=b0)
+    np.multiply(1.7580993408473768, b0, out=b0)
+    b2 = _where(b1, 1.0507009873554805, b0)
     far = _outside(lambda x: ~((x <= -0.5) | (x >= 0.0)) if x.dtype == np.float64 else ~((x >= 0.0) | (x <= -1.0)), x)  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
@@ -245,4 +247,4 @@ def _selu_forward_and_grad_block(x, o0, o1):
         c2 = np.multiply(1.0507009873554805, xs)
         c3 = _where(c0, c1, c2)
         o0.put(far, c3)
-    return (o0, b3,)
+    return (o0, b2,)

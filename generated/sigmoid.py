@@ -58,8 +58,8 @@ def _to_half(r):
 
 
 def _outside(test, x):
-    """np.flatnonzero(test(x)), tested in slices of 256 KiB (its buffers stay a fraction of x)."""
-    step = 262144 // x.itemsize
+    """np.flatnonzero(test(x)), tested in slices of 16-256 KiB (its buffers stay a fraction of x)."""
+    step = max(min(262144, x.nbytes // 4), 16384) // x.itemsize
     if x.size <= step:
         return np.flatnonzero(test(x))
     flat = x.reshape(-1)
@@ -111,10 +111,11 @@ def sigmoid(x):
 
 def _sigmoid_block(x, o0):
     """sigmoid on one block of the input (see _blocks)."""
-    b0 = np.negative(x)
-    np.exp(b0, out=b0)
-    b0 += 1.0
-    o0 = np.true_divide(1.0, b0, out=b0 if o0 is None else o0)
+    o0 = np.empty_like(x) if o0 is None else o0
+    np.negative(x, out=o0)
+    np.exp(o0, out=o0)
+    o0 += 1.0
+    o0 = np.true_divide(1.0, o0, out=o0)
     far = _outside(lambda x: (x < -80.0), x)  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
@@ -146,13 +147,14 @@ def sigmoid_grad(x):
 
 def _sigmoid_grad_block(x, o0):
     """sigmoid_grad on one block of the input (see _blocks)."""
-    b0 = np.abs(x)
-    np.negative(b0, out=b0)
-    np.exp(b0, out=b0)
-    b1 = np.add(b0, 1.0)
-    np.true_divide(b0, b1, out=b1)
-    b0 += 1.0
-    o0 = np.true_divide(b1, b0, out=b1 if o0 is None else o0)
+    o0 = np.empty_like(x) if o0 is None else o0
+    np.abs(x, out=o0)
+    np.negative(o0, out=o0)
+    np.exp(o0, out=o0)
+    b0 = np.add(o0, 1.0)
+    np.true_divide(o0, b0, out=b0)
+    o0 += 1.0
+    o0 = np.true_divide(b0, o0, out=o0)
     return (o0,)
 
 
@@ -173,10 +175,11 @@ def sigmoid_grad_from_output(y):
 
 def _sigmoid_grad_from_output_block(y, o0):
     """sigmoid_grad_from_output on one block of the input (see _blocks)."""
-    b0 = np.clip(y, 0.0, 1.0)
-    b1 = np.negative(b0)
-    b1 += 1.0
-    o0 = np.multiply(b0, b1, out=b0 if o0 is None else o0)
+    o0 = np.empty_like(y) if o0 is None else o0
+    np.clip(y, 0.0, 1.0, out=o0)
+    b0 = np.negative(o0)
+    b0 += 1.0
+    o0 = np.multiply(o0, b0, out=o0)
     return (o0,)
 
 
@@ -197,13 +200,15 @@ def sigmoid_forward_and_grad(x):
 
 def _sigmoid_forward_and_grad_block(x, o0, o1):
     """sigmoid_forward_and_grad on one block of the input (see _blocks)."""
-    b0 = np.abs(x)
-    np.negative(b0, out=b0)
-    np.exp(b0, out=b0)
-    b1 = np.add(b0, 1.0)
-    b2 = np.greater_equal(x, 0.0)
-    b3 = np.maximum(b0, b2)
-    o0 = np.true_divide(b3, b1, out=b3 if o0 is None else o0)
-    b0 /= b1
-    o1 = np.true_divide(b0, b1, out=b0 if o1 is None else o1)
+    o0 = np.empty_like(x) if o0 is None else o0
+    o1 = np.empty_like(x) if o1 is None else o1
+    np.abs(x, out=o0)
+    np.negative(o0, out=o0)
+    np.exp(o0, out=o1)
+    b0 = np.add(o1, 1.0)
+    b1 = np.greater_equal(x, 0.0)
+    np.maximum(o1, b1, out=o0)
+    o0 = np.true_divide(o0, b0, out=o0)
+    o1 /= b0
+    o1 = np.true_divide(o1, b0, out=o1)
     return (o0, o1,)

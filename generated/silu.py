@@ -58,8 +58,8 @@ def _to_half(r):
 
 
 def _outside(test, x):
-    """np.flatnonzero(test(x)), tested in slices of 256 KiB (its buffers stay a fraction of x)."""
-    step = 262144 // x.itemsize
+    """np.flatnonzero(test(x)), tested in slices of 16-256 KiB (its buffers stay a fraction of x)."""
+    step = max(min(262144, x.nbytes // 4), 16384) // x.itemsize
     if x.size <= step:
         return np.flatnonzero(test(x))
     flat = x.reshape(-1)
@@ -111,10 +111,11 @@ def silu(x):
 
 def _silu_block(x, o0):
     """silu on one block of the input (see _blocks)."""
-    b0 = np.negative(x)
-    np.exp(b0, out=b0)
-    b0 += 1.0
-    o0 = np.true_divide(x, b0, out=b0 if o0 is None else o0)
+    o0 = np.empty_like(x) if o0 is None else o0
+    np.negative(x, out=o0)
+    np.exp(o0, out=o0)
+    o0 += 1.0
+    o0 = np.true_divide(x, o0, out=o0)
     far = _outside(lambda x: (x < -80.0), x)  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32

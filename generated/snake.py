@@ -214,11 +214,12 @@ def snake(x, a=1.0):
 
 def _snake_block(x, a, o0):
     """snake on one block of the input (see _blocks)."""
-    b0 = np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
-    b1 = _sin_affine(b0, a, 0.0, 0.0)
-    np.square(b1, out=b1)
-    b1 /= a
-    o0 = np.add(x, b1, out=b1 if o0 is None else o0)
+    o0 = np.empty_like(x) if o0 is None else o0
+    np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18, out=o0)
+    b0 = _sin_affine(o0, a, 0.0, 0.0)
+    np.square(b0, out=b0)
+    b0 /= a
+    o0 = np.add(x, b0, out=o0)
     return (o0,)
 
 
@@ -294,12 +295,13 @@ def snake_forward_and_grad(x, a=1.0):
 
 def _snake_forward_and_grad_block(x, a, o0, o1):
     """snake_forward_and_grad on one block of the input (see _blocks)."""
-    b0 = np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
-    b1 = _sin_affine(b0, a, 0.0, 0.0)
+    o0 = np.empty_like(x) if o0 is None else o0
+    np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18, out=o0)
+    b0 = _sin_affine(o0, a, 0.0, 0.0)
+    np.square(b0, out=b0)
+    b0 /= a
+    o0 = np.add(x, b0, out=o0)
+    b1 = _sin_affine(x, a, 0.7853981633974483, 3.061616997868383e-17)
     np.square(b1, out=b1)
-    b1 /= a
-    o0 = np.add(x, b1, out=b1 if o0 is None else o0)
-    b2 = _sin_affine(x, a, 0.7853981633974483, 3.061616997868383e-17)
-    np.square(b2, out=b2)
-    o1 = np.multiply(2.0, b2, out=b2 if o1 is None else o1)
+    o1 = np.multiply(2.0, b1, out=b1 if o1 is None else o1)
     return (o0, o1,)

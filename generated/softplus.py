@@ -102,14 +102,15 @@ def softplus(x, beta=1.0):
 
 def _softplus_block(x, beta, o0):
     """softplus on one block of the input (see _blocks)."""
-    b0 = np.multiply(beta, x)
-    b1 = np.abs(b0)
-    np.negative(b1, out=b1)
-    np.exp(b1, out=b1)
-    np.log1p(b1, out=b1)
-    np.maximum(b0, 0.0, out=b0)
-    b1 += b0
-    o0 = np.true_divide(b1, beta, out=b1 if o0 is None else o0)
+    o0 = np.empty_like(x) if o0 is None else o0
+    np.multiply(beta, x, out=o0)
+    b0 = np.abs(o0)
+    np.negative(b0, out=b0)
+    np.exp(b0, out=b0)
+    np.log1p(b0, out=b0)
+    np.maximum(o0, 0.0, out=o0)
+    b0 += o0
+    o0 = np.true_divide(b0, beta, out=o0)
     return (o0,)
 
 
@@ -131,14 +132,15 @@ def softplus_grad(x, beta=1.0):
 
 def _softplus_grad_block(x, beta, o0):
     """softplus_grad on one block of the input (see _blocks)."""
-    b0 = np.multiply(beta, x)
-    b1 = np.abs(b0)
-    np.negative(b1, out=b1)
-    np.exp(b1, out=b1)
-    b2 = np.greater_equal(b0, 0.0)
-    np.maximum(b1, b2, out=b0)
-    b1 += 1.0
-    o0 = np.true_divide(b0, b1, out=b0 if o0 is None else o0)
+    o0 = np.empty_like(x) if o0 is None else o0
+    np.multiply(beta, x, out=o0)
+    b0 = np.abs(o0)
+    np.negative(b0, out=b0)
+    np.exp(b0, out=b0)
+    b1 = np.greater_equal(o0, 0.0)
+    np.maximum(b0, b1, out=o0)
+    b0 += 1.0
+    o0 = np.true_divide(o0, b0, out=o0)
     return (o0,)
 
 
@@ -160,11 +162,12 @@ def softplus_grad_from_output(y, beta=1.0):
 
 def _softplus_grad_from_output_block(y, beta, o0):
     """softplus_grad_from_output on one block of the input (see _blocks)."""
-    b0 = np.maximum(y, 0.0)
-    np.multiply(beta, b0, out=b0)
-    np.negative(b0, out=b0)
-    np.expm1(b0, out=b0)
-    o0 = np.negative(b0, out=b0 if o0 is None else o0)
+    o0 = np.empty_like(y) if o0 is None else o0
+    np.maximum(y, 0.0, out=o0)
+    np.multiply(beta, o0, out=o0)
+    np.negative(o0, out=o0)
+    np.expm1(o0, out=o0)
+    o0 = np.negative(o0, out=o0)
     return (o0,)
 
 
@@ -187,20 +190,21 @@ def softplus_grad_params(x, beta=1.0):
 def _softplus_grad_params_block(x, beta, o0):
     """softplus_grad_params on one block of the input (see _blocks)."""
     t0 = float(1.0 / beta)
-    b0 = np.multiply(beta, x)
-    np.abs(b0, out=b0)
+    o0 = np.empty_like(x) if o0 is None else o0
+    np.multiply(beta, x, out=o0)
+    np.abs(o0, out=o0)
+    np.negative(o0, out=o0)
+    np.exp(o0, out=o0)
+    b0 = np.log1p(o0)
+    np.multiply(t0, b0, out=b0)
     np.negative(b0, out=b0)
-    np.exp(b0, out=b0)
-    b1 = np.log1p(b0)
-    np.multiply(t0, b1, out=b1)
-    np.negative(b1, out=b1)
-    b2 = np.abs(x)
-    np.clip(b2, 0.0, 1.152921504606847e+18, out=b2)
-    np.multiply(b0, b2, out=b2)
-    b0 += 1.0
-    b2 /= b0
-    b1 -= b2
-    o0 = np.multiply(t0, b1, out=b1 if o0 is None else o0)
+    b1 = np.abs(x)
+    np.clip(b1, 0.0, 1.152921504606847e+18, out=b1)
+    np.multiply(o0, b1, out=b1)
+    o0 += 1.0
+    b1 /= o0
+    b0 -= b1
+    o0 = np.multiply(t0, b0, out=o0)
     return (o0,)
 
 
@@ -222,16 +226,18 @@ def softplus_forward_and_grad(x, beta=1.0):
 
 def _softplus_forward_and_grad_block(x, beta, o0, o1):
     """softplus_forward_and_grad on one block of the input (see _blocks)."""
-    b0 = np.multiply(beta, x)
-    b1 = np.abs(b0)
-    np.negative(b1, out=b1)
-    np.exp(b1, out=b1)
-    b2 = np.log1p(b1)
-    b3 = np.maximum(b0, 0.0)
-    b2 += b3
-    o0 = np.true_divide(b2, beta, out=b2 if o0 is None else o0)
-    b4 = np.greater_equal(b0, 0.0)
-    np.maximum(b1, b4, out=b0)
-    b1 += 1.0
-    o1 = np.true_divide(b0, b1, out=b0 if o1 is None else o1)
+    o0 = np.empty_like(x) if o0 is None else o0
+    o1 = np.empty_like(x) if o1 is None else o1
+    np.multiply(beta, x, out=o1)
+    np.abs(o1, out=o0)
+    np.negative(o0, out=o0)
+    b0 = np.exp(o0)
+    np.log1p(b0, out=o0)
+    b1 = np.maximum(o1, 0.0)
+    o0 += b1
+    o0 = np.true_divide(o0, beta, out=o0)
+    b2 = np.greater_equal(o1, 0.0)
+    np.maximum(b0, b2, out=o1)
+    b0 += 1.0
+    o1 = np.true_divide(o1, b0, out=o1)
     return (o0, o1,)

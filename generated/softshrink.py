@@ -121,9 +121,10 @@ def softshrink(x, lambd=0.5):
 
 def _softshrink_block(x, lambd, o0):
     """softshrink on one block of the input (see _blocks)."""
-    b0 = np.clip(x, float(-lambd), lambd)
-    b0 += 0.0
-    o0 = np.subtract(x, b0, out=b0 if o0 is None else o0)
+    o0 = np.empty_like(x) if o0 is None else o0
+    np.clip(x, float(-lambd), lambd, out=o0)
+    o0 += 0.0
+    o0 = np.subtract(x, o0, out=o0)
     return (o0,)
 
 
@@ -224,12 +225,13 @@ def softshrink_forward_and_grad(x, lambd=0.5):
 
 def _softshrink_forward_and_grad_block(x, lambd, o0, o1):
     """softshrink_forward_and_grad on one block of the input (see _blocks)."""
-    b0 = np.clip(x, float(-lambd), lambd)
-    b0 += 0.0
-    o0 = np.subtract(x, b0, out=b0 if o0 is None else o0)
-    b1 = np.abs(x)
-    b2 = np.greater_equal(lambd, b1)
-    b3 = np.isnan(x)
-    b4 = _where(b3, x, 1.0)
-    b5 = _where(b2, 0.0, b4)
-    return (o0, b5,)
+    o0 = np.empty_like(x) if o0 is None else o0
+    np.clip(x, float(-lambd), lambd, out=o0)
+    o0 += 0.0
+    o0 = np.subtract(x, o0, out=o0)
+    b0 = np.abs(x)
+    b1 = np.greater_equal(lambd, b0)
+    b2 = np.isnan(x)
+    b3 = _where(b2, x, 1.0)
+    b4 = _where(b1, 0.0, b3)
+    return (o0, b4,)

@@ -101,10 +101,11 @@ def softsign(x):
 
 def _softsign_block(x, o0):
     """softsign on one block of the input (see _blocks)."""
-    b0 = np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
-    b1 = np.abs(b0)
-    b1 += 1.0
-    o0 = np.true_divide(b0, b1, out=b0 if o0 is None else o0)
+    o0 = np.empty_like(x) if o0 is None else o0
+    np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18, out=o0)
+    b0 = np.abs(o0)
+    b0 += 1.0
+    o0 = np.true_divide(o0, b0, out=o0)
     return (o0,)
 
 
@@ -125,12 +126,13 @@ def softsign_grad(x):
 
 def _softsign_grad_block(x, o0):
     """softsign_grad on one block of the input (see _blocks)."""
+    o0 = np.empty_like(x) if o0 is None else o0
+    np.abs(x, out=o0)
+    o0 += 1.0
+    np.true_divide(1.0, o0, out=o0)
     b0 = np.abs(x)
     b0 += 1.0
-    np.true_divide(1.0, b0, out=b0)
-    b1 = np.abs(x)
-    b1 += 1.0
-    o0 = np.true_divide(b0, b1, out=b0 if o0 is None else o0)
+    o0 = np.true_divide(o0, b0, out=o0)
     return (o0,)
 
 
@@ -151,11 +153,12 @@ def softsign_grad_from_output(y):
 
 def _softsign_grad_from_output_block(y, o0):
     """softsign_grad_from_output on one block of the input (see _blocks)."""
-    b0 = np.clip(y, -1.0, 1.0)
-    np.abs(b0, out=b0)
-    np.negative(b0, out=b0)
-    b0 += 1.0
-    o0 = np.square(b0, out=b0 if o0 is None else o0)
+    o0 = np.empty_like(y) if o0 is None else o0
+    np.clip(y, -1.0, 1.0, out=o0)
+    np.abs(o0, out=o0)
+    np.negative(o0, out=o0)
+    o0 += 1.0
+    o0 = np.square(o0, out=o0)
     return (o0,)
 
 
@@ -176,14 +179,16 @@ def softsign_forward_and_grad(x):
 
 def _softsign_forward_and_grad_block(x, o0, o1):
     """softsign_forward_and_grad on one block of the input (see _blocks)."""
-    b0 = np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
-    b1 = np.abs(b0)
-    b1 += 1.0
-    o0 = np.true_divide(b0, b1, out=b0 if o0 is None else o0)
-    np.abs(x, out=b1)
-    b1 += 1.0
-    np.true_divide(1.0, b1, out=b1)
-    b2 = np.abs(x)
-    b2 += 1.0
-    o1 = np.true_divide(b1, b2, out=b1 if o1 is None else o1)
+    o0 = np.empty_like(x) if o0 is None else o0
+    o1 = np.empty_like(x) if o1 is None else o1
+    np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18, out=o0)
+    np.abs(o0, out=o1)
+    o1 += 1.0
+    o0 = np.true_divide(o0, o1, out=o0)
+    np.abs(x, out=o1)
+    o1 += 1.0
+    np.true_divide(1.0, o1, out=o1)
+    b0 = np.abs(x)
+    b0 += 1.0
+    o1 = np.true_divide(o1, b0, out=o1)
     return (o0, o1,)

@@ -77,8 +77,8 @@ def _to_half(r):
 
 
 def _outside(test, x):
-    """np.flatnonzero(test(x)), tested in slices of 256 KiB (its buffers stay a fraction of x)."""
-    step = 262144 // x.itemsize
+    """np.flatnonzero(test(x)), tested in slices of 16-256 KiB (its buffers stay a fraction of x)."""
+    step = max(min(262144, x.nbytes // 4), 16384) // x.itemsize
     if x.size <= step:
         return np.flatnonzero(test(x))
     flat = x.reshape(-1)
@@ -130,13 +130,14 @@ def sparse_plus(x):
 
 def _sparse_plus_block(x, o0):
     """sparse_plus on one block of the input (see _blocks)."""
-    b0 = np.clip(x, -1.0, 1.0)
-    b0 += 1.0
-    np.square(b0, out=b0)
-    np.multiply(0.25, b0, out=b0)
-    b1 = np.subtract(x, 1.0)
-    np.maximum(b1, 0.0, out=b1)
-    o0 = np.add(b0, b1, out=b0 if o0 is None else o0)
+    o0 = np.empty_like(x) if o0 is None else o0
+    np.clip(x, -1.0, 1.0, out=o0)
+    o0 += 1.0
+    np.square(o0, out=o0)
+    np.multiply(0.25, o0, out=o0)
+    b0 = np.subtract(x, 1.0)
+    np.maximum(b0, 0.0, out=b0)
+    o0 = np.add(o0, b0, out=o0)
     far = _outside(lambda x: (x > 4503599627370496.0), x)  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
@@ -167,9 +168,10 @@ def sparse_plus_grad(x):
 
 def _sparse_plus_grad_block(x, o0):
     """sparse_plus_grad on one block of the input (see _blocks)."""
-    b0 = np.clip(x, -1.0, 1.0)
-    np.multiply(0.5, b0, out=b0)
-    o0 = np.add(b0, 0.5, out=b0 if o0 is None else o0)
+    o0 = np.empty_like(x) if o0 is None else o0
+    np.clip(x, -1.0, 1.0, out=o0)
+    np.multiply(0.5, o0, out=o0)
+    o0 = np.add(o0, 0.5, out=o0)
     return (o0,)
 
 
@@ -190,9 +192,10 @@ def sparse_plus_grad_from_output(y):
 
 def _sparse_plus_grad_from_output_block(y, o0):
     """sparse_plus_grad_from_output on one block of the input (see _blocks)."""
-    b0 = np.minimum(y, 1.0)
-    np.clip(b0, 0.0, 1.0, out=b0)
-    o0 = np.sqrt(b0, out=b0 if o0 is None else o0)
+    o0 = np.empty_like(y) if o0 is None else o0
+    np.minimum(y, 1.0, out=o0)
+    np.clip(o0, 0.0, 1.0, out=o0)
+    o0 = np.sqrt(o0, out=o0)
     return (o0,)
 
 
@@ -214,15 +217,17 @@ def sparse_plus_forward_and_grad(x):
 
 def _sparse_plus_forward_and_grad_block(x, o0, o1):
     """sparse_plus_forward_and_grad on one block of the input (see _blocks)."""
-    b0 = np.clip(x, -1.0, 1.0)
-    b1 = np.add(b0, 1.0)
-    np.square(b1, out=b1)
-    np.multiply(0.25, b1, out=b1)
-    b2 = np.subtract(x, 1.0)
-    np.maximum(b2, 0.0, out=b2)
-    o0 = np.add(b1, b2, out=b1 if o0 is None else o0)
-    np.multiply(0.5, b0, out=b0)
-    o1 = np.add(b0, 0.5, out=b0 if o1 is None else o1)
+    o0 = np.empty_like(x) if o0 is None else o0
+    o1 = np.empty_like(x) if o1 is None else o1
+    np.clip(x, -1.0, 1.0, out=o1)
+    np.add(o1, 1.0, out=o0)
+    np.square(o0, out=o0)
+    np.multiply(0.25, o0, out=o0)
+    b0 = np.subtract(x, 1.0)
+    np.maximum(b0, 0.0, out=b0)
+    o0 = np.add(o0, b0, out=o0)
+    np.multiply(0.5, o1, out=o1)
+    o1 = np.add(o1, 0.5, out=o1)
     far = _outside(lambda x: (x > 4503599627370496.0), x)  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32

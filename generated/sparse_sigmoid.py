@@ -120,9 +120,10 @@ def sparse_sigmoid(x):
 
 def _sparse_sigmoid_block(x, o0):
     """sparse_sigmoid on one block of the input (see _blocks)."""
-    b0 = np.multiply(0.5, x)
-    b0 += 0.5
-    o0 = np.clip(b0, 0.0, 1.0, out=b0 if o0 is None else o0)
+    o0 = np.empty_like(x) if o0 is None else o0
+    np.multiply(0.5, x, out=o0)
+    o0 += 0.5
+    o0 = np.clip(o0, 0.0, 1.0, out=o0)
     return (o0,)
 
 
@@ -195,13 +196,14 @@ def sparse_sigmoid_forward_and_grad(x):
 
 def _sparse_sigmoid_forward_and_grad_block(x, o0, o1):
     """sparse_sigmoid_forward_and_grad on one block of the input (see _blocks)."""
-    b0 = np.multiply(0.5, x)
-    b0 += 0.5
-    o0 = np.clip(b0, 0.0, 1.0, out=b0 if o0 is None else o0)
-    b1 = np.greater_equal(x, 1.0)
-    b2 = np.less_equal(x, -1.0)
-    b1 |= b2
-    np.isnan(x, out=b2)
-    b3 = _where(b2, x, 0.5)
-    b4 = _where(b1, 0.0, b3)
-    return (o0, b4,)
+    o0 = np.empty_like(x) if o0 is None else o0
+    np.multiply(0.5, x, out=o0)
+    o0 += 0.5
+    o0 = np.clip(o0, 0.0, 1.0, out=o0)
+    b0 = np.greater_equal(x, 1.0)
+    b1 = np.less_equal(x, -1.0)
+    b0 |= b1
+    np.isnan(x, out=b1)
+    b2 = _where(b1, x, 0.5)
+    b3 = _where(b0, 0.0, b2)
+    return (o0, b3,)

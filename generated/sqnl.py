@@ -101,11 +101,12 @@ def sqnl(x):
 
 def _sqnl_block(x, o0):
     """sqnl on one block of the input (see _blocks)."""
-    b0 = np.clip(x, -2.0, 2.0)
-    b1 = np.multiply(0.25, b0)
-    b2 = np.abs(b0)
-    b1 *= b2
-    o0 = np.subtract(b0, b1, out=b0 if o0 is None else o0)
+    o0 = np.empty_like(x) if o0 is None else o0
+    np.clip(x, -2.0, 2.0, out=o0)
+    b0 = np.multiply(0.25, o0)
+    b1 = np.abs(o0)
+    b0 *= b1
+    o0 = np.subtract(o0, b0, out=o0)
     return (o0,)
 
 
@@ -126,10 +127,11 @@ def sqnl_grad(x):
 
 def _sqnl_grad_block(x, o0):
     """sqnl_grad on one block of the input (see _blocks)."""
-    b0 = np.clip(x, -2.0, 2.0)
-    np.abs(b0, out=b0)
-    np.multiply(-0.5, b0, out=b0)
-    o0 = np.add(b0, 1.0, out=b0 if o0 is None else o0)
+    o0 = np.empty_like(x) if o0 is None else o0
+    np.clip(x, -2.0, 2.0, out=o0)
+    np.abs(o0, out=o0)
+    np.multiply(-0.5, o0, out=o0)
+    o0 = np.add(o0, 1.0, out=o0)
     return (o0,)
 
 
@@ -150,11 +152,12 @@ def sqnl_grad_from_output(y):
 
 def _sqnl_grad_from_output_block(y, o0):
     """sqnl_grad_from_output on one block of the input (see _blocks)."""
-    b0 = np.clip(y, -1.0, 1.0)
-    np.abs(b0, out=b0)
-    np.negative(b0, out=b0)
-    b0 += 1.0
-    o0 = np.sqrt(b0, out=b0 if o0 is None else o0)
+    o0 = np.empty_like(y) if o0 is None else o0
+    np.clip(y, -1.0, 1.0, out=o0)
+    np.abs(o0, out=o0)
+    np.negative(o0, out=o0)
+    o0 += 1.0
+    o0 = np.sqrt(o0, out=o0)
     return (o0,)
 
 
@@ -175,11 +178,13 @@ def sqnl_forward_and_grad(x):
 
 def _sqnl_forward_and_grad_block(x, o0, o1):
     """sqnl_forward_and_grad on one block of the input (see _blocks)."""
-    b0 = np.clip(x, -2.0, 2.0)
-    b1 = np.abs(b0)
-    b2 = np.multiply(0.25, b0)
-    b2 *= b1
-    o0 = np.subtract(b0, b2, out=b0 if o0 is None else o0)
-    np.multiply(-0.5, b1, out=b1)
-    o1 = np.add(b1, 1.0, out=b1 if o1 is None else o1)
+    o0 = np.empty_like(x) if o0 is None else o0
+    o1 = np.empty_like(x) if o1 is None else o1
+    np.clip(x, -2.0, 2.0, out=o0)
+    np.abs(o0, out=o1)
+    b0 = np.multiply(0.25, o0)
+    b0 *= o1
+    o0 = np.subtract(o0, b0, out=o0)
+    np.multiply(-0.5, o1, out=o1)
+    o1 = np.add(o1, 1.0, out=o1)
     return (o0, o1,)

@@ -213,10 +213,11 @@ def squareplus_grad_from_output(y, b=4.0):
 
 def _squareplus_grad_from_output_block(y, b, o0):
     """squareplus_grad_from_output on one block of the input (see _blocks)."""
-    b0 = np.clip(y, 0.0, 1.152921504606847e+18)
-    np.square(b0, out=b0)
-    b1 = np.add(float(0.25 * b), b0)
-    o0 = np.true_divide(b0, b1, out=b0 if o0 is None else o0)
+    o0 = np.empty_like(y) if o0 is None else o0
+    np.clip(y, 0.0, 1.152921504606847e+18, out=o0)
+    np.square(o0, out=o0)
+    b0 = np.add(float(0.25 * b), o0)
+    o0 = np.true_divide(o0, b0, out=o0)
     return (o0,)
 
 
@@ -230,7 +231,7 @@ def squareplus_grad_params(x, b=4.0):
     x, finish = _prepare(x)
     b = float(b)
     with np.errstate(under="ignore"):
-        r = _blocks(_squareplus_grad_params_block, x, 1, False, 1048576, 262144, 8, b)
+        r = _blocks(_squareplus_grad_params_block, x, 1, False, 0, 262144, 8, b)
         return {
             "b": finish(r[0]),
         }

@@ -77,8 +77,8 @@ def _to_half(r):
 
 
 def _outside(test, x):
-    """np.flatnonzero(test(x)), tested in slices of 256 KiB (its buffers stay a fraction of x)."""
-    step = 262144 // x.itemsize
+    """np.flatnonzero(test(x)), tested in slices of 16-256 KiB (its buffers stay a fraction of x)."""
+    step = max(min(262144, x.nbytes // 4), 16384) // x.itemsize
     if x.size <= step:
         return np.flatnonzero(test(x))
     flat = x.reshape(-1)
@@ -131,11 +131,12 @@ def swish(x, beta=1.0):
 
 def _swish_block(x, beta, o0):
     """swish on one block of the input (see _blocks)."""
-    b0 = np.multiply(beta, x)
-    np.negative(b0, out=b0)
-    np.exp(b0, out=b0)
-    b0 += 1.0
-    o0 = np.true_divide(x, b0, out=b0 if o0 is None else o0)
+    o0 = np.empty_like(x) if o0 is None else o0
+    np.multiply(beta, x, out=o0)
+    np.negative(o0, out=o0)
+    np.exp(o0, out=o0)
+    o0 += 1.0
+    o0 = np.true_divide(x, o0, out=o0)
     far = _outside(lambda x: (beta * x < -80.0), x)  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
@@ -234,17 +235,18 @@ def swish_grad_params(x, beta=1.0):
 
 def _swish_grad_params_block(x, beta, o0):
     """swish_grad_params on one block of the input (see _blocks)."""
-    b0 = np.multiply(beta, x)
-    np.abs(b0, out=b0)
-    np.negative(b0, out=b0)
-    np.exp(b0, out=b0)
-    b1 = np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
-    np.square(b1, out=b1)
-    np.multiply(b0, b1, out=b1)
-    b2 = np.add(b0, 1.0)
-    b1 /= b2
-    b0 += 1.0
-    o0 = np.true_divide(b1, b0, out=b1 if o0 is None else o0)
+    o0 = np.empty_like(x) if o0 is None else o0
+    np.multiply(beta, x, out=o0)
+    np.abs(o0, out=o0)
+    np.negative(o0, out=o0)
+    np.exp(o0, out=o0)
+    b0 = np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
+    np.square(b0, out=b0)
+    np.multiply(o0, b0, out=b0)
+    b1 = np.add(o0, 1.0)
+    b0 /= b1
+    o0 += 1.0
+    o0 = np.true_divide(b0, o0, out=o0)
     return (o0,)
 
 

@@ -116,15 +116,16 @@ def tanh_grad(x):
 
 def _tanh_grad_block(x, o0):
     """tanh_grad on one block of the input (see _blocks)."""
-    b0 = np.abs(x)
-    np.clip(b0, 0.0, 1.152921504606847e+18, out=b0)
-    np.multiply(-2.0, b0, out=b0)
-    np.exp(b0, out=b0)
-    b1 = np.multiply(4.0, b0)
-    b2 = np.add(b0, 1.0)
-    b1 /= b2
-    b0 += 1.0
-    o0 = np.true_divide(b1, b0, out=b1 if o0 is None else o0)
+    o0 = np.empty_like(x) if o0 is None else o0
+    np.abs(x, out=o0)
+    np.clip(o0, 0.0, 1.152921504606847e+18, out=o0)
+    np.multiply(-2.0, o0, out=o0)
+    np.exp(o0, out=o0)
+    b0 = np.multiply(4.0, o0)
+    b1 = np.add(o0, 1.0)
+    b0 /= b1
+    o0 += 1.0
+    o0 = np.true_divide(b0, o0, out=o0)
     return (o0,)
 
 
@@ -145,11 +146,12 @@ def tanh_grad_from_output(y):
 
 def _tanh_grad_from_output_block(y, o0):
     """tanh_grad_from_output on one block of the input (see _blocks)."""
-    b0 = np.clip(y, -1.0, 1.0)
-    b1 = np.negative(b0)
-    b1 += 1.0
+    o0 = np.empty_like(y) if o0 is None else o0
+    np.clip(y, -1.0, 1.0, out=o0)
+    b0 = np.negative(o0)
     b0 += 1.0
-    o0 = np.multiply(b1, b0, out=b1 if o0 is None else o0)
+    o0 += 1.0
+    o0 = np.multiply(b0, o0, out=o0)
     return (o0,)
 
 
@@ -170,14 +172,16 @@ def tanh_forward_and_grad(x):
 
 def _tanh_forward_and_grad_block(x, o0, o1):
     """tanh_forward_and_grad on one block of the input (see _blocks)."""
-    b0 = np.abs(x)
-    np.clip(b0, 0.0, 1.152921504606847e+18, out=b0)
-    np.multiply(-2.0, b0, out=b0)
-    np.exp(b0, out=b0)
+    o0 = np.empty_like(x) if o0 is None else o0
+    o1 = np.empty_like(x) if o1 is None else o1
+    np.abs(x, out=o0)
+    np.clip(o0, 0.0, 1.152921504606847e+18, out=o0)
+    np.multiply(-2.0, o0, out=o0)
+    np.exp(o0, out=o1)
     o0 = np.tanh(x, out=o0)
-    b1 = np.multiply(4.0, b0)
-    b2 = np.add(b0, 1.0)
-    b1 /= b2
-    b0 += 1.0
-    o1 = np.true_divide(b1, b0, out=b1 if o1 is None else o1)
+    b0 = np.multiply(4.0, o1)
+    b1 = np.add(o1, 1.0)
+    b0 /= b1
+    o1 += 1.0
+    o1 = np.true_divide(b0, o1, out=o1)
     return (o0, o1,)

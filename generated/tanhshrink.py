@@ -176,8 +176,9 @@ def tanhshrink_grad(x):
 
 def _tanhshrink_grad_block(x, o0):
     """tanhshrink_grad on one block of the input (see _blocks)."""
-    b0 = np.tanh(x)
-    o0 = np.square(b0, out=b0 if o0 is None else o0)
+    o0 = np.empty_like(x) if o0 is None else o0
+    np.tanh(x, out=o0)
+    o0 = np.square(o0, out=o0)
     return (o0,)
 
 
@@ -198,7 +199,8 @@ def tanhshrink_forward_and_grad(x):
 
 def _tanhshrink_forward_and_grad_block(x, o0, o1):
     """tanhshrink_forward_and_grad on one block of the input (see _blocks)."""
+    o1 = np.empty_like(x) if o1 is None else o1
     b0 = _x_minus_tanh(x)
-    b1 = np.tanh(x)
-    o1 = np.square(b1, out=b1 if o1 is None else o1)
+    np.tanh(x, out=o1)
+    o1 = np.square(o1, out=o1)
     return (b0, o1,)

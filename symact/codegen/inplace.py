@@ -57,6 +57,7 @@ class Lowered:
     ops: int = 0  # array operations
     buffers: int = 0  # full-size buffers allocated (results included)
     peak: int = 0  # most buffers alive at once (results included)
+    peak_float: int = 0  # ... not counting bool masks, nor the output buffers (dests) held
     kernels: set[str] = field(default_factory=set)
     cost: int = 0  # estimated time, in units of a cheap pass (see _COST)
 
@@ -152,13 +153,15 @@ def _parse_line(line: str) -> tuple[str, ast.AST]:
 
 
 def lower(lines: list[str], results: list[str], arrays: set[str], scalars: set[str] = frozenset(),
-          prefix: str = "b", dests: list[str] | None = None) -> Lowered:
+          prefix: str = "b", dests: list[str] | None = None, scratch: bool = False) -> Lowered:
     """Lower `name = expr` lines and result expressions into in-place NumPy statements.
 
     arrays: names of the input arrays (never written); scalars: names of Python-float parameters.
     dests: per result, the name of an output buffer (or None: allocate) that the operation computing
     it writes into, when no later operation reads it (it may be narrower: float32 output of float64
-    work, rounded once there). Returns statements and, per result, the name holding it (a fresh
+    work, rounded once there). scratch: an output buffer may also hold values of the input's dtype
+    computed before its result (the outputs have the input's dtype; allocated when not given), one
+    buffer fewer. Returns statements and, per result, the name holding it (a fresh
     buffer, an output buffer, an input name or a scalar expression).
     """
     fl = _Flattener(set(arrays), set(scalars))
@@ -172,12 +175,13 @@ def lower(lines: list[str], results: list[str], arrays: set[str], scalars: set[s
         else:
             fl.env[name] = value
     outs = [fl.visit(ast.parse(r, mode="eval").body) for r in results]
-    low = _emit(fl, outs, prefix, dests)
+    low = _emit(fl, outs, prefix, dests, next(iter(arrays)) if scratch and len(arrays) == 1 else None)
     low.lines[:0] = head
     return low
 
 
-def _emit(fl: _Flattener, outs: list[tuple], prefix: str = "b", dests: list[str] | None = None) -> Lowered:
+def _emit(fl: _Flattener, outs: list[tuple], prefix: str = "b", dests: list[str] | None = None,
+          scratch_of: str | None = None) -> Lowered:
     instrs = fl.instrs
     last: dict[int, int] = {}
     for i, ins in enumerate(instrs):
@@ -193,14 +197,30 @@ def _emit(fl: _Flattener, outs: list[tuple], prefix: str = "b", dests: list[str]
     final = {o[1] for o in outs if o[0] == "v"}
     for v in final:
         last[v] = len(instrs)  # alive to the end
+    # scratch: an output buffer may hold input-dtype values that die by the time its result is written
+    until = {d: i for i, d in direct.items()} if scratch_of else {}
+    used: set[str] = set()
     # values never used (dead code after CSE) are still computed; their buffer is free at once
     buf_of: dict[int, str] = {}
-    free: dict[str, list[str]] = {"x": [], "f64": [], "bool": []}
+    free: dict[str, list[str]] = {"x": list(reversed(until)), "f64": [], "bool": []}
     kind_of_buf: dict[str, str] = {}
     lines: list[str] = []
     nbuf = 0
     alive = 0
     peak = 0
+    alive_f = 0
+    peak_f = 0
+
+    def fits(buf: str, i: int) -> bool:  # may value i live in buf?
+        return buf not in until or (i not in final and last.get(i, i) <= until[buf])
+
+    def hold(buf: str, kind: str, sign: int) -> None:
+        nonlocal alive, alive_f
+        if buf in until:
+            return
+        alive += sign
+        if kind != "bool":
+            alive_f += sign
     ops = 0
     kernels: set[str] = set()
 
@@ -219,23 +239,33 @@ def _emit(fl: _Flattener, outs: list[tuple], prefix: str = "b", dests: list[str]
         target = None
         if i in direct:
             target = direct[i]
-            # no output buffer given (the input in one piece): the buffer of a dying operand, as below
-            spare = next((buf_of[v] for v in dying if fl.kinds[v] == ins.rkind), None)
+            if target in used:  # it held earlier values: allocated at the start
+                spare = None
+                if target in free["x"]:
+                    free["x"].remove(target)
+            else:  # no output buffer given (the input in one piece): the buffer of a dying operand, as below
+                spare = next((buf_of[v] for v in dying if fl.kinds[v] == ins.rkind and buf_of[v] not in until), None)
+                if target in free["x"]:
+                    free["x"].remove(target)
             out = f"{spare} if {target} is None else {target}" if spare else target
             lines.append(f"{target} = np.{ins.fn}({', '.join(text(a) for a in ins.args)}, out={out})")
             for v in dying:
-                if buf_of[v] != spare:  # the spare may hold the result now: never reused
+                if buf_of[v] != spare and buf_of[v] != target:  # the spare may hold the result now: never reused
                     free[fl.kinds[v]].append(buf_of[v])
-                    alive -= 1
+                    hold(buf_of[v], fl.kinds[v], -1)
             buf_of[i] = target
             continue
         if ins.kind != "kernel":
             for v in dying:  # an operand's buffer of the same kind, no longer needed
-                if fl.kinds[v] == ins.rkind and (target is None):
+                if fl.kinds[v] == ins.rkind and target is None and fits(buf_of[v], i):
                     target = buf_of[v]
-            if target is None and free[ins.rkind]:
-                target = free[ins.rkind].pop()
-                alive += 1
+            if target is None:
+                fitting = [b for b in free[ins.rkind] if fits(b, i)]
+                if fitting:
+                    target = fitting[-1]
+                    free[ins.rkind].remove(target)
+                    used.add(target)
+                    hold(target, ins.rkind, 1)
         args = ", ".join(text(a) for a in ins.args)
         if ins.kind == "kernel":
             kernels.add(ins.fn)
@@ -245,7 +275,7 @@ def _emit(fl: _Flattener, outs: list[tuple], prefix: str = "b", dests: list[str]
         if target is None:
             target = f"{prefix}{nbuf}"
             nbuf += 1
-            alive += 1
+            hold(target, ins.rkind, 1)
             kind_of_buf[target] = ins.rkind
             if ins.kind == "kernel":
                 lines.append(f"{target} = {call}")
@@ -258,15 +288,16 @@ def _emit(fl: _Flattener, outs: list[tuple], prefix: str = "b", dests: list[str]
             else:
                 lines.append(f"{call}, out={target})")
         peak = max(peak, alive)
+        peak_f = max(peak_f, alive_f)
         for v in dying:
             b = buf_of[v]
             if b != target:
                 free[fl.kinds[v]].append(b)
-                alive -= 1
+                hold(b, fl.kinds[v], -1)
         buf_of[i] = target
         if i not in last and i not in final:  # never used
             free[ins.rkind].append(target)
-            alive -= 1
+            hold(target, ins.rkind, -1)
     results = []
     seen: set[str] = set()
     for o in outs:
@@ -278,4 +309,6 @@ def _emit(fl: _Flattener, outs: list[tuple], prefix: str = "b", dests: list[str]
             name = copy
         seen.add(name)
         results.append(name)
-    return Lowered(lines, results, ops, nbuf, peak, kernels, cost)
+    if used:
+        lines[:0] = [f"{d} = np.empty_like({scratch_of}) if {d} is None else {d}" for d in until if d in used]
+    return Lowered(lines, results, ops, nbuf, peak, peak_f, kernels, cost)

@@ -72,6 +72,7 @@ class _Fn:
     whole_bytes: int = 0  # inputs up to this size are computed in one piece
     block_bytes: int = 0  # block size (bytes of input)
     low: Lowered | None = None  # the in-place code before Taylor patches (what decides blocking)
+    low_blocked: Lowered | None = None  # ... written into output buffers (block functions)
     fast: bool = False  # uses fast forms (overflow and invalid operations ignored: fixed up after)
     fixup: bool = False  # ... with a region on x (tested by _outside)
     dests: list[str] | None = None  # block functions: names of the output buffers they are given
@@ -104,7 +105,7 @@ def _collect(printed: list[PrintedFunction]) -> tuple[set[str], set[str]]:
 
 
 def _fast(act: Activation, stable: list[sp.Expr], fast: list[sp.Expr | None], names: dict,
-          printed: list, dests: list[str] | None) -> tuple[Lowered, list[str], list[str]]:
+          printed: list, dests: list[str] | None, scratch: bool = False) -> tuple[Lowered, list[str], list[str]]:
     """(lowered fast code, all lines, result names) for forms of which some have fast versions.
 
     See Activation.fast_region. A region on x: the fast forms are evaluated on the whole block and the
@@ -114,13 +115,13 @@ def _fast(act: Activation, stable: list[sp.Expr], fast: list[sp.Expr | None], na
     exprs = [f if f is not None else g for f, g in zip(fast, stable)]
     pf, results = print_functions(exprs, X, names)
     printed.append(pf)
-    low = _lowered(pf.lines, results, "x", act, dests)
+    low = _lowered(pf.lines, results, "x", act, dests, scratch)
     region64 = act.fast_region
     region32 = act.fast_region32 if act.fast_region32 is not None else region64
     if X not in region64.free_symbols | region32.free_symbols:
         other, other_results = print_functions(stable, X, names)
         printed.append(other)
-        slow = _lowered(other.lines, other_results, "x", act, dests)
+        slow = _lowered(other.lines, other_results, "x", act, dests, scratch)
         lines = [f"if {print_condition(region64, X, names)}:  # the fast forms hold for these parameters"]
         lines += [f"    {line}" for line in low.lines] + [f"    r{i} = {r}" for i, r in enumerate(low.results)]
         lines += ["else:"] + [f"    {line}" for line in slow.lines] + [f"    r{i} = {r}" for i, r in enumerate(slow.results)]
@@ -151,9 +152,12 @@ def _fresh(result: str, others: tuple[str, ...] = ()) -> bool:
 
 
 def _lowered(lines: list[str], results: list[str], arg: str, act: Activation,
-             dests: list[str] | None = None) -> Lowered:
-    """The printed lines in place (symact.codegen.inplace): one operation per line, buffers reused."""
-    return lower(lines, results, {arg}, set(act.param_names), dests=dests)
+             dests: list[str] | None = None, scratch: bool = False) -> Lowered:
+    """The printed lines in place (symact.codegen.inplace): one operation per line, buffers reused.
+
+    scratch: the output buffers may hold earlier values (outputs of the input's dtype: not wide).
+    """
+    return lower(lines, results, {arg}, set(act.param_names), dests=dests, scratch=scratch)
 
 
 #: cost of checking the fast forms' region, in cheap passes (a comparison and np.flatnonzero)
@@ -161,7 +165,7 @@ FIXUP_COST = 2
 
 
 def _code(act: Activation, names: dict, printed: list, stable: list[sp.Expr], fast: list[sp.Expr | None],
-          arg: str = "x", patch: int | None = None, dests: list[str] | None = None
+          arg: str = "x", patch: int | None = None, dests: list[str] | None = None, scratch: bool = False
           ) -> tuple[Lowered, list[str], list[str], bool]:
     """(lowered code before patches, lines, result names, whether fast forms are used) of a function.
 
@@ -171,12 +175,12 @@ def _code(act: Activation, names: dict, printed: list, stable: list[sp.Expr], fa
     """
     var = X if arg == "x" else Y
     pf, res = print_functions(stable, var, names)
-    low = _lowered(pf.lines, res, arg, act, dests)
+    low = _lowered(pf.lines, res, arg, act, dests, scratch)
     lines, results = list(low.lines), list(low.results)
     used_fast = False
     if any(f is not None for f in fast):
         fast_printed: list = []
-        fast_code = _fast(act, stable, fast, names, fast_printed, dests)
+        fast_code = _fast(act, stable, fast, names, fast_printed, dests, scratch)
         # several results (forward and derivative) share work: the fast forms only when cheaper so
         # (sigmoid's stable forward and derivative share one exponential, its fast forward has its own)
         check = FIXUP_COST if X in act.fast_region.free_symbols else 0
@@ -239,10 +243,12 @@ def module_context(act: Activation) -> dict:
         fn.is_tuple = kind == "tuple"
         region32 = act.fast_region32 if act.fast_region32 is not None else act.fast_region
         fn.fixup = used_fast and X in act.fast_region.free_symbols | region32.free_symbols
+        dests = [f"o{i}" for i in range(len(results))]
+        # the results written into the output buffers a block function is given, which hold earlier values too
+        fn.low_blocked, lines_blocked, outs, _ = _code(act, names, [], stable, fast, arg, patch, dests, not is_wide)
         fn.blocked, fn.whole_bytes, fn.block_bytes = _blocking(fn)
-        if fn.blocked:  # again, the results written into the output buffers the block function is given
-            dests = [f"o{i}" for i in range(len(results))]
-            _, fn.lines, outs, _ = _code(act, names, [], stable, fast, arg, patch, dests)
+        if fn.blocked:
+            fn.lines = lines_blocked
             if fn.results is None:
                 fn.result = outs[0]
             else:
@@ -314,8 +320,9 @@ def _blocking(fn: _Fn) -> tuple[bool, int, int]:
         return True, HEAVY_WHOLE_BYTES, BLOCK_BYTES
     if low.ops < BLOCK_OPS and low.peak <= len(fn.outputs) and not (calls - kernels.KERNEL_UNBLOCKED):
         return False, 0, 0
-    # in one piece only when the results are all the buffers (peak memory: the output), else blocks
-    whole = WHOLE_BYTES if low.peak <= len(fn.outputs) else 0
+    # in one piece only when the outputs are the only buffers besides masks (peak memory: the output and
+    # a mask or two, an eighth or a quarter of it each), else blocks
+    whole = WHOLE_BYTES if fn.low_blocked.peak_float == 0 and fn.low_blocked.peak <= 2 else 0
     if calls & {"_hypot"}:  # a kernel with buffers of its own
         fn.parts = 8
     return True, whole, LIGHT_BLOCK_BYTES if low.peak <= LIGHT_BUFFERS else BLOCK_BYTES
