@@ -352,8 +352,8 @@ def _blocks(fn, x, nout, wide, whole, block, parts, *args):
     """
     up = wide and x.dtype == np.float32
     # at least `parts` blocks below `block` bytes each, so the buffers of a block stay a fraction of x
-    step = whole if x.nbytes <= whole else min(block, max(x.nbytes // parts, 16384))
-    step //= x.itemsize
+    step = whole if x.nbytes <= whole else min(block, max(-(-x.nbytes // parts), 16384))
+    step = -(-step // x.itemsize)
     order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
     flat = x.ravel(order=order)  # a view: _prepare made x contiguous
     # float64 work -> float32 results: beyond the float32 range is +-inf (no warning)

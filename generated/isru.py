@@ -77,8 +77,8 @@ def _to_half(r):
 
 
 def _outside(test, x):
-    """np.flatnonzero(test(x)), tested in slices of 16-256 KiB (its buffers stay a fraction of x)."""
-    step = max(min(262144, x.nbytes // 4), 16384) // x.itemsize
+    """np.flatnonzero(test(x)), tested in slices of 256 KiB (its buffers stay a fraction of a larger x)."""
+    step = 262144 // x.itemsize
     if x.size <= step:
         return np.flatnonzero(test(x))
     flat = x.reshape(-1)
@@ -95,8 +95,8 @@ def _blocks(fn, x, nout, wide, whole, block, parts, *args):
     """
     up = wide and x.dtype == np.float32
     # at least `parts` blocks below `block` bytes each, so the buffers of a block stay a fraction of x
-    step = whole if x.nbytes <= whole else min(block, max(x.nbytes // parts, 16384))
-    step //= x.itemsize
+    step = whole if x.nbytes <= whole else min(block, max(-(-x.nbytes // parts), 16384))
+    step = -(-step // x.itemsize)
     order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
     flat = x.ravel(order=order)  # a view: _prepare made x contiguous
     # float64 work -> float32 results: beyond the float32 range is +-inf (no warning)
@@ -125,7 +125,7 @@ def isru(x, alpha=1.0):
     alpha = float(alpha)
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
     with np.errstate(under="ignore", over="ignore", invalid="ignore"):
-        r = _blocks(_isru_block, x, 1, False, 1048576, 262144, 4, alpha)
+        r = _blocks(_isru_block, x, 1, False, 1048576, 262144, 3, alpha)
         return finish(r[0])
 
 
@@ -327,7 +327,7 @@ def isru_forward_and_grad(x, alpha=1.0):
     alpha = float(alpha)
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
     with np.errstate(under="ignore", over="ignore", invalid="ignore"):
-        r = _blocks(_isru_forward_and_grad_block, x, 2, False, 0, 65536, 4, alpha)
+        r = _blocks(_isru_forward_and_grad_block, x, 2, False, 0, 65536, 3, alpha)
         return finish(r[0]), finish(r[1])
 
 

@@ -86,8 +86,8 @@ def _blocks(fn, x, nout, wide, whole, block, parts, *args):
     """
     up = wide and x.dtype == np.float32
     # at least `parts` blocks below `block` bytes each, so the buffers of a block stay a fraction of x
-    step = whole if x.nbytes <= whole else min(block, max(x.nbytes // parts, 16384))
-    step //= x.itemsize
+    step = whole if x.nbytes <= whole else min(block, max(-(-x.nbytes // parts), 16384))
+    step = -(-step // x.itemsize)
     order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
     flat = x.ravel(order=order)  # a view: _prepare made x contiguous
     # float64 work -> float32 results: beyond the float32 range is +-inf (no warning)
@@ -116,7 +116,7 @@ def leaky_relu(x, negative_slope=0.01):
     negative_slope = float(negative_slope)
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
     with np.errstate(under="ignore", over="ignore", invalid="ignore"):
-        r = _blocks(_leaky_relu_block, x, 1, False, 1048576, 262144, 4, negative_slope)
+        r = _blocks(_leaky_relu_block, x, 1, False, 1048576, 262144, 2, negative_slope)
         return finish(r[0])
 
 

@@ -67,8 +67,8 @@ def _blocks(fn, x, nout, wide, whole, block, parts, *args):
     """
     up = wide and x.dtype == np.float32
     # at least `parts` blocks below `block` bytes each, so the buffers of a block stay a fraction of x
-    step = whole if x.nbytes <= whole else min(block, max(x.nbytes // parts, 16384))
-    step //= x.itemsize
+    step = whole if x.nbytes <= whole else min(block, max(-(-x.nbytes // parts), 16384))
+    step = -(-step // x.itemsize)
     order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
     flat = x.ravel(order=order)  # a view: _prepare made x contiguous
     # float64 work -> float32 results: beyond the float32 range is +-inf (no warning)
@@ -95,7 +95,7 @@ def log_sigmoid(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_log_sigmoid_block, x, 1, False, 0, 262144, 4)
+        r = _blocks(_log_sigmoid_block, x, 1, False, 0, 262144, 2)
         return finish(r[0])
 
 
@@ -123,7 +123,7 @@ def log_sigmoid_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_log_sigmoid_grad_block, x, 1, False, 0, 65536, 4)
+        r = _blocks(_log_sigmoid_grad_block, x, 1, False, 0, 65536, 2)
         return finish(r[0])
 
 
@@ -151,7 +151,7 @@ def log_sigmoid_grad_from_output(y):
     """
     y, finish = _prepare(y)
     with np.errstate(under="ignore"):
-        r = _blocks(_log_sigmoid_grad_from_output_block, y, 1, False, 1048576, 262144, 4)
+        r = _blocks(_log_sigmoid_grad_from_output_block, y, 1, False, 1048576, 262144, 2)
         return finish(r[0])
 
 

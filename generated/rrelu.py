@@ -86,8 +86,8 @@ def _blocks(fn, x, nout, wide, whole, block, parts, *args):
     """
     up = wide and x.dtype == np.float32
     # at least `parts` blocks below `block` bytes each, so the buffers of a block stay a fraction of x
-    step = whole if x.nbytes <= whole else min(block, max(x.nbytes // parts, 16384))
-    step //= x.itemsize
+    step = whole if x.nbytes <= whole else min(block, max(-(-x.nbytes // parts), 16384))
+    step = -(-step // x.itemsize)
     order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
     flat = x.ravel(order=order)  # a view: _prepare made x contiguous
     # float64 work -> float32 results: beyond the float32 range is +-inf (no warning)
@@ -117,7 +117,7 @@ def rrelu(x, lower=0.125, upper=0.3333333333333333):
     upper = float(upper)
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
     with np.errstate(under="ignore", over="ignore", invalid="ignore"):
-        r = _blocks(_rrelu_block, x, 1, False, 1048576, 262144, 4, lower, upper)
+        r = _blocks(_rrelu_block, x, 1, False, 1048576, 262144, 2, lower, upper)
         return finish(r[0])
 
 

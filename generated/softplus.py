@@ -67,8 +67,8 @@ def _blocks(fn, x, nout, wide, whole, block, parts, *args):
     """
     up = wide and x.dtype == np.float32
     # at least `parts` blocks below `block` bytes each, so the buffers of a block stay a fraction of x
-    step = whole if x.nbytes <= whole else min(block, max(x.nbytes // parts, 16384))
-    step //= x.itemsize
+    step = whole if x.nbytes <= whole else min(block, max(-(-x.nbytes // parts), 16384))
+    step = -(-step // x.itemsize)
     order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
     flat = x.ravel(order=order)  # a view: _prepare made x contiguous
     # float64 work -> float32 results: beyond the float32 range is +-inf (no warning)
@@ -96,7 +96,7 @@ def softplus(x, beta=1.0):
     x, finish = _prepare(x)
     beta = float(beta)
     with np.errstate(under="ignore"):
-        r = _blocks(_softplus_block, x, 1, False, 0, 262144, 4, beta)
+        r = _blocks(_softplus_block, x, 1, False, 0, 262144, 2, beta)
         return finish(r[0])
 
 
@@ -126,7 +126,7 @@ def softplus_grad(x, beta=1.0):
     x, finish = _prepare(x)
     beta = float(beta)
     with np.errstate(under="ignore"):
-        r = _blocks(_softplus_grad_block, x, 1, False, 0, 65536, 4, beta)
+        r = _blocks(_softplus_grad_block, x, 1, False, 0, 65536, 2, beta)
         return finish(r[0])
 
 
@@ -156,7 +156,7 @@ def softplus_grad_from_output(y, beta=1.0):
     y, finish = _prepare(y)
     beta = float(beta)
     with np.errstate(under="ignore"):
-        r = _blocks(_softplus_grad_from_output_block, y, 1, False, 1048576, 262144, 4, beta)
+        r = _blocks(_softplus_grad_from_output_block, y, 1, False, 1048576, 262144, 2, beta)
         return finish(r[0])
 
 

@@ -325,6 +325,8 @@ def _blocking(fn: _Fn) -> tuple[bool, int, int]:
     whole = WHOLE_BYTES if fn.low_blocked.peak_float == 0 and fn.low_blocked.peak <= 2 else 0
     if calls & {"_hypot"}:  # a kernel with buffers of its own
         fn.parts = 8
+    elif fn.low_blocked.peak_float <= 1 and not calls:  # one buffer besides the outputs: fewer, larger blocks
+        fn.parts = 3 if fn.fixup else 2  # (the fix-up's own buffers: a few per cent of a block, more near 0)
     return True, whole, LIGHT_BLOCK_BYTES if low.peak <= LIGHT_BUFFERS else BLOCK_BYTES
 
 
