@@ -4,7 +4,7 @@ from __future__ import annotations
 import sympy as sp
 
 from ..activation import Activation
-from ..functions import expm1, fclip, gammainc2, hypot, log1p
+from ..functions import expm1, fclip, gammainc2, hypot, log1p, mask
 from ._forms import BIG, PW, R, X, Y, Param, clip, nonnegative, positive, sigmoid_stable
 
 x, y = X, Y
@@ -19,6 +19,10 @@ _sq_t = fclip(x, -BIG, BIG)  # squareplus derivative, branch x >= 0: tail guard 
 def _sq_g(t: sp.Expr) -> sp.Expr:
     """Squareplus: G = (hypot(t, sqrt(b)) + |t|)/2, halved term by term so it never overflows."""
     return hypot(t, sp.sqrt(b)) / 2 + sp.Abs(t) / 2
+
+
+_sq_h = (sp.sqrt(x**2 + b) + sp.Abs(x)) / 2  # squareplus's G where x^2 is finite
+_sq_fast = sp.Max(_sq_h * mask(x >= 0), b / 4 / _sq_h)
 
 
 def _elu_fast(scale: sp.Expr, alpha: sp.Expr, slope: sp.Expr = sp.Integer(1)) -> dict:
@@ -142,6 +146,10 @@ ACTIVATIONS = [
         grad=PW((_sq_g(_sq_t) / hypot(_sq_t, sp.sqrt(b)), x >= 0), (b / 4 / hypot(x, sp.sqrt(b)) / _sq_g(x), True)),
         grad_from_output=fclip(y, 0, BIG) ** 2 / (fclip(y, 0, BIG) ** 2 + b / 4),
         grad_params=(("b", 1 / (4 * hypot(x, sp.sqrt(b)))),),
+        # where x^2 is finite: sqrt for hypot, and max(G [x >= 0], (b/4)/G) for the select (G^2 >= b/4,
+        # so the larger is G for x >= 0, and (b/4)/G for x < 0 where the other is 0); f' = f/H
+        fast_forward=_sq_fast, fast_grad=_sq_fast / sp.sqrt(x**2 + b),
+        fast_region=sp.Abs(x) <= 2**500, fast_region32=sp.Abs(x) <= 2**60,
     ),
     Activation(
         "sparse_plus", PW((0, x <= -1), ((x + 1) ** 2 / 4, x < 1), (x, True)), family="rectifier",
