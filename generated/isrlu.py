@@ -99,18 +99,29 @@ def _blocks(fn, x, nout, wide, whole, block, parts, *args):
     step = -(-step // x.itemsize)
     order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
     flat = x.ravel(order=order)  # a view: _prepare made x contiguous
-    # float64 work -> float32 results: beyond the float32 range is +-inf (no warning)
-    with np.errstate(over="ignore" if x.dtype == np.float32 else None):
-        if flat.size <= step:
-            part = fn(flat.astype(np.float64) if up else flat, *args, *(None,) * nout)
-            return tuple(p.astype(x.dtype, copy=False).reshape(x.shape, order=order) for p in part)
-        outs = tuple(np.empty(flat.size, x.dtype) for _ in range(nout))
-        for i in range(0, flat.size, step):
-            dest = tuple(out[i:i + step] for out in outs)
-            part = fn(flat[i:i + step].astype(np.float64) if up else flat[i:i + step], *args, *dest)
-            for d, p in zip(dest, part):
-                if p is not d:
-                    d[...] = p
+    if flat.size <= step and not up:
+        part = fn(flat, *args, *(None,) * nout)
+        if x.ndim == 1 and all(p.dtype == x.dtype for p in part):
+            return part
+        return tuple(p.astype(x.dtype, copy=False).reshape(x.shape, order=order) for p in part)
+    if x.dtype == np.float32:  # float64 work -> float32 results: beyond the float32 range is +-inf (no warning)
+        with np.errstate(over="ignore"):
+            return _run_blocks(fn, x, flat, order, step, up, nout, args)
+    return _run_blocks(fn, x, flat, order, step, up, nout, args)
+
+
+def _run_blocks(fn, x, flat, order, step, up, nout, args):
+    """_blocks' loop: flat (x as one dimension) in pieces of `step` elements."""
+    if flat.size <= step:
+        part = fn(flat.astype(np.float64) if up else flat, *args, *(None,) * nout)
+        return tuple(p.astype(x.dtype, copy=False).reshape(x.shape, order=order) for p in part)
+    outs = tuple(np.empty(flat.size, x.dtype) for _ in range(nout))
+    for i in range(0, flat.size, step):
+        dest = tuple(out[i:i + step] for out in outs)
+        part = fn(flat[i:i + step].astype(np.float64) if up else flat[i:i + step], *args, *dest)
+        for d, p in zip(dest, part):
+            if p is not d:
+                d[...] = p
     return tuple(out.reshape(x.shape, order=order) for out in outs)
 
 
