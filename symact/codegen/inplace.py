@@ -239,14 +239,12 @@ def _emit(fl: _Flattener, outs: list[tuple], prefix: str = "b", dests: list[str]
         target = None
         if i in direct:
             target = direct[i]
-            if target in used:  # it held earlier values: allocated at the start
-                spare = None
-                if target in free["x"]:
-                    free["x"].remove(target)
-            else:  # no output buffer given (the input in one piece): the buffer of a dying operand, as below
-                spare = next((buf_of[v] for v in dying if fl.kinds[v] == ins.rkind and buf_of[v] not in until), None)
-                if target in free["x"]:
-                    free["x"].remove(target)
+            if target in free["x"]:  # from now on it holds its result
+                free["x"].remove(target)
+            # held earlier values: allocated at the start; else, when no output buffer is given (the input
+            # in one piece), the buffer of a dying operand, as below
+            spare = None if target in used else next(
+                (buf_of[v] for v in dying if fl.kinds[v] == ins.rkind and buf_of[v] not in until), None)
             out = f"{spare} if {target} is None else {target}" if spare else target
             lines.append(f"{target} = np.{ins.fn}({', '.join(text(a) for a in ins.args)}, out={out})")
             for v in dying:

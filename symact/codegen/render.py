@@ -104,6 +104,16 @@ def _collect(printed: list[PrintedFunction]) -> tuple[set[str], set[str]]:
     return scipy_names, kernel_names
 
 
+def _regions(act: Activation) -> tuple[sp.Basic, sp.Basic]:
+    """The fast forms' regions for float64 and float32 input (float32's defaults to float64's)."""
+    return act.fast_region, act.fast_region32 if act.fast_region32 is not None else act.fast_region
+
+
+def _region_on_x(act: Activation) -> bool:
+    """Whether a fast region depends on x (elements outside it fixed up) or on parameters alone."""
+    return any(X in r.free_symbols for r in _regions(act))
+
+
 def _fast(act: Activation, stable: list[sp.Expr], fast: list[sp.Expr | None], names: dict,
           printed: list, dests: list[str] | None, scratch: bool = False) -> tuple[Lowered, list[str], list[str]]:
     """(lowered fast code, all lines, result names) for forms of which some have fast versions.
@@ -116,9 +126,8 @@ def _fast(act: Activation, stable: list[sp.Expr], fast: list[sp.Expr | None], na
     pf, results = print_functions(exprs, X, names)
     printed.append(pf)
     low = _lowered(pf.lines, results, "x", act, dests, scratch)
-    region64 = act.fast_region
-    region32 = act.fast_region32 if act.fast_region32 is not None else region64
-    if X not in region64.free_symbols | region32.free_symbols:
+    region64, region32 = _regions(act)
+    if not _region_on_x(act):
         other, other_results = print_functions(stable, X, names)
         printed.append(other)
         slow = _lowered(other.lines, other_results, "x", act, dests, scratch)
@@ -173,24 +182,24 @@ def _code(act: Activation, names: dict, printed: list, stable: list[sp.Expr], fa
     Taylor patches at the zeros of f'; dests: names of the output buffers the results are written into
     (block functions), or None.
     """
-    var = X if arg == "x" else Y
-    pf, res = print_functions(stable, var, names)
-    low = _lowered(pf.lines, res, arg, act, dests, scratch)
-    lines, results = list(low.lines), list(low.results)
-    used_fast = False
+    fast_code = None
     if any(f is not None for f in fast):
         fast_printed: list = []
         fast_code = _fast(act, stable, fast, names, fast_printed, dests, scratch)
+    if fast_code is None or len(stable) > 1:
+        pf, res = print_functions(stable, X if arg == "x" else Y, names)
+        low = _lowered(pf.lines, res, arg, act, dests, scratch)
         # several results (forward and derivative) share work: the fast forms only when cheaper so
         # (sigmoid's stable forward and derivative share one exponential, its fast forward has its own)
-        check = FIXUP_COST if X in act.fast_region.free_symbols else 0
-        if len(stable) == 1 or fast_code[0].cost + check < low.cost:
-            low, lines, results = fast_code[0], fast_code[1], list(fast_code[2])
-            printed.extend(fast_printed)
-            pf = None
-            used_fast = True
-    if pf is not None:
-        printed.append(pf)
+        if fast_code is not None and fast_code[0].cost + (FIXUP_COST if _region_on_x(act) else 0) >= low.cost:
+            fast_code = None
+        if fast_code is None:
+            printed.append(pf)
+            lines, results = list(low.lines), list(low.results)
+    used_fast = fast_code is not None
+    if used_fast:
+        low, lines, results = fast_code[0], fast_code[1], list(fast_code[2])
+        printed.extend(fast_printed)
     if patch is not None and "grad" in act.root_patches:
         guard = " and ".join(f"{p.name} == {float_literal(act.param_values()[p.name])}" for p in act.params)
         others = tuple(r for i, r in enumerate(results) if i != patch)
@@ -241,12 +250,11 @@ def module_context(act: Activation) -> dict:
                                                      enumerate(zip(act.params if kind == "dict" else stable, results))],
                  wide=is_wide, low=low, fast=used_fast)
         fn.is_tuple = kind == "tuple"
-        region32 = act.fast_region32 if act.fast_region32 is not None else act.fast_region
-        fn.fixup = used_fast and X in act.fast_region.free_symbols | region32.free_symbols
+        fn.fixup = used_fast and _region_on_x(act)
         dests = [f"o{i}" for i in range(len(results))]
         # the results written into the output buffers a block function is given, which hold earlier values too
         fn.low_blocked, lines_blocked, outs, _ = _code(act, names, [], stable, fast, arg, patch, dests, not is_wide)
-        fn.blocked, fn.whole_bytes, fn.block_bytes = _blocking(fn)
+        fn.blocked, fn.whole_bytes, fn.block_bytes, fn.parts = _blocking(fn)
         if fn.blocked:
             fn.lines = lines_blocked
             if fn.results is None:
@@ -298,36 +306,36 @@ LIGHT_BLOCK_BYTES = 1 << 18
 LIGHT_BUFFERS = 2
 
 
-def _blocking(fn: _Fn) -> tuple[bool, int, int]:
-    """(run in blocks, input size in bytes up to which one piece is used, block size in bytes).
+def _blocking(fn: _Fn) -> tuple[bool, int, int, int]:
+    """(run in blocks, input bytes up to which one piece is used, block size in bytes, least blocks).
 
     After the in-place pass a function allocates its results and a few buffers, so the cache and the
     allocator decide. In one piece every operation streams the whole array through memory (~1 ns per
     element at 10^7 elements) and every buffer beyond 128 KiB may cost fresh pages; in blocks the
     buffers stay in cache and are reused, and each block costs about a microsecond of Python per
     operation. Measured on this project's machine (with glibc's malloc defaults and with freed memory
-    kept): one piece up to 1 MiB for functions that allocate only their output; blocks of 256 KiB for
-    functions with at most two buffers and of 64 KiB for the rest (with glibc's defaults their many
-    buffers of 128 KiB and more come from fresh pages, depending on what ran before: gelu_tanh and snake
-    2x slower at 128 KiB in some processes), at least 4 blocks (8 or 16 with numerical kernels) so that
-    peak memory stays near the output's size.
+    kept): one piece up to 1 MiB for functions whose only buffers are their outputs and a mask or two;
+    blocks of 256 KiB for functions with at most two buffers and of 64 KiB for the rest (with glibc's
+    defaults their many buffers of 128 KiB and more come from fresh pages, depending on what ran before:
+    gelu_tanh and snake 2x slower at 128 KiB in some processes), at least 2-3 blocks (one buffer besides
+    the outputs), 4, or 8-16 (numerical kernels), so that peak memory stays near the output's size.
     """
     low = fn.low
     calls = set(low.kernels)
     heavy = bool(calls - kernels.KERNEL_UNBLOCKED - kernels.KERNEL_LIGHT) or low.ops >= HEAVY_OPS
     if heavy:  # kernels hold several buffers of their own (float64 ones for float32 input): more blocks
-        fn.parts = 8 if fn.wide or not calls & inplace.F64_KERNELS else 16
-        return True, HEAVY_WHOLE_BYTES, BLOCK_BYTES
+        return True, HEAVY_WHOLE_BYTES, BLOCK_BYTES, 8 if fn.wide or not calls & inplace.F64_KERNELS else 16
     if low.ops < BLOCK_OPS and low.peak <= len(fn.outputs) and not (calls - kernels.KERNEL_UNBLOCKED):
-        return False, 0, 0
+        return False, 0, 0, 1
     # in one piece only when the outputs are the only buffers besides masks (peak memory: the output and
     # a mask or two, an eighth or a quarter of it each), else blocks
     whole = WHOLE_BYTES if fn.low_blocked.peak_float == 0 and fn.low_blocked.peak <= 2 else 0
+    parts = 4
     if calls & {"_hypot"}:  # a kernel with buffers of its own
-        fn.parts = 8
+        parts = 8
     elif fn.low_blocked.peak_float <= 1 and not calls:  # one buffer besides the outputs: fewer, larger blocks
-        fn.parts = 3 if fn.fixup else 2  # (the fix-up's own buffers: a few per cent of a block, more near 0)
-    return True, whole, LIGHT_BLOCK_BYTES if low.peak <= LIGHT_BUFFERS else BLOCK_BYTES
+        parts = 3 if fn.fixup else 2  # (the fix-up's own buffers: a few per cent of a block, more near 0)
+    return True, whole, LIGHT_BLOCK_BYTES if low.peak <= LIGHT_BUFFERS else BLOCK_BYTES, parts
 
 
 def render_module(act: Activation) -> str:
