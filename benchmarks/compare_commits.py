@@ -19,10 +19,11 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
+
+from timing import best_times  # benchmarks/timing.py, beside this script
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = [(10**5, "float64", 9), (10**7, "float64", 5), (10**5, "float32", 9), (10**7, "float32", 5)]
@@ -41,14 +42,8 @@ def child(name: str, old_dir: str) -> None:
     rows = []
     for n, dtype, rounds in CASES:
         x = (np.random.default_rng(0).standard_normal(n) * 5).astype(dtype)
-        best = {"old": math.inf, "new": math.inf}
         with np.errstate(all="ignore"):
-            old(x), new(x)
-            for _ in range(rounds):
-                for key, fn in (("old", old), ("new", new)):
-                    t = time.perf_counter()
-                    fn(x)
-                    best[key] = min(best[key], time.perf_counter() - t)
+            best = best_times({"old": old, "new": new}, x, rounds)
         rows.append([name, dtype, n, best["old"] / n * 1e9, best["new"] / n * 1e9])
     print(json.dumps(rows))
 

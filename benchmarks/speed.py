@@ -49,7 +49,6 @@ import math
 import os
 import subprocess
 import sys
-import time
 import tracemalloc
 import warnings
 
@@ -59,6 +58,7 @@ import sympy as sp
 
 from symact.activation import X
 from symact.catalog import CATALOG
+from timing import best_times  # benchmarks/timing.py, beside this script
 
 
 def _p(name: str, param: str, fallback: float) -> float:
@@ -299,23 +299,6 @@ def torch_function(torch, name: str, dtype):
         w = torch.tensor([kwargs["weight"]], dtype=getattr(torch, np.dtype(dtype).name))
         return lambda t: f(t, w)
     return lambda t: f(t, **kwargs)
-
-
-def best_times(fns: dict, x, repeat: int) -> dict:
-    """Best time of each function over `repeat` rounds, one call of every function per round.
-
-    Interleaved (after one warm-up call each), so that a slow moment of the machine (this is a shared
-    VM) falls on every contender alike instead of on the one being measured then.
-    """
-    for fn in fns.values():
-        fn(x)
-    best = {k: float("inf") for k in fns}
-    for _ in range(repeat):
-        for k, fn in fns.items():
-            t = time.perf_counter()
-            fn(x)
-            best[k] = min(best[k], time.perf_counter() - t)
-    return best
 
 
 def peak_extra_memory(fn, x) -> float:
