@@ -55,7 +55,10 @@ def float_literal(value: sp.Expr) -> str:
     if value in (sp.oo, -sp.oo):
         return "np.inf" if value == sp.oo else "-np.inf"
     with mpmath.workdps(60):
-        v = float(sp.N(value, 60))
+        n = sp.N(value, 60)
+    if not n.is_real:  # sqrt(-exp(x)) prints I*...: no NumPy float
+        raise PrintError(f"constant {value} is not a finite real number")
+    v = float(n)
     if v != v or v in (float("inf"), float("-inf")):
         raise PrintError(f"constant {value} is not a finite real number")
     text = repr(v)
