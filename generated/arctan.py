@@ -22,6 +22,8 @@ import numpy as np
 
 __all__ = ["arctan", "arctan_grad", "arctan_grad_from_output", "arctan_forward_and_grad"]
 
+_clip = np.ndarray.clip  # np.clip without its dispatch wrapper (about 2 us less per call)
+
 
 def _cos(x):
     """cos(x); cos(+-inf) has no limit and is NaN, without a warning."""
@@ -73,12 +75,12 @@ def _same(r):
 
 
 def _to_single(r):
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):  # beyond the range: +-inf; below: subnormal or 0
         return r.astype(np.float32)
 
 
 def _to_half(r):
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):
         return r.astype(np.float16)
 
 
@@ -153,12 +155,12 @@ def arctan_grad(x):
 def _arctan_grad_block(x, o0):
     """arctan_grad on one block of the input (see _blocks)."""
     b0 = np.abs(x)
-    b1 = np.maximum(b0, 1.0)
+    b1 = _clip(b0, 1.0, np.inf)
     np.true_divide(1.0, b1, out=b1)
-    b2 = np.maximum(b0, 1.0)
+    b2 = _clip(b0, 1.0, np.inf)
     b1 /= b2
     b3 = np.less_equal(b0, 1.0)
-    np.clip(x, -1.0, 1.0, out=b0)
+    _clip(x, -1.0, 1.0, out=b0)
     np.square(b0, out=b0)
     b0 += 1.0
     np.true_divide(1.0, b0, out=b0)
@@ -209,13 +211,13 @@ def _arctan_forward_and_grad_block(x, o0, o1):
     """arctan_forward_and_grad on one block of the input (see _blocks)."""
     o0 = np.empty_like(x) if o0 is None else o0
     b0 = np.abs(x)
-    np.maximum(b0, 1.0, out=o0)
+    _clip(b0, 1.0, np.inf, out=o0)
     np.true_divide(1.0, o0, out=o0)
-    b1 = np.maximum(b0, 1.0)
+    b1 = _clip(b0, 1.0, np.inf)
     np.true_divide(o0, b1, out=b1)
     o0 = np.arctan(x, out=o0)
     b2 = np.less_equal(b0, 1.0)
-    np.clip(x, -1.0, 1.0, out=b0)
+    _clip(x, -1.0, 1.0, out=b0)
     np.square(b0, out=b0)
     b0 += 1.0
     np.true_divide(1.0, b0, out=b0)

@@ -22,6 +22,8 @@ import numpy as np
 
 __all__ = ["bent_identity", "bent_identity_grad", "bent_identity_forward_and_grad"]
 
+_clip = np.ndarray.clip  # np.clip without its dispatch wrapper (about 2 us less per call)
+
 
 def _hypot(a, b):
     """sqrt(a**2 + b**2) without overflow or underflow (np.hypot is ~15 ns per element here).
@@ -73,12 +75,12 @@ def _same(r):
 
 
 def _to_single(r):
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):  # beyond the range: +-inf; below: subnormal or 0
         return r.astype(np.float32)
 
 
 def _to_half(r):
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):
         return r.astype(np.float16)
 
 
@@ -160,7 +162,7 @@ def _bent_identity_block(x, o0):
     far = _outside(lambda x: (np.abs(x) > 1099511627776.0), x)  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
-        c0 = np.clip(xs, -1.152921504606847e+18, 1.152921504606847e+18)
+        c0 = _clip(xs, -1.152921504606847e+18, 1.152921504606847e+18)
         c1 = np.multiply(0.5, c0)
         c2 = _hypot(c0, 1.0)
         c2 += 1.0
@@ -200,7 +202,7 @@ def _bent_identity_grad_block(x, o0):
     far = _outside(lambda x: (np.abs(x) > 1099511627776.0), x)  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
-        c0 = np.clip(xs, -1.152921504606847e+18, 1.152921504606847e+18)
+        c0 = _clip(xs, -1.152921504606847e+18, 1.152921504606847e+18)
         c1 = np.multiply(0.5, c0)
         c2 = _hypot(c0, 1.0)
         c1 /= c2
@@ -243,7 +245,7 @@ def _bent_identity_forward_and_grad_block(x, o0, o1):
     far = _outside(lambda x: (np.abs(x) > 1099511627776.0), x)  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
-        c0 = np.clip(xs, -1.152921504606847e+18, 1.152921504606847e+18)
+        c0 = _clip(xs, -1.152921504606847e+18, 1.152921504606847e+18)
         c1 = _hypot(c0, 1.0)
         np.multiply(0.5, c0, out=c0)
         c2 = np.add(c1, 1.0)

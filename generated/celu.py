@@ -22,6 +22,8 @@ import numpy as np
 
 __all__ = ["celu", "celu_grad", "celu_grad_from_output", "celu_grad_params", "celu_forward_and_grad"]
 
+_clip = np.ndarray.clip  # np.clip without its dispatch wrapper (about 2 us less per call)
+
 
 def _wide(x):
     """x as float64 (float32 work is done in float64 and rounded once at the end)."""
@@ -105,12 +107,12 @@ def _same(r):
 
 
 def _to_single(r):
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):  # beyond the range: +-inf; below: subnormal or 0
         return r.astype(np.float32)
 
 
 def _to_half(r):
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):
         return r.astype(np.float16)
 
 
@@ -181,18 +183,18 @@ def celu(x, alpha=1.0):
 def _celu_block(x, alpha, o0):
     """celu on one block of the input (see _blocks)."""
     o0 = np.empty_like(x) if o0 is None else o0
-    np.minimum(x, 0.0, out=o0)
+    _clip(x, -np.inf, 0.0, out=o0)
     o0 /= alpha
     np.exp(o0, out=o0)
     o0 -= 1.0
     np.multiply(alpha, o0, out=o0)
-    b0 = np.maximum(x, 0.0)
+    b0 = _clip(x, 0.0, np.inf)
     o0 = np.add(o0, b0, out=o0)
     far = _outside(lambda x: ~((x >= 0.0) | (x <= float((-0.5) * alpha))) if x.dtype == np.float64 else ~((x >= 0.0) | (x <= float(-alpha))), x)  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         c0 = np.less_equal(xs, 0.0)
-        c1 = np.minimum(xs, 0.0)
+        c1 = _clip(xs, -np.inf, 0.0)
         c1 /= alpha
         np.expm1(c1, out=c1)
         np.multiply(alpha, c1, out=c1)
@@ -220,7 +222,7 @@ def celu_grad(x, alpha=1.0):
 def _celu_grad_block(x, alpha, o0):
     """celu_grad on one block of the input (see _blocks)."""
     b0 = np.greater(x, 0.0)
-    b1 = np.minimum(x, 0.0)
+    b1 = _clip(x, -np.inf, 0.0)
     b1 /= alpha
     np.exp(b1, out=b1)
     b2 = _where(b0, 1.0, b1)
@@ -271,7 +273,7 @@ def celu_grad_params(x, alpha=1.0):
 def _celu_grad_params_block(x, alpha, o0):
     """celu_grad_params on one block of the input (see _blocks)."""
     b0 = np.less_equal(x, 0.0)
-    b1 = np.minimum(x, 0.0)
+    b1 = _clip(x, -np.inf, 0.0)
     b1 /= alpha
     np.negative(b1, out=b1)
     b2 = _gammainc2(b1)
@@ -303,15 +305,15 @@ def _celu_forward_and_grad_block(x, alpha, o0, o1):
     """celu_forward_and_grad on one block of the input (see _blocks)."""
     t0 = float(1.0 / alpha)
     o0 = np.empty_like(x) if o0 is None else o0
-    np.minimum(x, 0.0, out=o0)
+    _clip(x, -np.inf, 0.0, out=o0)
     np.multiply(t0, o0, out=o0)
     np.exp(o0, out=o0)
     o0 -= 1.0
     np.multiply(alpha, o0, out=o0)
-    b0 = np.maximum(x, 0.0)
+    b0 = _clip(x, 0.0, np.inf)
     o0 = np.add(o0, b0, out=o0)
     b1 = np.greater(x, 0.0)
-    np.minimum(x, 0.0, out=b0)
+    _clip(x, -np.inf, 0.0, out=b0)
     np.multiply(t0, b0, out=b0)
     np.exp(b0, out=b0)
     b2 = _where(b1, 1.0, b0)
@@ -319,7 +321,7 @@ def _celu_forward_and_grad_block(x, alpha, o0, o1):
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         c0 = np.less_equal(xs, 0.0)
-        c1 = np.minimum(xs, 0.0)
+        c1 = _clip(xs, -np.inf, 0.0)
         c1 /= alpha
         np.expm1(c1, out=c1)
         np.multiply(alpha, c1, out=c1)

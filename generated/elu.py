@@ -22,6 +22,8 @@ import numpy as np
 
 __all__ = ["elu", "elu_grad", "elu_grad_from_output", "elu_grad_params", "elu_forward_and_grad"]
 
+_clip = np.ndarray.clip  # np.clip without its dispatch wrapper (about 2 us less per call)
+
 
 def _where(c, a, b):
     """np.where(c, a, b) for float32/float64 values, bit for bit, without branching on c.
@@ -67,12 +69,12 @@ def _same(r):
 
 
 def _to_single(r):
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):  # beyond the range: +-inf; below: subnormal or 0
         return r.astype(np.float32)
 
 
 def _to_half(r):
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):
         return r.astype(np.float16)
 
 
@@ -143,17 +145,17 @@ def elu(x, alpha=1.0):
 def _elu_block(x, alpha, o0):
     """elu on one block of the input (see _blocks)."""
     o0 = np.empty_like(x) if o0 is None else o0
-    np.minimum(x, 0.0, out=o0)
+    _clip(x, -np.inf, 0.0, out=o0)
     np.exp(o0, out=o0)
     o0 -= 1.0
     np.multiply(alpha, o0, out=o0)
-    b0 = np.maximum(x, 0.0)
+    b0 = _clip(x, 0.0, np.inf)
     o0 = np.add(o0, b0, out=o0)
     far = _outside(lambda x: ~((x <= -0.5) | (x >= 0.0)) if x.dtype == np.float64 else ~((x >= 0.0) | (x <= -1.0)), x)  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         c0 = np.less_equal(xs, 0.0)
-        c1 = np.minimum(xs, 0.0)
+        c1 = _clip(xs, -np.inf, 0.0)
         np.expm1(c1, out=c1)
         np.multiply(alpha, c1, out=c1)
         c2 = _where(c0, c1, xs)
@@ -180,7 +182,7 @@ def elu_grad(x, alpha=1.0):
 def _elu_grad_block(x, alpha, o0):
     """elu_grad on one block of the input (see _blocks)."""
     b0 = np.greater(x, 0.0)
-    b1 = np.minimum(x, 0.0)
+    b1 = _clip(x, -np.inf, 0.0)
     np.exp(b1, out=b1)
     np.multiply(alpha, b1, out=b1)
     b2 = _where(b0, 1.0, b1)
@@ -198,9 +200,9 @@ def elu_grad_from_output(y, alpha=1.0):
     """
     y, finish = _prepare(y)
     alpha = float(alpha)
-    with np.errstate(under="ignore"):
-        r = _blocks(_elu_grad_from_output_block, y, 1, False, 0, 65536, 4, alpha)
-        return finish(r[0])
+    # no operation here raises a floating-point flag: no errstate needed
+    r = _blocks(_elu_grad_from_output_block, y, 1, False, 0, 65536, 4, alpha)
+    return finish(r[0])
 
 
 def _elu_grad_from_output_block(y, alpha, o0):
@@ -230,7 +232,7 @@ def elu_grad_params(x, alpha=1.0):
 def _elu_grad_params_block(x, alpha, o0):
     """elu_grad_params on one block of the input (see _blocks)."""
     b0 = np.less_equal(x, 0.0)
-    b1 = np.minimum(x, 0.0)
+    b1 = _clip(x, -np.inf, 0.0)
     np.expm1(b1, out=b1)
     b2 = np.isnan(x)
     b3 = _where(b2, x, 0.0)
@@ -258,14 +260,14 @@ def elu_forward_and_grad(x, alpha=1.0):
 def _elu_forward_and_grad_block(x, alpha, o0, o1):
     """elu_forward_and_grad on one block of the input (see _blocks)."""
     o0 = np.empty_like(x) if o0 is None else o0
-    np.minimum(x, 0.0, out=o0)
+    _clip(x, -np.inf, 0.0, out=o0)
     np.exp(o0, out=o0)
     o0 -= 1.0
     np.multiply(alpha, o0, out=o0)
-    b0 = np.maximum(x, 0.0)
+    b0 = _clip(x, 0.0, np.inf)
     o0 = np.add(o0, b0, out=o0)
     b1 = np.greater(x, 0.0)
-    np.minimum(x, 0.0, out=b0)
+    _clip(x, -np.inf, 0.0, out=b0)
     np.exp(b0, out=b0)
     np.multiply(alpha, b0, out=b0)
     b2 = _where(b1, 1.0, b0)
@@ -273,7 +275,7 @@ def _elu_forward_and_grad_block(x, alpha, o0, o1):
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         c0 = np.less_equal(xs, 0.0)
-        c1 = np.minimum(xs, 0.0)
+        c1 = _clip(xs, -np.inf, 0.0)
         np.expm1(c1, out=c1)
         np.multiply(alpha, c1, out=c1)
         c2 = _where(c0, c1, xs)

@@ -22,6 +22,8 @@ import numpy as np
 
 __all__ = ["gaussian", "gaussian_grad", "gaussian_forward_and_grad"]
 
+_clip = np.ndarray.clip  # np.clip without its dispatch wrapper (about 2 us less per call)
+
 
 def _split(a):
     """(hi, lo) with hi = a rounded toward zero to 26 significant bits and lo = a - hi exactly.
@@ -97,12 +99,12 @@ def _same(r):
 
 
 def _to_single(r):
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):  # beyond the range: +-inf; below: subnormal or 0
         return r.astype(np.float32)
 
 
 def _to_half(r):
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):
         return r.astype(np.float16)
 
 
@@ -185,7 +187,7 @@ def _gaussian_grad_block(x, o0):
     o0 = np.empty_like(x) if o0 is None else o0
     b0 = _expneghalfsq(x)
     b1 = np.multiply(-2.0, b0)
-    np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18, out=o0)
+    _clip(x, -1.152921504606847e+18, 1.152921504606847e+18, out=o0)
     b1 *= o0
     o0 = np.multiply(b0, b1, out=o0)
     return (o0,)
@@ -212,7 +214,7 @@ def _gaussian_forward_and_grad_block(x, o0, o1):
     b0 = _expneghalfsq(x)
     b1 = _expnegsq(x)
     b2 = np.multiply(-2.0, b0)
-    np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18, out=o1)
+    _clip(x, -1.152921504606847e+18, 1.152921504606847e+18, out=o1)
     b2 *= o1
     o1 = np.multiply(b0, b2, out=o1)
     return (b1, o1,)

@@ -23,6 +23,8 @@ from scipy.special import erfc as _erfc
 
 __all__ = ["gelu", "gelu_grad", "gelu_forward_and_grad"]
 
+_clip = np.ndarray.clip  # np.clip without its dispatch wrapper (about 2 us less per call)
+
 
 def _split(a):
     """(hi, lo) with hi = a rounded toward zero to 26 significant bits and lo = a - hi exactly.
@@ -333,12 +335,12 @@ def _same(r):
 
 
 def _to_single(r):
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):  # beyond the range: +-inf; below: subnormal or 0
         return r.astype(np.float32)
 
 
 def _to_half(r):
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):
         return r.astype(np.float16)
 
 
@@ -398,7 +400,7 @@ def gelu(x):
 def _gelu_block(x, o0):
     """gelu on one block of the input (see _blocks)."""
     o0 = np.empty_like(x) if o0 is None else o0
-    np.maximum(x, -1.152921504606847e+18, out=o0)
+    _clip(x, -1.152921504606847e+18, np.inf, out=o0)
     b0 = _ndtr(x)
     o0 = np.multiply(o0, b0, out=o0)
     return (o0,)
@@ -422,7 +424,7 @@ def gelu_grad(x):
 def _gelu_grad_block(x, o0):
     """gelu_grad on one block of the input (see _blocks)."""
     o0 = np.empty_like(x) if o0 is None else o0
-    np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18, out=o0)
+    _clip(x, -1.152921504606847e+18, 1.152921504606847e+18, out=o0)
     b0 = _npdf(x)
     np.multiply(o0, b0, out=b0)
     b1 = _ndtr(x)
@@ -458,9 +460,9 @@ def _gelu_forward_and_grad_block(x, o0, o1):
     o0 = np.empty_like(x) if o0 is None else o0
     o1 = np.empty_like(x) if o1 is None else o1
     b0 = _ndtr(x)
-    np.maximum(x, -1.152921504606847e+18, out=o0)
+    _clip(x, -1.152921504606847e+18, np.inf, out=o0)
     o0 = np.multiply(b0, o0, out=o0)
-    np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18, out=o1)
+    _clip(x, -1.152921504606847e+18, 1.152921504606847e+18, out=o1)
     b1 = _npdf(x)
     np.multiply(o1, b1, out=b1)
     o1 = np.add(b0, b1, out=o1)

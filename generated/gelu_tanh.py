@@ -22,6 +22,8 @@ import numpy as np
 
 __all__ = ["gelu_tanh", "gelu_tanh_grad", "gelu_tanh_forward_and_grad"]
 
+_clip = np.ndarray.clip  # np.clip without its dispatch wrapper (about 2 us less per call)
+
 
 def _two_prod_err(a, b, p):
     """a*b - p exactly, for p = fl(a*b) (Dekker; needs |a|, |b| < 2**995 and no underflow)."""
@@ -130,12 +132,12 @@ def _same(r):
 
 
 def _to_single(r):
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):  # beyond the range: +-inf; below: subnormal or 0
         return r.astype(np.float32)
 
 
 def _to_half(r):
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):
         return r.astype(np.float16)
 
 
@@ -195,7 +197,7 @@ def gelu_tanh(x):
 def _gelu_tanh_block(x, o0):
     """gelu_tanh on one block of the input (see _blocks)."""
     o0 = np.empty_like(x) if o0 is None else o0
-    np.maximum(x, -1.152921504606847e+18, out=o0)
+    _clip(x, -1.152921504606847e+18, np.inf, out=o0)
     b0 = _gelu_tanh_gate(x)
     o0 = np.multiply(o0, b0, out=o0)
     return (o0,)
@@ -219,7 +221,7 @@ def gelu_tanh_grad(x):
 def _gelu_tanh_grad_block(x, o0):
     """gelu_tanh_grad on one block of the input (see _blocks)."""
     o0 = np.empty_like(x) if o0 is None else o0
-    np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18, out=o0)
+    _clip(x, -1.152921504606847e+18, 1.152921504606847e+18, out=o0)
     b0 = _gelu_tanh_gate_grad(x)
     np.multiply(o0, b0, out=b0)
     b1 = _gelu_tanh_gate(x)
@@ -255,9 +257,9 @@ def _gelu_tanh_forward_and_grad_block(x, o0, o1):
     o0 = np.empty_like(x) if o0 is None else o0
     o1 = np.empty_like(x) if o1 is None else o1
     b0 = _gelu_tanh_gate(x)
-    np.maximum(x, -1.152921504606847e+18, out=o0)
+    _clip(x, -1.152921504606847e+18, np.inf, out=o0)
     o0 = np.multiply(b0, o0, out=o0)
-    np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18, out=o1)
+    _clip(x, -1.152921504606847e+18, 1.152921504606847e+18, out=o1)
     b1 = _gelu_tanh_gate_grad(x)
     np.multiply(o1, b1, out=b1)
     o1 = np.add(b0, b1, out=o1)

@@ -67,12 +67,12 @@ def _same(r):
 
 
 def _to_single(r):
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):  # beyond the range: +-inf; below: subnormal or 0
         return r.astype(np.float32)
 
 
 def _to_half(r):
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):
         return r.astype(np.float16)
 
 
@@ -150,9 +150,9 @@ def hardshrink_grad(x, lambd=0.5):
     """
     x, finish = _prepare(x)
     lambd = float(lambd)
-    with np.errstate(under="ignore"):
-        r = _blocks(_hardshrink_grad_block, x, 1, False, 0, 65536, 4, lambd)
-        return finish(r[0])
+    # no operation here raises a floating-point flag: no errstate needed
+    r = _blocks(_hardshrink_grad_block, x, 1, False, 0, 65536, 4, lambd)
+    return finish(r[0])
 
 
 def _hardshrink_grad_block(x, lambd, o0):
@@ -176,9 +176,9 @@ def hardshrink_grad_from_output(y, lambd=0.5):
     """
     y, finish = _prepare(y)
     lambd = float(lambd)
-    with np.errstate(under="ignore"):
-        r = _blocks(_hardshrink_grad_from_output_block, y, 1, False, 0, 65536, 4, lambd)
-        return finish(r[0])
+    # no operation here raises a floating-point flag: no errstate needed
+    r = _blocks(_hardshrink_grad_from_output_block, y, 1, False, 0, 65536, 4, lambd)
+    return finish(r[0])
 
 
 def _hardshrink_grad_from_output_block(y, lambd, o0):
@@ -199,11 +199,11 @@ def hardshrink_grad_params(x, lambd=0.5):
     """
     x, finish = _prepare(x)
     lambd = float(lambd)
-    with np.errstate(under="ignore"):
-        r = _blocks(_hardshrink_grad_params_block, x, 1, False, 0, 262144, 4, lambd)
-        return {
-            "lambd": finish(r[0]),
-        }
+    # no operation here raises a floating-point flag: no errstate needed
+    r = _blocks(_hardshrink_grad_params_block, x, 1, False, 0, 262144, 4, lambd)
+    return {
+        "lambd": finish(r[0]),
+    }
 
 
 def _hardshrink_grad_params_block(x, lambd, o0):

@@ -22,6 +22,8 @@ import numpy as np
 
 __all__ = ["hardsigmoid", "hardsigmoid_grad", "hardsigmoid_grad_from_output", "hardsigmoid_forward_and_grad"]
 
+_clip = np.ndarray.clip  # np.clip without its dispatch wrapper (about 2 us less per call)
+
 
 def _where(c, a, b):
     """np.where(c, a, b) for float32/float64 values, bit for bit, without branching on c.
@@ -67,12 +69,12 @@ def _same(r):
 
 
 def _to_single(r):
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):  # beyond the range: +-inf; below: subnormal or 0
         return r.astype(np.float32)
 
 
 def _to_half(r):
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):
         return r.astype(np.float16)
 
 
@@ -134,7 +136,7 @@ def _hardsigmoid_block(x, o0):
     o0 = np.empty_like(x) if o0 is None else o0
     np.add(x, 3.0, out=o0)
     np.multiply(0.16666666666666666, o0, out=o0)
-    o0 = np.clip(o0, 0.0, 1.0, out=o0)
+    o0 = _clip(o0, 0.0, 1.0, out=o0)
     return (o0,)
 
 
@@ -148,9 +150,9 @@ def hardsigmoid_grad(x):
     At a kink the value is that of the piece holding the point.
     """
     x, finish = _prepare(x)
-    with np.errstate(under="ignore"):
-        r = _blocks(_hardsigmoid_grad_block, x, 1, False, 0, 65536, 4)
-        return finish(r[0])
+    # no operation here raises a floating-point flag: no errstate needed
+    r = _blocks(_hardsigmoid_grad_block, x, 1, False, 0, 65536, 4)
+    return finish(r[0])
 
 
 def _hardsigmoid_grad_block(x, o0):
@@ -174,9 +176,9 @@ def hardsigmoid_grad_from_output(y):
     Only as accurate as y: where y has rounded to its limit this cannot recover f'(x); prefer the x form in saturated regions.
     """
     y, finish = _prepare(y)
-    with np.errstate(under="ignore"):
-        r = _blocks(_hardsigmoid_grad_from_output_block, y, 1, False, 0, 65536, 4)
-        return finish(r[0])
+    # no operation here raises a floating-point flag: no errstate needed
+    r = _blocks(_hardsigmoid_grad_from_output_block, y, 1, False, 0, 65536, 4)
+    return finish(r[0])
 
 
 def _hardsigmoid_grad_from_output_block(y, o0):
@@ -210,7 +212,7 @@ def _hardsigmoid_forward_and_grad_block(x, o0, o1):
     o0 = np.empty_like(x) if o0 is None else o0
     np.add(x, 3.0, out=o0)
     np.multiply(0.16666666666666666, o0, out=o0)
-    o0 = np.clip(o0, 0.0, 1.0, out=o0)
+    o0 = _clip(o0, 0.0, 1.0, out=o0)
     b0 = np.greater_equal(x, 3.0)
     b1 = np.less_equal(x, -3.0)
     b0 |= b1

@@ -22,6 +22,8 @@ import numpy as np
 
 __all__ = ["hardswish", "hardswish_grad", "hardswish_forward_and_grad"]
 
+_clip = np.ndarray.clip  # np.clip without its dispatch wrapper (about 2 us less per call)
+
 
 def _where(c, a, b):
     """np.where(c, a, b) for float32/float64 values, bit for bit, without branching on c.
@@ -67,12 +69,12 @@ def _same(r):
 
 
 def _to_single(r):
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):  # beyond the range: +-inf; below: subnormal or 0
         return r.astype(np.float32)
 
 
 def _to_half(r):
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):
         return r.astype(np.float16)
 
 
@@ -132,9 +134,9 @@ def hardswish(x):
 def _hardswish_block(x, o0):
     """hardswish on one block of the input (see _blocks)."""
     o0 = np.empty_like(x) if o0 is None else o0
-    np.maximum(x, -1.152921504606847e+18, out=o0)
+    _clip(x, -1.152921504606847e+18, np.inf, out=o0)
     b0 = np.add(x, 3.0)
-    np.clip(b0, 0.0, 6.0, out=b0)
+    _clip(b0, 0.0, 6.0, out=b0)
     np.multiply(0.16666666666666666, b0, out=b0)
     o0 = np.multiply(o0, b0, out=o0)
     return (o0,)
@@ -159,7 +161,7 @@ def _hardswish_grad_block(x, o0):
     """hardswish_grad on one block of the input (see _blocks)."""
     b0 = np.less(x, -3.0)
     b1 = np.greater(x, 3.0)
-    b2 = np.clip(x, -3.0, 3.0)
+    b2 = _clip(x, -3.0, 3.0)
     np.multiply(2.0, b2, out=b2)
     b2 += 3.0
     np.multiply(0.16666666666666666, b2, out=b2)
@@ -186,14 +188,14 @@ def hardswish_forward_and_grad(x):
 def _hardswish_forward_and_grad_block(x, o0, o1):
     """hardswish_forward_and_grad on one block of the input (see _blocks)."""
     o0 = np.empty_like(x) if o0 is None else o0
-    np.maximum(x, -1.152921504606847e+18, out=o0)
+    _clip(x, -1.152921504606847e+18, np.inf, out=o0)
     b0 = np.add(x, 3.0)
-    np.clip(b0, 0.0, 6.0, out=b0)
+    _clip(b0, 0.0, 6.0, out=b0)
     np.multiply(0.16666666666666666, b0, out=b0)
     o0 = np.multiply(o0, b0, out=o0)
     b1 = np.less(x, -3.0)
     b2 = np.greater(x, 3.0)
-    np.clip(x, -3.0, 3.0, out=b0)
+    _clip(x, -3.0, 3.0, out=b0)
     np.multiply(2.0, b0, out=b0)
     b0 += 3.0
     np.multiply(0.16666666666666666, b0, out=b0)

@@ -22,6 +22,8 @@ import numpy as np
 
 __all__ = ["hardtanh", "hardtanh_grad", "hardtanh_grad_from_output", "hardtanh_grad_params", "hardtanh_forward_and_grad"]
 
+_clip = np.ndarray.clip  # np.clip without its dispatch wrapper (about 2 us less per call)
+
 
 def _where(c, a, b):
     """np.where(c, a, b) for float32/float64 values, bit for bit, without branching on c.
@@ -67,12 +69,12 @@ def _same(r):
 
 
 def _to_single(r):
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):  # beyond the range: +-inf; below: subnormal or 0
         return r.astype(np.float32)
 
 
 def _to_half(r):
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):
         return r.astype(np.float16)
 
 
@@ -126,9 +128,9 @@ def hardtanh(x, min_val=-1.0, max_val=1.0):
     x, finish = _prepare(x)
     min_val = float(min_val)
     max_val = float(max_val)
-    with np.errstate(under="ignore"):
-        b0 = np.clip(x, min_val, max_val)
-        return finish(b0)
+    # no operation here raises a floating-point flag: no errstate needed
+    b0 = _clip(x, min_val, max_val)
+    return finish(b0)
 
 
 def hardtanh_grad(x, min_val=-1.0, max_val=1.0):
@@ -143,9 +145,9 @@ def hardtanh_grad(x, min_val=-1.0, max_val=1.0):
     x, finish = _prepare(x)
     min_val = float(min_val)
     max_val = float(max_val)
-    with np.errstate(under="ignore"):
-        r = _blocks(_hardtanh_grad_block, x, 1, False, 0, 65536, 4, min_val, max_val)
-        return finish(r[0])
+    # no operation here raises a floating-point flag: no errstate needed
+    r = _blocks(_hardtanh_grad_block, x, 1, False, 0, 65536, 4, min_val, max_val)
+    return finish(r[0])
 
 
 def _hardtanh_grad_block(x, min_val, max_val, o0):
@@ -171,9 +173,9 @@ def hardtanh_grad_from_output(y, min_val=-1.0, max_val=1.0):
     y, finish = _prepare(y)
     min_val = float(min_val)
     max_val = float(max_val)
-    with np.errstate(under="ignore"):
-        r = _blocks(_hardtanh_grad_from_output_block, y, 1, False, 0, 65536, 4, min_val, max_val)
-        return finish(r[0])
+    # no operation here raises a floating-point flag: no errstate needed
+    r = _blocks(_hardtanh_grad_from_output_block, y, 1, False, 0, 65536, 4, min_val, max_val)
+    return finish(r[0])
 
 
 def _hardtanh_grad_from_output_block(y, min_val, max_val, o0):
@@ -197,12 +199,12 @@ def hardtanh_grad_params(x, min_val=-1.0, max_val=1.0):
     x, finish = _prepare(x)
     min_val = float(min_val)
     max_val = float(max_val)
-    with np.errstate(under="ignore"):
-        r = _blocks(_hardtanh_grad_params_block, x, 2, False, 0, 65536, 8, min_val, max_val)
-        return {
-            "min_val": finish(r[0]),
-            "max_val": finish(r[1]),
-        }
+    # no operation here raises a floating-point flag: no errstate needed
+    r = _blocks(_hardtanh_grad_params_block, x, 2, False, 0, 65536, 8, min_val, max_val)
+    return {
+        "min_val": finish(r[0]),
+        "max_val": finish(r[1]),
+    }
 
 
 def _hardtanh_grad_params_block(x, min_val, max_val, o0, o1):
@@ -231,14 +233,14 @@ def hardtanh_forward_and_grad(x, min_val=-1.0, max_val=1.0):
     x, finish = _prepare(x)
     min_val = float(min_val)
     max_val = float(max_val)
-    with np.errstate(under="ignore"):
-        r = _blocks(_hardtanh_forward_and_grad_block, x, 2, False, 0, 65536, 4, min_val, max_val)
-        return finish(r[0]), finish(r[1])
+    # no operation here raises a floating-point flag: no errstate needed
+    r = _blocks(_hardtanh_forward_and_grad_block, x, 2, False, 0, 65536, 4, min_val, max_val)
+    return finish(r[0]), finish(r[1])
 
 
 def _hardtanh_forward_and_grad_block(x, min_val, max_val, o0, o1):
     """hardtanh_forward_and_grad on one block of the input (see _blocks)."""
-    o0 = np.clip(x, min_val, max_val, out=o0)
+    o0 = _clip(x, min_val, max_val, out=o0)
     b0 = np.greater_equal(min_val, x)
     b1 = np.less_equal(max_val, x)
     b0 |= b1

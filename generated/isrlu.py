@@ -22,6 +22,8 @@ import numpy as np
 
 __all__ = ["isrlu", "isrlu_grad", "isrlu_grad_from_output", "isrlu_grad_params", "isrlu_forward_and_grad"]
 
+_clip = np.ndarray.clip  # np.clip without its dispatch wrapper (about 2 us less per call)
+
 
 def _where(c, a, b):
     """np.where(c, a, b) for float32/float64 values, bit for bit, without branching on c.
@@ -67,12 +69,12 @@ def _same(r):
 
 
 def _to_single(r):
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):  # beyond the range: +-inf; below: subnormal or 0
         return r.astype(np.float32)
 
 
 def _to_half(r):
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):
         return r.astype(np.float16)
 
 
@@ -143,7 +145,7 @@ def isrlu(x, alpha=1.0):
 def _isrlu_block(x, alpha, o0):
     """isrlu on one block of the input (see _blocks)."""
     o0 = np.empty_like(x) if o0 is None else o0
-    np.minimum(x, 0.0, out=o0)
+    _clip(x, -np.inf, 0.0, out=o0)
     np.square(o0, out=o0)
     np.multiply(alpha, o0, out=o0)
     o0 += 1.0
@@ -152,7 +154,7 @@ def _isrlu_block(x, alpha, o0):
     far = _outside(lambda x: (x < -1099511627776.0), x)  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
-        c0 = np.clip(xs, -1.0, 0.0)
+        c0 = _clip(xs, -1.0, 0.0)
         c1 = np.greater_equal(xs, 0.0)
         c2 = np.greater_equal(xs, -1.0)
         c3 = np.square(c0)
@@ -160,9 +162,9 @@ def _isrlu_block(x, alpha, o0):
         c3 += 1.0
         np.sqrt(c3, out=c3)
         c0 /= c3
-        np.minimum(xs, -1.0, out=c3)
+        _clip(xs, -np.inf, -1.0, out=c3)
         np.true_divide(1.0, c3, out=c3)
-        c4 = np.minimum(xs, -1.0)
+        c4 = _clip(xs, -np.inf, -1.0)
         c3 /= c4
         np.add(alpha, c3, out=c3)
         np.sqrt(c3, out=c3)
@@ -194,13 +196,13 @@ def isrlu_grad(x, alpha=1.0):
 def _isrlu_grad_block(x, alpha, o0):
     """isrlu_grad on one block of the input (see _blocks)."""
     o0 = np.empty_like(x) if o0 is None else o0
-    np.minimum(x, 0.0, out=o0)
+    _clip(x, -np.inf, 0.0, out=o0)
     np.square(o0, out=o0)
     np.multiply(alpha, o0, out=o0)
     o0 += 1.0
     np.sqrt(o0, out=o0)
     np.true_divide(1.0, o0, out=o0)
-    b0 = np.minimum(x, 0.0)
+    b0 = _clip(x, -np.inf, 0.0)
     np.square(b0, out=b0)
     np.multiply(alpha, b0, out=b0)
     b0 += 1.0
@@ -208,16 +210,16 @@ def _isrlu_grad_block(x, alpha, o0):
     far = _outside(lambda x: (x < -1099511627776.0), x)  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
-        c0 = np.minimum(xs, -1.0)
+        c0 = _clip(xs, -np.inf, -1.0)
         c1 = np.greater_equal(xs, 0.0)
         c2 = np.greater_equal(xs, -1.0)
-        c3 = np.clip(xs, -1.0, 0.0)
+        c3 = _clip(xs, -1.0, 0.0)
         np.square(c3, out=c3)
         np.multiply(alpha, c3, out=c3)
         c3 += 1.0
         np.sqrt(c3, out=c3)
         np.true_divide(1.0, c3, out=c3)
-        c4 = np.clip(xs, -1.0, 0.0)
+        c4 = _clip(xs, -1.0, 0.0)
         np.square(c4, out=c4)
         np.multiply(alpha, c4, out=c4)
         c4 += 1.0
@@ -260,18 +262,18 @@ def isrlu_grad_from_output(y, alpha=1.0):
 def _isrlu_grad_from_output_block(y, alpha, o0):
     """isrlu_grad_from_output on one block of the input (see _blocks)."""
     t0 = float(np.sqrt(alpha))
-    b0 = np.clip(y, float(-(1.0 / t0)), 0.0)
+    b0 = _clip(y, float(-(1.0 / t0)), 0.0)
     np.multiply(t0, b0, out=b0)
     b1 = np.greater_equal(y, 0.0)
     b2 = np.negative(b0)
     b2 += 1.0
     b3 = np.add(b0, 1.0)
-    np.clip(b3, 0.0, 1.0, out=b3)
+    _clip(b3, 0.0, 1.0, out=b3)
     b2 *= b3
     np.negative(b0, out=b3)
     b3 += 1.0
     b0 += 1.0
-    np.clip(b0, 0.0, 1.0, out=b0)
+    _clip(b0, 0.0, 1.0, out=b0)
     b3 *= b0
     np.sqrt(b3, out=b3)
     b2 *= b3
@@ -297,7 +299,7 @@ def isrlu_grad_params(x, alpha=1.0):
 
 def _isrlu_grad_params_block(x, alpha, o0):
     """isrlu_grad_params on one block of the input (see _blocks)."""
-    b0 = np.clip(x, -1.0, 0.0)
+    b0 = _clip(x, -1.0, 0.0)
     b1 = np.greater_equal(x, 0.0)
     b2 = np.greater_equal(x, -1.0)
     b3 = np.square(b0)
@@ -312,14 +314,14 @@ def _isrlu_grad_params_block(x, alpha, o0):
     np.sqrt(b0, out=b0)
     b4 *= b0
     b3 /= b4
-    np.minimum(x, -1.0, out=b4)
+    _clip(x, -np.inf, -1.0, out=b4)
     np.true_divide(1.0, b4, out=b4)
-    np.minimum(x, -1.0, out=b0)
+    _clip(x, -np.inf, -1.0, out=b0)
     b4 /= b0
     np.add(alpha, b4, out=b4)
-    np.minimum(x, -1.0, out=b0)
+    _clip(x, -np.inf, -1.0, out=b0)
     np.true_divide(1.0, b0, out=b0)
-    b5 = np.minimum(x, -1.0)
+    b5 = _clip(x, -np.inf, -1.0)
     b0 /= b5
     np.add(alpha, b0, out=b0)
     np.sqrt(b0, out=b0)
@@ -351,7 +353,7 @@ def _isrlu_forward_and_grad_block(x, alpha, o0, o1):
     """isrlu_forward_and_grad on one block of the input (see _blocks)."""
     o0 = np.empty_like(x) if o0 is None else o0
     o1 = np.empty_like(x) if o1 is None else o1
-    np.minimum(x, 0.0, out=o0)
+    _clip(x, -np.inf, 0.0, out=o0)
     np.square(o0, out=o0)
     np.multiply(alpha, o0, out=o0)
     np.add(o0, 1.0, out=o1)
@@ -364,12 +366,12 @@ def _isrlu_forward_and_grad_block(x, alpha, o0, o1):
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         c0 = np.greater_equal(xs, 0.0)
-        c1 = np.clip(xs, -1.0, 0.0)
+        c1 = _clip(xs, -1.0, 0.0)
         c2 = np.square(c1)
         np.multiply(alpha, c2, out=c2)
         c2 += 1.0
         c3 = np.greater_equal(xs, -1.0)
-        c4 = np.minimum(xs, -1.0)
+        c4 = _clip(xs, -np.inf, -1.0)
         c5 = np.true_divide(1.0, c4)
         c5 /= c4
         np.add(alpha, c5, out=c5)

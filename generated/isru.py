@@ -22,6 +22,8 @@ import numpy as np
 
 __all__ = ["isru", "isru_grad", "isru_grad_from_output", "isru_grad_params", "isru_forward_and_grad"]
 
+_clip = np.ndarray.clip  # np.clip without its dispatch wrapper (about 2 us less per call)
+
 
 def _where(c, a, b):
     """np.where(c, a, b) for float32/float64 values, bit for bit, without branching on c.
@@ -67,12 +69,12 @@ def _same(r):
 
 
 def _to_single(r):
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):  # beyond the range: +-inf; below: subnormal or 0
         return r.astype(np.float32)
 
 
 def _to_half(r):
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):
         return r.astype(np.float16)
 
 
@@ -151,7 +153,7 @@ def _isru_block(x, alpha, o0):
     far = _outside(lambda x: (np.abs(x) > 1099511627776.0), x)  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
-        c0 = np.clip(xs, -1.0, 1.0)
+        c0 = _clip(xs, -1.0, 1.0)
         c1 = np.abs(xs)
         c2 = np.less_equal(c1, 1.0)
         c3 = np.square(c0)
@@ -160,9 +162,9 @@ def _isru_block(x, alpha, o0):
         np.sqrt(c3, out=c3)
         c0 /= c3
         np.sign(xs, out=c3)
-        c4 = np.maximum(c1, 1.0)
+        c4 = _clip(c1, 1.0, np.inf)
         np.true_divide(1.0, c4, out=c4)
-        np.maximum(c1, 1.0, out=c1)
+        _clip(c1, 1.0, np.inf, out=c1)
         c4 /= c1
         np.add(alpha, c4, out=c4)
         np.sqrt(c4, out=c4)
@@ -205,15 +207,15 @@ def _isru_grad_block(x, alpha, o0):
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         c0 = np.abs(xs)
-        c1 = np.maximum(c0, 1.0)
+        c1 = _clip(c0, 1.0, np.inf)
         c2 = np.less_equal(c0, 1.0)
-        np.clip(xs, -1.0, 1.0, out=c0)
+        _clip(xs, -1.0, 1.0, out=c0)
         np.square(c0, out=c0)
         np.multiply(alpha, c0, out=c0)
         c0 += 1.0
         np.sqrt(c0, out=c0)
         np.true_divide(1.0, c0, out=c0)
-        c3 = np.clip(xs, -1.0, 1.0)
+        c3 = _clip(xs, -1.0, 1.0)
         np.square(c3, out=c3)
         np.multiply(alpha, c3, out=c3)
         c3 += 1.0
@@ -256,17 +258,17 @@ def _isru_grad_from_output_block(y, alpha, o0):
     t0 = float(np.sqrt(alpha))
     o0 = np.empty_like(y) if o0 is None else o0
     np.abs(y, out=o0)
-    np.clip(o0, 0.0, float(1.0 / t0), out=o0)
+    _clip(o0, 0.0, float(1.0 / t0), out=o0)
     np.multiply(t0, o0, out=o0)
     b0 = np.add(o0, 1.0)
     b1 = np.negative(o0)
     b1 += 1.0
-    np.clip(b1, 0.0, 1.0, out=b1)
+    _clip(b1, 0.0, 1.0, out=b1)
     b0 *= b1
     np.add(o0, 1.0, out=b1)
     np.negative(o0, out=o0)
     o0 += 1.0
-    np.clip(o0, 0.0, 1.0, out=o0)
+    _clip(o0, 0.0, 1.0, out=o0)
     b1 *= o0
     np.sqrt(b1, out=b1)
     o0 = np.multiply(b0, b1, out=o0)
@@ -291,7 +293,7 @@ def isru_grad_params(x, alpha=1.0):
 
 def _isru_grad_params_block(x, alpha, o0):
     """isru_grad_params on one block of the input (see _blocks)."""
-    b0 = np.clip(x, -1.0, 1.0)
+    b0 = _clip(x, -1.0, 1.0)
     b1 = np.abs(x)
     b2 = np.less_equal(b1, 1.0)
     b3 = np.square(b0)
@@ -308,14 +310,14 @@ def _isru_grad_params_block(x, alpha, o0):
     b3 /= b4
     np.sign(x, out=b4)
     np.multiply(-0.5, b4, out=b4)
-    np.maximum(b1, 1.0, out=b0)
+    _clip(b1, 1.0, np.inf, out=b0)
     np.true_divide(1.0, b0, out=b0)
-    b5 = np.maximum(b1, 1.0)
+    b5 = _clip(b1, 1.0, np.inf)
     b0 /= b5
     np.add(alpha, b0, out=b0)
-    np.maximum(b1, 1.0, out=b5)
+    _clip(b1, 1.0, np.inf, out=b5)
     np.true_divide(1.0, b5, out=b5)
-    np.maximum(b1, 1.0, out=b1)
+    _clip(b1, 1.0, np.inf, out=b1)
     b5 /= b1
     np.add(alpha, b5, out=b5)
     np.sqrt(b5, out=b5)
@@ -357,13 +359,13 @@ def _isru_forward_and_grad_block(x, alpha, o0, o1):
     far = _outside(lambda x: (np.abs(x) > 1099511627776.0), x)  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
-        c0 = np.clip(xs, -1.0, 1.0)
+        c0 = _clip(xs, -1.0, 1.0)
         c1 = np.square(c0)
         np.multiply(alpha, c1, out=c1)
         c1 += 1.0
         c2 = np.abs(xs)
         c3 = np.less_equal(c2, 1.0)
-        np.maximum(c2, 1.0, out=c2)
+        _clip(c2, 1.0, np.inf, out=c2)
         c4 = np.true_divide(1.0, c2)
         c4 /= c2
         np.add(alpha, c4, out=c4)

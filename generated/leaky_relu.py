@@ -67,12 +67,12 @@ def _same(r):
 
 
 def _to_single(r):
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):  # beyond the range: +-inf; below: subnormal or 0
         return r.astype(np.float32)
 
 
 def _to_half(r):
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):
         return r.astype(np.float16)
 
 
@@ -157,9 +157,9 @@ def leaky_relu_grad(x, negative_slope=0.01):
     """
     x, finish = _prepare(x)
     negative_slope = float(negative_slope)
-    with np.errstate(under="ignore"):
-        r = _blocks(_leaky_relu_grad_block, x, 1, False, 0, 65536, 4, negative_slope)
-        return finish(r[0])
+    # no operation here raises a floating-point flag: no errstate needed
+    r = _blocks(_leaky_relu_grad_block, x, 1, False, 0, 65536, 4, negative_slope)
+    return finish(r[0])
 
 
 def _leaky_relu_grad_block(x, negative_slope, o0):
@@ -182,9 +182,9 @@ def leaky_relu_grad_from_output(y, negative_slope=0.01):
     """
     y, finish = _prepare(y)
     negative_slope = float(negative_slope)
-    with np.errstate(under="ignore"):
-        r = _blocks(_leaky_relu_grad_from_output_block, y, 1, False, 0, 65536, 4, negative_slope)
-        return finish(r[0])
+    # no operation here raises a floating-point flag: no errstate needed
+    r = _blocks(_leaky_relu_grad_from_output_block, y, 1, False, 0, 65536, 4, negative_slope)
+    return finish(r[0])
 
 
 def _leaky_relu_grad_from_output_block(y, negative_slope, o0):
@@ -205,11 +205,11 @@ def leaky_relu_grad_params(x, negative_slope=0.01):
     """
     x, finish = _prepare(x)
     negative_slope = float(negative_slope)
-    with np.errstate(under="ignore"):
-        r = _blocks(_leaky_relu_grad_params_block, x, 1, False, 0, 65536, 4, negative_slope)
-        return {
-            "negative_slope": finish(r[0]),
-        }
+    # no operation here raises a floating-point flag: no errstate needed
+    r = _blocks(_leaky_relu_grad_params_block, x, 1, False, 0, 65536, 4, negative_slope)
+    return {
+        "negative_slope": finish(r[0]),
+    }
 
 
 def _leaky_relu_grad_params_block(x, negative_slope, o0):

@@ -22,6 +22,8 @@ import numpy as np
 
 __all__ = ["log_sigmoid", "log_sigmoid_grad", "log_sigmoid_grad_from_output", "log_sigmoid_forward_and_grad"]
 
+_clip = np.ndarray.clip  # np.clip without its dispatch wrapper (about 2 us less per call)
+
 
 def _prepare(x, wide=False, per_block=False):
     """(array to compute on, function restoring the caller's dtype).
@@ -48,12 +50,12 @@ def _same(r):
 
 
 def _to_single(r):
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):  # beyond the range: +-inf; below: subnormal or 0
         return r.astype(np.float32)
 
 
 def _to_half(r):
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):
         return r.astype(np.float16)
 
 
@@ -118,7 +120,7 @@ def _log_sigmoid_block(x, o0):
     np.exp(o0, out=o0)
     np.log1p(o0, out=o0)
     np.negative(o0, out=o0)
-    b0 = np.minimum(x, 0.0)
+    b0 = _clip(x, -np.inf, 0.0)
     o0 = np.add(o0, b0, out=o0)
     return (o0,)
 
@@ -169,7 +171,7 @@ def log_sigmoid_grad_from_output(y):
 def _log_sigmoid_grad_from_output_block(y, o0):
     """log_sigmoid_grad_from_output on one block of the input (see _blocks)."""
     o0 = np.empty_like(y) if o0 is None else o0
-    np.minimum(y, 0.0, out=o0)
+    _clip(y, -np.inf, 0.0, out=o0)
     np.expm1(o0, out=o0)
     o0 = np.negative(o0, out=o0)
     return (o0,)
@@ -199,7 +201,7 @@ def _log_sigmoid_forward_and_grad_block(x, o0, o1):
     np.exp(o0, out=o1)
     np.log1p(o1, out=o0)
     np.negative(o0, out=o0)
-    b0 = np.minimum(x, 0.0)
+    b0 = _clip(x, -np.inf, 0.0)
     o0 = np.add(o0, b0, out=o0)
     b1 = np.less_equal(x, 0.0)
     np.maximum(o1, b1, out=b0)

@@ -22,6 +22,8 @@ import numpy as np
 
 __all__ = ["mish", "mish_grad", "mish_forward_and_grad"]
 
+_clip = np.ndarray.clip  # np.clip without its dispatch wrapper (about 2 us less per call)
+
 
 def _prepare(x, wide=False, per_block=False):
     """(array to compute on, function restoring the caller's dtype).
@@ -48,12 +50,12 @@ def _same(r):
 
 
 def _to_single(r):
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):  # beyond the range: +-inf; below: subnormal or 0
         return r.astype(np.float32)
 
 
 def _to_half(r):
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):
         return r.astype(np.float16)
 
 
@@ -132,16 +134,16 @@ def _mish_block(x, o0):
     far = _outside(lambda x: (np.abs(x) > 40.0), x)  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
-        c0 = np.maximum(xs, 0.0)
-        np.clip(c0, 0.0, 1.152921504606847e+18, out=c0)
-        c1 = np.minimum(xs, 0.0)
+        c0 = _clip(xs, 0.0, np.inf)
+        _clip(c0, 0.0, 1.152921504606847e+18, out=c0)
+        c1 = _clip(xs, -np.inf, 0.0)
         np.exp(c1, out=c1)
         c2 = np.negative(c0)
         np.exp(c2, out=c2)
         np.multiply(2.0, c2, out=c2)
         np.add(c1, c2, out=c2)
         c1 *= c2
-        np.maximum(xs, -1.152921504606847e+18, out=c2)
+        _clip(xs, -1.152921504606847e+18, np.inf, out=c2)
         np.multiply(c1, c2, out=c2)
         np.multiply(-2.0, c0, out=c0)
         np.exp(c0, out=c0)
@@ -187,11 +189,11 @@ def _mish_grad_block(x, o0):
     far = _outside(lambda x: (np.abs(x) > 40.0), x)  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
-        c0 = np.maximum(xs, 0.0)
-        np.clip(c0, 0.0, 1.152921504606847e+18, out=c0)
+        c0 = _clip(xs, 0.0, np.inf)
+        _clip(c0, 0.0, 1.152921504606847e+18, out=c0)
         c1 = np.multiply(-2.0, c0)
         np.exp(c1, out=c1)
-        c2 = np.minimum(xs, 0.0)
+        c2 = _clip(xs, -np.inf, 0.0)
         np.exp(c2, out=c2)
         np.negative(c0, out=c0)
         np.exp(c0, out=c0)
@@ -205,7 +207,7 @@ def _mish_grad_block(x, o0):
         c1 *= c2
         c2 += c0
         c1 *= c2
-        np.clip(xs, -1.152921504606847e+18, 1.152921504606847e+18, out=c2)
+        _clip(xs, -1.152921504606847e+18, 1.152921504606847e+18, out=c2)
         c1 *= c2
         c1 /= c4
         c1 /= c4
@@ -258,11 +260,11 @@ def _mish_forward_and_grad_block(x, o0, o1):
     far = _outside(lambda x: (np.abs(x) > 40.0), x)  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
-        c0 = np.maximum(xs, 0.0)
-        np.clip(c0, 0.0, 1.152921504606847e+18, out=c0)
+        c0 = _clip(xs, 0.0, np.inf)
+        _clip(c0, 0.0, 1.152921504606847e+18, out=c0)
         c1 = np.multiply(-2.0, c0)
         np.exp(c1, out=c1)
-        c2 = np.minimum(xs, 0.0)
+        c2 = _clip(xs, -np.inf, 0.0)
         np.exp(c2, out=c2)
         np.negative(c0, out=c0)
         np.exp(c0, out=c0)
@@ -272,13 +274,13 @@ def _mish_forward_and_grad_block(x, o0, o1):
         c4 = np.multiply(2.0, c1)
         c4 += c3
         c3 /= c4
-        c5 = np.maximum(xs, -1.152921504606847e+18)
+        c5 = _clip(xs, -1.152921504606847e+18, np.inf)
         np.multiply(c3, c5, out=c5)
         np.multiply(4.0, c1, out=c1)
         c1 *= c2
         c2 += c0
         c1 *= c2
-        np.clip(xs, -1.152921504606847e+18, 1.152921504606847e+18, out=c2)
+        _clip(xs, -1.152921504606847e+18, 1.152921504606847e+18, out=c2)
         c1 *= c2
         c1 /= c4
         c1 /= c4

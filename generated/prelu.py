@@ -67,12 +67,12 @@ def _same(r):
 
 
 def _to_single(r):
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):  # beyond the range: +-inf; below: subnormal or 0
         return r.astype(np.float32)
 
 
 def _to_half(r):
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):
         return r.astype(np.float16)
 
 
@@ -157,9 +157,9 @@ def prelu_grad(x, weight=0.25):
     """
     x, finish = _prepare(x)
     weight = float(weight)
-    with np.errstate(under="ignore"):
-        r = _blocks(_prelu_grad_block, x, 1, False, 0, 65536, 4, weight)
-        return finish(r[0])
+    # no operation here raises a floating-point flag: no errstate needed
+    r = _blocks(_prelu_grad_block, x, 1, False, 0, 65536, 4, weight)
+    return finish(r[0])
 
 
 def _prelu_grad_block(x, weight, o0):
@@ -180,11 +180,11 @@ def prelu_grad_params(x, weight=0.25):
     """
     x, finish = _prepare(x)
     weight = float(weight)
-    with np.errstate(under="ignore"):
-        r = _blocks(_prelu_grad_params_block, x, 1, False, 0, 65536, 4, weight)
-        return {
-            "weight": finish(r[0]),
-        }
+    # no operation here raises a floating-point flag: no errstate needed
+    r = _blocks(_prelu_grad_params_block, x, 1, False, 0, 65536, 4, weight)
+    return {
+        "weight": finish(r[0]),
+    }
 
 
 def _prelu_grad_params_block(x, weight, o0):

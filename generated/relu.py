@@ -22,6 +22,8 @@ import numpy as np
 
 __all__ = ["relu", "relu_grad", "relu_grad_from_output", "relu_forward_and_grad"]
 
+_clip = np.ndarray.clip  # np.clip without its dispatch wrapper (about 2 us less per call)
+
 
 def _heaviside(a, h0):
     """np.heaviside(a, h0) (1 above 0, h0 at 0, 0 below, NaN for NaN) without its slow loop."""
@@ -62,12 +64,12 @@ def _same(r):
 
 
 def _to_single(r):
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):  # beyond the range: +-inf; below: subnormal or 0
         return r.astype(np.float32)
 
 
 def _to_half(r):
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):
         return r.astype(np.float16)
 
 
@@ -119,9 +121,9 @@ def relu(x):
         f(x) = \begin{cases} 0 & \text{for}\: x \leq 0 \\x & \text{otherwise} \end{cases}
     """
     x, finish = _prepare(x)
-    with np.errstate(under="ignore"):
-        b0 = np.maximum(x, 0.0)
-        return finish(b0)
+    # no operation here raises a floating-point flag: no errstate needed
+    b0 = _clip(x, 0.0, np.inf)
+    return finish(b0)
 
 
 def relu_grad(x):
@@ -171,6 +173,6 @@ def relu_forward_and_grad(x):
 
 def _relu_forward_and_grad_block(x, o0, o1):
     """relu_forward_and_grad on one block of the input (see _blocks)."""
-    o0 = np.maximum(x, 0.0, out=o0)
+    o0 = _clip(x, 0.0, np.inf, out=o0)
     b0 = _heaviside(x, 0.0)
     return (o0, b0,)

@@ -22,6 +22,8 @@ import numpy as np
 
 __all__ = ["relu6", "relu6_grad", "relu6_grad_from_output", "relu6_forward_and_grad"]
 
+_clip = np.ndarray.clip  # np.clip without its dispatch wrapper (about 2 us less per call)
+
 
 def _where(c, a, b):
     """np.where(c, a, b) for float32/float64 values, bit for bit, without branching on c.
@@ -67,12 +69,12 @@ def _same(r):
 
 
 def _to_single(r):
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):  # beyond the range: +-inf; below: subnormal or 0
         return r.astype(np.float32)
 
 
 def _to_half(r):
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):
         return r.astype(np.float16)
 
 
@@ -124,9 +126,9 @@ def relu6(x):
         f(x) = \begin{cases} 0 & \text{for}\: x \leq 0 \\6 & \text{for}\: x \geq 6 \\x & \text{otherwise} \end{cases}
     """
     x, finish = _prepare(x)
-    with np.errstate(under="ignore"):
-        b0 = np.clip(x, 0.0, 6.0)
-        return finish(b0)
+    # no operation here raises a floating-point flag: no errstate needed
+    b0 = _clip(x, 0.0, 6.0)
+    return finish(b0)
 
 
 def relu6_grad(x):
@@ -139,9 +141,9 @@ def relu6_grad(x):
     At a kink the value is that of the piece holding the point.
     """
     x, finish = _prepare(x)
-    with np.errstate(under="ignore"):
-        r = _blocks(_relu6_grad_block, x, 1, False, 0, 65536, 4)
-        return finish(r[0])
+    # no operation here raises a floating-point flag: no errstate needed
+    r = _blocks(_relu6_grad_block, x, 1, False, 0, 65536, 4)
+    return finish(r[0])
 
 
 def _relu6_grad_block(x, o0):
@@ -165,9 +167,9 @@ def relu6_grad_from_output(y):
     Only as accurate as y: where y has rounded to its limit this cannot recover f'(x); prefer the x form in saturated regions.
     """
     y, finish = _prepare(y)
-    with np.errstate(under="ignore"):
-        r = _blocks(_relu6_grad_from_output_block, y, 1, False, 0, 65536, 4)
-        return finish(r[0])
+    # no operation here raises a floating-point flag: no errstate needed
+    r = _blocks(_relu6_grad_from_output_block, y, 1, False, 0, 65536, 4)
+    return finish(r[0])
 
 
 def _relu6_grad_from_output_block(y, o0):
@@ -191,14 +193,14 @@ def relu6_forward_and_grad(x):
     For a backward pass that needs both.
     """
     x, finish = _prepare(x)
-    with np.errstate(under="ignore"):
-        r = _blocks(_relu6_forward_and_grad_block, x, 2, False, 0, 65536, 4)
-        return finish(r[0]), finish(r[1])
+    # no operation here raises a floating-point flag: no errstate needed
+    r = _blocks(_relu6_forward_and_grad_block, x, 2, False, 0, 65536, 4)
+    return finish(r[0]), finish(r[1])
 
 
 def _relu6_forward_and_grad_block(x, o0, o1):
     """relu6_forward_and_grad on one block of the input (see _blocks)."""
-    o0 = np.clip(x, 0.0, 6.0, out=o0)
+    o0 = _clip(x, 0.0, 6.0, out=o0)
     b0 = np.greater_equal(x, 6.0)
     b1 = np.less_equal(x, 0.0)
     b0 |= b1

@@ -22,6 +22,8 @@ import numpy as np
 
 __all__ = ["selu", "selu_grad", "selu_grad_from_output", "selu_forward_and_grad"]
 
+_clip = np.ndarray.clip  # np.clip without its dispatch wrapper (about 2 us less per call)
+
 
 def _where(c, a, b):
     """np.where(c, a, b) for float32/float64 values, bit for bit, without branching on c.
@@ -67,12 +69,12 @@ def _same(r):
 
 
 def _to_single(r):
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):  # beyond the range: +-inf; below: subnormal or 0
         return r.astype(np.float32)
 
 
 def _to_half(r):
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):
         return r.astype(np.float16)
 
 
@@ -143,9 +145,9 @@ def selu(x):
 def _selu_block(x, o0):
     """selu on one block of the input (see _blocks)."""
     o0 = np.empty_like(x) if o0 is None else o0
-    np.maximum(x, 0.0, out=o0)
+    _clip(x, 0.0, np.inf, out=o0)
     np.multiply(1.0507009873554805, o0, out=o0)
-    b0 = np.minimum(x, 0.0)
+    b0 = _clip(x, -np.inf, 0.0)
     np.exp(b0, out=b0)
     b0 -= 1.0
     np.multiply(1.7580993408473768, b0, out=b0)
@@ -154,7 +156,7 @@ def _selu_block(x, o0):
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         c0 = np.less_equal(xs, 0.0)
-        c1 = np.minimum(xs, 0.0)
+        c1 = _clip(xs, -np.inf, 0.0)
         np.expm1(c1, out=c1)
         np.multiply(1.7580993408473768, c1, out=c1)
         c2 = np.multiply(1.0507009873554805, xs)
@@ -182,7 +184,7 @@ def selu_grad(x):
 def _selu_grad_block(x, o0):
     """selu_grad on one block of the input (see _blocks)."""
     b0 = np.greater(x, 0.0)
-    b1 = np.minimum(x, 0.0)
+    b1 = _clip(x, -np.inf, 0.0)
     np.exp(b1, out=b1)
     np.multiply(1.7580993408473768, b1, out=b1)
     b2 = _where(b0, 1.0507009873554805, b1)
@@ -236,15 +238,15 @@ def selu_forward_and_grad(x):
 def _selu_forward_and_grad_block(x, o0, o1):
     """selu_forward_and_grad on one block of the input (see _blocks)."""
     o0 = np.empty_like(x) if o0 is None else o0
-    np.maximum(x, 0.0, out=o0)
+    _clip(x, 0.0, np.inf, out=o0)
     np.multiply(1.0507009873554805, o0, out=o0)
-    b0 = np.minimum(x, 0.0)
+    b0 = _clip(x, -np.inf, 0.0)
     np.exp(b0, out=b0)
     b0 -= 1.0
     np.multiply(1.7580993408473768, b0, out=b0)
     o0 = np.add(o0, b0, out=o0)
     b1 = np.greater(x, 0.0)
-    np.minimum(x, 0.0, out=b0)
+    _clip(x, -np.inf, 0.0, out=b0)
     np.exp(b0, out=b0)
     np.multiply(1.7580993408473768, b0, out=b0)
     b2 = _where(b1, 1.0507009873554805, b0)
@@ -252,7 +254,7 @@ def _selu_forward_and_grad_block(x, o0, o1):
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         c0 = np.less_equal(xs, 0.0)
-        c1 = np.minimum(xs, 0.0)
+        c1 = _clip(xs, -np.inf, 0.0)
         np.expm1(c1, out=c1)
         np.multiply(1.7580993408473768, c1, out=c1)
         c2 = np.multiply(1.0507009873554805, xs)

@@ -22,6 +22,8 @@ import numpy as np
 
 __all__ = ["sigmoid", "sigmoid_grad", "sigmoid_grad_from_output", "sigmoid_forward_and_grad"]
 
+_clip = np.ndarray.clip  # np.clip without its dispatch wrapper (about 2 us less per call)
+
 
 def _prepare(x, wide=False, per_block=False):
     """(array to compute on, function restoring the caller's dtype).
@@ -48,12 +50,12 @@ def _same(r):
 
 
 def _to_single(r):
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):  # beyond the range: +-inf; below: subnormal or 0
         return r.astype(np.float32)
 
 
 def _to_half(r):
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):
         return r.astype(np.float16)
 
 
@@ -187,7 +189,7 @@ def sigmoid_grad_from_output(y):
 def _sigmoid_grad_from_output_block(y, o0):
     """sigmoid_grad_from_output on one block of the input (see _blocks)."""
     o0 = np.empty_like(y) if o0 is None else o0
-    np.clip(y, 0.0, 1.0, out=o0)
+    _clip(y, 0.0, 1.0, out=o0)
     b0 = np.negative(o0)
     b0 += 1.0
     o0 = np.multiply(o0, b0, out=o0)

@@ -22,6 +22,8 @@ import numpy as np
 
 __all__ = ["silu", "silu_grad", "silu_forward_and_grad"]
 
+_clip = np.ndarray.clip  # np.clip without its dispatch wrapper (about 2 us less per call)
+
 
 def _prepare(x, wide=False, per_block=False):
     """(array to compute on, function restoring the caller's dtype).
@@ -48,12 +50,12 @@ def _same(r):
 
 
 def _to_single(r):
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):  # beyond the range: +-inf; below: subnormal or 0
         return r.astype(np.float32)
 
 
 def _to_half(r):
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):
         return r.astype(np.float16)
 
 
@@ -133,7 +135,7 @@ def _silu_block(x, o0):
         c0 = np.abs(xs)
         np.negative(c0, out=c0)
         np.exp(c0, out=c0)
-        c1 = np.maximum(xs, -1.152921504606847e+18)
+        c1 = _clip(xs, -1.152921504606847e+18, np.inf)
         c2 = np.greater_equal(xs, 0.0)
         c3 = np.maximum(c0, c2)
         c1 *= c3
@@ -167,7 +169,7 @@ def _silu_grad_block(x, o0):
     np.exp(b0, out=b0)
     b1 = np.add(b0, 1.0)
     b2 = np.true_divide(1.0, b1)
-    b3 = np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
+    b3 = _clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
     b0 *= b3
     b0 /= b1
     b0 /= b1
@@ -182,7 +184,7 @@ def _silu_grad_block(x, o0):
         c2 = np.greater_equal(xs, 0.0)
         c3 = np.maximum(c0, c2)
         c3 /= c1
-        c4 = np.clip(xs, -1.152921504606847e+18, 1.152921504606847e+18)
+        c4 = _clip(xs, -1.152921504606847e+18, 1.152921504606847e+18)
         c0 *= c4
         c0 /= c1
         c0 /= c1
@@ -224,7 +226,7 @@ def _silu_forward_and_grad_block(x, o0, o1):
     b1 = np.add(b0, 1.0)
     b2 = np.true_divide(1.0, b1)
     o0 = np.multiply(b2, x, out=o0)
-    b3 = np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
+    b3 = _clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
     b0 *= b3
     b0 /= b1
     b0 /= b1
@@ -239,9 +241,9 @@ def _silu_forward_and_grad_block(x, o0, o1):
         c2 = np.greater_equal(xs, 0.0)
         c3 = np.maximum(c0, c2)
         c3 /= c1
-        c4 = np.maximum(xs, -1.152921504606847e+18)
+        c4 = _clip(xs, -1.152921504606847e+18, np.inf)
         np.multiply(c3, c4, out=c4)
-        c5 = np.clip(xs, -1.152921504606847e+18, 1.152921504606847e+18)
+        c5 = _clip(xs, -1.152921504606847e+18, 1.152921504606847e+18)
         c0 *= c5
         c0 /= c1
         c0 /= c1

@@ -22,6 +22,8 @@ import numpy as np
 
 __all__ = ["snake", "snake_grad", "snake_grad_params", "snake_forward_and_grad"]
 
+_clip = np.ndarray.clip  # np.clip without its dispatch wrapper (about 2 us less per call)
+
 
 def _wide(x):
     """x as float64 (float32 work is done in float64 and rounded once at the end)."""
@@ -160,12 +162,12 @@ def _same(r):
 
 
 def _to_single(r):
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):  # beyond the range: +-inf; below: subnormal or 0
         return r.astype(np.float32)
 
 
 def _to_half(r):
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):
         return r.astype(np.float16)
 
 
@@ -226,7 +228,7 @@ def snake(x, a=1.0):
 def _snake_block(x, a, o0):
     """snake on one block of the input (see _blocks)."""
     o0 = np.empty_like(x) if o0 is None else o0
-    np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18, out=o0)
+    _clip(x, -1.152921504606847e+18, 1.152921504606847e+18, out=o0)
     b0 = _sin_affine(o0, a, 0.0, 0.0)
     np.square(b0, out=b0)
     b0 /= a
@@ -307,7 +309,7 @@ def snake_forward_and_grad(x, a=1.0):
 def _snake_forward_and_grad_block(x, a, o0, o1):
     """snake_forward_and_grad on one block of the input (see _blocks)."""
     o0 = np.empty_like(x) if o0 is None else o0
-    np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18, out=o0)
+    _clip(x, -1.152921504606847e+18, 1.152921504606847e+18, out=o0)
     b0 = _sin_affine(o0, a, 0.0, 0.0)
     np.square(b0, out=b0)
     b0 /= a

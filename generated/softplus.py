@@ -22,6 +22,8 @@ import numpy as np
 
 __all__ = ["softplus", "softplus_grad", "softplus_grad_from_output", "softplus_grad_params", "softplus_forward_and_grad"]
 
+_clip = np.ndarray.clip  # np.clip without its dispatch wrapper (about 2 us less per call)
+
 
 def _prepare(x, wide=False, per_block=False):
     """(array to compute on, function restoring the caller's dtype).
@@ -48,12 +50,12 @@ def _same(r):
 
 
 def _to_single(r):
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):  # beyond the range: +-inf; below: subnormal or 0
         return r.astype(np.float32)
 
 
 def _to_half(r):
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):
         return r.astype(np.float16)
 
 
@@ -119,7 +121,7 @@ def _softplus_block(x, beta, o0):
     np.negative(b0, out=b0)
     np.exp(b0, out=b0)
     np.log1p(b0, out=b0)
-    np.maximum(o0, 0.0, out=o0)
+    _clip(o0, 0.0, np.inf, out=o0)
     b0 += o0
     o0 = np.true_divide(b0, beta, out=o0)
     return (o0,)
@@ -174,7 +176,7 @@ def softplus_grad_from_output(y, beta=1.0):
 def _softplus_grad_from_output_block(y, beta, o0):
     """softplus_grad_from_output on one block of the input (see _blocks)."""
     o0 = np.empty_like(y) if o0 is None else o0
-    np.maximum(y, 0.0, out=o0)
+    _clip(y, 0.0, np.inf, out=o0)
     np.multiply(beta, o0, out=o0)
     np.negative(o0, out=o0)
     np.expm1(o0, out=o0)
@@ -210,7 +212,7 @@ def _softplus_grad_params_block(x, beta, o0):
     np.multiply(t0, b0, out=b0)
     np.negative(b0, out=b0)
     b1 = np.abs(x)
-    np.clip(b1, 0.0, 1.152921504606847e+18, out=b1)
+    _clip(b1, 0.0, 1.152921504606847e+18, out=b1)
     np.multiply(o0, b1, out=b1)
     o0 += 1.0
     b1 /= o0
@@ -244,7 +246,7 @@ def _softplus_forward_and_grad_block(x, beta, o0, o1):
     np.negative(o0, out=o0)
     b0 = np.exp(o0)
     np.log1p(b0, out=o0)
-    b1 = np.maximum(o1, 0.0)
+    b1 = _clip(o1, 0.0, np.inf)
     o0 += b1
     o0 = np.true_divide(o0, beta, out=o0)
     b2 = np.greater_equal(o1, 0.0)

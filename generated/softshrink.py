@@ -22,6 +22,8 @@ import numpy as np
 
 __all__ = ["softshrink", "softshrink_grad", "softshrink_grad_from_output", "softshrink_grad_params", "softshrink_forward_and_grad"]
 
+_clip = np.ndarray.clip  # np.clip without its dispatch wrapper (about 2 us less per call)
+
 
 def _where(c, a, b):
     """np.where(c, a, b) for float32/float64 values, bit for bit, without branching on c.
@@ -67,12 +69,12 @@ def _same(r):
 
 
 def _to_single(r):
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):  # beyond the range: +-inf; below: subnormal or 0
         return r.astype(np.float32)
 
 
 def _to_half(r):
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):
         return r.astype(np.float16)
 
 
@@ -133,7 +135,7 @@ def softshrink(x, lambd=0.5):
 def _softshrink_block(x, lambd, o0):
     """softshrink on one block of the input (see _blocks)."""
     o0 = np.empty_like(x) if o0 is None else o0
-    np.clip(x, float(-lambd), lambd, out=o0)
+    _clip(x, float(-lambd), lambd, out=o0)
     o0 += 0.0
     o0 = np.subtract(x, o0, out=o0)
     return (o0,)
@@ -150,9 +152,9 @@ def softshrink_grad(x, lambd=0.5):
     """
     x, finish = _prepare(x)
     lambd = float(lambd)
-    with np.errstate(under="ignore"):
-        r = _blocks(_softshrink_grad_block, x, 1, False, 0, 65536, 4, lambd)
-        return finish(r[0])
+    # no operation here raises a floating-point flag: no errstate needed
+    r = _blocks(_softshrink_grad_block, x, 1, False, 0, 65536, 4, lambd)
+    return finish(r[0])
 
 
 def _softshrink_grad_block(x, lambd, o0):
@@ -176,9 +178,9 @@ def softshrink_grad_from_output(y, lambd=0.5):
     """
     y, finish = _prepare(y)
     lambd = float(lambd)
-    with np.errstate(under="ignore"):
-        r = _blocks(_softshrink_grad_from_output_block, y, 1, False, 0, 65536, 4, lambd)
-        return finish(r[0])
+    # no operation here raises a floating-point flag: no errstate needed
+    r = _blocks(_softshrink_grad_from_output_block, y, 1, False, 0, 65536, 4, lambd)
+    return finish(r[0])
 
 
 def _softshrink_grad_from_output_block(y, lambd, o0):
@@ -199,11 +201,11 @@ def softshrink_grad_params(x, lambd=0.5):
     """
     x, finish = _prepare(x)
     lambd = float(lambd)
-    with np.errstate(under="ignore"):
-        r = _blocks(_softshrink_grad_params_block, x, 1, False, 0, 65536, 4, lambd)
-        return {
-            "lambd": finish(r[0]),
-        }
+    # no operation here raises a floating-point flag: no errstate needed
+    r = _blocks(_softshrink_grad_params_block, x, 1, False, 0, 65536, 4, lambd)
+    return {
+        "lambd": finish(r[0]),
+    }
 
 
 def _softshrink_grad_params_block(x, lambd, o0):
@@ -237,7 +239,7 @@ def softshrink_forward_and_grad(x, lambd=0.5):
 def _softshrink_forward_and_grad_block(x, lambd, o0, o1):
     """softshrink_forward_and_grad on one block of the input (see _blocks)."""
     o0 = np.empty_like(x) if o0 is None else o0
-    np.clip(x, float(-lambd), lambd, out=o0)
+    _clip(x, float(-lambd), lambd, out=o0)
     o0 += 0.0
     o0 = np.subtract(x, o0, out=o0)
     b0 = np.abs(x)

@@ -22,6 +22,8 @@ import numpy as np
 
 __all__ = ["softsign", "softsign_grad", "softsign_grad_from_output", "softsign_forward_and_grad"]
 
+_clip = np.ndarray.clip  # np.clip without its dispatch wrapper (about 2 us less per call)
+
 
 def _prepare(x, wide=False, per_block=False):
     """(array to compute on, function restoring the caller's dtype).
@@ -48,12 +50,12 @@ def _same(r):
 
 
 def _to_single(r):
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):  # beyond the range: +-inf; below: subnormal or 0
         return r.astype(np.float32)
 
 
 def _to_half(r):
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):
         return r.astype(np.float16)
 
 
@@ -113,7 +115,7 @@ def softsign(x):
 def _softsign_block(x, o0):
     """softsign on one block of the input (see _blocks)."""
     o0 = np.empty_like(x) if o0 is None else o0
-    np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18, out=o0)
+    _clip(x, -1.152921504606847e+18, 1.152921504606847e+18, out=o0)
     b0 = np.abs(o0)
     b0 += 1.0
     o0 = np.true_divide(o0, b0, out=o0)
@@ -165,7 +167,7 @@ def softsign_grad_from_output(y):
 def _softsign_grad_from_output_block(y, o0):
     """softsign_grad_from_output on one block of the input (see _blocks)."""
     o0 = np.empty_like(y) if o0 is None else o0
-    np.clip(y, -1.0, 1.0, out=o0)
+    _clip(y, -1.0, 1.0, out=o0)
     np.abs(o0, out=o0)
     np.negative(o0, out=o0)
     o0 += 1.0
@@ -192,7 +194,7 @@ def _softsign_forward_and_grad_block(x, o0, o1):
     """softsign_forward_and_grad on one block of the input (see _blocks)."""
     o0 = np.empty_like(x) if o0 is None else o0
     o1 = np.empty_like(x) if o1 is None else o1
-    np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18, out=o0)
+    _clip(x, -1.152921504606847e+18, 1.152921504606847e+18, out=o0)
     np.abs(o0, out=o1)
     o1 += 1.0
     o0 = np.true_divide(o0, o1, out=o0)

@@ -22,6 +22,8 @@ import numpy as np
 
 __all__ = ["sparse_plus", "sparse_plus_grad", "sparse_plus_grad_from_output", "sparse_plus_forward_and_grad"]
 
+_clip = np.ndarray.clip  # np.clip without its dispatch wrapper (about 2 us less per call)
+
 
 def _where(c, a, b):
     """np.where(c, a, b) for float32/float64 values, bit for bit, without branching on c.
@@ -67,12 +69,12 @@ def _same(r):
 
 
 def _to_single(r):
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):  # beyond the range: +-inf; below: subnormal or 0
         return r.astype(np.float32)
 
 
 def _to_half(r):
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):
         return r.astype(np.float16)
 
 
@@ -142,18 +144,18 @@ def sparse_plus(x):
 def _sparse_plus_block(x, o0):
     """sparse_plus on one block of the input (see _blocks)."""
     o0 = np.empty_like(x) if o0 is None else o0
-    np.clip(x, -1.0, 1.0, out=o0)
+    _clip(x, -1.0, 1.0, out=o0)
     o0 += 1.0
     np.square(o0, out=o0)
     np.multiply(0.25, o0, out=o0)
     b0 = np.subtract(x, 1.0)
-    np.maximum(b0, 0.0, out=b0)
+    _clip(b0, 0.0, np.inf, out=b0)
     o0 = np.add(o0, b0, out=o0)
     far = _outside(lambda x: (x > 4503599627370496.0), x)  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         c0 = np.greater_equal(xs, 1.0)
-        c1 = np.clip(xs, -1.0, 1.0)
+        c1 = _clip(xs, -1.0, 1.0)
         c1 += 1.0
         np.square(c1, out=c1)
         np.multiply(0.25, c1, out=c1)
@@ -180,7 +182,7 @@ def sparse_plus_grad(x):
 def _sparse_plus_grad_block(x, o0):
     """sparse_plus_grad on one block of the input (see _blocks)."""
     o0 = np.empty_like(x) if o0 is None else o0
-    np.clip(x, -1.0, 1.0, out=o0)
+    _clip(x, -1.0, 1.0, out=o0)
     np.multiply(0.5, o0, out=o0)
     o0 = np.add(o0, 0.5, out=o0)
     return (o0,)
@@ -204,8 +206,8 @@ def sparse_plus_grad_from_output(y):
 def _sparse_plus_grad_from_output_block(y, o0):
     """sparse_plus_grad_from_output on one block of the input (see _blocks)."""
     o0 = np.empty_like(y) if o0 is None else o0
-    np.minimum(y, 1.0, out=o0)
-    np.clip(o0, 0.0, 1.0, out=o0)
+    _clip(y, -np.inf, 1.0, out=o0)
+    _clip(o0, 0.0, 1.0, out=o0)
     o0 = np.sqrt(o0, out=o0)
     return (o0,)
 
@@ -230,12 +232,12 @@ def _sparse_plus_forward_and_grad_block(x, o0, o1):
     """sparse_plus_forward_and_grad on one block of the input (see _blocks)."""
     o0 = np.empty_like(x) if o0 is None else o0
     o1 = np.empty_like(x) if o1 is None else o1
-    np.clip(x, -1.0, 1.0, out=o1)
+    _clip(x, -1.0, 1.0, out=o1)
     np.add(o1, 1.0, out=o0)
     np.square(o0, out=o0)
     np.multiply(0.25, o0, out=o0)
     b0 = np.subtract(x, 1.0)
-    np.maximum(b0, 0.0, out=b0)
+    _clip(b0, 0.0, np.inf, out=b0)
     o0 = np.add(o0, b0, out=o0)
     np.multiply(0.5, o1, out=o1)
     o1 = np.add(o1, 0.5, out=o1)
@@ -243,7 +245,7 @@ def _sparse_plus_forward_and_grad_block(x, o0, o1):
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         c0 = np.greater_equal(xs, 1.0)
-        c1 = np.clip(xs, -1.0, 1.0)
+        c1 = _clip(xs, -1.0, 1.0)
         c1 += 1.0
         np.square(c1, out=c1)
         np.multiply(0.25, c1, out=c1)

@@ -22,6 +22,8 @@ import numpy as np
 
 __all__ = ["sqnl", "sqnl_grad", "sqnl_grad_from_output", "sqnl_forward_and_grad"]
 
+_clip = np.ndarray.clip  # np.clip without its dispatch wrapper (about 2 us less per call)
+
 
 def _prepare(x, wide=False, per_block=False):
     """(array to compute on, function restoring the caller's dtype).
@@ -48,12 +50,12 @@ def _same(r):
 
 
 def _to_single(r):
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):  # beyond the range: +-inf; below: subnormal or 0
         return r.astype(np.float32)
 
 
 def _to_half(r):
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):
         return r.astype(np.float16)
 
 
@@ -113,7 +115,7 @@ def sqnl(x):
 def _sqnl_block(x, o0):
     """sqnl on one block of the input (see _blocks)."""
     o0 = np.empty_like(x) if o0 is None else o0
-    np.clip(x, -2.0, 2.0, out=o0)
+    _clip(x, -2.0, 2.0, out=o0)
     b0 = np.multiply(0.25, o0)
     b1 = np.abs(o0)
     b0 *= b1
@@ -139,7 +141,7 @@ def sqnl_grad(x):
 def _sqnl_grad_block(x, o0):
     """sqnl_grad on one block of the input (see _blocks)."""
     o0 = np.empty_like(x) if o0 is None else o0
-    np.clip(x, -2.0, 2.0, out=o0)
+    _clip(x, -2.0, 2.0, out=o0)
     np.abs(o0, out=o0)
     np.multiply(-0.5, o0, out=o0)
     o0 = np.add(o0, 1.0, out=o0)
@@ -164,7 +166,7 @@ def sqnl_grad_from_output(y):
 def _sqnl_grad_from_output_block(y, o0):
     """sqnl_grad_from_output on one block of the input (see _blocks)."""
     o0 = np.empty_like(y) if o0 is None else o0
-    np.clip(y, -1.0, 1.0, out=o0)
+    _clip(y, -1.0, 1.0, out=o0)
     np.abs(o0, out=o0)
     np.negative(o0, out=o0)
     o0 += 1.0
@@ -191,7 +193,7 @@ def _sqnl_forward_and_grad_block(x, o0, o1):
     """sqnl_forward_and_grad on one block of the input (see _blocks)."""
     o0 = np.empty_like(x) if o0 is None else o0
     o1 = np.empty_like(x) if o1 is None else o1
-    np.clip(x, -2.0, 2.0, out=o0)
+    _clip(x, -2.0, 2.0, out=o0)
     np.abs(o0, out=o1)
     b0 = np.multiply(0.25, o0)
     b0 *= o1

@@ -22,6 +22,8 @@ import numpy as np
 
 __all__ = ["squareplus", "squareplus_grad", "squareplus_grad_from_output", "squareplus_grad_params", "squareplus_forward_and_grad"]
 
+_clip = np.ndarray.clip  # np.clip without its dispatch wrapper (about 2 us less per call)
+
 
 def _hypot(a, b):
     """sqrt(a**2 + b**2) without overflow or underflow (np.hypot is ~15 ns per element here).
@@ -92,12 +94,12 @@ def _same(r):
 
 
 def _to_single(r):
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):  # beyond the range: +-inf; below: subnormal or 0
         return r.astype(np.float32)
 
 
 def _to_half(r):
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):
         return r.astype(np.float16)
 
 
@@ -230,7 +232,7 @@ def _squareplus_grad_block(x, b, o0):
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         t1 = float(np.sqrt(b))
-        c0 = np.clip(xs, -1.152921504606847e+18, 1.152921504606847e+18)
+        c0 = _clip(xs, -1.152921504606847e+18, 1.152921504606847e+18)
         c1 = _hypot(c0, t1)
         c2 = _hypot(xs, t1)
         c3 = np.greater_equal(xs, 0.0)
@@ -269,7 +271,7 @@ def squareplus_grad_from_output(y, b=4.0):
 def _squareplus_grad_from_output_block(y, b, o0):
     """squareplus_grad_from_output on one block of the input (see _blocks)."""
     o0 = np.empty_like(y) if o0 is None else o0
-    np.clip(y, 0.0, 1.152921504606847e+18, out=o0)
+    _clip(y, 0.0, 1.152921504606847e+18, out=o0)
     np.square(o0, out=o0)
     b0 = np.add(float(0.25 * b), o0)
     o0 = np.true_divide(o0, b0, out=o0)
@@ -342,7 +344,7 @@ def _squareplus_forward_and_grad_block(x, b, o0, o1):
         c1 += c2
         c3 = np.greater_equal(xs, 0.0)
         np.true_divide(0.25 * b, c1, out=c2)
-        c4 = np.clip(xs, -1.152921504606847e+18, 1.152921504606847e+18)
+        c4 = _clip(xs, -1.152921504606847e+18, 1.152921504606847e+18)
         c5 = _hypot(c4, t0)
         c6 = _where(c3, c1, c2)
         np.multiply(0.5, c5, out=c1)

@@ -22,6 +22,8 @@ import numpy as np
 
 __all__ = ["swish", "swish_grad", "swish_grad_params", "swish_forward_and_grad"]
 
+_clip = np.ndarray.clip  # np.clip without its dispatch wrapper (about 2 us less per call)
+
 
 def _where(c, a, b):
     """np.where(c, a, b) for float32/float64 values, bit for bit, without branching on c.
@@ -67,12 +69,12 @@ def _same(r):
 
 
 def _to_single(r):
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):  # beyond the range: +-inf; below: subnormal or 0
         return r.astype(np.float32)
 
 
 def _to_half(r):
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):
         return r.astype(np.float16)
 
 
@@ -156,7 +158,7 @@ def _swish_block(x, beta, o0):
         np.negative(c1, out=c1)
         np.exp(c1, out=c1)
         c2 = np.greater_equal(c0, 0.0)
-        np.clip(xs, -1.152921504606847e+18, 1.152921504606847e+18, out=c0)
+        _clip(xs, -1.152921504606847e+18, 1.152921504606847e+18, out=c0)
         c3 = _where(c2, xs, c0)
         np.maximum(c1, c2, out=c0)
         c3 *= c0
@@ -193,7 +195,7 @@ def _swish_grad_block(x, beta, o0):
     b1 = np.add(b0, 1.0)
     b2 = np.true_divide(1.0, b1)
     np.multiply(beta, b0, out=b0)
-    b3 = np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
+    b3 = _clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
     b0 *= b3
     b0 /= b1
     b0 /= b1
@@ -210,7 +212,7 @@ def _swish_grad_block(x, beta, o0):
         np.maximum(c1, c3, out=c0)
         c0 /= c2
         np.multiply(beta, c1, out=c1)
-        c4 = np.clip(xs, -1.152921504606847e+18, 1.152921504606847e+18)
+        c4 = _clip(xs, -1.152921504606847e+18, 1.152921504606847e+18)
         c1 *= c4
         c1 /= c2
         c1 /= c2
@@ -251,7 +253,7 @@ def _swish_grad_params_block(x, beta, o0):
     np.abs(o0, out=o0)
     np.negative(o0, out=o0)
     np.exp(o0, out=o0)
-    b0 = np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
+    b0 = _clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
     np.square(b0, out=b0)
     np.multiply(o0, b0, out=b0)
     b1 = np.add(o0, 1.0)
@@ -289,7 +291,7 @@ def _swish_forward_and_grad_block(x, beta, o0, o1):
     b2 = np.true_divide(1.0, b1)
     o0 = np.multiply(b2, x, out=o0)
     np.multiply(beta, b0, out=b0)
-    b3 = np.clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
+    b3 = _clip(x, -1.152921504606847e+18, 1.152921504606847e+18)
     b0 *= b3
     b0 /= b1
     b0 /= b1
@@ -299,7 +301,7 @@ def _swish_forward_and_grad_block(x, beta, o0, o1):
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         c0 = np.multiply(beta, xs)
         c1 = np.greater_equal(c0, 0.0)
-        c2 = np.clip(xs, -1.152921504606847e+18, 1.152921504606847e+18)
+        c2 = _clip(xs, -1.152921504606847e+18, 1.152921504606847e+18)
         np.abs(c0, out=c0)
         np.negative(c0, out=c0)
         np.exp(c0, out=c0)

@@ -22,6 +22,8 @@ import numpy as np
 
 __all__ = ["tanh", "tanh_grad", "tanh_grad_from_output", "tanh_forward_and_grad"]
 
+_clip = np.ndarray.clip  # np.clip without its dispatch wrapper (about 2 us less per call)
+
 
 def _prepare(x, wide=False, per_block=False):
     """(array to compute on, function restoring the caller's dtype).
@@ -48,12 +50,12 @@ def _same(r):
 
 
 def _to_single(r):
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):  # beyond the range: +-inf; below: subnormal or 0
         return r.astype(np.float32)
 
 
 def _to_half(r):
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):
         return r.astype(np.float16)
 
 
@@ -129,7 +131,7 @@ def _tanh_grad_block(x, o0):
     """tanh_grad on one block of the input (see _blocks)."""
     o0 = np.empty_like(x) if o0 is None else o0
     np.abs(x, out=o0)
-    np.clip(o0, 0.0, 1.152921504606847e+18, out=o0)
+    _clip(o0, 0.0, 1.152921504606847e+18, out=o0)
     np.multiply(-2.0, o0, out=o0)
     np.exp(o0, out=o0)
     b0 = np.multiply(4.0, o0)
@@ -158,7 +160,7 @@ def tanh_grad_from_output(y):
 def _tanh_grad_from_output_block(y, o0):
     """tanh_grad_from_output on one block of the input (see _blocks)."""
     o0 = np.empty_like(y) if o0 is None else o0
-    np.clip(y, -1.0, 1.0, out=o0)
+    _clip(y, -1.0, 1.0, out=o0)
     b0 = np.negative(o0)
     b0 += 1.0
     o0 += 1.0
@@ -186,7 +188,7 @@ def _tanh_forward_and_grad_block(x, o0, o1):
     o0 = np.empty_like(x) if o0 is None else o0
     o1 = np.empty_like(x) if o1 is None else o1
     np.abs(x, out=o0)
-    np.clip(o0, 0.0, 1.152921504606847e+18, out=o0)
+    _clip(o0, 0.0, 1.152921504606847e+18, out=o0)
     np.multiply(-2.0, o0, out=o0)
     np.exp(o0, out=o1)
     o0 = np.tanh(x, out=o0)

@@ -67,12 +67,12 @@ def _same(r):
 
 
 def _to_single(r):
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):  # beyond the range: +-inf; below: subnormal or 0
         return r.astype(np.float32)
 
 
 def _to_half(r):
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):
         return r.astype(np.float16)
 
 
@@ -126,9 +126,9 @@ def threshold(x, threshold=0.1, value=20.0):
     x, finish = _prepare(x)
     threshold = float(threshold)
     value = float(value)
-    with np.errstate(under="ignore"):
-        r = _blocks(_threshold_block, x, 1, False, 0, 262144, 4, threshold, value)
-        return finish(r[0])
+    # no operation here raises a floating-point flag: no errstate needed
+    r = _blocks(_threshold_block, x, 1, False, 0, 262144, 4, threshold, value)
+    return finish(r[0])
 
 
 def _threshold_block(x, threshold, value, o0):
@@ -150,9 +150,9 @@ def threshold_grad(x, threshold=0.1, value=20.0):
     x, finish = _prepare(x)
     threshold = float(threshold)
     value = float(value)
-    with np.errstate(under="ignore"):
-        r = _blocks(_threshold_grad_block, x, 1, False, 0, 65536, 4, threshold, value)
-        return finish(r[0])
+    # no operation here raises a floating-point flag: no errstate needed
+    r = _blocks(_threshold_grad_block, x, 1, False, 0, 65536, 4, threshold, value)
+    return finish(r[0])
 
 
 def _threshold_grad_block(x, threshold, value, o0):
@@ -174,12 +174,12 @@ def threshold_grad_params(x, threshold=0.1, value=20.0):
     x, finish = _prepare(x)
     threshold = float(threshold)
     value = float(value)
-    with np.errstate(under="ignore"):
-        r = _blocks(_threshold_grad_params_block, x, 2, False, 0, 65536, 4, threshold, value)
-        return {
-            "threshold": finish(r[0]),
-            "value": finish(r[1]),
-        }
+    # no operation here raises a floating-point flag: no errstate needed
+    r = _blocks(_threshold_grad_params_block, x, 2, False, 0, 65536, 4, threshold, value)
+    return {
+        "threshold": finish(r[0]),
+        "value": finish(r[1]),
+    }
 
 
 def _threshold_grad_params_block(x, threshold, value, o0, o1):
@@ -205,9 +205,9 @@ def threshold_forward_and_grad(x, threshold=0.1, value=20.0):
     x, finish = _prepare(x)
     threshold = float(threshold)
     value = float(value)
-    with np.errstate(under="ignore"):
-        r = _blocks(_threshold_forward_and_grad_block, x, 2, False, 0, 65536, 4, threshold, value)
-        return finish(r[0]), finish(r[1])
+    # no operation here raises a floating-point flag: no errstate needed
+    r = _blocks(_threshold_forward_and_grad_block, x, 2, False, 0, 65536, 4, threshold, value)
+    return finish(r[0]), finish(r[1])
 
 
 def _threshold_forward_and_grad_block(x, threshold, value, o0, o1):

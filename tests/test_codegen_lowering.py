@@ -24,7 +24,7 @@ EXPRS = [
 
 
 def _run(lines: list[str], results: list[str], x: np.ndarray, **scope):
-    env = {"np": np, "x": x, "_where": kernels._where, **scope}
+    env = {"np": np, "x": x, "_where": kernels._where, "_clip": np.ndarray.clip, **scope}
     exec("\n".join(lines), env)  # noqa: S102 - the code under test, generated here
     return [eval(r, env) for r in results]
 

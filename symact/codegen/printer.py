@@ -155,11 +155,15 @@ class _Printer:
                 if lo and arg:  # min(max(a, lo), hi) in one pass (NumPy's clip is exactly that)
                     return f"np.clip({self.p(arg[0])}, {self.p(lo[0])}, {self.p(hi[0])})"
         if isinstance(e, (sp.Max, sp.Min)):
-            fn = "np.maximum" if isinstance(e, sp.Max) else "np.minimum"
+            is_max = isinstance(e, sp.Max)
+            fn = "np.maximum" if is_max else "np.minimum"
             args = sorted(e.args, key=lambda a: (self._is_const(a), sp.default_sort_key(a)))
             text = self.p(args[0])
             for a in args[1:]:
-                text = f"{fn}({text}, {self.p(a)})"
+                if self._scalar or a.free_symbols & self.dependent or not args[0].free_symbols & self.dependent:
+                    text = f"{fn}({text}, {self.p(a)})"
+                else:
+                    text = self._one_sided_clip(text, self.p(a), is_max)
             return text
         if isinstance(e, sp.Heaviside):
             h0 = e.args[1] if len(e.args) > 1 else sp.Rational(1, 2)
@@ -260,10 +264,21 @@ class _Printer:
         if lo != -sp.oo and hi != sp.oo:
             return f"np.clip({text}, {self.p(lo)}, {self.p(hi)})"
         if lo != -sp.oo:
-            return f"np.maximum({text}, {self.p(lo)})"
+            return self._one_sided_clip(text, self.p(lo), True)
         if hi != sp.oo:
-            return f"np.minimum({text}, {self.p(hi)})"
+            return self._one_sided_clip(text, self.p(hi), False)
         return text
+
+    def _one_sided_clip(self, array: str, bound: str, lower: bool) -> str:
+        """max(array, bound) or min(array, bound) for a scalar bound, as a one-sided np.clip.
+
+        NumPy's maximum/minimum with a scalar operand take a scalar loop (~0.7 ns/element here, 2-4x
+        np.clip's vector loop). The same values, NaN kept; at a tie of zeros (array -0.0, bound 0.0)
+        clip keeps the array's zero where maximum returned the bound's.
+        """
+        if self._scalar:
+            return f"{'np.maximum' if lower else 'np.minimum'}({array}, {bound})"
+        return f"np.clip({array}, {bound}, np.inf)" if lower else f"np.clip({array}, -np.inf, {bound})"
 
     def _kernel(self, e: Kernel) -> str:
         self.kernels.add(e.kernel)

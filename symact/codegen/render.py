@@ -1,6 +1,7 @@
 """Template rendering: Activation -> generated NumPy module text; atomic writing and drift checks."""
 from __future__ import annotations
 
+import ast
 import difflib
 import inspect
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from ..cache import atomic_write_text, digest
 from . import kernels
 from .patches import patch_lines, root_patches
 from . import inplace
-from .inplace import Lowered, lower
+from .inplace import CLIP, Lowered, lower
 from .printer import PrintedFunction, float_literal, print_condition, print_functions
 
 __all__ = ["templates_dir", "render_module", "render_init", "render_catalog", "write_files", "check_files", "Drift"]
@@ -77,6 +78,7 @@ class _Fn:
     fixup: bool = False  # ... with a region on x (tested by _outside)
     dests: list[str] | None = None  # block functions: names of the output buffers they are given
     parts: int = 4  # block functions: at least this many blocks (below the block size)
+    quiet: bool = False  # no operation can raise a floating-point flag the caller's errstate would see
 
     @property
     def outputs(self) -> list[str]:
@@ -85,6 +87,30 @@ class _Fn:
     @property
     def is_dict(self) -> bool:
         return self.results is not None and not self.is_tuple
+
+
+#: operations that raise no floating-point flag but overflow and invalid (which a function may not
+#: ignore anyway): no underflow, as their results are exact or chosen among their operands
+_QUIET_CALLS = frozenset({"_clip", "np.maximum", "np.minimum", "np.abs", "np.negative", "np.copysign",
+                          "np.isnan", "np.floor", "np.greater", "np.greater_equal", "np.less",
+                          "np.less_equal", "np.equal", "np.not_equal", "np.add", "np.subtract",
+                          "np.bitwise_and", "np.bitwise_or", "np.bitwise_xor", "_where", "np.empty_like"})
+_QUIET_OPS = (ast.Add, ast.Sub, ast.BitAnd, ast.BitOr, ast.BitXor)
+
+
+def _quiet(lines: list[str]) -> bool:
+    """Whether the lines call only operations of _QUIET_CALLS (so no underflow to ignore)."""
+    tree = ast.parse("\n".join(lines))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and ast.unparse(node.func) not in _QUIET_CALLS:
+            return False
+        if isinstance(node, (ast.BinOp, ast.AugAssign)) and not isinstance(node.op, _QUIET_OPS):
+            return False
+        if isinstance(node, ast.Attribute) and ast.unparse(node) not in _QUIET_CALLS | {"np.inf"}:
+            return False
+        if isinstance(node, (ast.If, ast.IfExp)):  # parameter-dependent forms: not looked into
+            return False
+    return True
 
 
 def _names(act: Activation) -> dict[sp.Symbol, str]:
@@ -262,6 +288,7 @@ def module_context(act: Activation) -> dict:
             else:
                 fn.results = [(k, r) for (k, _), r in zip(fn.results, outs)]
             fn.dests = dests
+        fn.quiet = not (fn.fast or fn.wide or act.overflow_ok) and _quiet(fn.lines)
         fns.append(fn)
     scipy_names, kernel_names = _collect(printed)
     imports = []
@@ -340,7 +367,11 @@ def _blocking(fn: _Fn) -> tuple[bool, int, int, int]:
 
 def render_module(act: Activation) -> str:
     """The generated module's text for one activation (deterministic)."""
-    text = _env().get_template("numpy_module.py.j2").render(**module_context(act))
+    context = module_context(act)
+    template = _env().get_template("numpy_module.py.j2")
+    text = template.render(**context, uses_clip=False)
+    if f"{CLIP}(" in text:  # the lowered code calls it somewhere (a block, a fix-up, a patch)
+        text = template.render(**context, uses_clip=True)
     return _tidy(text)
 
 
