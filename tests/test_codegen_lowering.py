@@ -149,3 +149,25 @@ def test_exp_neg_half_sq_keeps_its_accuracy_without_expm1():
     got = kernels._exp_neg_half_sq(x, 1.0)
     normal = ref >= np.finfo(np.float64).smallest_normal
     assert ulp_distance(got[normal], ref[normal], np.dtype(np.float64)).max() <= 1
+
+
+def test_quiet_lines_are_only_those_without_underflow():
+    from symact.codegen.render import _quiet
+    assert _quiet(["b0 = _clip(x, 0.0, np.inf)", "b1 = np.greater(x, 0.0)", "b2 = _where(b1, x, 1.0)", "b2 += 1.0"])
+    assert not _quiet(["b0 = np.multiply(x, 0.5)"])  # a subnormal product underflows
+    assert not _quiet(["b0 = _clip(x, 0.0, 1.0)", "b0 *= 0.5"])
+    assert not _quiet(["b0 = np.exp(x)"])
+    assert not _quiet(["b0 = x.astype(np.float32)"])  # narrowing can underflow
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_functions_without_errstate_raise_no_underflow(dtype):
+    # subnormal inputs and tiny parameters through the functions rendered without an errstate
+    import generated
+    tiny = np.finfo(dtype).smallest_subnormal
+    x = np.array([tiny, -tiny, 0.0, -0.0, 1e-30, 3.0, np.inf, -np.inf, np.nan], dtype=dtype)
+    with np.errstate(all="raise"):
+        generated.leaky_relu_grad(x, negative_slope=1e-40)
+        generated.hardtanh(x, min_val=-1e-40, max_val=1e-40)
+        generated.threshold(x, threshold=1e-40, value=1e-40)
+        generated.relu(x)
