@@ -27,10 +27,12 @@ LIMIT = 64  # no activation above this in any function (the numerics issue tight
 # A change that makes any of them worse fails here; improve the code, then lower the number.
 # silu, swish and mish forwards in float32 are computed in float32 with NumPy's SIMD exp (within 2
 # ULP): 2-3 ULP, for a 3-4x faster forward than computing them in float64 (0 ULP); tanhshrink's with
-# float32 tanh where |x| >= 1.6 (1 ULP).
+# float32 tanh where |x| >= 1.6 (1 ULP); gaussian's in float32 from NumPy's SIMD exp of the rounded
+# -x**2, corrected by its rounding error (2 ULP forward, 4 in the derivative, a product of two such
+# factors), for a 1.5x faster kernel than float64's libm exp (0 ULP).
 BOUNDS = {
     "arctan": (0, 2, 1, 2), "bent_identity": (2, 1, 2, 1), "binary_step": (0, 0, 0, 0), "celu": (1, 1, 1, 2),
-    "elu": (1, 1, 1, 2), "gaussian": (1, 3, 0, 0), "gelu": (3, 3, 0, 0), "gelu_tanh": (2, 3, 0, 0),
+    "elu": (1, 1, 1, 2), "gaussian": (1, 3, 2, 4), "gelu": (3, 3, 0, 0), "gelu_tanh": (2, 3, 0, 0),
     "hardshrink": (0, 0, 0, 0), "hardsigmoid": (1, 0, 1, 0), "hardswish": (2, 1, 2, 1), "hardtanh": (0, 0, 0, 0),
     "identity": (0, 0, 0, 0), "isrlu": (2, 3, 2, 4), "isru": (2, 3, 2, 4), "leaky_relu": (0, 0, 0, 0),
     "log_sigmoid": (1, 2, 2, 2), "mish": (3, 6, 3, 0), "prelu": (0, 0, 0, 0), "relu": (0, 0, 0, 0),
