@@ -86,10 +86,10 @@ def _exp_neg_half_sq(x, scale, simd=False):
     exp(-scale*x**2) = exp(-scale*h**2) * exp(-scale*l*(x + h)); the second factor is within 2e-5 of 1
     and enters as 1 + expm1(...).
     """
-    if x.dtype == np.float32 and not simd:
-        w = x.astype(np.float64)
-        return np.exp(-scale * (w * w))
     if x.dtype == np.float32:
+        if not simd:
+            w = x.astype(np.float64)
+            return np.exp(-scale * (w * w))
         v = np.clip(x, -40.0, 40.0, out=np.empty(x.shape, np.float64))
         v *= v
         v *= -scale

@@ -56,9 +56,7 @@ def float_literal(value: sp.Expr) -> str:
         return "np.inf" if value == sp.oo else "-np.inf"
     with mpmath.workdps(60):
         n = sp.N(value, 60)
-    if not n.is_real:  # sqrt(-exp(x)) prints I*...: no NumPy float
-        raise PrintError(f"constant {value} is not a finite real number")
-    v = float(n)
+    v = float(n) if n.is_real else float("nan")  # sqrt(-exp(x)) prints I*...: no NumPy float
     if v != v or v in (float("inf"), float("-inf")):
         raise PrintError(f"constant {value} is not a finite real number")
     text = repr(v)
@@ -160,7 +158,7 @@ class _Printer:
             args = sorted(e.args, key=lambda a: (self._is_const(a), sp.default_sort_key(a)))
             text = self.p(args[0])
             for a in args[1:]:
-                if self._scalar or a.free_symbols & self.dependent or not args[0].free_symbols & self.dependent:
+                if a.free_symbols & self.dependent or not args[0].free_symbols & self.dependent:
                     text = f"{fn}({text}, {self.p(a)})"
                 else:
                     text = self._one_sided_clip(text, self.p(a), is_max)

@@ -96,6 +96,7 @@ _QUIET_CALLS = frozenset({"_clip", "np.maximum", "np.minimum", "np.abs", "np.neg
                           "np.less_equal", "np.equal", "np.not_equal", "np.add", "np.subtract",
                           "np.bitwise_and", "np.bitwise_or", "np.bitwise_xor", "_where", "np.empty_like"})
 _QUIET_OPS = (ast.Add, ast.Sub, ast.BitAnd, ast.BitOr, ast.BitXor)
+_QUIET_NAMES = _QUIET_CALLS | {"np.inf"}
 
 
 def _quiet(lines: list[str]) -> bool:
@@ -106,10 +107,10 @@ def _quiet(lines: list[str]) -> bool:
             return False
         if isinstance(node, (ast.BinOp, ast.AugAssign)) and not isinstance(node.op, _QUIET_OPS):
             return False
-        if isinstance(node, ast.Attribute) and ast.unparse(node) not in _QUIET_CALLS | {"np.inf"}:
+        if isinstance(node, ast.Attribute) and ast.unparse(node) not in _QUIET_NAMES:
             return False
-        if isinstance(node, (ast.If, ast.IfExp)):  # parameter-dependent forms: not looked into
-            return False
+        if isinstance(node, (ast.If, ast.IfExp)):  # conditional code (forms chosen by a parameter,
+            return False  # buffers allocated on demand) keeps its errstate, conservatively
     return True
 
 
@@ -309,6 +310,7 @@ def module_context(act: Activation) -> dict:
         "exports": [f.name for f in fns],
         "imports": imports,
         "kernel_sources": _kernel_sources(kernel_names),
+        "uses_clip": any(f"{CLIP}(" in line for fn in fns for line in fn.lines),
         "any_blocked": any(fn.blocked for fn in fns),
         "any_fixup": any(fn.fixup for fn in fns),
         "proof_summary": proof_summary,
@@ -367,11 +369,7 @@ def _blocking(fn: _Fn) -> tuple[bool, int, int, int]:
 
 def render_module(act: Activation) -> str:
     """The generated module's text for one activation (deterministic)."""
-    context = module_context(act)
-    template = _env().get_template("numpy_module.py.j2")
-    text = template.render(**context, uses_clip=False)
-    if f"{CLIP}(" in text:  # the lowered code calls it somewhere (a block, a fix-up, a patch)
-        text = template.render(**context, uses_clip=True)
+    text = _env().get_template("numpy_module.py.j2").render(**module_context(act))
     return _tidy(text)
 
 
