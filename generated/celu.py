@@ -190,7 +190,7 @@ def _celu_block(x, alpha, o0):
     np.multiply(alpha, o0, out=o0)
     b0 = _clip(x, 0.0, np.inf)
     o0 = np.add(o0, b0, out=o0)
-    far = _outside(lambda x: ~((x >= 0.0) | (x <= float((-0.5) * alpha))) if x.dtype == np.float64 else ~((x >= 0.0) | (x <= float(-alpha))), x)  # outside the fast forms' region
+    far = _outside(lambda x: (x < 0.0) & (x > float((-0.5) * alpha)) if x.dtype == np.float64 else (x < 0.0) & (x > float(-alpha)), x)  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         c0 = np.less_equal(xs, 0.0)
@@ -317,7 +317,7 @@ def _celu_forward_and_grad_block(x, alpha, o0, o1):
     np.multiply(t0, b0, out=b0)
     np.exp(b0, out=b0)
     b2 = _where(b1, 1.0, b0)
-    far = _outside(lambda x: ~((x >= 0.0) | (x <= float((-0.5) * alpha))) if x.dtype == np.float64 else ~((x >= 0.0) | (x <= float(-alpha))), x)  # outside the fast forms' region
+    far = _outside(lambda x: (x < 0.0) & (x > float((-0.5) * alpha)) if x.dtype == np.float64 else (x < 0.0) & (x > float(-alpha)), x)  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         c0 = np.less_equal(xs, 0.0)

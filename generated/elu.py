@@ -151,7 +151,7 @@ def _elu_block(x, alpha, o0):
     np.multiply(alpha, o0, out=o0)
     b0 = _clip(x, 0.0, np.inf)
     o0 = np.add(o0, b0, out=o0)
-    far = _outside(lambda x: ~((x <= -0.5) | (x >= 0.0)) if x.dtype == np.float64 else ~((x >= 0.0) | (x <= -1.0)), x)  # outside the fast forms' region
+    far = _outside(lambda x: (x > -0.5) & (x < 0.0) if x.dtype == np.float64 else (x > -1.0) & (x < 0.0), x)  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         c0 = np.less_equal(xs, 0.0)
@@ -271,7 +271,7 @@ def _elu_forward_and_grad_block(x, alpha, o0, o1):
     np.exp(b0, out=b0)
     np.multiply(alpha, b0, out=b0)
     b2 = _where(b1, 1.0, b0)
-    far = _outside(lambda x: ~((x <= -0.5) | (x >= 0.0)) if x.dtype == np.float64 else ~((x >= 0.0) | (x <= -1.0)), x)  # outside the fast forms' region
+    far = _outside(lambda x: (x > -0.5) & (x < 0.0) if x.dtype == np.float64 else (x > -1.0) & (x < 0.0), x)  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         c0 = np.less_equal(xs, 0.0)

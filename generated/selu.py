@@ -152,7 +152,7 @@ def _selu_block(x, o0):
     b0 -= 1.0
     np.multiply(1.7580993408473768, b0, out=b0)
     o0 = np.add(o0, b0, out=o0)
-    far = _outside(lambda x: ~((x <= -0.5) | (x >= 0.0)) if x.dtype == np.float64 else ~((x >= 0.0) | (x <= -1.0)), x)  # outside the fast forms' region
+    far = _outside(lambda x: (x > -0.5) & (x < 0.0) if x.dtype == np.float64 else (x > -1.0) & (x < 0.0), x)  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         c0 = np.less_equal(xs, 0.0)
@@ -250,7 +250,7 @@ def _selu_forward_and_grad_block(x, o0, o1):
     np.exp(b0, out=b0)
     np.multiply(1.7580993408473768, b0, out=b0)
     b2 = _where(b1, 1.0507009873554805, b0)
-    far = _outside(lambda x: ~((x <= -0.5) | (x >= 0.0)) if x.dtype == np.float64 else ~((x >= 0.0) | (x <= -1.0)), x)  # outside the fast forms' region
+    far = _outside(lambda x: (x > -0.5) & (x < 0.0) if x.dtype == np.float64 else (x > -1.0) & (x < 0.0), x)  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         c0 = np.less_equal(xs, 0.0)

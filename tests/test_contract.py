@@ -186,8 +186,9 @@ def battery(name: str, dtype) -> np.ndarray:
 # limits at +-inf, computed with SymPy only
 # --------------------------------------------------------------------------------------------
 @functools.lru_cache(maxsize=None)
-def _pieces_for(case: Case):
-    act = CATALOG[case.name]
+def _pieces_for(case: Case, params: tuple = ()):
+    """The piecewise normal form of the case's function; params: (name, exact value) pairs, default the defaults."""
+    act = CATALOG[case.name].with_params(**dict(params))
     if case.kind == "forward":
         return act.pieces()
     if case.kind == "grad":
@@ -200,11 +201,11 @@ def _pieces_for(case: Case):
 
 
 @functools.lru_cache(maxsize=None)
-def expected_limit(case: Case, sign: int):
+def expected_limit(case: Case, sign: int, params: tuple = ()):
     """('nan',) / ('inf', +-1) / ('finite', float) / ('skip', reason)."""
     try:
         with timebox(10):
-            pieces = _pieces_for(case)
+            pieces = _pieces_for(case, params)
             piece = pieces[-1] if sign > 0 else pieces[0]
             lim = sp.limit(piece.expr, X, sp.oo if sign > 0 else -sp.oo)
     except SymbolicTimeout:
@@ -339,15 +340,16 @@ def test_nan_gives_nan(case, dtype):
 # --------------------------------------------------------------------------------------------
 # 4. +-inf and -0.0
 # --------------------------------------------------------------------------------------------
-def _check_limit(case: Case, sign: int, dtype):
-    exp = expected_limit(case, sign)
+def _check_limit(case: Case, sign: int, dtype, params: tuple = ()):
+    exp = expected_limit(case, sign, params)
     if exp[0] == "skip":
         pytest.skip(exp[1])
     x = np.array([sign * np.inf, 1.0, sign * np.inf], dtype=dtype)
-    out = call(case, x)
+    out = call(case, x, **{k: float(v) for k, v in params})
     got = out[0]
     assert same_values(out[0:1], out[2:3])
-    where = f"{case.id}({'+' if sign > 0 else '-'}inf) in {np.dtype(dtype).name}"
+    shown = ", ".join(f"{k}={v}" for k, v in params)
+    where = f"{case.id}({'+' if sign > 0 else '-'}inf{', ' + shown if shown else ''}) in {np.dtype(dtype).name}"
     if exp[0] == "nan":
         assert np.isnan(got), f"{where}: the limit does not exist, expected NaN, got {got!r}"
     elif exp[0] == "inf":
@@ -372,6 +374,56 @@ def test_plus_inf_limit(case, dtype):
 @pytest.mark.parametrize("dtype", FLOATS, ids=lambda d: np.dtype(d).name)
 def test_minus_inf_limit(case, dtype):
     _check_limit(case, -1, dtype)
+
+
+def _edge_params() -> list:
+    """(case, params): each parameter at zero where its domain admits it, the others at their defaults.
+
+    Zero makes products of a parameter and x into 0 * inf at x = +-inf (leaky_relu with slope 0 is relu,
+    swish with beta 0 is x/2), which the fast forms must not turn into NaN.
+    """
+    out = []
+    for case in X_CASES:
+        act = CATALOG[case.name]
+        zeroable = [p.name for p in act.params if p.default != 0 and p.domain.contains(0) == sp.true]
+        sets = [[n] for n in zeroable] + ([zeroable] if len(zeroable) > 1 else [])  # one at a time, then all
+        for names in sets:
+            params = tuple((n, sp.Integer(0)) for n in names)
+            try:
+                act.with_params(**dict(params))
+            except ValueError:  # the constraint (rrelu's lower <= upper) excludes it
+                continue
+            out.append(pytest.param(case, params, id=f"{case.id}-{','.join(names)}=0"))
+    return out
+
+
+EDGE_PARAMS = _edge_params()
+
+
+def test_edge_parameters_are_not_vacuous():
+    ids = {p.id for p in EDGE_PARAMS}
+    for want in ("leaky_relu-negative_slope=0", "prelu-weight=0", "swish-beta=0", "rrelu-lower,upper=0"):
+        assert want in ids, want
+
+
+@pytest.mark.parametrize("case,params", EDGE_PARAMS)
+@pytest.mark.parametrize("dtype", FLOATS, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("sign", (1, -1), ids=("plus", "minus"))
+def test_inf_limits_at_edge_parameters(case, params, dtype, sign):
+    _check_limit(case, sign, dtype, params)
+
+
+@pytest.mark.parametrize("case,params", EDGE_PARAMS)
+@pytest.mark.parametrize("dtype", FLOATS, ids=lambda d: np.dtype(d).name)
+def test_no_warning_at_edge_parameters(case, params, dtype):
+    x = battery(case.name, dtype).copy()
+    kw = {k: float(v) for k, v in params}
+    try:
+        out = strict(case, x, **kw)
+    except (FloatingPointError, Warning) as exc:
+        pytest.fail(f"{case.id} at {kw} in {np.dtype(dtype).name} warned: {exc}")
+    assert out.shape == x.shape and out.dtype == np.dtype(dtype)
+    assert np.array_equal(np.isnan(out), np.isnan(x)), f"{case.id} at {kw}: NaN where the input is not NaN"
 
 
 def test_odd_detection_is_not_vacuous():

@@ -5,7 +5,7 @@ import sympy as sp
 
 from ..activation import Activation
 from ..functions import GELU_TANH_K, fclip, gelu_tanh_gate, gelu_tanh_gate_grad, ndtr, npdf
-from ._forms import BIG, PW, X, Param, clip, sigmoid_stable
+from ._forms import BIG, PW, R, X, Param, clip, sigmoid_stable
 
 x = X
 beta = sp.Symbol("beta", real=True)
@@ -25,6 +25,11 @@ def _swish_grad(t: sp.Expr, scale: sp.Expr) -> sp.Expr:
     """d/dx x*sigmoid(t) with t = scale*x: sigmoid(t) + t*sigmoid(t)*sigmoid(-t)."""
     e = sp.exp(-sp.Abs(t))
     return sigmoid_stable(t) + scale * guard * e / (1 + e) ** 2
+
+
+def _e_abs(t: sp.Expr) -> sp.Expr:
+    """e^-|t|: at most 1, so never an overflow."""
+    return sp.exp(-sp.Abs(t))
 
 
 # mish: tanh(softplus(x)) = n/(n + 2) with n = e^x (e^x + 2). Scaled by e^(-2 max(x, 0)), branch-free:
@@ -65,11 +70,16 @@ ACTIVATIONS = [
         "swish", x / (1 + sp.exp(-beta * x)), params=(Param("beta", sp.Integer(1)),), family="gated", wide_float32=("grad",), root_patches=("grad",),
         description="Swish: x*sigmoid(beta x); beta = 1 is SiLU, beta = 0 is x/2.",
         citation="Ramachandran, Zoph & Le, Searching for activation functions (2017)",
-        forward=PW((x, beta * x >= 0), (guard, True)) * sigmoid_stable(beta * x),
-        grad=_swish_grad(beta * x, beta),
-        grad_params=(("beta", guard**2 * sp.exp(-sp.Abs(beta * x)) / (1 + sp.exp(-sp.Abs(beta * x))) ** 2),),
+        # beta = 0 is x/2 (derivative 1/2, d/dbeta x^2/4): beta*x would be 0*inf = NaN at x = +-inf
+        forward=PW((x / 2, sp.Eq(beta, 0)), (PW((x, beta * x >= 0), (guard, True)) * sigmoid_stable(beta * x), True)),
+        grad=PW((R(1, 2), sp.Eq(beta, 0)), (_swish_grad(beta * x, beta), True)),
+        # x clipped to +-2^127 in the exponent: beta*x is not 0*inf when beta = 0 (a branch computed anyway);
+        # e^(-|beta| 2^127) is still 0 for |beta| > 5e-36
+        grad_params=(("beta", PW((x**2 / 4, sp.Eq(beta, 0)),
+                                 (guard**2 * _e_abs(beta * fclip(x, -2**127, 2**127)) / (1 + _e_abs(beta * fclip(x, -2**127, 2**127))) ** 2, True))),),
         fast_forward=x / (1 + sp.exp(-beta * x)), fast_grad=_swish_fast_grad(beta * x, beta),
-        fast_region=beta * x >= -80,
+        fast_region=(beta * x >= -80) & sp.Ne(beta, 0),  # beta = 0: beta*x is NaN at +-inf, so the stable forms
+        overflow_ok="at beta = 0, df/dbeta = x^2/4 exceeds the largest float for |x| > 2 sqrt(max): +-inf is then the correctly rounded value",
     ),
     Activation(
         "mish", x * sp.tanh(sp.log(1 + sp.exp(x))), family="gated", wide_float32=("grad",), root_patches=("grad",),

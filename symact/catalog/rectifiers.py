@@ -53,9 +53,12 @@ def _slope_unit(name: str, slope: sp.Expr, params: tuple, description: str, cita
     return Activation(
         name, PW((slope * x, x <= 0), (x, True)), params=params, family="rectifier", aliases=aliases,
         description=description, citation=citation, constraint=constraint,
+        # slope 0 is relu: 0 for x <= 0, where slope*x would be 0*inf = NaN at x = -inf
+        forward=PW((x, x > 0), (0, sp.Eq(slope, 0)), (slope * x, True)),
         grad=PW((1, x > 0), (slope, True)),
-        # for a slope <= 1 the larger of x and slope*x: two passes instead of a select
-        fast_forward=sp.Max(x, slope * x), fast_region=slope <= 1,
+        # for 0 < slope <= 1 the larger of x and slope*x: two passes instead of a select (slope 0 would
+        # make slope*x NaN at x = +-inf, and max keeps NaN)
+        fast_forward=sp.Max(x, slope * x), fast_region=(slope > 0) & (slope <= 1),
         grad_from_output=PW((1, y > 0), (slope, True)) if from_output else None,
         grad_from_output_note="valid for a non-negative slope" if from_output else "",
     )

@@ -307,7 +307,12 @@ class _Printer:
             if isinstance(cond, BooleanTrue):
                 text = self.p(expr)
                 continue
-            text = f"_where({self.p(cond)}, {self.p(expr)}, {text})"
+            branch = self.p(expr)
+            if not (cond.free_symbols | expr.free_symbols) & self.dependent:
+                # a condition on parameters alone also holds at x = NaN, which must stay NaN
+                v = self.names[self.var]
+                branch = f"_where(np.isnan({v}), {v}, {branch})"
+            text = f"_where({self.p(cond)}, {branch}, {text})"
         return text
 
 

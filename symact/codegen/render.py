@@ -162,8 +162,8 @@ def _fast(act: Activation, stable: list[sp.Expr], fast: list[sp.Expr | None], na
         lines += [f"    {line}" for line in low.lines] + [f"    r{i} = {r}" for i, r in enumerate(low.results)]
         lines += ["else:"] + [f"    {line}" for line in slow.lines] + [f"    r{i} = {r}" for i, r in enumerate(slow.results)]
         return low, lines, [f"r{i}" for i in range(len(exprs))]
-    cond64 = print_condition(sp.Not(region64), X, names)
-    cond32 = print_condition(sp.Not(region32), X, names)
+    cond64 = print_condition(sp.to_nnf(sp.Not(region64)), X, names)  # negation pushed in: no ~(...) pass
+    cond32 = print_condition(sp.to_nnf(sp.Not(region32)), X, names)
     lines: list[str] = list(low.lines)
     if cond32 == cond64:
         lines.append(f"far = _outside(lambda x: {cond64}, x)  # outside the fast forms' region")
