@@ -31,23 +31,37 @@ def _cos(x):
         return np.cos(x)
 
 
-def _where(c, a, b):
+def _where(c, a, b, out=None):
     """np.where(c, a, b) for float32/float64 values, bit for bit, without branching on c.
 
     NumPy's where branches per element (about 3 ns per element on unordered data); here the bits of
-    a and b are blended with the mask -c: b ^ ((a ^ b) & -c).
+    a and b are blended with c as 0 or 1: b ^ ((a ^ b) * c), three passes over one buffer. out: a buffer
+    for the result, which may be a or b (then read before written).
     """
     dt = np.result_type(a, b)
     if np.ndim(c) == 0 or dt not in (np.float32, np.float64):
-        return np.where(c, a, b)
+        r = np.where(c, a, b)
+        if out is None:
+            return r
+        out[...] = r
+        return out
     ut = np.uint64 if dt == np.float64 else np.uint32
     au = np.asarray(a, dt).view(ut)
     bu = np.asarray(b, dt).view(ut)
-    m = np.asarray(c).astype(ut)
-    np.negative(m, out=m)  # 0 or all ones
-    m &= au ^ bu
+    if out is not None and (out.dtype != dt or out.shape != np.shape(c)):
+        out[...] = _where(c, a, b)  # a narrower result (float32 of float64 work): rounded once here
+        return out
+    m = np.bitwise_xor(au, bu, out=None if out is None else out.view(ut))
+    if m.shape != np.shape(c):  # a and b scalars
+        m = np.multiply(m, c, dtype=ut)
+    elif bu.ndim and out is not None and np.may_share_memory(m, bu):  # b was overwritten: a ^ ((a ^ b) * ~c)
+        np.multiply(m, np.logical_not(c), out=m)
+        m ^= au
+        return out
+    else:
+        np.multiply(m, c, out=m)  # a ^ b where c, 0 elsewhere
     m ^= bu
-    return m.view(dt)
+    return m.view(dt) if out is None else out
 
 
 def _prepare(x, wide=False, per_block=False):
@@ -154,20 +168,21 @@ def arctan_grad(x):
 
 def _arctan_grad_block(x, o0):
     """arctan_grad on one block of the input (see _blocks)."""
-    b0 = np.abs(x)
-    b1 = _clip(b0, 1.0, np.inf)
-    np.true_divide(1.0, b1, out=b1)
-    b2 = _clip(b0, 1.0, np.inf)
-    b1 /= b2
-    b3 = np.less_equal(b0, 1.0)
-    _clip(x, -1.0, 1.0, out=b0)
-    np.square(b0, out=b0)
-    b0 += 1.0
+    o0 = np.empty_like(x) if o0 is None else o0
+    np.abs(x, out=o0)
+    b0 = _clip(o0, 1.0, np.inf)
     np.true_divide(1.0, b0, out=b0)
-    np.add(b1, 1.0, out=b2)
-    b1 /= b2
-    b4 = _where(b3, b0, b1)
-    return (b4,)
+    b1 = _clip(o0, 1.0, np.inf)
+    b0 /= b1
+    b2 = np.less_equal(o0, 1.0)
+    _clip(x, -1.0, 1.0, out=o0)
+    np.square(o0, out=o0)
+    o0 += 1.0
+    np.true_divide(1.0, o0, out=o0)
+    np.add(b0, 1.0, out=b1)
+    b0 /= b1
+    o0 = _where(b2, o0, b0, out=o0)
+    return (o0,)
 
 
 def arctan_grad_from_output(y):
@@ -210,18 +225,19 @@ def arctan_forward_and_grad(x):
 def _arctan_forward_and_grad_block(x, o0, o1):
     """arctan_forward_and_grad on one block of the input (see _blocks)."""
     o0 = np.empty_like(x) if o0 is None else o0
-    b0 = np.abs(x)
-    _clip(b0, 1.0, np.inf, out=o0)
+    o1 = np.empty_like(x) if o1 is None else o1
+    np.abs(x, out=o1)
+    _clip(o1, 1.0, np.inf, out=o0)
     np.true_divide(1.0, o0, out=o0)
-    b1 = _clip(b0, 1.0, np.inf)
-    np.true_divide(o0, b1, out=b1)
+    b0 = _clip(o1, 1.0, np.inf)
+    np.true_divide(o0, b0, out=b0)
     o0 = np.arctan(x, out=o0)
-    b2 = np.less_equal(b0, 1.0)
-    _clip(x, -1.0, 1.0, out=b0)
-    np.square(b0, out=b0)
-    b0 += 1.0
-    np.true_divide(1.0, b0, out=b0)
-    b3 = np.add(b1, 1.0)
-    b1 /= b3
-    b4 = _where(b2, b0, b1)
-    return (o0, b4,)
+    b1 = np.less_equal(o1, 1.0)
+    _clip(x, -1.0, 1.0, out=o1)
+    np.square(o1, out=o1)
+    o1 += 1.0
+    np.true_divide(1.0, o1, out=o1)
+    b2 = np.add(b0, 1.0)
+    b0 /= b2
+    o1 = _where(b1, o1, b0, out=o1)
+    return (o0, o1,)

@@ -25,23 +25,37 @@ __all__ = ["elu", "elu_grad", "elu_grad_from_output", "elu_grad_params", "elu_fo
 _clip = np.ndarray.clip  # np.clip without its dispatch wrapper (about 2 us less per call)
 
 
-def _where(c, a, b):
+def _where(c, a, b, out=None):
     """np.where(c, a, b) for float32/float64 values, bit for bit, without branching on c.
 
     NumPy's where branches per element (about 3 ns per element on unordered data); here the bits of
-    a and b are blended with the mask -c: b ^ ((a ^ b) & -c).
+    a and b are blended with c as 0 or 1: b ^ ((a ^ b) * c), three passes over one buffer. out: a buffer
+    for the result, which may be a or b (then read before written).
     """
     dt = np.result_type(a, b)
     if np.ndim(c) == 0 or dt not in (np.float32, np.float64):
-        return np.where(c, a, b)
+        r = np.where(c, a, b)
+        if out is None:
+            return r
+        out[...] = r
+        return out
     ut = np.uint64 if dt == np.float64 else np.uint32
     au = np.asarray(a, dt).view(ut)
     bu = np.asarray(b, dt).view(ut)
-    m = np.asarray(c).astype(ut)
-    np.negative(m, out=m)  # 0 or all ones
-    m &= au ^ bu
+    if out is not None and (out.dtype != dt or out.shape != np.shape(c)):
+        out[...] = _where(c, a, b)  # a narrower result (float32 of float64 work): rounded once here
+        return out
+    m = np.bitwise_xor(au, bu, out=None if out is None else out.view(ut))
+    if m.shape != np.shape(c):  # a and b scalars
+        m = np.multiply(m, c, dtype=ut)
+    elif bu.ndim and out is not None and np.may_share_memory(m, bu):  # b was overwritten: a ^ ((a ^ b) * ~c)
+        np.multiply(m, np.logical_not(c), out=m)
+        m ^= au
+        return out
+    else:
+        np.multiply(m, c, out=m)  # a ^ b where c, 0 elsewhere
     m ^= bu
-    return m.view(dt)
+    return m.view(dt) if out is None else out
 
 
 def _prepare(x, wide=False, per_block=False):
@@ -158,8 +172,8 @@ def _elu_block(x, alpha, o0):
         c1 = _clip(xs, -np.inf, 0.0)
         np.expm1(c1, out=c1)
         np.multiply(alpha, c1, out=c1)
-        c2 = _where(c0, c1, xs)
-        o0.put(far, c2)
+        _where(c0, c1, xs, out=c1)
+        o0.put(far, c1)
     return (o0,)
 
 
@@ -175,18 +189,19 @@ def elu_grad(x, alpha=1.0):
     x, finish = _prepare(x)
     alpha = float(alpha)
     with np.errstate(under="ignore"):
-        r = _blocks(_elu_grad_block, x, 1, False, 0, 65536, 4, alpha)
+        r = _blocks(_elu_grad_block, x, 1, False, 1048576, 262144, 4, alpha)
         return finish(r[0])
 
 
 def _elu_grad_block(x, alpha, o0):
     """elu_grad on one block of the input (see _blocks)."""
+    o0 = np.empty_like(x) if o0 is None else o0
     b0 = np.greater(x, 0.0)
-    b1 = _clip(x, -np.inf, 0.0)
-    np.exp(b1, out=b1)
-    np.multiply(alpha, b1, out=b1)
-    b2 = _where(b0, 1.0, b1)
-    return (b2,)
+    _clip(x, -np.inf, 0.0, out=o0)
+    np.exp(o0, out=o0)
+    np.multiply(alpha, o0, out=o0)
+    o0 = _where(b0, 1.0, o0, out=o0)
+    return (o0,)
 
 
 def elu_grad_from_output(y, alpha=1.0):
@@ -200,17 +215,18 @@ def elu_grad_from_output(y, alpha=1.0):
     """
     y, finish = _prepare(y)
     alpha = float(alpha)
-    # no operation here raises a floating-point flag: no errstate needed
-    r = _blocks(_elu_grad_from_output_block, y, 1, False, 0, 65536, 4, alpha)
-    return finish(r[0])
+    with np.errstate(under="ignore"):
+        r = _blocks(_elu_grad_from_output_block, y, 1, False, 1048576, 262144, 4, alpha)
+        return finish(r[0])
 
 
 def _elu_grad_from_output_block(y, alpha, o0):
     """elu_grad_from_output on one block of the input (see _blocks)."""
+    o0 = np.empty_like(y) if o0 is None else o0
     b0 = np.greater(y, 0.0)
-    b1 = np.add(alpha, y)
-    b2 = _where(b0, 1.0, b1)
-    return (b2,)
+    np.add(alpha, y, out=o0)
+    o0 = _where(b0, 1.0, o0, out=o0)
+    return (o0,)
 
 
 def elu_grad_params(x, alpha=1.0):
@@ -231,13 +247,14 @@ def elu_grad_params(x, alpha=1.0):
 
 def _elu_grad_params_block(x, alpha, o0):
     """elu_grad_params on one block of the input (see _blocks)."""
+    o0 = np.empty_like(x) if o0 is None else o0
     b0 = np.less_equal(x, 0.0)
-    b1 = _clip(x, -np.inf, 0.0)
-    np.expm1(b1, out=b1)
-    b2 = np.isnan(x)
-    b3 = _where(b2, x, 0.0)
-    b4 = _where(b0, b1, b3)
-    return (b4,)
+    _clip(x, -np.inf, 0.0, out=o0)
+    np.expm1(o0, out=o0)
+    b1 = np.isnan(x)
+    b2 = _where(b1, x, 0.0)
+    o0 = _where(b0, o0, b2, out=o0)
+    return (o0,)
 
 
 def elu_forward_and_grad(x, alpha=1.0):
@@ -260,17 +277,18 @@ def elu_forward_and_grad(x, alpha=1.0):
 def _elu_forward_and_grad_block(x, alpha, o0, o1):
     """elu_forward_and_grad on one block of the input (see _blocks)."""
     o0 = np.empty_like(x) if o0 is None else o0
+    o1 = np.empty_like(x) if o1 is None else o1
     _clip(x, -np.inf, 0.0, out=o0)
     np.exp(o0, out=o0)
     o0 -= 1.0
     np.multiply(alpha, o0, out=o0)
-    b0 = _clip(x, 0.0, np.inf)
-    o0 = np.add(o0, b0, out=o0)
-    b1 = np.greater(x, 0.0)
-    _clip(x, -np.inf, 0.0, out=b0)
-    np.exp(b0, out=b0)
-    np.multiply(alpha, b0, out=b0)
-    b2 = _where(b1, 1.0, b0)
+    _clip(x, 0.0, np.inf, out=o1)
+    o0 = np.add(o0, o1, out=o0)
+    b0 = np.greater(x, 0.0)
+    _clip(x, -np.inf, 0.0, out=o1)
+    np.exp(o1, out=o1)
+    np.multiply(alpha, o1, out=o1)
+    o1 = _where(b0, 1.0, o1, out=o1)
     far = _outside(lambda x: (x > -0.5) & (x < 0.0) if x.dtype == np.float64 else (x > -1.0) & (x < 0.0), x)  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
@@ -278,6 +296,6 @@ def _elu_forward_and_grad_block(x, alpha, o0, o1):
         c1 = _clip(xs, -np.inf, 0.0)
         np.expm1(c1, out=c1)
         np.multiply(alpha, c1, out=c1)
-        c2 = _where(c0, c1, xs)
-        o0.put(far, c2)
-    return (o0, b2,)
+        _where(c0, c1, xs, out=c1)
+        o0.put(far, c1)
+    return (o0, o1,)

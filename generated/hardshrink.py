@@ -23,23 +23,37 @@ import numpy as np
 __all__ = ["hardshrink", "hardshrink_grad", "hardshrink_grad_from_output", "hardshrink_grad_params", "hardshrink_forward_and_grad"]
 
 
-def _where(c, a, b):
+def _where(c, a, b, out=None):
     """np.where(c, a, b) for float32/float64 values, bit for bit, without branching on c.
 
     NumPy's where branches per element (about 3 ns per element on unordered data); here the bits of
-    a and b are blended with the mask -c: b ^ ((a ^ b) & -c).
+    a and b are blended with c as 0 or 1: b ^ ((a ^ b) * c), three passes over one buffer. out: a buffer
+    for the result, which may be a or b (then read before written).
     """
     dt = np.result_type(a, b)
     if np.ndim(c) == 0 or dt not in (np.float32, np.float64):
-        return np.where(c, a, b)
+        r = np.where(c, a, b)
+        if out is None:
+            return r
+        out[...] = r
+        return out
     ut = np.uint64 if dt == np.float64 else np.uint32
     au = np.asarray(a, dt).view(ut)
     bu = np.asarray(b, dt).view(ut)
-    m = np.asarray(c).astype(ut)
-    np.negative(m, out=m)  # 0 or all ones
-    m &= au ^ bu
+    if out is not None and (out.dtype != dt or out.shape != np.shape(c)):
+        out[...] = _where(c, a, b)  # a narrower result (float32 of float64 work): rounded once here
+        return out
+    m = np.bitwise_xor(au, bu, out=None if out is None else out.view(ut))
+    if m.shape != np.shape(c):  # a and b scalars
+        m = np.multiply(m, c, dtype=ut)
+    elif bu.ndim and out is not None and np.may_share_memory(m, bu):  # b was overwritten: a ^ ((a ^ b) * ~c)
+        np.multiply(m, np.logical_not(c), out=m)
+        m ^= au
+        return out
+    else:
+        np.multiply(m, c, out=m)  # a ^ b where c, 0 elsewhere
     m ^= bu
-    return m.view(dt)
+    return m.view(dt) if out is None else out
 
 
 def _prepare(x, wide=False, per_block=False):
@@ -150,19 +164,20 @@ def hardshrink_grad(x, lambd=0.5):
     """
     x, finish = _prepare(x)
     lambd = float(lambd)
-    # no operation here raises a floating-point flag: no errstate needed
-    r = _blocks(_hardshrink_grad_block, x, 1, False, 0, 65536, 4, lambd)
-    return finish(r[0])
+    with np.errstate(under="ignore"):
+        r = _blocks(_hardshrink_grad_block, x, 1, False, 1048576, 65536, 4, lambd)
+        return finish(r[0])
 
 
 def _hardshrink_grad_block(x, lambd, o0):
     """hardshrink_grad on one block of the input (see _blocks)."""
-    b0 = np.abs(x)
-    b1 = np.greater_equal(lambd, b0)
-    b2 = np.isnan(x)
-    b3 = _where(b2, x, 1.0)
-    b4 = _where(b1, 0.0, b3)
-    return (b4,)
+    o0 = np.empty_like(x) if o0 is None else o0
+    np.abs(x, out=o0)
+    b0 = np.greater_equal(lambd, o0)
+    b1 = np.isnan(x)
+    _where(b1, x, 1.0, out=o0)
+    o0 = _where(b0, 0.0, o0, out=o0)
+    return (o0,)
 
 
 def hardshrink_grad_from_output(y, lambd=0.5):
@@ -176,18 +191,19 @@ def hardshrink_grad_from_output(y, lambd=0.5):
     """
     y, finish = _prepare(y)
     lambd = float(lambd)
-    # no operation here raises a floating-point flag: no errstate needed
-    r = _blocks(_hardshrink_grad_from_output_block, y, 1, False, 0, 65536, 4, lambd)
-    return finish(r[0])
+    with np.errstate(under="ignore"):
+        r = _blocks(_hardshrink_grad_from_output_block, y, 1, False, 1048576, 65536, 4, lambd)
+        return finish(r[0])
 
 
 def _hardshrink_grad_from_output_block(y, lambd, o0):
     """hardshrink_grad_from_output on one block of the input (see _blocks)."""
+    o0 = np.empty_like(y) if o0 is None else o0
     b0 = np.equal(y, 0.0)
     b1 = np.isnan(y)
-    b2 = _where(b1, y, 1.0)
-    b3 = _where(b0, 0.0, b2)
-    return (b3,)
+    _where(b1, y, 1.0, out=o0)
+    o0 = _where(b0, 0.0, o0, out=o0)
+    return (o0,)
 
 
 def hardshrink_grad_params(x, lambd=0.5):
@@ -200,7 +216,7 @@ def hardshrink_grad_params(x, lambd=0.5):
     x, finish = _prepare(x)
     lambd = float(lambd)
     # no operation here raises a floating-point flag: no errstate needed
-    r = _blocks(_hardshrink_grad_params_block, x, 1, False, 0, 262144, 4, lambd)
+    r = _blocks(_hardshrink_grad_params_block, x, 1, False, 1048576, 262144, 4, lambd)
     return {
         "lambd": finish(r[0]),
     }
@@ -209,8 +225,8 @@ def hardshrink_grad_params(x, lambd=0.5):
 def _hardshrink_grad_params_block(x, lambd, o0):
     """hardshrink_grad_params on one block of the input (see _blocks)."""
     b0 = np.isnan(x)
-    b1 = _where(b0, x, 0.0)
-    return (b1,)
+    o0 = _where(b0, x, 0.0, out=o0)
+    return (o0,)
 
 
 def hardshrink_forward_and_grad(x, lambd=0.5):
@@ -225,17 +241,18 @@ def hardshrink_forward_and_grad(x, lambd=0.5):
     x, finish = _prepare(x)
     lambd = float(lambd)
     with np.errstate(under="ignore"):
-        r = _blocks(_hardshrink_forward_and_grad_block, x, 2, False, 0, 65536, 4, lambd)
+        r = _blocks(_hardshrink_forward_and_grad_block, x, 2, False, 1048576, 65536, 4, lambd)
         return finish(r[0]), finish(r[1])
 
 
 def _hardshrink_forward_and_grad_block(x, lambd, o0, o1):
     """hardshrink_forward_and_grad on one block of the input (see _blocks)."""
-    b0 = np.abs(x)
-    b1 = np.greater(b0, lambd)
-    o0 = np.multiply(x, b1, out=o0)
-    np.greater_equal(lambd, b0, out=b1)
-    b2 = np.isnan(x)
-    b3 = _where(b2, x, 1.0)
-    b4 = _where(b1, 0.0, b3)
-    return (o0, b4,)
+    o1 = np.empty_like(x) if o1 is None else o1
+    np.abs(x, out=o1)
+    b0 = np.greater(o1, lambd)
+    o0 = np.multiply(x, b0, out=o0)
+    np.greater_equal(lambd, o1, out=b0)
+    b1 = np.isnan(x)
+    _where(b1, x, 1.0, out=o1)
+    o1 = _where(b0, 0.0, o1, out=o1)
+    return (o0, o1,)

@@ -25,23 +25,37 @@ __all__ = ["isru", "isru_grad", "isru_grad_from_output", "isru_grad_params", "is
 _clip = np.ndarray.clip  # np.clip without its dispatch wrapper (about 2 us less per call)
 
 
-def _where(c, a, b):
+def _where(c, a, b, out=None):
     """np.where(c, a, b) for float32/float64 values, bit for bit, without branching on c.
 
     NumPy's where branches per element (about 3 ns per element on unordered data); here the bits of
-    a and b are blended with the mask -c: b ^ ((a ^ b) & -c).
+    a and b are blended with c as 0 or 1: b ^ ((a ^ b) * c), three passes over one buffer. out: a buffer
+    for the result, which may be a or b (then read before written).
     """
     dt = np.result_type(a, b)
     if np.ndim(c) == 0 or dt not in (np.float32, np.float64):
-        return np.where(c, a, b)
+        r = np.where(c, a, b)
+        if out is None:
+            return r
+        out[...] = r
+        return out
     ut = np.uint64 if dt == np.float64 else np.uint32
     au = np.asarray(a, dt).view(ut)
     bu = np.asarray(b, dt).view(ut)
-    m = np.asarray(c).astype(ut)
-    np.negative(m, out=m)  # 0 or all ones
-    m &= au ^ bu
+    if out is not None and (out.dtype != dt or out.shape != np.shape(c)):
+        out[...] = _where(c, a, b)  # a narrower result (float32 of float64 work): rounded once here
+        return out
+    m = np.bitwise_xor(au, bu, out=None if out is None else out.view(ut))
+    if m.shape != np.shape(c):  # a and b scalars
+        m = np.multiply(m, c, dtype=ut)
+    elif bu.ndim and out is not None and np.may_share_memory(m, bu):  # b was overwritten: a ^ ((a ^ b) * ~c)
+        np.multiply(m, np.logical_not(c), out=m)
+        m ^= au
+        return out
+    else:
+        np.multiply(m, c, out=m)  # a ^ b where c, 0 elsewhere
     m ^= bu
-    return m.view(dt)
+    return m.view(dt) if out is None else out
 
 
 def _prepare(x, wide=False, per_block=False):
@@ -169,8 +183,8 @@ def _isru_block(x, alpha, o0):
         np.add(alpha, c4, out=c4)
         np.sqrt(c4, out=c4)
         c3 /= c4
-        c5 = _where(c2, c0, c3)
-        o0.put(far, c5)
+        _where(c2, c0, c3, out=c0)
+        o0.put(far, c0)
     return (o0,)
 
 
@@ -232,8 +246,8 @@ def _isru_grad_block(x, alpha, o0):
         np.sqrt(c5, out=c5)
         c4 *= c5
         c3 /= c4
-        c6 = _where(c2, c0, c3)
-        o0.put(far, c6)
+        _where(c2, c0, c3, out=c0)
+        o0.put(far, c0)
     return (o0,)
 
 
@@ -293,38 +307,39 @@ def isru_grad_params(x, alpha=1.0):
 
 def _isru_grad_params_block(x, alpha, o0):
     """isru_grad_params on one block of the input (see _blocks)."""
-    b0 = _clip(x, -1.0, 1.0)
-    b1 = np.abs(x)
-    b2 = np.less_equal(b1, 1.0)
-    b3 = np.square(b0)
+    o0 = np.empty_like(x) if o0 is None else o0
+    _clip(x, -1.0, 1.0, out=o0)
+    b0 = np.abs(x)
+    b1 = np.less_equal(b0, 1.0)
+    b2 = np.square(o0)
+    np.multiply(-0.5, b2, out=b2)
+    b2 *= o0
+    b3 = np.square(o0)
+    np.multiply(alpha, b3, out=b3)
+    b3 += 1.0
+    np.square(o0, out=o0)
+    np.multiply(alpha, o0, out=o0)
+    o0 += 1.0
+    np.sqrt(o0, out=o0)
+    b3 *= o0
+    b2 /= b3
+    np.sign(x, out=b3)
     np.multiply(-0.5, b3, out=b3)
-    b3 *= b0
-    b4 = np.square(b0)
-    np.multiply(alpha, b4, out=b4)
-    b4 += 1.0
-    np.square(b0, out=b0)
-    np.multiply(alpha, b0, out=b0)
-    b0 += 1.0
-    np.sqrt(b0, out=b0)
-    b4 *= b0
-    b3 /= b4
-    np.sign(x, out=b4)
-    np.multiply(-0.5, b4, out=b4)
-    _clip(b1, 1.0, np.inf, out=b0)
-    np.true_divide(1.0, b0, out=b0)
-    b5 = _clip(b1, 1.0, np.inf)
-    b0 /= b5
-    np.add(alpha, b0, out=b0)
-    _clip(b1, 1.0, np.inf, out=b5)
-    np.true_divide(1.0, b5, out=b5)
-    _clip(b1, 1.0, np.inf, out=b1)
-    b5 /= b1
-    np.add(alpha, b5, out=b5)
-    np.sqrt(b5, out=b5)
-    b0 *= b5
+    _clip(b0, 1.0, np.inf, out=o0)
+    np.true_divide(1.0, o0, out=o0)
+    b4 = _clip(b0, 1.0, np.inf)
+    o0 /= b4
+    np.add(alpha, o0, out=o0)
+    _clip(b0, 1.0, np.inf, out=b4)
+    np.true_divide(1.0, b4, out=b4)
+    _clip(b0, 1.0, np.inf, out=b0)
     b4 /= b0
-    b6 = _where(b2, b3, b4)
-    return (b6,)
+    np.add(alpha, b4, out=b4)
+    np.sqrt(b4, out=b4)
+    o0 *= b4
+    b3 /= o0
+    o0 = _where(b1, b2, b3, out=o0)
+    return (o0,)
 
 
 def isru_forward_and_grad(x, alpha=1.0):
@@ -374,7 +389,7 @@ def _isru_forward_and_grad_block(x, alpha, o0, o1):
         np.sign(xs, out=c5)
         c6 = np.sqrt(c4)
         c5 /= c6
-        c7 = _where(c3, c0, c5)
+        _where(c3, c0, c5, out=c0)
         np.sqrt(c1, out=c5)
         np.true_divide(1.0, c5, out=c5)
         c5 /= c1
@@ -384,7 +399,7 @@ def _isru_forward_and_grad_block(x, alpha, o0, o1):
         np.sqrt(c4, out=c2)
         c4 *= c2
         c1 /= c4
-        c8 = _where(c3, c5, c1)
-        o0.put(far, c7)
-        o1.put(far, c8)
+        _where(c3, c5, c1, out=c5)
+        o0.put(far, c0)
+        o1.put(far, c5)
     return (o0, o1,)

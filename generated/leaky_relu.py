@@ -23,23 +23,37 @@ import numpy as np
 __all__ = ["leaky_relu", "leaky_relu_grad", "leaky_relu_grad_from_output", "leaky_relu_grad_params", "leaky_relu_forward_and_grad"]
 
 
-def _where(c, a, b):
+def _where(c, a, b, out=None):
     """np.where(c, a, b) for float32/float64 values, bit for bit, without branching on c.
 
     NumPy's where branches per element (about 3 ns per element on unordered data); here the bits of
-    a and b are blended with the mask -c: b ^ ((a ^ b) & -c).
+    a and b are blended with c as 0 or 1: b ^ ((a ^ b) * c), three passes over one buffer. out: a buffer
+    for the result, which may be a or b (then read before written).
     """
     dt = np.result_type(a, b)
     if np.ndim(c) == 0 or dt not in (np.float32, np.float64):
-        return np.where(c, a, b)
+        r = np.where(c, a, b)
+        if out is None:
+            return r
+        out[...] = r
+        return out
     ut = np.uint64 if dt == np.float64 else np.uint32
     au = np.asarray(a, dt).view(ut)
     bu = np.asarray(b, dt).view(ut)
-    m = np.asarray(c).astype(ut)
-    np.negative(m, out=m)  # 0 or all ones
-    m &= au ^ bu
+    if out is not None and (out.dtype != dt or out.shape != np.shape(c)):
+        out[...] = _where(c, a, b)  # a narrower result (float32 of float64 work): rounded once here
+        return out
+    m = np.bitwise_xor(au, bu, out=None if out is None else out.view(ut))
+    if m.shape != np.shape(c):  # a and b scalars
+        m = np.multiply(m, c, dtype=ut)
+    elif bu.ndim and out is not None and np.may_share_memory(m, bu):  # b was overwritten: a ^ ((a ^ b) * ~c)
+        np.multiply(m, np.logical_not(c), out=m)
+        m ^= au
+        return out
+    else:
+        np.multiply(m, c, out=m)  # a ^ b where c, 0 elsewhere
     m ^= bu
-    return m.view(dt)
+    return m.view(dt) if out is None else out
 
 
 def _prepare(x, wide=False, per_block=False):
@@ -139,13 +153,14 @@ def _leaky_relu_block(x, negative_slope, o0):
         o0 = np.maximum(x, o0, out=o0)
         r0 = o0
     else:
+        o0 = np.empty_like(x) if o0 is None else o0
         b0 = np.greater(x, 0.0)
         b1 = np.isnan(x)
-        b2 = _where(b1, x, 0.0)
-        b3 = np.multiply(negative_slope, x)
-        b4 = _where(negative_slope == 0.0, b2, b3)
-        b5 = _where(b0, x, b4)
-        r0 = b5
+        _where(b1, x, 0.0, out=o0)
+        b2 = np.multiply(negative_slope, x)
+        _where(negative_slope == 0.0, o0, b2, out=o0)
+        o0 = _where(b0, x, o0, out=o0)
+        r0 = o0
     return (r0,)
 
 
@@ -160,18 +175,19 @@ def leaky_relu_grad(x, negative_slope=0.01):
     """
     x, finish = _prepare(x)
     negative_slope = float(negative_slope)
-    # no operation here raises a floating-point flag: no errstate needed
-    r = _blocks(_leaky_relu_grad_block, x, 1, False, 0, 65536, 4, negative_slope)
-    return finish(r[0])
+    with np.errstate(under="ignore"):
+        r = _blocks(_leaky_relu_grad_block, x, 1, False, 1048576, 65536, 4, negative_slope)
+        return finish(r[0])
 
 
 def _leaky_relu_grad_block(x, negative_slope, o0):
     """leaky_relu_grad on one block of the input (see _blocks)."""
+    o0 = np.empty_like(x) if o0 is None else o0
     b0 = np.greater(x, 0.0)
     b1 = np.isnan(x)
-    b2 = _where(b1, x, negative_slope)
-    b3 = _where(b0, 1.0, b2)
-    return (b3,)
+    _where(b1, x, negative_slope, out=o0)
+    o0 = _where(b0, 1.0, o0, out=o0)
+    return (o0,)
 
 
 def leaky_relu_grad_from_output(y, negative_slope=0.01):
@@ -185,18 +201,19 @@ def leaky_relu_grad_from_output(y, negative_slope=0.01):
     """
     y, finish = _prepare(y)
     negative_slope = float(negative_slope)
-    # no operation here raises a floating-point flag: no errstate needed
-    r = _blocks(_leaky_relu_grad_from_output_block, y, 1, False, 0, 65536, 4, negative_slope)
-    return finish(r[0])
+    with np.errstate(under="ignore"):
+        r = _blocks(_leaky_relu_grad_from_output_block, y, 1, False, 1048576, 65536, 4, negative_slope)
+        return finish(r[0])
 
 
 def _leaky_relu_grad_from_output_block(y, negative_slope, o0):
     """leaky_relu_grad_from_output on one block of the input (see _blocks)."""
+    o0 = np.empty_like(y) if o0 is None else o0
     b0 = np.greater(y, 0.0)
     b1 = np.isnan(y)
-    b2 = _where(b1, y, negative_slope)
-    b3 = _where(b0, 1.0, b2)
-    return (b3,)
+    _where(b1, y, negative_slope, out=o0)
+    o0 = _where(b0, 1.0, o0, out=o0)
+    return (o0,)
 
 
 def leaky_relu_grad_params(x, negative_slope=0.01):
@@ -208,20 +225,21 @@ def leaky_relu_grad_params(x, negative_slope=0.01):
     """
     x, finish = _prepare(x)
     negative_slope = float(negative_slope)
-    # no operation here raises a floating-point flag: no errstate needed
-    r = _blocks(_leaky_relu_grad_params_block, x, 1, False, 0, 65536, 4, negative_slope)
-    return {
-        "negative_slope": finish(r[0]),
-    }
+    with np.errstate(under="ignore"):
+        r = _blocks(_leaky_relu_grad_params_block, x, 1, False, 1048576, 65536, 4, negative_slope)
+        return {
+            "negative_slope": finish(r[0]),
+        }
 
 
 def _leaky_relu_grad_params_block(x, negative_slope, o0):
     """leaky_relu_grad_params on one block of the input (see _blocks)."""
+    o0 = np.empty_like(x) if o0 is None else o0
     b0 = np.less_equal(x, 0.0)
     b1 = np.isnan(x)
-    b2 = _where(b1, x, 0.0)
-    b3 = _where(b0, x, b2)
-    return (b3,)
+    _where(b1, x, 0.0, out=o0)
+    o0 = _where(b0, x, o0, out=o0)
+    return (o0,)
 
 
 def leaky_relu_forward_and_grad(x, negative_slope=0.01):
@@ -237,7 +255,7 @@ def leaky_relu_forward_and_grad(x, negative_slope=0.01):
     negative_slope = float(negative_slope)
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
     with np.errstate(under="ignore", over="ignore", invalid="ignore"):
-        r = _blocks(_leaky_relu_forward_and_grad_block, x, 2, False, 0, 65536, 4, negative_slope)
+        r = _blocks(_leaky_relu_forward_and_grad_block, x, 2, False, 1048576, 65536, 4, negative_slope)
         return finish(r[0]), finish(r[1])
 
 
@@ -245,24 +263,27 @@ def _leaky_relu_forward_and_grad_block(x, negative_slope, o0, o1):
     """leaky_relu_forward_and_grad on one block of the input (see _blocks)."""
     if (negative_slope <= 1.0) & (negative_slope > 0.0):  # the fast forms hold for these parameters
         o0 = np.empty_like(x) if o0 is None else o0
+        o1 = np.empty_like(x) if o1 is None else o1
         np.multiply(negative_slope, x, out=o0)
         o0 = np.maximum(x, o0, out=o0)
         b0 = np.greater(x, 0.0)
         b1 = np.isnan(x)
-        b2 = _where(b1, x, negative_slope)
-        b3 = _where(b0, 1.0, b2)
+        _where(b1, x, negative_slope, out=o1)
+        o1 = _where(b0, 1.0, o1, out=o1)
         r0 = o0
-        r1 = b3
+        r1 = o1
     else:
+        o0 = np.empty_like(x) if o0 is None else o0
+        o1 = np.empty_like(x) if o1 is None else o1
         b0 = np.greater(x, 0.0)
         b1 = np.isnan(x)
-        b2 = _where(b1, x, 0.0)
-        b3 = np.multiply(negative_slope, x)
-        b4 = _where(negative_slope == 0.0, b2, b3)
-        b5 = _where(b0, x, b4)
+        _where(b1, x, 0.0, out=o0)
+        np.multiply(negative_slope, x, out=o1)
+        _where(negative_slope == 0.0, o0, o1, out=o0)
+        o0 = _where(b0, x, o0, out=o0)
         np.isnan(x, out=b1)
-        b6 = _where(b1, x, negative_slope)
-        b7 = _where(b0, 1.0, b6)
-        r0 = b5
-        r1 = b7
+        _where(b1, x, negative_slope, out=o1)
+        o1 = _where(b0, 1.0, o1, out=o1)
+        r0 = o0
+        r1 = o1
     return (r0, r1,)

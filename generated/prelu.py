@@ -23,23 +23,37 @@ import numpy as np
 __all__ = ["prelu", "prelu_grad", "prelu_grad_params", "prelu_forward_and_grad"]
 
 
-def _where(c, a, b):
+def _where(c, a, b, out=None):
     """np.where(c, a, b) for float32/float64 values, bit for bit, without branching on c.
 
     NumPy's where branches per element (about 3 ns per element on unordered data); here the bits of
-    a and b are blended with the mask -c: b ^ ((a ^ b) & -c).
+    a and b are blended with c as 0 or 1: b ^ ((a ^ b) * c), three passes over one buffer. out: a buffer
+    for the result, which may be a or b (then read before written).
     """
     dt = np.result_type(a, b)
     if np.ndim(c) == 0 or dt not in (np.float32, np.float64):
-        return np.where(c, a, b)
+        r = np.where(c, a, b)
+        if out is None:
+            return r
+        out[...] = r
+        return out
     ut = np.uint64 if dt == np.float64 else np.uint32
     au = np.asarray(a, dt).view(ut)
     bu = np.asarray(b, dt).view(ut)
-    m = np.asarray(c).astype(ut)
-    np.negative(m, out=m)  # 0 or all ones
-    m &= au ^ bu
+    if out is not None and (out.dtype != dt or out.shape != np.shape(c)):
+        out[...] = _where(c, a, b)  # a narrower result (float32 of float64 work): rounded once here
+        return out
+    m = np.bitwise_xor(au, bu, out=None if out is None else out.view(ut))
+    if m.shape != np.shape(c):  # a and b scalars
+        m = np.multiply(m, c, dtype=ut)
+    elif bu.ndim and out is not None and np.may_share_memory(m, bu):  # b was overwritten: a ^ ((a ^ b) * ~c)
+        np.multiply(m, np.logical_not(c), out=m)
+        m ^= au
+        return out
+    else:
+        np.multiply(m, c, out=m)  # a ^ b where c, 0 elsewhere
     m ^= bu
-    return m.view(dt)
+    return m.view(dt) if out is None else out
 
 
 def _prepare(x, wide=False, per_block=False):
@@ -139,13 +153,14 @@ def _prelu_block(x, weight, o0):
         o0 = np.maximum(x, o0, out=o0)
         r0 = o0
     else:
+        o0 = np.empty_like(x) if o0 is None else o0
         b0 = np.greater(x, 0.0)
         b1 = np.isnan(x)
-        b2 = _where(b1, x, 0.0)
-        b3 = np.multiply(weight, x)
-        b4 = _where(weight == 0.0, b2, b3)
-        b5 = _where(b0, x, b4)
-        r0 = b5
+        _where(b1, x, 0.0, out=o0)
+        b2 = np.multiply(weight, x)
+        _where(weight == 0.0, o0, b2, out=o0)
+        o0 = _where(b0, x, o0, out=o0)
+        r0 = o0
     return (r0,)
 
 
@@ -160,18 +175,19 @@ def prelu_grad(x, weight=0.25):
     """
     x, finish = _prepare(x)
     weight = float(weight)
-    # no operation here raises a floating-point flag: no errstate needed
-    r = _blocks(_prelu_grad_block, x, 1, False, 0, 65536, 4, weight)
-    return finish(r[0])
+    with np.errstate(under="ignore"):
+        r = _blocks(_prelu_grad_block, x, 1, False, 1048576, 65536, 4, weight)
+        return finish(r[0])
 
 
 def _prelu_grad_block(x, weight, o0):
     """prelu_grad on one block of the input (see _blocks)."""
+    o0 = np.empty_like(x) if o0 is None else o0
     b0 = np.greater(x, 0.0)
     b1 = np.isnan(x)
-    b2 = _where(b1, x, weight)
-    b3 = _where(b0, 1.0, b2)
-    return (b3,)
+    _where(b1, x, weight, out=o0)
+    o0 = _where(b0, 1.0, o0, out=o0)
+    return (o0,)
 
 
 def prelu_grad_params(x, weight=0.25):
@@ -183,20 +199,21 @@ def prelu_grad_params(x, weight=0.25):
     """
     x, finish = _prepare(x)
     weight = float(weight)
-    # no operation here raises a floating-point flag: no errstate needed
-    r = _blocks(_prelu_grad_params_block, x, 1, False, 0, 65536, 4, weight)
-    return {
-        "weight": finish(r[0]),
-    }
+    with np.errstate(under="ignore"):
+        r = _blocks(_prelu_grad_params_block, x, 1, False, 1048576, 65536, 4, weight)
+        return {
+            "weight": finish(r[0]),
+        }
 
 
 def _prelu_grad_params_block(x, weight, o0):
     """prelu_grad_params on one block of the input (see _blocks)."""
+    o0 = np.empty_like(x) if o0 is None else o0
     b0 = np.less_equal(x, 0.0)
     b1 = np.isnan(x)
-    b2 = _where(b1, x, 0.0)
-    b3 = _where(b0, x, b2)
-    return (b3,)
+    _where(b1, x, 0.0, out=o0)
+    o0 = _where(b0, x, o0, out=o0)
+    return (o0,)
 
 
 def prelu_forward_and_grad(x, weight=0.25):
@@ -212,7 +229,7 @@ def prelu_forward_and_grad(x, weight=0.25):
     weight = float(weight)
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
     with np.errstate(under="ignore", over="ignore", invalid="ignore"):
-        r = _blocks(_prelu_forward_and_grad_block, x, 2, False, 0, 65536, 4, weight)
+        r = _blocks(_prelu_forward_and_grad_block, x, 2, False, 1048576, 65536, 4, weight)
         return finish(r[0]), finish(r[1])
 
 
@@ -220,24 +237,27 @@ def _prelu_forward_and_grad_block(x, weight, o0, o1):
     """prelu_forward_and_grad on one block of the input (see _blocks)."""
     if (weight <= 1.0) & (weight > 0.0):  # the fast forms hold for these parameters
         o0 = np.empty_like(x) if o0 is None else o0
+        o1 = np.empty_like(x) if o1 is None else o1
         np.multiply(weight, x, out=o0)
         o0 = np.maximum(x, o0, out=o0)
         b0 = np.greater(x, 0.0)
         b1 = np.isnan(x)
-        b2 = _where(b1, x, weight)
-        b3 = _where(b0, 1.0, b2)
+        _where(b1, x, weight, out=o1)
+        o1 = _where(b0, 1.0, o1, out=o1)
         r0 = o0
-        r1 = b3
+        r1 = o1
     else:
+        o0 = np.empty_like(x) if o0 is None else o0
+        o1 = np.empty_like(x) if o1 is None else o1
         b0 = np.greater(x, 0.0)
         b1 = np.isnan(x)
-        b2 = _where(b1, x, 0.0)
-        b3 = np.multiply(weight, x)
-        b4 = _where(weight == 0.0, b2, b3)
-        b5 = _where(b0, x, b4)
+        _where(b1, x, 0.0, out=o0)
+        np.multiply(weight, x, out=o1)
+        _where(weight == 0.0, o0, o1, out=o0)
+        o0 = _where(b0, x, o0, out=o0)
         np.isnan(x, out=b1)
-        b6 = _where(b1, x, weight)
-        b7 = _where(b0, 1.0, b6)
-        r0 = b5
-        r1 = b7
+        _where(b1, x, weight, out=o1)
+        o1 = _where(b0, 1.0, o1, out=o1)
+        r0 = o0
+        r1 = o1
     return (r0, r1,)

@@ -23,23 +23,37 @@ import numpy as np
 __all__ = ["rrelu", "rrelu_grad", "rrelu_grad_from_output", "rrelu_grad_params", "rrelu_forward_and_grad"]
 
 
-def _where(c, a, b):
+def _where(c, a, b, out=None):
     """np.where(c, a, b) for float32/float64 values, bit for bit, without branching on c.
 
     NumPy's where branches per element (about 3 ns per element on unordered data); here the bits of
-    a and b are blended with the mask -c: b ^ ((a ^ b) & -c).
+    a and b are blended with c as 0 or 1: b ^ ((a ^ b) * c), three passes over one buffer. out: a buffer
+    for the result, which may be a or b (then read before written).
     """
     dt = np.result_type(a, b)
     if np.ndim(c) == 0 or dt not in (np.float32, np.float64):
-        return np.where(c, a, b)
+        r = np.where(c, a, b)
+        if out is None:
+            return r
+        out[...] = r
+        return out
     ut = np.uint64 if dt == np.float64 else np.uint32
     au = np.asarray(a, dt).view(ut)
     bu = np.asarray(b, dt).view(ut)
-    m = np.asarray(c).astype(ut)
-    np.negative(m, out=m)  # 0 or all ones
-    m &= au ^ bu
+    if out is not None and (out.dtype != dt or out.shape != np.shape(c)):
+        out[...] = _where(c, a, b)  # a narrower result (float32 of float64 work): rounded once here
+        return out
+    m = np.bitwise_xor(au, bu, out=None if out is None else out.view(ut))
+    if m.shape != np.shape(c):  # a and b scalars
+        m = np.multiply(m, c, dtype=ut)
+    elif bu.ndim and out is not None and np.may_share_memory(m, bu):  # b was overwritten: a ^ ((a ^ b) * ~c)
+        np.multiply(m, np.logical_not(c), out=m)
+        m ^= au
+        return out
+    else:
+        np.multiply(m, c, out=m)  # a ^ b where c, 0 elsewhere
     m ^= bu
-    return m.view(dt)
+    return m.view(dt) if out is None else out
 
 
 def _prepare(x, wide=False, per_block=False):
@@ -141,13 +155,14 @@ def _rrelu_block(x, lower, upper, o0):
         r0 = o0
     else:
         t0 = float(0.5 * lower + 0.5 * upper)
+        o0 = np.empty_like(x) if o0 is None else o0
         b0 = np.greater(x, 0.0)
         b1 = np.isnan(x)
-        b2 = _where(b1, x, 0.0)
-        b3 = np.multiply(t0, x)
-        b4 = _where(t0 == 0.0, b2, b3)
-        b5 = _where(b0, x, b4)
-        r0 = b5
+        _where(b1, x, 0.0, out=o0)
+        b2 = np.multiply(t0, x)
+        _where(t0 == 0.0, o0, b2, out=o0)
+        o0 = _where(b0, x, o0, out=o0)
+        r0 = o0
     return (r0,)
 
 
@@ -164,17 +179,18 @@ def rrelu_grad(x, lower=0.125, upper=0.3333333333333333):
     lower = float(lower)
     upper = float(upper)
     with np.errstate(under="ignore"):
-        r = _blocks(_rrelu_grad_block, x, 1, False, 0, 65536, 4, lower, upper)
+        r = _blocks(_rrelu_grad_block, x, 1, False, 1048576, 65536, 4, lower, upper)
         return finish(r[0])
 
 
 def _rrelu_grad_block(x, lower, upper, o0):
     """rrelu_grad on one block of the input (see _blocks)."""
+    o0 = np.empty_like(x) if o0 is None else o0
     b0 = np.greater(x, 0.0)
     b1 = np.isnan(x)
-    b2 = _where(b1, x, float(0.5 * lower + 0.5 * upper))
-    b3 = _where(b0, 1.0, b2)
-    return (b3,)
+    _where(b1, x, float(0.5 * lower + 0.5 * upper), out=o0)
+    o0 = _where(b0, 1.0, o0, out=o0)
+    return (o0,)
 
 
 def rrelu_grad_from_output(y, lower=0.125, upper=0.3333333333333333):
@@ -190,17 +206,18 @@ def rrelu_grad_from_output(y, lower=0.125, upper=0.3333333333333333):
     lower = float(lower)
     upper = float(upper)
     with np.errstate(under="ignore"):
-        r = _blocks(_rrelu_grad_from_output_block, y, 1, False, 0, 65536, 4, lower, upper)
+        r = _blocks(_rrelu_grad_from_output_block, y, 1, False, 1048576, 65536, 4, lower, upper)
         return finish(r[0])
 
 
 def _rrelu_grad_from_output_block(y, lower, upper, o0):
     """rrelu_grad_from_output on one block of the input (see _blocks)."""
+    o0 = np.empty_like(y) if o0 is None else o0
     b0 = np.greater(y, 0.0)
     b1 = np.isnan(y)
-    b2 = _where(b1, y, float(0.5 * lower + 0.5 * upper))
-    b3 = _where(b0, 1.0, b2)
-    return (b3,)
+    _where(b1, y, float(0.5 * lower + 0.5 * upper), out=o0)
+    o0 = _where(b0, 1.0, o0, out=o0)
+    return (o0,)
 
 
 def rrelu_grad_params(x, lower=0.125, upper=0.3333333333333333):
@@ -223,13 +240,14 @@ def rrelu_grad_params(x, lower=0.125, upper=0.3333333333333333):
 
 def _rrelu_grad_params_block(x, lower, upper, o0, o1):
     """rrelu_grad_params on one block of the input (see _blocks)."""
+    o0 = np.empty_like(x) if o0 is None else o0
     b0 = np.less_equal(x, 0.0)
-    b1 = np.multiply(0.5, x)
-    b2 = np.isnan(x)
-    b3 = _where(b2, x, 0.0)
-    b4 = _where(b0, b1, b3)
-    b5 = b4.copy()
-    return (b4, b5,)
+    np.multiply(0.5, x, out=o0)
+    b1 = np.isnan(x)
+    b2 = _where(b1, x, 0.0)
+    o0 = _where(b0, o0, b2, out=o0)
+    b3 = o0.copy()
+    return (o0, b3,)
 
 
 def rrelu_forward_and_grad(x, lower=0.125, upper=0.3333333333333333):
@@ -246,7 +264,7 @@ def rrelu_forward_and_grad(x, lower=0.125, upper=0.3333333333333333):
     upper = float(upper)
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
     with np.errstate(under="ignore", over="ignore", invalid="ignore"):
-        r = _blocks(_rrelu_forward_and_grad_block, x, 2, False, 0, 65536, 4, lower, upper)
+        r = _blocks(_rrelu_forward_and_grad_block, x, 2, False, 1048576, 65536, 4, lower, upper)
         return finish(r[0]), finish(r[1])
 
 
@@ -255,25 +273,28 @@ def _rrelu_forward_and_grad_block(x, lower, upper, o0, o1):
     if (float(0.5 * lower + 0.5 * upper) <= 1.0) & (float(0.5 * lower + 0.5 * upper) > 0.0):  # the fast forms hold for these parameters
         t0 = float(0.5 * lower + 0.5 * upper)
         o0 = np.empty_like(x) if o0 is None else o0
+        o1 = np.empty_like(x) if o1 is None else o1
         np.multiply(t0, x, out=o0)
         o0 = np.maximum(x, o0, out=o0)
         b0 = np.greater(x, 0.0)
         b1 = np.isnan(x)
-        b2 = _where(b1, x, t0)
-        b3 = _where(b0, 1.0, b2)
+        _where(b1, x, t0, out=o1)
+        o1 = _where(b0, 1.0, o1, out=o1)
         r0 = o0
-        r1 = b3
+        r1 = o1
     else:
         t1 = float(0.5 * lower + 0.5 * upper)
+        o0 = np.empty_like(x) if o0 is None else o0
+        o1 = np.empty_like(x) if o1 is None else o1
         b0 = np.greater(x, 0.0)
         b1 = np.isnan(x)
-        b2 = _where(b1, x, 0.0)
-        b3 = np.multiply(t1, x)
-        b4 = _where(t1 == 0.0, b2, b3)
-        b5 = _where(b0, x, b4)
+        _where(b1, x, 0.0, out=o0)
+        np.multiply(t1, x, out=o1)
+        _where(t1 == 0.0, o0, o1, out=o0)
+        o0 = _where(b0, x, o0, out=o0)
         np.isnan(x, out=b1)
-        b6 = _where(b1, x, t1)
-        b7 = _where(b0, 1.0, b6)
-        r0 = b5
-        r1 = b7
+        _where(b1, x, t1, out=o1)
+        o1 = _where(b0, 1.0, o1, out=o1)
+        r0 = o0
+        r1 = o1
     return (r0, r1,)

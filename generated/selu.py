@@ -25,23 +25,37 @@ __all__ = ["selu", "selu_grad", "selu_grad_from_output", "selu_forward_and_grad"
 _clip = np.ndarray.clip  # np.clip without its dispatch wrapper (about 2 us less per call)
 
 
-def _where(c, a, b):
+def _where(c, a, b, out=None):
     """np.where(c, a, b) for float32/float64 values, bit for bit, without branching on c.
 
     NumPy's where branches per element (about 3 ns per element on unordered data); here the bits of
-    a and b are blended with the mask -c: b ^ ((a ^ b) & -c).
+    a and b are blended with c as 0 or 1: b ^ ((a ^ b) * c), three passes over one buffer. out: a buffer
+    for the result, which may be a or b (then read before written).
     """
     dt = np.result_type(a, b)
     if np.ndim(c) == 0 or dt not in (np.float32, np.float64):
-        return np.where(c, a, b)
+        r = np.where(c, a, b)
+        if out is None:
+            return r
+        out[...] = r
+        return out
     ut = np.uint64 if dt == np.float64 else np.uint32
     au = np.asarray(a, dt).view(ut)
     bu = np.asarray(b, dt).view(ut)
-    m = np.asarray(c).astype(ut)
-    np.negative(m, out=m)  # 0 or all ones
-    m &= au ^ bu
+    if out is not None and (out.dtype != dt or out.shape != np.shape(c)):
+        out[...] = _where(c, a, b)  # a narrower result (float32 of float64 work): rounded once here
+        return out
+    m = np.bitwise_xor(au, bu, out=None if out is None else out.view(ut))
+    if m.shape != np.shape(c):  # a and b scalars
+        m = np.multiply(m, c, dtype=ut)
+    elif bu.ndim and out is not None and np.may_share_memory(m, bu):  # b was overwritten: a ^ ((a ^ b) * ~c)
+        np.multiply(m, np.logical_not(c), out=m)
+        m ^= au
+        return out
+    else:
+        np.multiply(m, c, out=m)  # a ^ b where c, 0 elsewhere
     m ^= bu
-    return m.view(dt)
+    return m.view(dt) if out is None else out
 
 
 def _prepare(x, wide=False, per_block=False):
@@ -160,8 +174,8 @@ def _selu_block(x, o0):
         np.expm1(c1, out=c1)
         np.multiply(1.7580993408473768, c1, out=c1)
         c2 = np.multiply(1.0507009873554805, xs)
-        c3 = _where(c0, c1, c2)
-        o0.put(far, c3)
+        _where(c0, c1, c2, out=c1)
+        o0.put(far, c1)
     return (o0,)
 
 
@@ -177,18 +191,19 @@ def selu_grad(x):
     x, finish = _prepare(x)
     # scale*x exceeds the largest float for x > max/scale: +-inf is then the correctly rounded value
     with np.errstate(under="ignore", over="ignore"):
-        r = _blocks(_selu_grad_block, x, 1, False, 0, 65536, 4)
+        r = _blocks(_selu_grad_block, x, 1, False, 1048576, 262144, 4)
         return finish(r[0])
 
 
 def _selu_grad_block(x, o0):
     """selu_grad on one block of the input (see _blocks)."""
+    o0 = np.empty_like(x) if o0 is None else o0
     b0 = np.greater(x, 0.0)
-    b1 = _clip(x, -np.inf, 0.0)
-    np.exp(b1, out=b1)
-    np.multiply(1.7580993408473768, b1, out=b1)
-    b2 = _where(b0, 1.0507009873554805, b1)
-    return (b2,)
+    _clip(x, -np.inf, 0.0, out=o0)
+    np.exp(o0, out=o0)
+    np.multiply(1.7580993408473768, o0, out=o0)
+    o0 = _where(b0, 1.0507009873554805, o0, out=o0)
+    return (o0,)
 
 
 def selu_grad_from_output(y):
@@ -205,7 +220,7 @@ def selu_grad_from_output(y):
     y, finish = _prepare(y, wide=True, per_block=True)
     # scale*x exceeds the largest float for x > max/scale: +-inf is then the correctly rounded value
     with np.errstate(under="ignore", over="ignore"):
-        r = _blocks(_selu_grad_from_output_block, y, 1, True, 0, 65536, 4)
+        r = _blocks(_selu_grad_from_output_block, y, 1, True, 0, 262144, 4)
         return finish(r[0])
 
 
@@ -214,8 +229,8 @@ def _selu_grad_from_output_block(y, o0):
     b0 = np.greater(y, 0.0)
     b1 = np.add(y, 1.7580993408473768)
     b1 += 1.41535193800845e-17
-    b2 = _where(b0, 1.0507009873554805, b1)
-    return (b2,)
+    o0 = _where(b0, 1.0507009873554805, b1, out=b1 if o0 is None else o0)
+    return (o0,)
 
 
 def selu_forward_and_grad(x):
@@ -238,18 +253,19 @@ def selu_forward_and_grad(x):
 def _selu_forward_and_grad_block(x, o0, o1):
     """selu_forward_and_grad on one block of the input (see _blocks)."""
     o0 = np.empty_like(x) if o0 is None else o0
+    o1 = np.empty_like(x) if o1 is None else o1
     _clip(x, 0.0, np.inf, out=o0)
     np.multiply(1.0507009873554805, o0, out=o0)
-    b0 = _clip(x, -np.inf, 0.0)
-    np.exp(b0, out=b0)
-    b0 -= 1.0
-    np.multiply(1.7580993408473768, b0, out=b0)
-    o0 = np.add(o0, b0, out=o0)
-    b1 = np.greater(x, 0.0)
-    _clip(x, -np.inf, 0.0, out=b0)
-    np.exp(b0, out=b0)
-    np.multiply(1.7580993408473768, b0, out=b0)
-    b2 = _where(b1, 1.0507009873554805, b0)
+    _clip(x, -np.inf, 0.0, out=o1)
+    np.exp(o1, out=o1)
+    o1 -= 1.0
+    np.multiply(1.7580993408473768, o1, out=o1)
+    o0 = np.add(o0, o1, out=o0)
+    b0 = np.greater(x, 0.0)
+    _clip(x, -np.inf, 0.0, out=o1)
+    np.exp(o1, out=o1)
+    np.multiply(1.7580993408473768, o1, out=o1)
+    o1 = _where(b0, 1.0507009873554805, o1, out=o1)
     far = _outside(lambda x: (x > -0.5) & (x < 0.0) if x.dtype == np.float64 else (x > -1.0) & (x < 0.0), x)  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
@@ -258,6 +274,6 @@ def _selu_forward_and_grad_block(x, o0, o1):
         np.expm1(c1, out=c1)
         np.multiply(1.7580993408473768, c1, out=c1)
         c2 = np.multiply(1.0507009873554805, xs)
-        c3 = _where(c0, c1, c2)
-        o0.put(far, c3)
-    return (o0, b2,)
+        _where(c0, c1, c2, out=c1)
+        o0.put(far, c1)
+    return (o0, o1,)

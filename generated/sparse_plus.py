@@ -25,23 +25,37 @@ __all__ = ["sparse_plus", "sparse_plus_grad", "sparse_plus_grad_from_output", "s
 _clip = np.ndarray.clip  # np.clip without its dispatch wrapper (about 2 us less per call)
 
 
-def _where(c, a, b):
+def _where(c, a, b, out=None):
     """np.where(c, a, b) for float32/float64 values, bit for bit, without branching on c.
 
     NumPy's where branches per element (about 3 ns per element on unordered data); here the bits of
-    a and b are blended with the mask -c: b ^ ((a ^ b) & -c).
+    a and b are blended with c as 0 or 1: b ^ ((a ^ b) * c), three passes over one buffer. out: a buffer
+    for the result, which may be a or b (then read before written).
     """
     dt = np.result_type(a, b)
     if np.ndim(c) == 0 or dt not in (np.float32, np.float64):
-        return np.where(c, a, b)
+        r = np.where(c, a, b)
+        if out is None:
+            return r
+        out[...] = r
+        return out
     ut = np.uint64 if dt == np.float64 else np.uint32
     au = np.asarray(a, dt).view(ut)
     bu = np.asarray(b, dt).view(ut)
-    m = np.asarray(c).astype(ut)
-    np.negative(m, out=m)  # 0 or all ones
-    m &= au ^ bu
+    if out is not None and (out.dtype != dt or out.shape != np.shape(c)):
+        out[...] = _where(c, a, b)  # a narrower result (float32 of float64 work): rounded once here
+        return out
+    m = np.bitwise_xor(au, bu, out=None if out is None else out.view(ut))
+    if m.shape != np.shape(c):  # a and b scalars
+        m = np.multiply(m, c, dtype=ut)
+    elif bu.ndim and out is not None and np.may_share_memory(m, bu):  # b was overwritten: a ^ ((a ^ b) * ~c)
+        np.multiply(m, np.logical_not(c), out=m)
+        m ^= au
+        return out
+    else:
+        np.multiply(m, c, out=m)  # a ^ b where c, 0 elsewhere
     m ^= bu
-    return m.view(dt)
+    return m.view(dt) if out is None else out
 
 
 def _prepare(x, wide=False, per_block=False):
@@ -159,8 +173,8 @@ def _sparse_plus_block(x, o0):
         c1 += 1.0
         np.square(c1, out=c1)
         np.multiply(0.25, c1, out=c1)
-        c2 = _where(c0, xs, c1)
-        o0.put(far, c2)
+        _where(c0, xs, c1, out=c1)
+        o0.put(far, c1)
     return (o0,)
 
 
@@ -249,6 +263,6 @@ def _sparse_plus_forward_and_grad_block(x, o0, o1):
         c1 += 1.0
         np.square(c1, out=c1)
         np.multiply(0.25, c1, out=c1)
-        c2 = _where(c0, xs, c1)
-        o0.put(far, c2)
+        _where(c0, xs, c1, out=c1)
+        o0.put(far, c1)
     return (o0, o1,)

@@ -43,10 +43,12 @@ F64_KERNELS = frozenset({"_ndtr", "_npdf", "_expnegsq", "_expneghalfsq", "_gelu_
 #: name the lowered code calls clip by: the generated module binds it to ``np.ndarray.clip``, which is
 #: np.clip without its dispatch wrapper (~2 us less per call; the same ufunc, so the same bits)
 CLIP = "_clip"
+#: kernels taking out= like a ufunc (any buffer of the result's kind, an operand's included)
+OUT_KERNELS = frozenset({"_where"})
 
 
 def _callee(fn: str) -> str:
-    return CLIP if fn == "clip" else f"np.{fn}"
+    return CLIP if fn == "clip" else fn if fn in OUT_KERNELS else f"np.{fn}"
 
 
 @dataclass
@@ -189,6 +191,11 @@ def lower(lines: list[str], results: list[str], arrays: set[str], scalars: set[s
     return low
 
 
+def _takes_out(ins: _Instr) -> bool:
+    """Whether the operation can write into a given buffer (out=): ufuncs and OUT_KERNELS."""
+    return ins.kind != "kernel" or ins.fn in OUT_KERNELS
+
+
 def _emit(fl: _Flattener, outs: list[tuple], prefix: str = "b", dests: list[str] | None = None,
           scratch_of: str | None = None) -> Lowered:
     instrs = fl.instrs
@@ -200,7 +207,7 @@ def _emit(fl: _Flattener, outs: list[tuple], prefix: str = "b", dests: list[str]
     direct: dict[int, str] = {}  # value -> output buffer its operation writes into
     if dests is not None:
         for o, d in zip(outs, dests):
-            if o[0] == "v" and instrs[o[1]].kind != "kernel" and o[1] not in last and o[1] not in direct \
+            if o[0] == "v" and _takes_out(instrs[o[1]]) and o[1] not in last and o[1] not in direct \
                     and d is not None and instrs[o[1]].rkind != "bool":
                 direct[o[1]] = d
     final = {o[1] for o in outs if o[0] == "v"}
@@ -256,13 +263,15 @@ def _emit(fl: _Flattener, outs: list[tuple], prefix: str = "b", dests: list[str]
                 (buf_of[v] for v in dying if fl.kinds[v] == ins.rkind and buf_of[v] not in until), None)
             out = f"{spare} if {target} is None else {target}" if spare else target
             lines.append(f"{target} = {_callee(ins.fn)}({', '.join(text(a) for a in ins.args)}, out={out})")
+            if ins.kind == "kernel":
+                kernels.add(ins.fn)
             for v in dying:
                 if buf_of[v] != spare and buf_of[v] != target:  # the spare may hold the result now: never reused
                     free[fl.kinds[v]].append(buf_of[v])
                     hold(buf_of[v], fl.kinds[v], -1)
             buf_of[i] = target
             continue
-        if ins.kind != "kernel":
+        if _takes_out(ins):
             for v in dying:  # an operand's buffer of the same kind, no longer needed
                 if fl.kinds[v] == ins.rkind and target is None and fits(buf_of[v], i):
                     target = buf_of[v]
@@ -276,7 +285,8 @@ def _emit(fl: _Flattener, outs: list[tuple], prefix: str = "b", dests: list[str]
         args = ", ".join(text(a) for a in ins.args)
         if ins.kind == "kernel":
             kernels.add(ins.fn)
-            call = f"{ins.fn}({args}{', ' + ins.kwargs if ins.kwargs else ''})"
+        if not _takes_out(ins):
+            call = f"{ins.fn}({args}{', ' + ins.kwargs if ins.kwargs else ''}"
         else:
             call = f"{_callee(ins.fn)}({args}"
         if target is None:
@@ -284,10 +294,7 @@ def _emit(fl: _Flattener, outs: list[tuple], prefix: str = "b", dests: list[str]
             nbuf += 1
             hold(target, ins.rkind, 1)
             kind_of_buf[target] = ins.rkind
-            if ins.kind == "kernel":
-                lines.append(f"{target} = {call}")
-            else:
-                lines.append(f"{target} = {call})")
+            lines.append(f"{target} = {call})")
         else:
             first = ins.args[0]
             if ins.kind == "binop" and first[0] == "v" and buf_of[first[1]] == target:
