@@ -171,3 +171,27 @@ def test_functions_without_errstate_raise_no_underflow(dtype):
         generated.hardtanh(x, min_val=-1e-40, max_val=1e-40)
         generated.threshold(x, threshold=1e-40, value=1e-40)
         generated.relu(x)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("operands", ["arrays", "scalar a", "scalar b", "scalars"])
+@pytest.mark.parametrize("out", ["none", "fresh", "a", "b", "narrower"])
+def test_where_kernel_is_np_where_bit_for_bit(dtype, operands, out):
+    """_where(c, a, b, out) against np.where, its out= a fresh buffer, a's, b's or a float32 one."""
+    rng = np.random.default_rng(3)
+    c = rng.random(1001) < 0.5
+    a = rng.standard_normal(1001).astype(dtype)
+    b = rng.standard_normal(1001).astype(dtype)
+    a[::7], b[::11], b[::13] = np.nan, -0.0, np.inf
+    a = 1.5 if operands in ("scalar a", "scalars") else a
+    b = -0.0 if operands in ("scalar b", "scalars") else b
+    want = np.where(c, a, b)
+    given = {"none": None, "fresh": np.empty(c.shape, want.dtype), "a": a, "b": b,
+             "narrower": np.empty(c.shape, np.float32)}[out]
+    if not isinstance(given, np.ndarray) and out != "none" or out == "narrower" and want.dtype != np.float64:
+        pytest.skip("no such buffer here")
+    got = kernels._where(c, a, b, out=given)
+    if given is not None:
+        assert got is given
+        want = want.astype(given.dtype)
+    assert got.dtype == want.dtype and np.array_equal(got.view(np.uint8), want.view(np.uint8))
