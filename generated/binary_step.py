@@ -168,7 +168,7 @@ def binary_step_grad(x):
     """
     x, finish = _prepare(x)
     # no operation here raises a floating-point flag: no errstate needed
-    r = _blocks(_binary_step_grad_block, x, 1, False, 1048576, 262144, 4)
+    r = _blocks(_binary_step_grad_block, x, 1, False, 1048576, 262144, 2)
     return finish(r[0])
 
 
@@ -190,7 +190,7 @@ def binary_step_grad_from_output(y):
     """
     y, finish = _prepare(y)
     # no operation here raises a floating-point flag: no errstate needed
-    r = _blocks(_binary_step_grad_from_output_block, y, 1, False, 1048576, 262144, 4)
+    r = _blocks(_binary_step_grad_from_output_block, y, 1, False, 1048576, 262144, 2)
     return finish(r[0])
 
 

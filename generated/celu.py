@@ -229,7 +229,7 @@ def celu_grad(x, alpha=1.0):
     x, finish = _prepare(x)
     alpha = float(alpha)
     with np.errstate(under="ignore"):
-        r = _blocks(_celu_grad_block, x, 1, False, 1048576, 262144, 4, alpha)
+        r = _blocks(_celu_grad_block, x, 1, False, 1048576, 262144, 2, alpha)
         return finish(r[0])
 
 
@@ -256,7 +256,7 @@ def celu_grad_from_output(y, alpha=1.0):
     y, finish = _prepare(y)
     alpha = float(alpha)
     with np.errstate(under="ignore"):
-        r = _blocks(_celu_grad_from_output_block, y, 1, False, 1048576, 262144, 4, alpha)
+        r = _blocks(_celu_grad_from_output_block, y, 1, False, 1048576, 262144, 2, alpha)
         return finish(r[0])
 
 

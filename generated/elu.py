@@ -189,7 +189,7 @@ def elu_grad(x, alpha=1.0):
     x, finish = _prepare(x)
     alpha = float(alpha)
     with np.errstate(under="ignore"):
-        r = _blocks(_elu_grad_block, x, 1, False, 1048576, 262144, 4, alpha)
+        r = _blocks(_elu_grad_block, x, 1, False, 1048576, 262144, 2, alpha)
         return finish(r[0])
 
 
@@ -216,7 +216,7 @@ def elu_grad_from_output(y, alpha=1.0):
     y, finish = _prepare(y)
     alpha = float(alpha)
     with np.errstate(under="ignore"):
-        r = _blocks(_elu_grad_from_output_block, y, 1, False, 1048576, 262144, 4, alpha)
+        r = _blocks(_elu_grad_from_output_block, y, 1, False, 1048576, 262144, 2, alpha)
         return finish(r[0])
 
 
@@ -239,7 +239,7 @@ def elu_grad_params(x, alpha=1.0):
     x, finish = _prepare(x)
     alpha = float(alpha)
     with np.errstate(under="ignore"):
-        r = _blocks(_elu_grad_params_block, x, 1, False, 0, 65536, 4, alpha)
+        r = _blocks(_elu_grad_params_block, x, 1, False, 0, 65536, 2, alpha)
         return {
             "alpha": finish(r[0]),
         }

@@ -165,7 +165,7 @@ def hardshrink_grad(x, lambd=0.5):
     x, finish = _prepare(x)
     lambd = float(lambd)
     with np.errstate(under="ignore"):
-        r = _blocks(_hardshrink_grad_block, x, 1, False, 1048576, 65536, 4, lambd)
+        r = _blocks(_hardshrink_grad_block, x, 1, False, 1048576, 65536, 2, lambd)
         return finish(r[0])
 
 
@@ -192,7 +192,7 @@ def hardshrink_grad_from_output(y, lambd=0.5):
     y, finish = _prepare(y)
     lambd = float(lambd)
     with np.errstate(under="ignore"):
-        r = _blocks(_hardshrink_grad_from_output_block, y, 1, False, 1048576, 65536, 4, lambd)
+        r = _blocks(_hardshrink_grad_from_output_block, y, 1, False, 1048576, 65536, 2, lambd)
         return finish(r[0])
 
 
@@ -216,7 +216,7 @@ def hardshrink_grad_params(x, lambd=0.5):
     x, finish = _prepare(x)
     lambd = float(lambd)
     # no operation here raises a floating-point flag: no errstate needed
-    r = _blocks(_hardshrink_grad_params_block, x, 1, False, 1048576, 262144, 4, lambd)
+    r = _blocks(_hardshrink_grad_params_block, x, 1, False, 1048576, 262144, 2, lambd)
     return {
         "lambd": finish(r[0]),
     }
@@ -241,7 +241,7 @@ def hardshrink_forward_and_grad(x, lambd=0.5):
     x, finish = _prepare(x)
     lambd = float(lambd)
     with np.errstate(under="ignore"):
-        r = _blocks(_hardshrink_forward_and_grad_block, x, 2, False, 1048576, 65536, 4, lambd)
+        r = _blocks(_hardshrink_forward_and_grad_block, x, 2, False, 1048576, 65536, 2, lambd)
         return finish(r[0]), finish(r[1])
 
 

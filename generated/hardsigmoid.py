@@ -165,7 +165,7 @@ def hardsigmoid_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_hardsigmoid_grad_block, x, 1, False, 1048576, 65536, 4)
+        r = _blocks(_hardsigmoid_grad_block, x, 1, False, 1048576, 65536, 2)
         return finish(r[0])
 
 
@@ -192,7 +192,7 @@ def hardsigmoid_grad_from_output(y):
     """
     y, finish = _prepare(y)
     with np.errstate(under="ignore"):
-        r = _blocks(_hardsigmoid_grad_from_output_block, y, 1, False, 1048576, 65536, 4)
+        r = _blocks(_hardsigmoid_grad_from_output_block, y, 1, False, 1048576, 65536, 2)
         return finish(r[0])
 
 

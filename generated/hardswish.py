@@ -167,7 +167,7 @@ def hardswish_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_hardswish_grad_block, x, 1, False, 1048576, 65536, 4)
+        r = _blocks(_hardswish_grad_block, x, 1, False, 1048576, 65536, 2)
         return finish(r[0])
 
 

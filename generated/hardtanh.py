@@ -160,7 +160,7 @@ def hardtanh_grad(x, min_val=-1.0, max_val=1.0):
     min_val = float(min_val)
     max_val = float(max_val)
     with np.errstate(under="ignore"):
-        r = _blocks(_hardtanh_grad_block, x, 1, False, 1048576, 65536, 4, min_val, max_val)
+        r = _blocks(_hardtanh_grad_block, x, 1, False, 1048576, 65536, 2, min_val, max_val)
         return finish(r[0])
 
 
@@ -189,7 +189,7 @@ def hardtanh_grad_from_output(y, min_val=-1.0, max_val=1.0):
     min_val = float(min_val)
     max_val = float(max_val)
     with np.errstate(under="ignore"):
-        r = _blocks(_hardtanh_grad_from_output_block, y, 1, False, 1048576, 65536, 4, min_val, max_val)
+        r = _blocks(_hardtanh_grad_from_output_block, y, 1, False, 1048576, 65536, 2, min_val, max_val)
         return finish(r[0])
 
 
@@ -252,7 +252,7 @@ def hardtanh_forward_and_grad(x, min_val=-1.0, max_val=1.0):
     min_val = float(min_val)
     max_val = float(max_val)
     with np.errstate(under="ignore"):
-        r = _blocks(_hardtanh_forward_and_grad_block, x, 2, False, 1048576, 65536, 4, min_val, max_val)
+        r = _blocks(_hardtanh_forward_and_grad_block, x, 2, False, 1048576, 65536, 2, min_val, max_val)
         return finish(r[0]), finish(r[1])
 
 

@@ -152,7 +152,7 @@ def identity_grad(x):
     """
     x, finish = _prepare(x)
     # no operation here raises a floating-point flag: no errstate needed
-    r = _blocks(_identity_grad_block, x, 1, False, 1048576, 262144, 4)
+    r = _blocks(_identity_grad_block, x, 1, False, 1048576, 262144, 2)
     return finish(r[0])
 
 
@@ -174,7 +174,7 @@ def identity_grad_from_output(y):
     """
     y, finish = _prepare(y)
     # no operation here raises a floating-point flag: no errstate needed
-    r = _blocks(_identity_grad_from_output_block, y, 1, False, 1048576, 262144, 4)
+    r = _blocks(_identity_grad_from_output_block, y, 1, False, 1048576, 262144, 2)
     return finish(r[0])
 
 
@@ -196,7 +196,7 @@ def identity_forward_and_grad(x):
     """
     x, finish = _prepare(x)
     # no operation here raises a floating-point flag: no errstate needed
-    r = _blocks(_identity_forward_and_grad_block, x, 2, False, 1048576, 262144, 4)
+    r = _blocks(_identity_forward_and_grad_block, x, 2, False, 1048576, 262144, 2)
     return finish(r[0]), finish(r[1])
 
 

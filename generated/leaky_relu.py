@@ -176,7 +176,7 @@ def leaky_relu_grad(x, negative_slope=0.01):
     x, finish = _prepare(x)
     negative_slope = float(negative_slope)
     with np.errstate(under="ignore"):
-        r = _blocks(_leaky_relu_grad_block, x, 1, False, 1048576, 65536, 4, negative_slope)
+        r = _blocks(_leaky_relu_grad_block, x, 1, False, 1048576, 65536, 2, negative_slope)
         return finish(r[0])
 
 
@@ -202,7 +202,7 @@ def leaky_relu_grad_from_output(y, negative_slope=0.01):
     y, finish = _prepare(y)
     negative_slope = float(negative_slope)
     with np.errstate(under="ignore"):
-        r = _blocks(_leaky_relu_grad_from_output_block, y, 1, False, 1048576, 65536, 4, negative_slope)
+        r = _blocks(_leaky_relu_grad_from_output_block, y, 1, False, 1048576, 65536, 2, negative_slope)
         return finish(r[0])
 
 
@@ -226,7 +226,7 @@ def leaky_relu_grad_params(x, negative_slope=0.01):
     x, finish = _prepare(x)
     negative_slope = float(negative_slope)
     with np.errstate(under="ignore"):
-        r = _blocks(_leaky_relu_grad_params_block, x, 1, False, 1048576, 65536, 4, negative_slope)
+        r = _blocks(_leaky_relu_grad_params_block, x, 1, False, 1048576, 65536, 2, negative_slope)
         return {
             "negative_slope": finish(r[0]),
         }
@@ -255,7 +255,7 @@ def leaky_relu_forward_and_grad(x, negative_slope=0.01):
     negative_slope = float(negative_slope)
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
     with np.errstate(under="ignore", over="ignore", invalid="ignore"):
-        r = _blocks(_leaky_relu_forward_and_grad_block, x, 2, False, 1048576, 65536, 4, negative_slope)
+        r = _blocks(_leaky_relu_forward_and_grad_block, x, 2, False, 1048576, 65536, 2, negative_slope)
         return finish(r[0]), finish(r[1])
 
 

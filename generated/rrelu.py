@@ -179,7 +179,7 @@ def rrelu_grad(x, lower=0.125, upper=0.3333333333333333):
     lower = float(lower)
     upper = float(upper)
     with np.errstate(under="ignore"):
-        r = _blocks(_rrelu_grad_block, x, 1, False, 1048576, 65536, 4, lower, upper)
+        r = _blocks(_rrelu_grad_block, x, 1, False, 1048576, 65536, 2, lower, upper)
         return finish(r[0])
 
 
@@ -206,7 +206,7 @@ def rrelu_grad_from_output(y, lower=0.125, upper=0.3333333333333333):
     lower = float(lower)
     upper = float(upper)
     with np.errstate(under="ignore"):
-        r = _blocks(_rrelu_grad_from_output_block, y, 1, False, 1048576, 65536, 4, lower, upper)
+        r = _blocks(_rrelu_grad_from_output_block, y, 1, False, 1048576, 65536, 2, lower, upper)
         return finish(r[0])
 
 
@@ -231,7 +231,7 @@ def rrelu_grad_params(x, lower=0.125, upper=0.3333333333333333):
     lower = float(lower)
     upper = float(upper)
     with np.errstate(under="ignore"):
-        r = _blocks(_rrelu_grad_params_block, x, 2, False, 0, 65536, 4, lower, upper)
+        r = _blocks(_rrelu_grad_params_block, x, 2, False, 0, 65536, 2, lower, upper)
         return {
             "lower": finish(r[0]),
             "upper": finish(r[1]),
@@ -264,7 +264,7 @@ def rrelu_forward_and_grad(x, lower=0.125, upper=0.3333333333333333):
     upper = float(upper)
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
     with np.errstate(under="ignore", over="ignore", invalid="ignore"):
-        r = _blocks(_rrelu_forward_and_grad_block, x, 2, False, 1048576, 65536, 4, lower, upper)
+        r = _blocks(_rrelu_forward_and_grad_block, x, 2, False, 1048576, 65536, 2, lower, upper)
         return finish(r[0]), finish(r[1])
 
 

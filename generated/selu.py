@@ -191,7 +191,7 @@ def selu_grad(x):
     x, finish = _prepare(x)
     # scale*x exceeds the largest float for x > max/scale: +-inf is then the correctly rounded value
     with np.errstate(under="ignore", over="ignore"):
-        r = _blocks(_selu_grad_block, x, 1, False, 1048576, 262144, 4)
+        r = _blocks(_selu_grad_block, x, 1, False, 1048576, 262144, 2)
         return finish(r[0])
 
 
@@ -220,7 +220,7 @@ def selu_grad_from_output(y):
     y, finish = _prepare(y, wide=True, per_block=True)
     # scale*x exceeds the largest float for x > max/scale: +-inf is then the correctly rounded value
     with np.errstate(under="ignore", over="ignore"):
-        r = _blocks(_selu_grad_from_output_block, y, 1, True, 0, 262144, 4)
+        r = _blocks(_selu_grad_from_output_block, y, 1, True, 0, 262144, 2)
         return finish(r[0])
 
 

@@ -167,7 +167,7 @@ def softshrink_grad(x, lambd=0.5):
     x, finish = _prepare(x)
     lambd = float(lambd)
     with np.errstate(under="ignore"):
-        r = _blocks(_softshrink_grad_block, x, 1, False, 1048576, 65536, 4, lambd)
+        r = _blocks(_softshrink_grad_block, x, 1, False, 1048576, 65536, 2, lambd)
         return finish(r[0])
 
 
@@ -194,7 +194,7 @@ def softshrink_grad_from_output(y, lambd=0.5):
     y, finish = _prepare(y)
     lambd = float(lambd)
     with np.errstate(under="ignore"):
-        r = _blocks(_softshrink_grad_from_output_block, y, 1, False, 1048576, 65536, 4, lambd)
+        r = _blocks(_softshrink_grad_from_output_block, y, 1, False, 1048576, 65536, 2, lambd)
         return finish(r[0])
 
 
@@ -218,7 +218,7 @@ def softshrink_grad_params(x, lambd=0.5):
     x, finish = _prepare(x)
     lambd = float(lambd)
     with np.errstate(under="ignore"):
-        r = _blocks(_softshrink_grad_params_block, x, 1, False, 0, 65536, 4, lambd)
+        r = _blocks(_softshrink_grad_params_block, x, 1, False, 0, 65536, 2, lambd)
         return {
             "lambd": finish(r[0]),
         }
@@ -249,7 +249,7 @@ def softshrink_forward_and_grad(x, lambd=0.5):
     x, finish = _prepare(x)
     lambd = float(lambd)
     with np.errstate(under="ignore"):
-        r = _blocks(_softshrink_forward_and_grad_block, x, 2, False, 1048576, 65536, 4, lambd)
+        r = _blocks(_softshrink_forward_and_grad_block, x, 2, False, 1048576, 65536, 2, lambd)
         return finish(r[0]), finish(r[1])
 
 

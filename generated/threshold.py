@@ -141,7 +141,7 @@ def threshold(x, threshold=0.1, value=20.0):
     threshold = float(threshold)
     value = float(value)
     # no operation here raises a floating-point flag: no errstate needed
-    r = _blocks(_threshold_block, x, 1, False, 1048576, 262144, 4, threshold, value)
+    r = _blocks(_threshold_block, x, 1, False, 1048576, 262144, 2, threshold, value)
     return finish(r[0])
 
 
@@ -165,7 +165,7 @@ def threshold_grad(x, threshold=0.1, value=20.0):
     threshold = float(threshold)
     value = float(value)
     with np.errstate(under="ignore"):
-        r = _blocks(_threshold_grad_block, x, 1, False, 1048576, 65536, 4, threshold, value)
+        r = _blocks(_threshold_grad_block, x, 1, False, 1048576, 65536, 2, threshold, value)
         return finish(r[0])
 
 
@@ -190,7 +190,7 @@ def threshold_grad_params(x, threshold=0.1, value=20.0):
     threshold = float(threshold)
     value = float(value)
     with np.errstate(under="ignore"):
-        r = _blocks(_threshold_grad_params_block, x, 2, False, 1048576, 65536, 4, threshold, value)
+        r = _blocks(_threshold_grad_params_block, x, 2, False, 1048576, 65536, 2, threshold, value)
         return {
             "threshold": finish(r[0]),
             "value": finish(r[1]),
@@ -222,7 +222,7 @@ def threshold_forward_and_grad(x, threshold=0.1, value=20.0):
     threshold = float(threshold)
     value = float(value)
     with np.errstate(under="ignore"):
-        r = _blocks(_threshold_forward_and_grad_block, x, 2, False, 1048576, 65536, 4, threshold, value)
+        r = _blocks(_threshold_forward_and_grad_block, x, 2, False, 1048576, 65536, 2, threshold, value)
         return finish(r[0]), finish(r[1])
 
 

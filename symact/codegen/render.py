@@ -362,7 +362,7 @@ def _blocking(fn: _Fn) -> tuple[bool, int, int, int]:
     parts = 4
     if calls & {"_hypot"}:  # a kernel with buffers of its own
         parts = 8
-    elif fn.low_blocked.peak_float <= 1 and not calls:  # one buffer besides the outputs: fewer, larger blocks
+    elif fn.low_blocked.peak_float <= 1 and not calls - inplace.OUT_KERNELS:  # one buffer besides the outputs: fewer, larger blocks
         parts = 3 if fn.fixup else 2  # (the fix-up's own buffers: a few per cent of a block, more near 0)
     return True, whole, LIGHT_BLOCK_BYTES if low.peak <= LIGHT_BUFFERS else BLOCK_BYTES, parts
 
