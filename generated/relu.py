@@ -33,9 +33,8 @@ def _heaviside(a, h0):
         out = (a > 0).astype(a.dtype)
         if h0 != 0.0:
             out += np.multiply(a == 0, h0, dtype=a.dtype)
-    nan = np.isnan(a)
-    if nan.any():
-        np.copyto(out, a, where=nan)
+    if a.size and np.isnan(np.minimum.reduce(a, axis=None)):  # any NaN (the reduction keeps NaN): no mask pass
+        np.copyto(out, a, where=np.isnan(a))
     return out
 
 
