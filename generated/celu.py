@@ -280,7 +280,7 @@ def celu_grad_params(x, alpha=1.0):
     x, finish = _prepare(x)
     alpha = float(alpha)
     with np.errstate(under="ignore"):
-        r = _blocks(_celu_grad_params_block, x, 1, False, 0, 65536, 8, alpha)
+        r = _blocks(_celu_grad_params_block, x, 1, False, 0, 65536, 4, alpha)
         return {
             "alpha": finish(r[0]),
         }
@@ -291,8 +291,7 @@ def _celu_grad_params_block(x, alpha, o0):
     o0 = np.empty_like(x) if o0 is None else o0
     b0 = np.less_equal(x, 0.0)
     _clip(x, -np.inf, 0.0, out=o0)
-    o0 /= alpha
-    np.negative(o0, out=o0)
+    o0 /= -alpha
     b1 = _gammainc2(o0)
     np.negative(b1, out=b1)
     b2 = np.isnan(x)

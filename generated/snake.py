@@ -281,8 +281,7 @@ def _snake_grad_params_block(x, a, o0):
     b0 = _sin_affine(x, a, 0.0, 0.0)
     np.square(b0, out=b0)
     b0 /= a
-    b0 /= a
-    np.negative(b0, out=b0)
+    b0 /= -a
     b1 = _sin_affine(x, float(2.0 * a), 0.0, 0.0)
     np.multiply(x, b1, out=b1)
     b1 /= a

@@ -177,8 +177,7 @@ def _softplus_grad_from_output_block(y, beta, o0):
     """softplus_grad_from_output on one block of the input (see _blocks)."""
     o0 = np.empty_like(y) if o0 is None else o0
     _clip(y, 0.0, np.inf, out=o0)
-    np.multiply(beta, o0, out=o0)
-    np.negative(o0, out=o0)
+    np.multiply(-beta, o0, out=o0)
     np.expm1(o0, out=o0)
     o0 = np.negative(o0, out=o0)
     return (o0,)
@@ -209,8 +208,7 @@ def _softplus_grad_params_block(x, beta, o0):
     np.negative(o0, out=o0)
     np.exp(o0, out=o0)
     b0 = np.log1p(o0)
-    np.multiply(t0, b0, out=b0)
-    np.negative(b0, out=b0)
+    np.multiply(-t0, b0, out=b0)
     b1 = np.abs(x)
     _clip(b1, 0.0, 1.152921504606847e+18, out=b1)
     np.multiply(o0, b1, out=b1)

@@ -160,12 +160,11 @@ def swish(x, beta=1.0):
 def _swish_block(x, beta, o0):
     """swish on one block of the input (see _blocks)."""
     o0 = np.empty_like(x) if o0 is None else o0
-    np.multiply(beta, x, out=o0)
-    np.negative(o0, out=o0)
+    np.multiply(-beta, x, out=o0)
     np.exp(o0, out=o0)
     o0 += 1.0
     o0 = np.true_divide(x, o0, out=o0)
-    far = _outside(lambda x: (beta == 0.0) | (beta * x < -80.0), x)  # outside the fast forms' region
+    far = _outside(lambda x: (beta * x < -80.0), x) if (beta != 0.0) else np.arange(x.size)  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         c0 = np.multiply(beta, xs)
@@ -207,8 +206,7 @@ def swish_grad(x, beta=1.0):
 
 def _swish_grad_block(x, beta, o0):
     """swish_grad on one block of the input (see _blocks)."""
-    b0 = np.multiply(beta, x)
-    np.negative(b0, out=b0)
+    b0 = np.multiply(-beta, x)
     np.exp(b0, out=b0)
     b1 = np.add(b0, 1.0)
     b2 = np.true_divide(1.0, b1)
@@ -218,7 +216,7 @@ def _swish_grad_block(x, beta, o0):
     b0 /= b1
     b0 /= b1
     o0 = np.add(b2, b0, out=b2 if o0 is None else o0)
-    far = _outside(lambda x: (beta == 0.0) | (beta * x < -80.0), x)  # outside the fast forms' region
+    far = _outside(lambda x: (beta * x < -80.0), x) if (beta != 0.0) else np.arange(x.size)  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         c0 = np.multiply(beta, xs)
@@ -311,8 +309,7 @@ def swish_forward_and_grad(x, beta=1.0):
 
 def _swish_forward_and_grad_block(x, beta, o0, o1):
     """swish_forward_and_grad on one block of the input (see _blocks)."""
-    b0 = np.multiply(beta, x)
-    np.negative(b0, out=b0)
+    b0 = np.multiply(-beta, x)
     np.exp(b0, out=b0)
     b1 = np.add(b0, 1.0)
     b2 = np.true_divide(1.0, b1)
@@ -323,7 +320,7 @@ def _swish_forward_and_grad_block(x, beta, o0, o1):
     b0 /= b1
     b0 /= b1
     o1 = np.add(b2, b0, out=b2 if o1 is None else o1)
-    far = _outside(lambda x: (beta == 0.0) | (beta * x < -80.0), x)  # outside the fast forms' region
+    far = _outside(lambda x: (beta * x < -80.0), x) if (beta != 0.0) else np.arange(x.size)  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         t0 = (beta == 0.0)

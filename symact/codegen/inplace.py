@@ -130,6 +130,13 @@ class _Flattener:
                 kind = "f64"  # a mask times a Python float is float64 in NumPy
             return self.emit(_Instr("binop", fn, [a, b], kind, aug))
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            inner = node.operand
+            if isinstance(inner, ast.BinOp) and isinstance(inner.op, (ast.Mult, ast.Div)):
+                # -(s*v) = (-s)*v and -(v/s) = v/(-s) exactly (rounding is symmetric): one pass fewer
+                if self.is_scalar(inner.right):
+                    return self.visit(ast.BinOp(inner.left, inner.op, ast.UnaryOp(ast.USub(), inner.right)))
+                if self.is_scalar(inner.left) and isinstance(inner.op, ast.Mult):
+                    return self.visit(ast.BinOp(ast.UnaryOp(ast.USub(), inner.left), inner.op, inner.right))
             a = self.visit(node.operand)
             return self.emit(_Instr("ufunc", "negative", [a], self._promote([a])))
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Invert):

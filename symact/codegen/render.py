@@ -162,13 +162,18 @@ def _fast(act: Activation, stable: list[sp.Expr], fast: list[sp.Expr | None], na
         lines += [f"    {line}" for line in low.lines] + [f"    r{i} = {r}" for i, r in enumerate(low.results)]
         lines += ["else:"] + [f"    {line}" for line in slow.lines] + [f"    r{i} = {r}" for i, r in enumerate(slow.results)]
         return low, lines, [f"r{i}" for i in range(len(exprs))]
+    # a region's conditions on the parameters alone are tested once, in Python (an array | a Python bool
+    # takes NumPy's slow scalar loop, ~1 ns per element): where they fail, every element is outside
+    on_params = sp.And(*[c for c in sp.And.make_args(region64) if X not in c.free_symbols])
+    region64, region32 = (sp.And(*[c for c in sp.And.make_args(r) if X in c.free_symbols]) for r in (region64, region32))
     cond64 = print_condition(sp.to_nnf(sp.Not(region64)), X, names)  # negation pushed in: no ~(...) pass
     cond32 = print_condition(sp.to_nnf(sp.Not(region32)), X, names)
     lines: list[str] = list(low.lines)
-    if cond32 == cond64:
-        lines.append(f"far = _outside(lambda x: {cond64}, x)  # outside the fast forms' region")
+    test = f"lambda x: {cond64}" if cond32 == cond64 else f"lambda x: {cond64} if x.dtype == np.float64 else {cond32}"
+    if on_params == sp.true:
+        lines.append(f"far = _outside({test}, x)  # outside the fast forms' region")
     else:
-        lines.append(f"far = _outside(lambda x: {cond64} if x.dtype == np.float64 else {cond32}, x)"
+        lines.append(f"far = _outside({test}, x) if {print_condition(on_params, X, names)} else np.arange(x.size)"
                      "  # outside the fast forms' region")
     replaced = [i for i, f in enumerate(fast) if f is not None]
     sub_pf, sub_results = print_functions([stable[i] for i in replaced], X, {**names, X: "xs"})
