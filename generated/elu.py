@@ -92,8 +92,16 @@ def _to_half(r):
         return r.astype(np.float16)
 
 
-def _outside(test, x):
-    """np.flatnonzero(test(x)), tested in slices of 256 KiB (its buffers stay a fraction of a larger x)."""
+def _outside(test, x, lo=None, hi=None):
+    """np.flatnonzero(test(x)), tested in slices of 256 KiB (its buffers stay a fraction of a larger x).
+
+    lo, hi: floats between which every x is inside the region: when min(x) >= lo and max(x) <= hi (a
+    reduction each, cheaper than the test; NaN fails both) no element is outside.
+    """
+    if x.size and (lo is not None or hi is not None) \
+            and (lo is None or float(np.minimum.reduce(x, axis=None)) >= lo) \
+            and (hi is None or float(np.maximum.reduce(x, axis=None)) <= hi):
+        return np.empty(0, np.intp)
     step = 262144 // x.itemsize
     if x.size <= step:
         return np.flatnonzero(test(x))

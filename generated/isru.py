@@ -92,8 +92,16 @@ def _to_half(r):
         return r.astype(np.float16)
 
 
-def _outside(test, x):
-    """np.flatnonzero(test(x)), tested in slices of 256 KiB (its buffers stay a fraction of a larger x)."""
+def _outside(test, x, lo=None, hi=None):
+    """np.flatnonzero(test(x)), tested in slices of 256 KiB (its buffers stay a fraction of a larger x).
+
+    lo, hi: floats between which every x is inside the region: when min(x) >= lo and max(x) <= hi (a
+    reduction each, cheaper than the test; NaN fails both) no element is outside.
+    """
+    if x.size and (lo is not None or hi is not None) \
+            and (lo is None or float(np.minimum.reduce(x, axis=None)) >= lo) \
+            and (hi is None or float(np.maximum.reduce(x, axis=None)) <= hi):
+        return np.empty(0, np.intp)
     step = 262144 // x.itemsize
     if x.size <= step:
         return np.flatnonzero(test(x))
@@ -164,7 +172,7 @@ def _isru_block(x, alpha, o0):
     o0 += 1.0
     np.sqrt(o0, out=o0)
     o0 = np.true_divide(x, o0, out=o0)
-    far = _outside(lambda x: (np.abs(x) > 1099511627776.0), x)  # outside the fast forms' region
+    far = _outside(lambda x: (np.abs(x) > 1099511627776.0), x, -1099511627776.0, 1099511627776.0)  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         c0 = _clip(xs, -1.0, 1.0)
@@ -217,7 +225,7 @@ def _isru_grad_block(x, alpha, o0):
     np.multiply(alpha, b0, out=b0)
     b0 += 1.0
     o0 = np.true_divide(o0, b0, out=o0)
-    far = _outside(lambda x: (np.abs(x) > 1099511627776.0), x)  # outside the fast forms' region
+    far = _outside(lambda x: (np.abs(x) > 1099511627776.0), x, -1099511627776.0, 1099511627776.0)  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         c0 = np.abs(xs)
@@ -371,7 +379,7 @@ def _isru_forward_and_grad_block(x, alpha, o0, o1):
     b0 = np.sqrt(o1)
     np.true_divide(1.0, b0, out=b0)
     o1 = np.true_divide(b0, o1, out=o1)
-    far = _outside(lambda x: (np.abs(x) > 1099511627776.0), x)  # outside the fast forms' region
+    far = _outside(lambda x: (np.abs(x) > 1099511627776.0), x, -1099511627776.0, 1099511627776.0)  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         c0 = _clip(xs, -1.0, 1.0)

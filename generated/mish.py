@@ -59,8 +59,16 @@ def _to_half(r):
         return r.astype(np.float16)
 
 
-def _outside(test, x):
-    """np.flatnonzero(test(x)), tested in slices of 256 KiB (its buffers stay a fraction of a larger x)."""
+def _outside(test, x, lo=None, hi=None):
+    """np.flatnonzero(test(x)), tested in slices of 256 KiB (its buffers stay a fraction of a larger x).
+
+    lo, hi: floats between which every x is inside the region: when min(x) >= lo and max(x) <= hi (a
+    reduction each, cheaper than the test; NaN fails both) no element is outside.
+    """
+    if x.size and (lo is not None or hi is not None) \
+            and (lo is None or float(np.minimum.reduce(x, axis=None)) >= lo) \
+            and (hi is None or float(np.maximum.reduce(x, axis=None)) <= hi):
+        return np.empty(0, np.intp)
     step = 262144 // x.itemsize
     if x.size <= step:
         return np.flatnonzero(test(x))
@@ -131,7 +139,7 @@ def _mish_block(x, o0):
     np.multiply(o0, x, out=b0)
     o0 += 2.0
     o0 = np.true_divide(b0, o0, out=o0)
-    far = _outside(lambda x: (np.abs(x) > 40.0), x)  # outside the fast forms' region
+    far = _outside(lambda x: (np.abs(x) > 40.0), x, -40.0, 40.0)  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         c0 = _clip(xs, 0.0, np.inf)
@@ -186,7 +194,7 @@ def _mish_grad_block(x, o0):
     b3 /= b2
     b3 /= b2
     o0 = np.add(b1, b3, out=b1 if o0 is None else o0)
-    far = _outside(lambda x: (np.abs(x) > 40.0), x)  # outside the fast forms' region
+    far = _outside(lambda x: (np.abs(x) > 40.0), x, -40.0, 40.0)  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         c0 = _clip(xs, 0.0, np.inf)
@@ -257,7 +265,7 @@ def _mish_forward_and_grad_block(x, o0, o1):
     b3 /= b2
     b3 /= b2
     o1 = np.add(b1, b3, out=b1 if o1 is None else o1)
-    far = _outside(lambda x: (np.abs(x) > 40.0), x)  # outside the fast forms' region
+    far = _outside(lambda x: (np.abs(x) > 40.0), x, -40.0, 40.0)  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         c0 = _clip(xs, 0.0, np.inf)

@@ -59,8 +59,16 @@ def _to_half(r):
         return r.astype(np.float16)
 
 
-def _outside(test, x):
-    """np.flatnonzero(test(x)), tested in slices of 256 KiB (its buffers stay a fraction of a larger x)."""
+def _outside(test, x, lo=None, hi=None):
+    """np.flatnonzero(test(x)), tested in slices of 256 KiB (its buffers stay a fraction of a larger x).
+
+    lo, hi: floats between which every x is inside the region: when min(x) >= lo and max(x) <= hi (a
+    reduction each, cheaper than the test; NaN fails both) no element is outside.
+    """
+    if x.size and (lo is not None or hi is not None) \
+            and (lo is None or float(np.minimum.reduce(x, axis=None)) >= lo) \
+            and (hi is None or float(np.maximum.reduce(x, axis=None)) <= hi):
+        return np.empty(0, np.intp)
     step = 262144 // x.itemsize
     if x.size <= step:
         return np.flatnonzero(test(x))
@@ -129,7 +137,7 @@ def _silu_block(x, o0):
     np.exp(o0, out=o0)
     o0 += 1.0
     o0 = np.true_divide(x, o0, out=o0)
-    far = _outside(lambda x: (x < -80.0), x)  # outside the fast forms' region
+    far = _outside(lambda x: (x < -80.0), x, -80.0, None)  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         c0 = np.abs(xs)
@@ -174,7 +182,7 @@ def _silu_grad_block(x, o0):
     b0 /= b1
     b0 /= b1
     o0 = np.add(b2, b0, out=b2 if o0 is None else o0)
-    far = _outside(lambda x: (x < -80.0), x)  # outside the fast forms' region
+    far = _outside(lambda x: (x < -80.0), x, -80.0, None)  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         c0 = np.abs(xs)
@@ -231,7 +239,7 @@ def _silu_forward_and_grad_block(x, o0, o1):
     b0 /= b1
     b0 /= b1
     o1 = np.add(b2, b0, out=b2 if o1 is None else o1)
-    far = _outside(lambda x: (x < -80.0), x)  # outside the fast forms' region
+    far = _outside(lambda x: (x < -80.0), x, -80.0, None)  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         c0 = np.abs(xs)

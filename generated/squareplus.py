@@ -117,8 +117,16 @@ def _to_half(r):
         return r.astype(np.float16)
 
 
-def _outside(test, x):
-    """np.flatnonzero(test(x)), tested in slices of 256 KiB (its buffers stay a fraction of a larger x)."""
+def _outside(test, x, lo=None, hi=None):
+    """np.flatnonzero(test(x)), tested in slices of 256 KiB (its buffers stay a fraction of a larger x).
+
+    lo, hi: floats between which every x is inside the region: when min(x) >= lo and max(x) <= hi (a
+    reduction each, cheaper than the test; NaN fails both) no element is outside.
+    """
+    if x.size and (lo is not None or hi is not None) \
+            and (lo is None or float(np.minimum.reduce(x, axis=None)) >= lo) \
+            and (hi is None or float(np.maximum.reduce(x, axis=None)) <= hi):
+        return np.empty(0, np.intp)
     step = 262144 // x.itemsize
     if x.size <= step:
         return np.flatnonzero(test(x))
@@ -195,7 +203,7 @@ def _squareplus_block(x, b, o0):
     b1 = np.greater_equal(x, 0.0)
     o0 *= b1
     o0 = np.maximum(b0, o0, out=o0)
-    far = _outside(lambda x: (np.abs(x) > 3.273390607896142e+150) if x.dtype == np.float64 else (np.abs(x) > 1.152921504606847e+18), x)  # outside the fast forms' region
+    far = _outside(lambda x: (np.abs(x) > 3.273390607896142e+150) if x.dtype == np.float64 else (np.abs(x) > 1.152921504606847e+18), x, *((-3.273390607896142e+150, 3.273390607896142e+150) if x.dtype == np.float64 else (-1.152921504606847e+18, 1.152921504606847e+18)))  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         c0 = np.abs(xs)
@@ -242,7 +250,7 @@ def _squareplus_grad_block(x, b, o0):
     b0 *= b2
     np.maximum(b1, b0, out=b1)
     o0 = np.true_divide(b1, o0, out=o0)
-    far = _outside(lambda x: (np.abs(x) > 3.273390607896142e+150) if x.dtype == np.float64 else (np.abs(x) > 1.152921504606847e+18), x)  # outside the fast forms' region
+    far = _outside(lambda x: (np.abs(x) > 3.273390607896142e+150) if x.dtype == np.float64 else (np.abs(x) > 1.152921504606847e+18), x, *((-3.273390607896142e+150, 3.273390607896142e+150) if x.dtype == np.float64 else (-1.152921504606847e+18, 1.152921504606847e+18)))  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         t1 = float(np.sqrt(b))
@@ -347,7 +355,7 @@ def _squareplus_forward_and_grad_block(x, b, o0, o1):
     b0 *= b2
     np.maximum(b1, b0, out=b1)
     o1 = np.true_divide(b1, o1, out=o1)
-    far = _outside(lambda x: (np.abs(x) > 3.273390607896142e+150) if x.dtype == np.float64 else (np.abs(x) > 1.152921504606847e+18), x)  # outside the fast forms' region
+    far = _outside(lambda x: (np.abs(x) > 3.273390607896142e+150) if x.dtype == np.float64 else (np.abs(x) > 1.152921504606847e+18), x, *((-3.273390607896142e+150, 3.273390607896142e+150) if x.dtype == np.float64 else (-1.152921504606847e+18, 1.152921504606847e+18)))  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         t0 = float(np.sqrt(b))

@@ -124,7 +124,7 @@ def test_fast_form_fix_up_and_parameter_region(tmp_path):
         want = np.where(x <= 0, slope * x, x)
         assert np.array_equal(got, want, equal_nan=True)
     silu = render_module(__import__("symact.catalog", fromlist=["get"]).get("silu"))
-    assert "far = _outside(lambda x: (x < -80.0), x)" in silu
+    assert "far = _outside(lambda x: (x < -80.0), x, -80.0, None)" in silu  # with the interval for the quick test
 
 
 def test_fix_up_across_the_region_tests_slices():
@@ -195,3 +195,28 @@ def test_where_kernel_is_np_where_bit_for_bit(dtype, operands, out):
         assert got is given
         want = want.astype(given.dtype)
     assert got.dtype == want.dtype and np.array_equal(got.view(np.uint8), want.view(np.uint8))
+
+
+def test_inner_bounds_are_inside_the_region_and_rounded_inwards():
+    from symact.codegen.render import _inner_bounds
+    assert _inner_bounds(X >= -80) == "-80.0, None"
+    assert _inner_bounds(sp.Abs(X) <= 40) == "-40.0, 40.0"
+    assert _inner_bounds(X > 0) == "5e-324, None"  # open end: the next float
+    third = sp.Rational(1, 3)
+    lo, hi = (float(v) for v in _inner_bounds(sp.Abs(X) <= third).split(", "))
+    assert sp.Rational(*hi.as_integer_ratio()) <= third and sp.Rational(*lo.as_integer_ratio()) >= -third
+    assert _inner_bounds((X >= 0) | (X <= -1)) == ""  # two intervals
+    assert _inner_bounds(a * X >= -80) == ""  # a parameter
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_outside_quick_test_agrees_with_the_full_test(dtype):
+    from symact.codegen.render import render_module
+    from symact.catalog import CATALOG
+    env: dict = {}
+    exec(render_module(CATALOG["silu"]), env)  # noqa: S102 - generated here
+    outside = env["_outside"]
+    test = lambda x: x < -80.0  # noqa: E731
+    for vals in ([1.0, -79.0, 3.0], [1.0, -81.0], [np.nan, -90.0], [np.nan, 1.0], [-80.0], []):
+        x = np.array(vals, dtype)
+        assert np.array_equal(outside(test, x, -80.0, None), np.flatnonzero(test(x))), vals

@@ -4,6 +4,7 @@ from __future__ import annotations
 import ast
 import difflib
 import inspect
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -169,11 +170,20 @@ def _fast(act: Activation, stable: list[sp.Expr], fast: list[sp.Expr | None], na
     cond64 = print_condition(sp.to_nnf(sp.Not(region64)), X, names)  # negation pushed in: no ~(...) pass
     cond32 = print_condition(sp.to_nnf(sp.Not(region32)), X, names)
     lines: list[str] = list(low.lines)
-    test = f"lambda x: {cond64}" if cond32 == cond64 else f"lambda x: {cond64} if x.dtype == np.float64 else {cond32}"
-    if on_params == sp.true:
-        lines.append(f"far = _outside({test}, x)  # outside the fast forms' region")
+    test = f"lambda x: {cond64} if x.dtype == np.float64 else {cond32}"
+    if cond32 == cond64:
+        test = f"lambda x: {cond64}"
+    bounds64, bounds32 = _inner_bounds(region64), _inner_bounds(region32)
+    if bounds64 == bounds32 and bounds64:
+        test += f", x, {bounds64}"
+    elif bounds64 or bounds32:
+        test += f", x, *(({bounds64 or 'None, None'}) if x.dtype == np.float64 else ({bounds32 or 'None, None'}))"
     else:
-        lines.append(f"far = _outside({test}, x) if {print_condition(on_params, X, names)} else np.arange(x.size)"
+        test += ", x"
+    if on_params == sp.true:
+        lines.append(f"far = _outside({test})  # outside the fast forms' region")
+    else:
+        lines.append(f"far = _outside({test}) if {print_condition(on_params, X, names)} else np.arange(x.size)"
                      "  # outside the fast forms' region")
     replaced = [i for i, f in enumerate(fast) if f is not None]
     sub_pf, sub_results = print_functions([stable[i] for i in replaced], X, {**names, X: "xs"})
@@ -185,6 +195,33 @@ def _fast(act: Activation, stable: list[sp.Expr], fast: list[sp.Expr | None], na
     for i, res in zip(replaced, sub.results):
         lines.append(f"    {low.results[i]}.put(far, {res})")
     return low, lines, low.results
+
+
+def _inner_bounds(region: sp.Basic) -> str:
+    """"lo, hi": floats (float64) between which a region on x alone holds, for _outside's quick test.
+
+    "" when the region is not one interval with a finite end (or has parameters). The ends are rounded
+    inwards (an open end excluded), so that lo <= v <= hi implies the region for every float v.
+    """
+    if region.free_symbols != {X}:
+        return ""
+    try:
+        iv = region.as_set()
+    except (NotImplementedError, TypeError, ValueError):
+        return ""
+    if not isinstance(iv, sp.Interval) or (iv.start.is_infinite and iv.end.is_infinite):
+        return ""
+
+    def inward(b: sp.Expr, up: bool, strict: bool) -> str:
+        if b.is_infinite:
+            return "None"
+        f = float(b)
+        e = sp.Rational(*f.as_integer_ratio())
+        if (e < b or strict and e == b) if up else (e > b or strict and e == b):
+            f = math.nextafter(f, math.inf if up else -math.inf)
+        return repr(f)
+
+    return f"{inward(iv.start, True, iv.left_open)}, {inward(iv.end, False, iv.right_open)}"
 
 
 def _fresh(result: str, others: tuple[str, ...] = ()) -> bool:
