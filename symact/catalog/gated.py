@@ -97,6 +97,8 @@ ACTIVATIONS = [
         citation="Howard et al., Searching for MobileNetV3 (2019)",
         # x * (clip(x + 3, 0, 6) * fl(1/6)): beyond 3 the factor rounds to exactly 1, so f = x there
         forward=fclip(x, -BIG, sp.oo) * sp.UnevaluatedExpr(clip(x + 3, 0, 6) / 6),
+        # without the guard (-inf*0 at -inf) where x >= -2^60: four passes over one buffer
+        fast_forward=x * sp.UnevaluatedExpr(clip(x + 3, 0, 6) / 6), fast_region=x >= -BIG,
         grad=PW((0, x < -3), (1, x > 3), (sp.UnevaluatedExpr(2 * fclip(x, -3, 3) + 3) / 6, True)),  # exact near the root -3/2
     ),
 ]
