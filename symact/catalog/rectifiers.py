@@ -195,7 +195,8 @@ ACTIVATIONS = [
         forward=x * (1 + fclip(x, -BIG, BIG) / (hypot(fclip(x, -BIG, BIG), 1) + 1) / 2),
         grad=1 + fclip(x, -BIG, BIG) / (2 * hypot(fclip(x, -BIG, BIG), 1)),
         # where x^2 is finite (float32 included), sqrt(x^2 + 1) directly instead of hypot
-        fast_forward=x * (1 + x / (sp.sqrt(x**2 + 1) + 1) / 2), fast_grad=1 + x / (2 * sp.sqrt(x**2 + 1)),
+        # (x/(2s + 2) is x/2/(s + 1) exactly, and chains through one buffer)
+        fast_forward=x * (1 + x / (2 * sp.sqrt(x**2 + 1) + 2)), fast_grad=1 + x / (2 * sp.sqrt(x**2 + 1)),
         fast_region=sp.Abs(x) <= 2**40,
         overflow_ok="f(x) ~ 3x/2 exceeds the largest float for x > 2*max/3: +inf is then the correctly rounded value",
     ),
