@@ -98,6 +98,8 @@ def _blocks(fn, x, nout, wide, whole, block, parts, *args):
     output plus a few blocks). wide: float32 blocks are computed in float64 and rounded once to float32.
     whole: inputs of at most this many bytes are computed in one piece; others in at least `parts` blocks.
     """
+    if x.ndim == 1 and x.nbytes <= whole and not (wide and x.dtype == np.float32):  # one piece, x as it is
+        return tuple(p if p.dtype == x.dtype else p.astype(x.dtype) for p in fn(x, *args, *(None,) * nout))
     up = wide and x.dtype == np.float32
     # at least `parts` blocks below `block` bytes each, so the buffers of a block stay a fraction of x
     step = whole if x.nbytes <= whole else min(block, max(-(-x.nbytes // parts), 16384))
