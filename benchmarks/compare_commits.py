@@ -4,8 +4,9 @@
 
 For each activation, in a fresh process (glibc's malloc defaults), the forward `<name>(x)` of
 generated/<name>.py as committed in REV and as in the working tree, called alternately (one call of
-each per round; best of 9 rounds at 10^5 elements, 5 at 10^7; float64 and float32; x = 5 * standard
-normal), so that both meet the same machine and the same allocator state. Prints ns per element
+each per round; best of at least 9 rounds and 0.3 s at 10^5 elements, 5 at 10^7, see
+benchmarks/timing.py; float64 and float32; x = 5 * standard normal), so that both meet the same machine
+and the same allocator state. Prints ns per element
 before and after and, at the end, the geometric mean of after/before per size and dtype (identity,
 whose time is call overhead, excluded).
 """

@@ -5,8 +5,10 @@
     python benchmarks/speed.py [NAME ...] --check-hand
 
 Per activation, dtype and size (default 10^5 elements, in cache, and 10^7, memory-bound; float64 and
-float32; x = 5 * standard normal) the best-of-repeat time (after one warm-up call; interleaved: one
-call of every contender per round, so that a slow moment of this shared machine falls on all alike)
+float32; x = 5 * standard normal) the best time over at least `repeat` rounds and 0.3 s (after one
+warm-up call; interleaved: one call of every contender per round, so that a slow moment of this shared
+machine falls on all alike, in an order rotating each round, x read just before each call; see
+benchmarks/timing.py)
 of the generated forward `<name>(x)`, derivative `<name>_grad(x)` and fused
 `<name>_forward_and_grad(x)`, in ns per element, and as ratios (> 1 means symact is slower) against,
 in the same run:
@@ -555,7 +557,8 @@ def main() -> None:
     for config in configs:
         env = (f"numpy {np.__version__}, torch " + (f"{torch.__version__} on 1 thread" if torch is not None
                                                       else "not installed")
-               + f"; best of {args.repeat} after one warm-up call; x = 5 * standard normal; one process per"
+               + f"; best of >= {args.repeat} rounds and 0.3 s (rotating order, x read before each call) after one"
+               f" warm-up call; x = 5 * standard normal; one process per"
                f" activation; {MALLOC_CONFIGS[config]}")
         print(("### " + MALLOC_CONFIGS[config] + "\n\n" + env + "\n") if args.markdown else env)
         print(header(args.markdown), flush=True)
