@@ -165,25 +165,26 @@ def _fast(act: Activation, stable: list[sp.Expr], fast: list[sp.Expr | None], na
         return low, lines, [f"r{i}" for i in range(len(exprs))]
     # a region's conditions on the parameters alone are tested once, in Python (an array | a Python bool
     # takes NumPy's slow scalar loop, ~1 ns per element): where they fail, every element is outside
-    on_params = sp.And(*[c for c in sp.And.make_args(region64) if X not in c.free_symbols])
+    on_params, on_params32 = (sp.And(*[c for c in sp.And.make_args(r) if X not in c.free_symbols])
+                              for r in (region64, region32))
+    if on_params != on_params32:
+        raise ValueError(f"{act.name}: fast_region and fast_region32 differ in their conditions on the parameters")
     region64, region32 = (sp.And(*[c for c in sp.And.make_args(r) if X in c.free_symbols]) for r in (region64, region32))
     cond64 = print_condition(sp.to_nnf(sp.Not(region64)), X, names)  # negation pushed in: no ~(...) pass
     cond32 = print_condition(sp.to_nnf(sp.Not(region32)), X, names)
     lines: list[str] = list(low.lines)
-    test = f"lambda x: {cond64} if x.dtype == np.float64 else {cond32}"
-    if cond32 == cond64:
-        test = f"lambda x: {cond64}"
+    args = f"lambda x: {cond64}" if cond32 == cond64 else f"lambda x: {cond64} if x.dtype == np.float64 else {cond32}"
     bounds64, bounds32 = _inner_bounds(region64), _inner_bounds(region32)
     if bounds64 == bounds32 and bounds64:
-        test += f", x, {bounds64}"
+        args += f", x, {bounds64}"
     elif bounds64 or bounds32:
-        test += f", x, *(({bounds64 or 'None, None'}) if x.dtype == np.float64 else ({bounds32 or 'None, None'}))"
+        args += f", x, *(({bounds64 or 'None, None'}) if x.dtype == np.float64 else ({bounds32 or 'None, None'}))"
     else:
-        test += ", x"
+        args += ", x"
     if on_params == sp.true:
-        lines.append(f"far = _outside({test})  # outside the fast forms' region")
+        lines.append(f"far = _outside({args})  # outside the fast forms' region")
     else:
-        lines.append(f"far = _outside({test}) if {print_condition(on_params, X, names)} else np.arange(x.size)"
+        lines.append(f"far = _outside({args}) if {print_condition(on_params, X, names)} else np.arange(x.size)"
                      "  # outside the fast forms' region")
     replaced = [i for i, f in enumerate(fast) if f is not None]
     sub_pf, sub_results = print_functions([stable[i] for i in replaced], X, {**names, X: "xs"})
