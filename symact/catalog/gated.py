@@ -21,15 +21,15 @@ def _swish_fast_grad(t: sp.Expr, scale: sp.Expr) -> sp.Expr:
     return 1 / (1 + e) + scale * guard * e / (1 + e) ** 2  # tail guard: x*E is not inf*0 at x = inf
 
 
+def _sigmoid_slope(t: sp.Expr) -> sp.Expr:
+    """sigmoid'(t) = sigmoid(t)*sigmoid(-t) = e/(1 + e)**2 with e = e^-|t| <= 1 (never an overflow)."""
+    e = sp.exp(-sp.Abs(t))
+    return e / (1 + e) ** 2
+
+
 def _swish_grad(t: sp.Expr, scale: sp.Expr) -> sp.Expr:
     """d/dx x*sigmoid(t) with t = scale*x: sigmoid(t) + t*sigmoid(t)*sigmoid(-t)."""
-    e = sp.exp(-sp.Abs(t))
-    return sigmoid_stable(t) + scale * guard * e / (1 + e) ** 2
-
-
-def _e_abs(t: sp.Expr) -> sp.Expr:
-    """e^-|t|: at most 1, so never an overflow."""
-    return sp.exp(-sp.Abs(t))
+    return sigmoid_stable(t) + scale * guard * _sigmoid_slope(t)
 
 
 # mish: tanh(softplus(x)) = n/(n + 2) with n = e^x (e^x + 2). Scaled by e^(-2 max(x, 0)), branch-free:
@@ -76,7 +76,7 @@ ACTIVATIONS = [
         # x clipped to +-2^127 in the exponent: beta*x is not 0*inf when beta = 0 (a branch computed anyway);
         # e^(-|beta| 2^127) is still 0 for |beta| > 5e-36
         grad_params=(("beta", PW((x**2 / 4, sp.Eq(beta, 0)),
-                                 (guard**2 * _e_abs(beta * fclip(x, -2**127, 2**127)) / (1 + _e_abs(beta * fclip(x, -2**127, 2**127))) ** 2, True))),),
+                                 (guard**2 * _sigmoid_slope(beta * fclip(x, -2**127, 2**127)), True))),),
         fast_forward=x / (1 + sp.exp(-beta * x)), fast_grad=_swish_fast_grad(beta * x, beta),
         fast_region=(beta * x >= -80) & sp.Ne(beta, 0),  # beta = 0: beta*x is NaN at +-inf, so the stable forms
         overflow_ok="at beta = 0, df/dbeta = x^2/4 exceeds the largest float for |x| > 2 sqrt(max): +-inf is then the correctly rounded value",

@@ -296,11 +296,9 @@ class _Printer:
         if args[-1][1] != sp.true:
             raise PrintError("Piecewise without a final True branch")
         last_expr = args[-1][0]
+        text = self.p(last_expr)
         if not last_expr.free_symbols & self.dependent:
-            v = self.names[self.var]
-            text = f"_where(np.isnan({v}), {v}, {self.p(last_expr)})"
-        else:
-            text = self.p(last_expr)
+            text = _nan_kept(self.names[self.var], text)
         for expr, cond in reversed(args[:-1]):
             if isinstance(cond, BooleanFalse):
                 continue
@@ -310,10 +308,14 @@ class _Printer:
             branch = self.p(expr)
             if not (cond.free_symbols | expr.free_symbols) & self.dependent:
                 # a condition on parameters alone also holds at x = NaN, which must stay NaN
-                v = self.names[self.var]
-                branch = f"_where(np.isnan({v}), {v}, {branch})"
+                branch = _nan_kept(self.names[self.var], branch)
             text = f"_where({self.p(cond)}, {branch}, {text})"
         return text
+
+
+def _nan_kept(v: str, text: str) -> str:
+    """text (free of the input v) as an array of v's shape that is NaN where v is."""
+    return f"_where(np.isnan({v}), {v}, {text})"
 
 
 def print_condition(cond: sp.Basic, var: sp.Symbol, names: dict[sp.Symbol, str]) -> str:
@@ -356,8 +358,7 @@ def print_functions(exprs: list[sp.Expr], var: sp.Symbol, names: dict[sp.Symbol,
     for expr in exprs:
         result = printer.p(expr)
         if not expr.free_symbols & dependent:
-            v = names[var]
-            result = f"_where(np.isnan({v}), {v}, {result})"
+            result = _nan_kept(names[var], result)
             printer.kernels.add("_where")
         results.append(result)
     return PrintedFunction(lines, "", printer.scipy, printer.kernels), results

@@ -165,11 +165,9 @@ def _fast(act: Activation, stable: list[sp.Expr], fast: list[sp.Expr | None], na
         return low, lines, [f"r{i}" for i in range(len(exprs))]
     # a region's conditions on the parameters alone are tested once, in Python (an array | a Python bool
     # takes NumPy's slow scalar loop, ~1 ns per element): where they fail, every element is outside
-    on_params, on_params32 = (sp.And(*[c for c in sp.And.make_args(r) if X not in c.free_symbols])
-                              for r in (region64, region32))
+    (on_params, region64), (on_params32, region32) = _split_region(region64), _split_region(region32)
     if on_params != on_params32:
         raise ValueError(f"{act.name}: fast_region and fast_region32 differ in their conditions on the parameters")
-    region64, region32 = (sp.And(*[c for c in sp.And.make_args(r) if X in c.free_symbols]) for r in (region64, region32))
     cond64 = print_condition(sp.to_nnf(sp.Not(region64)), X, names)  # negation pushed in: no ~(...) pass
     cond32 = print_condition(sp.to_nnf(sp.Not(region32)), X, names)
     lines: list[str] = list(low.lines)
@@ -196,6 +194,13 @@ def _fast(act: Activation, stable: list[sp.Expr], fast: list[sp.Expr | None], na
     for i, res in zip(replaced, sub.results):
         lines.append(f"    {low.results[i]}.put(far, {res})")
     return low, lines, low.results
+
+
+def _split_region(region: sp.Basic) -> tuple[sp.Basic, sp.Basic]:
+    """(its conditions on the parameters alone, its conditions on x) of a region that is an And (or one)."""
+    parts = sp.And.make_args(region)
+    return (sp.And(*[c for c in parts if X not in c.free_symbols]),
+            sp.And(*[c for c in parts if X in c.free_symbols]))
 
 
 def _inner_bounds(region: sp.Basic) -> str:
