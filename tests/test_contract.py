@@ -416,13 +416,8 @@ def test_inf_limits_at_edge_parameters(case, params, dtype, sign):
 @pytest.mark.parametrize("case,params", EDGE_PARAMS)
 @pytest.mark.parametrize("dtype", FLOATS, ids=lambda d: np.dtype(d).name)
 def test_no_warning_at_edge_parameters(case, params, dtype):
-    x = battery(case.name, dtype).copy()
     kw = {k: float(v) for k, v in params}
-    try:
-        out = strict(case, x, **kw)
-    except (FloatingPointError, Warning) as exc:
-        pytest.fail(f"{case.id} at {kw} in {np.dtype(dtype).name} warned: {exc}")
-    assert out.shape == x.shape and out.dtype == np.dtype(dtype)
+    x, out = _no_warning_on_battery(case, dtype, **kw)
     assert np.array_equal(np.isnan(out), np.isnan(x)), f"{case.id} at {kw}: NaN where the input is not NaN"
 
 
@@ -450,24 +445,31 @@ def test_odd_function_keeps_negative_zero(name, dtype):
 # --------------------------------------------------------------------------------------------
 # 5. no floating-point warning; 6. input never mutated
 # --------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("case", CASE_PARAMS)
-@pytest.mark.parametrize("dtype", FLOATS, ids=lambda d: np.dtype(d).name)
-def test_no_warning_on_battery(case, dtype):
+def _no_warning_on_battery(case: Case, dtype, **kw) -> tuple[np.ndarray, np.ndarray]:
+    """(battery, case(battery, **kw)) computed under strict(); fails naming the first offending inputs."""
     x = battery(case.name, dtype).copy()
     try:
-        out = strict(case, x)
+        out = strict(case, x, **kw)
     except (FloatingPointError, Warning) as exc:
         # find the first offending input to make the failure precise
         bad = []
         for v in x:
             try:
-                strict(case, np.array([v], dtype=dtype))
+                strict(case, np.array([v], dtype=dtype), **kw)
             except (FloatingPointError, Warning) as e:
                 bad.append((v, str(e)))
                 if len(bad) >= 3:
                     break
-        pytest.fail(f"{case.id} in {np.dtype(dtype).name} warned ({exc}); first inputs: {bad}")
+        pytest.fail(f"{case.id}{' at ' + str(kw) if kw else ''} in {np.dtype(dtype).name} warned ({exc}); "
+                    f"first inputs: {bad}")
     assert out.shape == x.shape and out.dtype == np.dtype(dtype)
+    return x, out
+
+
+@pytest.mark.parametrize("case", CASE_PARAMS)
+@pytest.mark.parametrize("dtype", FLOATS, ids=lambda d: np.dtype(d).name)
+def test_no_warning_on_battery(case, dtype):
+    _no_warning_on_battery(case, dtype)
 
 
 GFO_CASE_PARAMS = [pytest.param(c, id=c.id) for c in CASES if c.kind == "grad_from_output"]
