@@ -92,6 +92,19 @@ def _to_half(r):
         return r.astype(np.float16)
 
 
+def _param(v, x):
+    """A parameter as the input's precision represents it.
+
+    Rounded to float32 for float32 and float16 input, as NumPy rounds a Python float meeting a float32
+    array: work widened to float64 then uses the same value.
+    """
+    v = float(v)
+    if getattr(x, "dtype", None) in (np.float32, np.float16):
+        with np.errstate(over="ignore"):
+            return float(np.float32(v))
+    return v
+
+
 def _outside(test, x, lo=None, hi=None):
     """np.flatnonzero(test(x)), tested in slices of 256 KiB (its buffers stay a fraction of a larger x).
 
@@ -158,8 +171,8 @@ def elu(x, alpha=1.0):
 
         f(x) = \begin{cases} \alpha \left(e^{x} - 1\right) & \text{for}\: x \leq 0 \\x & \text{otherwise} \end{cases}
     """
+    alpha = _param(alpha, x)
     x, finish = _prepare(x)
-    alpha = float(alpha)
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
     with np.errstate(under="ignore", over="ignore", invalid="ignore"):
         r = _blocks(_elu_block, x, 1, False, 0, 262144, 3, alpha)
@@ -196,8 +209,8 @@ def elu_grad(x, alpha=1.0):
 
     At a kink the value is that of the piece holding the point.
     """
+    alpha = _param(alpha, x)
     x, finish = _prepare(x)
-    alpha = float(alpha)
     with np.errstate(under="ignore"):
         r = _blocks(_elu_grad_block, x, 1, False, 1048576, 262144, 2, alpha)
         return finish(r[0])
@@ -223,8 +236,8 @@ def elu_grad_from_output(y, alpha=1.0):
 
     Only as accurate as y: where y has rounded to its limit this cannot recover f'(x); prefer the x form in saturated regions.
     """
+    alpha = _param(alpha, y)
     y, finish = _prepare(y)
-    alpha = float(alpha)
     with np.errstate(under="ignore"):
         r = _blocks(_elu_grad_from_output_block, y, 1, False, 1048576, 262144, 2, alpha)
         return finish(r[0])
@@ -246,8 +259,8 @@ def elu_grad_params(x, alpha=1.0):
 
         \frac{\partial f}{\partial \alpha} = \begin{cases} e^{x} - 1 & \text{for}\: x \leq 0 \\0 & \text{otherwise} \end{cases}
     """
+    alpha = _param(alpha, x)
     x, finish = _prepare(x)
-    alpha = float(alpha)
     with np.errstate(under="ignore"):
         r = _blocks(_elu_grad_params_block, x, 1, False, 0, 65536, 2, alpha)
         return {
@@ -276,8 +289,8 @@ def elu_forward_and_grad(x, alpha=1.0):
 
     For a backward pass that needs both.
     """
+    alpha = _param(alpha, x)
     x, finish = _prepare(x)
-    alpha = float(alpha)
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
     with np.errstate(under="ignore", over="ignore", invalid="ignore"):
         r = _blocks(_elu_forward_and_grad_block, x, 2, False, 0, 65536, 8, alpha)

@@ -90,6 +90,19 @@ def _to_half(r):
         return r.astype(np.float16)
 
 
+def _param(v, x):
+    """A parameter as the input's precision represents it.
+
+    Rounded to float32 for float32 and float16 input, as NumPy rounds a Python float meeting a float32
+    array: work widened to float64 then uses the same value.
+    """
+    v = float(v)
+    if getattr(x, "dtype", None) in (np.float32, np.float16):
+        with np.errstate(over="ignore"):
+            return float(np.float32(v))
+    return v
+
+
 def _blocks(fn, x, nout, wide, whole, block, parts, *args):
     """The nout results of an element-wise fn on x, computed in blocks of `block` bytes of input.
 
@@ -139,8 +152,8 @@ def hardshrink(x, lambd=0.5):
 
         f(x) = \begin{cases} x & \text{for}\: lambd < - x \\0 & \text{for}\: lambd \geq x \\x & \text{otherwise} \end{cases}
     """
+    lambd = _param(lambd, x)
     x, finish = _prepare(x)
-    lambd = float(lambd)
     with np.errstate(under="ignore"):
         r = _blocks(_hardshrink_block, x, 1, False, 1048576, 262144, 2, lambd)
         return finish(r[0])
@@ -164,8 +177,8 @@ def hardshrink_grad(x, lambd=0.5):
 
     At a kink the value is that of the piece holding the point.
     """
+    lambd = _param(lambd, x)
     x, finish = _prepare(x)
-    lambd = float(lambd)
     with np.errstate(under="ignore"):
         r = _blocks(_hardshrink_grad_block, x, 1, False, 1048576, 65536, 2, lambd)
         return finish(r[0])
@@ -191,8 +204,8 @@ def hardshrink_grad_from_output(y, lambd=0.5):
 
     Only as accurate as y: where y has rounded to its limit this cannot recover f'(x); prefer the x form in saturated regions.
     """
+    lambd = _param(lambd, y)
     y, finish = _prepare(y)
-    lambd = float(lambd)
     with np.errstate(under="ignore"):
         r = _blocks(_hardshrink_grad_from_output_block, y, 1, False, 1048576, 65536, 2, lambd)
         return finish(r[0])
@@ -215,8 +228,8 @@ def hardshrink_grad_params(x, lambd=0.5):
 
         \frac{\partial f}{\partial lambd} = 0
     """
+    lambd = _param(lambd, x)
     x, finish = _prepare(x)
-    lambd = float(lambd)
     # no operation here raises a floating-point flag: no errstate needed
     r = _blocks(_hardshrink_grad_params_block, x, 1, False, 1048576, 262144, 2, lambd)
     return {
@@ -240,8 +253,8 @@ def hardshrink_forward_and_grad(x, lambd=0.5):
 
     For a backward pass that needs both.
     """
+    lambd = _param(lambd, x)
     x, finish = _prepare(x)
-    lambd = float(lambd)
     with np.errstate(under="ignore"):
         r = _blocks(_hardshrink_forward_and_grad_block, x, 2, False, 1048576, 65536, 2, lambd)
         return finish(r[0]), finish(r[1])

@@ -92,6 +92,19 @@ def _to_half(r):
         return r.astype(np.float16)
 
 
+def _param(v, x):
+    """A parameter as the input's precision represents it.
+
+    Rounded to float32 for float32 and float16 input, as NumPy rounds a Python float meeting a float32
+    array: work widened to float64 then uses the same value.
+    """
+    v = float(v)
+    if getattr(x, "dtype", None) in (np.float32, np.float16):
+        with np.errstate(over="ignore"):
+            return float(np.float32(v))
+    return v
+
+
 def _blocks(fn, x, nout, wide, whole, block, parts, *args):
     """The nout results of an element-wise fn on x, computed in blocks of `block` bytes of input.
 
@@ -141,9 +154,9 @@ def hardtanh(x, min_val=-1.0, max_val=1.0):
 
         f(x) = \begin{cases} min_{val} & \text{for}\: min_{val} \geq x \\max_{val} & \text{for}\: max_{val} \leq x \\x & \text{otherwise} \end{cases}
     """
+    min_val = _param(min_val, x)
+    max_val = _param(max_val, x)
     x, finish = _prepare(x)
-    min_val = float(min_val)
-    max_val = float(max_val)
     # no operation here raises a floating-point flag: no errstate needed
     b0 = _clip(x, min_val, max_val)
     return finish(b0)
@@ -158,9 +171,9 @@ def hardtanh_grad(x, min_val=-1.0, max_val=1.0):
 
     At a kink the value is that of the piece holding the point.
     """
+    min_val = _param(min_val, x)
+    max_val = _param(max_val, x)
     x, finish = _prepare(x)
-    min_val = float(min_val)
-    max_val = float(max_val)
     with np.errstate(under="ignore"):
         r = _blocks(_hardtanh_grad_block, x, 1, False, 1048576, 65536, 2, min_val, max_val)
         return finish(r[0])
@@ -187,9 +200,9 @@ def hardtanh_grad_from_output(y, min_val=-1.0, max_val=1.0):
 
     Only as accurate as y: where y has rounded to its limit this cannot recover f'(x); prefer the x form in saturated regions.
     """
+    min_val = _param(min_val, y)
+    max_val = _param(max_val, y)
     y, finish = _prepare(y)
-    min_val = float(min_val)
-    max_val = float(max_val)
     with np.errstate(under="ignore"):
         r = _blocks(_hardtanh_grad_from_output_block, y, 1, False, 1048576, 65536, 2, min_val, max_val)
         return finish(r[0])
@@ -214,9 +227,9 @@ def hardtanh_grad_params(x, min_val=-1.0, max_val=1.0):
 
         \frac{\partial f}{\partial min_{val}} = \begin{cases} 1 & \text{for}\: min_{val} \geq x \\0 & \text{otherwise} \end{cases} \quad \frac{\partial f}{\partial max_{val}} = \begin{cases} 0 & \text{for}\: min_{val} \geq x \\1 & \text{for}\: max_{val} \leq x \\0 & \text{otherwise} \end{cases}
     """
+    min_val = _param(min_val, x)
+    max_val = _param(max_val, x)
     x, finish = _prepare(x)
-    min_val = float(min_val)
-    max_val = float(max_val)
     with np.errstate(under="ignore"):
         r = _blocks(_hardtanh_grad_params_block, x, 2, False, 0, 65536, 8, min_val, max_val)
         return {
@@ -250,9 +263,9 @@ def hardtanh_forward_and_grad(x, min_val=-1.0, max_val=1.0):
 
     For a backward pass that needs both.
     """
+    min_val = _param(min_val, x)
+    max_val = _param(max_val, x)
     x, finish = _prepare(x)
-    min_val = float(min_val)
-    max_val = float(max_val)
     with np.errstate(under="ignore"):
         r = _blocks(_hardtanh_forward_and_grad_block, x, 2, False, 1048576, 65536, 2, min_val, max_val)
         return finish(r[0]), finish(r[1])

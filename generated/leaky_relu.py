@@ -90,6 +90,19 @@ def _to_half(r):
         return r.astype(np.float16)
 
 
+def _param(v, x):
+    """A parameter as the input's precision represents it.
+
+    Rounded to float32 for float32 and float16 input, as NumPy rounds a Python float meeting a float32
+    array: work widened to float64 then uses the same value.
+    """
+    v = float(v)
+    if getattr(x, "dtype", None) in (np.float32, np.float16):
+        with np.errstate(over="ignore"):
+            return float(np.float32(v))
+    return v
+
+
 def _blocks(fn, x, nout, wide, whole, block, parts, *args):
     """The nout results of an element-wise fn on x, computed in blocks of `block` bytes of input.
 
@@ -139,8 +152,8 @@ def leaky_relu(x, negative_slope=0.01):
 
         f(x) = \begin{cases} negative_{slope} x & \text{for}\: x \leq 0 \\x & \text{otherwise} \end{cases}
     """
+    negative_slope = _param(negative_slope, x)
     x, finish = _prepare(x)
-    negative_slope = float(negative_slope)
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
     with np.errstate(under="ignore", over="ignore", invalid="ignore"):
         r = _blocks(_leaky_relu_block, x, 1, False, 1048576, 262144, 2, negative_slope)
@@ -175,8 +188,8 @@ def leaky_relu_grad(x, negative_slope=0.01):
 
     At a kink the value is that of the piece holding the point.
     """
+    negative_slope = _param(negative_slope, x)
     x, finish = _prepare(x)
-    negative_slope = float(negative_slope)
     with np.errstate(under="ignore"):
         r = _blocks(_leaky_relu_grad_block, x, 1, False, 1048576, 65536, 2, negative_slope)
         return finish(r[0])
@@ -201,8 +214,8 @@ def leaky_relu_grad_from_output(y, negative_slope=0.01):
 
     Valid for a non-negative slope. Only as accurate as y: where y has rounded to its limit this cannot recover f'(x); prefer the x form in saturated regions.
     """
+    negative_slope = _param(negative_slope, y)
     y, finish = _prepare(y)
-    negative_slope = float(negative_slope)
     with np.errstate(under="ignore"):
         r = _blocks(_leaky_relu_grad_from_output_block, y, 1, False, 1048576, 65536, 2, negative_slope)
         return finish(r[0])
@@ -225,8 +238,8 @@ def leaky_relu_grad_params(x, negative_slope=0.01):
 
         \frac{\partial f}{\partial negative_{slope}} = \begin{cases} x & \text{for}\: x \leq 0 \\0 & \text{otherwise} \end{cases}
     """
+    negative_slope = _param(negative_slope, x)
     x, finish = _prepare(x)
-    negative_slope = float(negative_slope)
     with np.errstate(under="ignore"):
         r = _blocks(_leaky_relu_grad_params_block, x, 1, False, 1048576, 65536, 2, negative_slope)
         return {
@@ -253,8 +266,8 @@ def leaky_relu_forward_and_grad(x, negative_slope=0.01):
 
     For a backward pass that needs both.
     """
+    negative_slope = _param(negative_slope, x)
     x, finish = _prepare(x)
-    negative_slope = float(negative_slope)
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
     with np.errstate(under="ignore", over="ignore", invalid="ignore"):
         r = _blocks(_leaky_relu_forward_and_grad_block, x, 2, False, 1048576, 65536, 2, negative_slope)

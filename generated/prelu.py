@@ -90,6 +90,19 @@ def _to_half(r):
         return r.astype(np.float16)
 
 
+def _param(v, x):
+    """A parameter as the input's precision represents it.
+
+    Rounded to float32 for float32 and float16 input, as NumPy rounds a Python float meeting a float32
+    array: work widened to float64 then uses the same value.
+    """
+    v = float(v)
+    if getattr(x, "dtype", None) in (np.float32, np.float16):
+        with np.errstate(over="ignore"):
+            return float(np.float32(v))
+    return v
+
+
 def _blocks(fn, x, nout, wide, whole, block, parts, *args):
     """The nout results of an element-wise fn on x, computed in blocks of `block` bytes of input.
 
@@ -139,8 +152,8 @@ def prelu(x, weight=0.25):
 
         f(x) = \begin{cases} weight x & \text{for}\: x \leq 0 \\x & \text{otherwise} \end{cases}
     """
+    weight = _param(weight, x)
     x, finish = _prepare(x)
-    weight = float(weight)
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
     with np.errstate(under="ignore", over="ignore", invalid="ignore"):
         r = _blocks(_prelu_block, x, 1, False, 1048576, 262144, 2, weight)
@@ -175,8 +188,8 @@ def prelu_grad(x, weight=0.25):
 
     At a kink the value is that of the piece holding the point.
     """
+    weight = _param(weight, x)
     x, finish = _prepare(x)
-    weight = float(weight)
     with np.errstate(under="ignore"):
         r = _blocks(_prelu_grad_block, x, 1, False, 1048576, 65536, 2, weight)
         return finish(r[0])
@@ -199,8 +212,8 @@ def prelu_grad_params(x, weight=0.25):
 
         \frac{\partial f}{\partial weight} = \begin{cases} x & \text{for}\: x \leq 0 \\0 & \text{otherwise} \end{cases}
     """
+    weight = _param(weight, x)
     x, finish = _prepare(x)
-    weight = float(weight)
     with np.errstate(under="ignore"):
         r = _blocks(_prelu_grad_params_block, x, 1, False, 1048576, 65536, 2, weight)
         return {
@@ -227,8 +240,8 @@ def prelu_forward_and_grad(x, weight=0.25):
 
     For a backward pass that needs both.
     """
+    weight = _param(weight, x)
     x, finish = _prepare(x)
-    weight = float(weight)
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
     with np.errstate(under="ignore", over="ignore", invalid="ignore"):
         r = _blocks(_prelu_forward_and_grad_block, x, 2, False, 1048576, 65536, 2, weight)

@@ -90,6 +90,19 @@ def _to_half(r):
         return r.astype(np.float16)
 
 
+def _param(v, x):
+    """A parameter as the input's precision represents it.
+
+    Rounded to float32 for float32 and float16 input, as NumPy rounds a Python float meeting a float32
+    array: work widened to float64 then uses the same value.
+    """
+    v = float(v)
+    if getattr(x, "dtype", None) in (np.float32, np.float16):
+        with np.errstate(over="ignore"):
+            return float(np.float32(v))
+    return v
+
+
 def _blocks(fn, x, nout, wide, whole, block, parts, *args):
     """The nout results of an element-wise fn on x, computed in blocks of `block` bytes of input.
 
@@ -139,9 +152,9 @@ def rrelu(x, lower=0.125, upper=0.3333333333333333):
 
         f(x) = \begin{cases} x \left(\frac{lower}{2} + \frac{upper}{2}\right) & \text{for}\: x \leq 0 \\x & \text{otherwise} \end{cases}
     """
+    lower = _param(lower, x)
+    upper = _param(upper, x)
     x, finish = _prepare(x)
-    lower = float(lower)
-    upper = float(upper)
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
     with np.errstate(under="ignore", over="ignore", invalid="ignore"):
         r = _blocks(_rrelu_block, x, 1, False, 1048576, 262144, 2, lower, upper)
@@ -177,9 +190,9 @@ def rrelu_grad(x, lower=0.125, upper=0.3333333333333333):
 
     At a kink the value is that of the piece holding the point.
     """
+    lower = _param(lower, x)
+    upper = _param(upper, x)
     x, finish = _prepare(x)
-    lower = float(lower)
-    upper = float(upper)
     with np.errstate(under="ignore"):
         r = _blocks(_rrelu_grad_block, x, 1, False, 1048576, 65536, 2, lower, upper)
         return finish(r[0])
@@ -204,9 +217,9 @@ def rrelu_grad_from_output(y, lower=0.125, upper=0.3333333333333333):
 
     Valid for a non-negative slope. Only as accurate as y: where y has rounded to its limit this cannot recover f'(x); prefer the x form in saturated regions.
     """
+    lower = _param(lower, y)
+    upper = _param(upper, y)
     y, finish = _prepare(y)
-    lower = float(lower)
-    upper = float(upper)
     with np.errstate(under="ignore"):
         r = _blocks(_rrelu_grad_from_output_block, y, 1, False, 1048576, 65536, 2, lower, upper)
         return finish(r[0])
@@ -229,9 +242,9 @@ def rrelu_grad_params(x, lower=0.125, upper=0.3333333333333333):
 
         \frac{\partial f}{\partial lower} = \begin{cases} \frac{x}{2} & \text{for}\: x \leq 0 \\0 & \text{otherwise} \end{cases} \quad \frac{\partial f}{\partial upper} = \begin{cases} \frac{x}{2} & \text{for}\: x \leq 0 \\0 & \text{otherwise} \end{cases}
     """
+    lower = _param(lower, x)
+    upper = _param(upper, x)
     x, finish = _prepare(x)
-    lower = float(lower)
-    upper = float(upper)
     with np.errstate(under="ignore"):
         r = _blocks(_rrelu_grad_params_block, x, 2, False, 0, 65536, 2, lower, upper)
         return {
@@ -261,9 +274,9 @@ def rrelu_forward_and_grad(x, lower=0.125, upper=0.3333333333333333):
 
     For a backward pass that needs both.
     """
+    lower = _param(lower, x)
+    upper = _param(upper, x)
     x, finish = _prepare(x)
-    lower = float(lower)
-    upper = float(upper)
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
     with np.errstate(under="ignore", over="ignore", invalid="ignore"):
         r = _blocks(_rrelu_forward_and_grad_block, x, 2, False, 1048576, 65536, 2, lower, upper)

@@ -28,14 +28,52 @@ def _wide(x):
     return x.astype(np.float64) if x.dtype != np.float64 else x
 
 
+def _reduce_2pi(w, a):
+    """(p, e) float64 arrays with p + e = a*w - 2*pi*n, n the integer leaving |p| <= pi, to ~2**-116.
+
+    Exact integer arithmetic per element (Payne-Hanek with 2400 bits of 1/(2*pi)): a*w = M/2**s exactly,
+    its fraction of a turn from M*floor(2**2400/(2*pi)) (off by less than M/2**(s + 2400) turns), kept to
+    128 bits, centred and times 2*pi; a*w may exceed the largest float. For the rare elements with
+    |a*w| >= 2**26 (a few microseconds each); NaN where w is infinite or NaN.
+    """
+    # floor(2**2400/(2*pi)) and round(2*pi*2**128)
+    inv_2pi = int(
+        "28be60db9391054a7f09d5f47d4d377036d8a5664f10e4107f9458eaf7aef1586dc91b8e909374b801924bba82746487"
+        "3f877ac72c4a69cfba208d7d4baed1213a671c09ad17df904e64758e60d4ce7d272117e2ef7e4a0ec7fe25fff7816603"
+        "fbcbc462d6829b47db4d9fb3c9f2c26dd3d18fd9a797fa8b5d49eeb1faf97c5ecf41ce7de294a4ba9afed7ec47e35742"
+        "1580cc11bf1edaeafc33ef0826bd0d876a78e45857b986c219666157c5281a10237ff620135cc9cc41818555b29cea32"
+        "58389ef0231ad1f10670d9f3773a024aa0d6711da2e58729b76bd13455c6414fa97fc1c14fdf8cfa0cb0b793e60c9f6e"
+        "f0cf49bbdac797be27ce87cd72bc9fc761fc48641f1f091abe9bb55dcb4c10cec571852d674670f0b12b50534b174003"
+        "119f618b5c78e6b1a6c0188c", 16)
+    two_pi = 0x6487ed5110b4611a62633145c06e0e689
+    na, da = a.as_integer_ratio()
+    ps, es = [], []
+    for v in w.tolist():
+        if v - v != 0.0:  # +-inf or NaN
+            ps.append(float("nan"))
+            es.append(0.0)
+            continue
+        nv, dv = v.as_integer_ratio()
+        m, s = na * nv, (da * dv).bit_length() - 1  # denominators: powers of two
+        t = ((m * inv_2pi) >> (s + 2400 - 128)) & ((1 << 128) - 1)  # turns, 128 fraction bits
+        if t >> 127:
+            t -= 1 << 128  # centred: [-1/2, 1/2) turn
+        r = t * two_pi  # the reduced argument times 2**256
+        p = r / (1 << 256)  # correctly rounded (Python's integer division)
+        n, d = p.as_integer_ratio()
+        ps.append(p)
+        es.append((r * d - (n << 256)) / (d << 256))
+    return np.array(ps, np.float64), np.array(es, np.float64)
+
+
 def _sin_affine(x, a, b_hi, b_lo):
     """sin(a*x + b), b = b_hi + b_lo, with the argument carried beyond double precision.
 
     |a*x + b| < 2**26: the product a*x is split exactly (Dekker) and reduced by k*pi with pi in three
     pieces (Cody-Waite), so the reduced argument is good to ~1e-24 and sin near its zeros keeps its
-    digits. Larger arguments: sin and cos in extended precision (np.longdouble; the product is exact
-    there when a has at most 11 significant bits, as 1 and 30 do), combined by the addition formula.
-    sin(+-inf) is NaN (no limit). No floating-point warning. In place: six or seven buffers.
+    digits. Larger arguments (rare): a*x reduced modulo 2*pi exactly in integers (_reduce_2pi), then
+    the same path. sin(+-inf) is NaN (no limit). No floating-point warning. In place: six or seven
+    buffers.
     """
     if x.dtype == np.float32 and b_lo in (0.0, 6.123233995736766e-17) and float(np.float32(a)) == a:
         # float32 x and a: a*x is exact in float64, whose sin and cos (libm, exact reduction) are
@@ -76,11 +114,27 @@ def _sin_affine(x, a, b_hi, b_lo):
         e += np.multiply(al, bl, out=u)
     else:
         e += np.multiply(ah, bl, out=bh)
-    # k = rint((p + b)/pi); r = p - k*P1 exactly (k*P1 is exact and close to p)
+    if far.size:  # a*x = p + e modulo 2*pi, |p| <= pi
+        pf, ef = _reduce_2pi(w.take(far), a)
+        p.put(far, pf)
+        e.put(far, ef)
+    # k = rint((p + b)/pi); r = p - k*P1 (k*P1 is exact): exact where |r| <= |p| (Sterbenz), so always
+    # for b = 0; with b (k = 1 for p in (0, pi/2) at b = pi/2) its rounding error joins e (Knuth's two-sum)
     k = np.add(p, b_hi, out=bh)
     k *= 0.3183098861837907
     np.rint(k, out=k)
-    np.subtract(p, np.multiply(k, 3.1415926218032837, out=t), out=p)
+    np.multiply(k, 3.1415926218032837, out=t)
+    if b_hi:
+        r = np.subtract(p, t)
+        u = np.subtract(r, p)  # the part of r from p
+        v = np.subtract(r, u)
+        np.subtract(p, v, out=v)  # p's share of the error
+        np.add(t, u, out=u)
+        v -= u  # ... and -t's
+        e += v
+        p = r
+    else:
+        np.subtract(p, t, out=p)
     if b_hi:  # s1 = r + b_hi and its rounding error lo (Knuth's two-sum)
         s1 = np.add(p, b_hi, out=t)
         bb = np.subtract(s1, p)
@@ -123,12 +177,6 @@ def _sin_affine(x, a, b_hi, b_lo):
     k += 1.0
     c *= k  # (-1)**k
     out = c
-    if far.size:  # extended precision on those only
-        with np.errstate(invalid="ignore", over="ignore"):
-            wl = w.take(far).astype(np.longdouble)
-            pl = np.longdouble(a) * wl
-            bl = np.longdouble(b_hi) + np.longdouble(b_lo)
-            out.put(far, (np.sin(pl) * np.cos(bl) + np.cos(pl) * np.sin(bl)).astype(np.float64))
     if b_hi == 0.0 and b_lo == 0.0:
         zeros = np.flatnonzero(w == 0.0)  # sin(a*(-0.0)) keeps the sign of zero
         out.put(zeros, w.take(zeros) * np.copysign(1.0, a))
@@ -167,6 +215,19 @@ def _to_single(r):
 def _to_half(r):
     with np.errstate(over="ignore", under="ignore"):
         return r.astype(np.float16)
+
+
+def _param(v, x):
+    """A parameter as the input's precision represents it.
+
+    Rounded to float32 for float32 and float16 input, as NumPy rounds a Python float meeting a float32
+    array: work widened to float64 then uses the same value.
+    """
+    v = float(v)
+    if getattr(x, "dtype", None) in (np.float32, np.float16):
+        with np.errstate(over="ignore"):
+            return float(np.float32(v))
+    return v
 
 
 def _blocks(fn, x, nout, wide, whole, block, parts, *args):
@@ -218,8 +279,8 @@ def siren_sine(x, omega_0=30.0):
 
         f(x) = \sin{\left(\omega_{0} x \right)}
     """
+    omega_0 = _param(omega_0, x)
     x, finish = _prepare(x)
-    omega_0 = float(omega_0)
     with np.errstate(under="ignore"):
         r = _blocks(_siren_sine_block, x, 1, False, 0, 65536, 8, omega_0)
         return finish(r[0])
@@ -240,8 +301,8 @@ def siren_sine_grad(x, omega_0=30.0):
 
     At a kink the value is that of the piece holding the point.
     """
+    omega_0 = _param(omega_0, x)
     x, finish = _prepare(x)
-    omega_0 = float(omega_0)
     with np.errstate(under="ignore"):
         r = _blocks(_siren_sine_grad_block, x, 1, False, 0, 65536, 8, omega_0)
         return finish(r[0])
@@ -261,8 +322,8 @@ def siren_sine_grad_params(x, omega_0=30.0):
 
         \frac{\partial f}{\partial \omega_{0}} = x \cos{\left(\omega_{0} x \right)}
     """
+    omega_0 = _param(omega_0, x)
     x, finish = _prepare(x)
-    omega_0 = float(omega_0)
     with np.errstate(under="ignore"):
         r = _blocks(_siren_sine_grad_params_block, x, 1, False, 0, 65536, 8, omega_0)
         return {
@@ -286,8 +347,8 @@ def siren_sine_forward_and_grad(x, omega_0=30.0):
 
     For a backward pass that needs both.
     """
+    omega_0 = _param(omega_0, x)
     x, finish = _prepare(x)
-    omega_0 = float(omega_0)
     with np.errstate(under="ignore"):
         r = _blocks(_siren_sine_forward_and_grad_block, x, 2, False, 0, 65536, 8, omega_0)
         return finish(r[0]), finish(r[1])

@@ -117,6 +117,19 @@ def _to_half(r):
         return r.astype(np.float16)
 
 
+def _param(v, x):
+    """A parameter as the input's precision represents it.
+
+    Rounded to float32 for float32 and float16 input, as NumPy rounds a Python float meeting a float32
+    array: work widened to float64 then uses the same value.
+    """
+    v = float(v)
+    if getattr(x, "dtype", None) in (np.float32, np.float16):
+        with np.errstate(over="ignore"):
+            return float(np.float32(v))
+    return v
+
+
 def _outside(test, x, lo=None, hi=None):
     """np.flatnonzero(test(x)), tested in slices of 256 KiB (its buffers stay a fraction of a larger x).
 
@@ -183,8 +196,8 @@ def squareplus(x, b=4.0):
 
         f(x) = \frac{x}{2} + \frac{\sqrt{b + x^{2}}}{2}
     """
+    b = _param(b, x)
     x, finish = _prepare(x)
-    b = float(b)
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
     with np.errstate(under="ignore", over="ignore", invalid="ignore"):
         r = _blocks(_squareplus_block, x, 1, False, 0, 65536, 8, b)
@@ -229,8 +242,8 @@ def squareplus_grad(x, b=4.0):
 
     At a kink the value is that of the piece holding the point.
     """
+    b = _param(b, x)
     x, finish = _prepare(x)
-    b = float(b)
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
     with np.errstate(under="ignore", over="ignore", invalid="ignore"):
         r = _blocks(_squareplus_grad_block, x, 1, False, 0, 65536, 8, b)
@@ -285,8 +298,8 @@ def squareplus_grad_from_output(y, b=4.0):
 
     Only as accurate as y: where y has rounded to its limit this cannot recover f'(x); prefer the x form in saturated regions.
     """
+    b = _param(b, y)
     y, finish = _prepare(y)
-    b = float(b)
     with np.errstate(under="ignore"):
         r = _blocks(_squareplus_grad_from_output_block, y, 1, False, 0, 262144, 2, b)
         return finish(r[0])
@@ -309,8 +322,8 @@ def squareplus_grad_params(x, b=4.0):
 
         \frac{\partial f}{\partial b} = \frac{1}{4 \sqrt{b + x^{2}}}
     """
+    b = _param(b, x)
     x, finish = _prepare(x)
-    b = float(b)
     with np.errstate(under="ignore"):
         r = _blocks(_squareplus_grad_params_block, x, 1, False, 0, 262144, 8, b)
         return {
@@ -334,8 +347,8 @@ def squareplus_forward_and_grad(x, b=4.0):
 
     For a backward pass that needs both.
     """
+    b = _param(b, x)
     x, finish = _prepare(x)
-    b = float(b)
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
     with np.errstate(under="ignore", over="ignore", invalid="ignore"):
         r = _blocks(_squareplus_forward_and_grad_block, x, 2, False, 0, 65536, 8, b)

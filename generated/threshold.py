@@ -90,6 +90,19 @@ def _to_half(r):
         return r.astype(np.float16)
 
 
+def _param(v, x):
+    """A parameter as the input's precision represents it.
+
+    Rounded to float32 for float32 and float16 input, as NumPy rounds a Python float meeting a float32
+    array: work widened to float64 then uses the same value.
+    """
+    v = float(v)
+    if getattr(x, "dtype", None) in (np.float32, np.float16):
+        with np.errstate(over="ignore"):
+            return float(np.float32(v))
+    return v
+
+
 def _blocks(fn, x, nout, wide, whole, block, parts, *args):
     """The nout results of an element-wise fn on x, computed in blocks of `block` bytes of input.
 
@@ -139,9 +152,9 @@ def threshold(x, threshold=0.1, value=20.0):
 
         f(x) = \begin{cases} x & \text{for}\: threshold < x \\value & \text{otherwise} \end{cases}
     """
+    threshold = _param(threshold, x)
+    value = _param(value, x)
     x, finish = _prepare(x)
-    threshold = float(threshold)
-    value = float(value)
     # no operation here raises a floating-point flag: no errstate needed
     r = _blocks(_threshold_block, x, 1, False, 1048576, 262144, 2, threshold, value)
     return finish(r[0])
@@ -163,9 +176,9 @@ def threshold_grad(x, threshold=0.1, value=20.0):
 
     At a kink the value is that of the piece holding the point.
     """
+    threshold = _param(threshold, x)
+    value = _param(value, x)
     x, finish = _prepare(x)
-    threshold = float(threshold)
-    value = float(value)
     with np.errstate(under="ignore"):
         r = _blocks(_threshold_grad_block, x, 1, False, 1048576, 65536, 2, threshold, value)
         return finish(r[0])
@@ -188,9 +201,9 @@ def threshold_grad_params(x, threshold=0.1, value=20.0):
 
         \frac{\partial f}{\partial threshold} = 0 \quad \frac{\partial f}{\partial value} = \begin{cases} 0 & \text{for}\: threshold < x \\1 & \text{otherwise} \end{cases}
     """
+    threshold = _param(threshold, x)
+    value = _param(value, x)
     x, finish = _prepare(x)
-    threshold = float(threshold)
-    value = float(value)
     with np.errstate(under="ignore"):
         r = _blocks(_threshold_grad_params_block, x, 2, False, 1048576, 65536, 2, threshold, value)
         return {
@@ -220,9 +233,9 @@ def threshold_forward_and_grad(x, threshold=0.1, value=20.0):
 
     For a backward pass that needs both.
     """
+    threshold = _param(threshold, x)
+    value = _param(value, x)
     x, finish = _prepare(x)
-    threshold = float(threshold)
-    value = float(value)
     with np.errstate(under="ignore"):
         r = _blocks(_threshold_forward_and_grad_block, x, 2, False, 1048576, 65536, 2, threshold, value)
         return finish(r[0]), finish(r[1])

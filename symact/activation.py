@@ -127,10 +127,13 @@ class Activation:
     constraint: sp.Basic | None = None
     grad_params: tuple[tuple[str, sp.Expr], ...] = ()  # stable forms of d f / d p (proven like the others)
     overflow_ok: str = ""  # why an overflow to +-inf in the result is the correctly rounded answer
-    wide_float32: tuple[str, ...] = ()  # functions ("forward", "grad") that compute float32 input in float64
+    wide_float32: tuple[str, ...] = ()  # functions ("forward", "grad", ...) that compute float32 input in float64
     root_patches: tuple[str, ...] = ()  # functions given Taylor patches at their zeros (codegen/patches.py)
     patch_window: tuple[int, int] = (-10, 10)  # where those zeros are searched
     patch_radius: str = "0.3"  # |x - zero| below which the patch is used
+    # a parameter s with f'(x) = f'(s*x) at the defaults (where s = 1), proven: the patches, computed at the
+    # defaults, then hold at any parameters in t = s*x (swish: f'(x) = g(beta x), g = SiLU's derivative)
+    patch_scale: sp.Symbol | None = None
     # Fast forms: equal to the definition (proven like the stable forms) and accurate in floating point
     # where `fast_region` holds (float32 input computed in float32: `fast_region32`, default the same),
     # but not beyond it (an overflow, a cancellation). The generated code evaluates them on the whole
@@ -229,6 +232,8 @@ class Activation:
         parts.extend(f"patch:{w}" for w in self.root_patches)
         if self.root_patches:
             parts.append(f"patch-window:{self.patch_window}:{self.patch_radius}")
+        if self.patch_scale is not None:
+            parts.append(f"patch-scale:{self.patch_scale}")
         return digest(*parts)
 
     # --- stable forms -----------------------------------------------------------------------
@@ -245,6 +250,17 @@ class Activation:
             except ParameterError:
                 pass
         return sets
+
+    def _prove_patch_scale(self, proofs: dict) -> None:
+        """f'(x) = f'(s*x) at the defaults, s = patch_scale, at every proof value set (and s = 1 at the defaults)."""
+        defaults = {p.name: p.default for p in self.params}
+        s = self.patch_scale
+        if s.subs(self.substitution(defaults)) != 1:
+            raise UnprovenFormError(f"{self.name}: patch_scale {s} is not 1 at the default parameters")
+        base = self.derivative(defaults)
+        for vals in self.proof_values():
+            scaled = base.subs(X, s.subs(self.substitution(vals)) * X)
+            _record(proofs, "patch_scale", self, prove_equal(scaled, self.derivative(vals), X), vals)
 
     @functools.cached_property
     def stable_forms(self) -> StableForms:
@@ -275,6 +291,8 @@ class Activation:
             for pname, form in self.grad_params:
                 target = symbolic[pname].subs(sub)
                 _record(proofs, f"grad_params[{pname}]", self, prove_equal(form.subs(sub), target, X), vals)
+        if self.patch_scale is not None:
+            self._prove_patch_scale(proofs)
         params = self.param_derivatives()
         params.update(dict(self.grad_params))
         if (self.fast_forward is not None or self.fast_grad is not None) and self.fast_region is None:

@@ -20,7 +20,8 @@ import sympy as sp
 from sympy.codegen.cfunctions import expm1, log1p
 
 __all__ = ["log1p", "expm1", "hypot", "mask", "pos_zero", "copysign", "fclip", "Kernel", "ndtr", "npdf", "expnegsq", "expneghalfsq", "gelu_tanh_gate",
-           "gelu_tanh_gate_grad", "x_minus_tanh", "sinc_grad", "sin_affine", "gammainc2", "rewrite_elementary"]
+           "gelu_tanh_gate_grad", "x_minus_tanh", "sinc_grad", "sin_affine", "exp_mul", "exp_div", "gammainc2",
+           "rewrite_elementary"]
 
 
 class fclip(sp.Function):
@@ -211,6 +212,26 @@ class sin_affine(Kernel):
     @classmethod
     def elementary(cls, x, a, b):
         return sp.sin(a * x + b)
+
+
+class exp_mul(Kernel):
+    """exp(a*x) with the product's rounding error carried (a a parameter: exact for powers of two)."""
+
+    nargs, kernel = 2, "_exp_mul"
+
+    @classmethod
+    def elementary(cls, x, a):
+        return sp.exp(a * x)
+
+
+class exp_div(Kernel):
+    """exp(x/a) with the quotient's rounding error carried (a a parameter: exact for powers of two)."""
+
+    nargs, kernel = 2, "_exp_div"
+
+    @classmethod
+    def elementary(cls, x, a):
+        return sp.exp(x / a)
 
 
 class gammainc2(Kernel):

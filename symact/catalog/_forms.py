@@ -17,12 +17,13 @@ positive = sp.Interval.open(0, sp.oo)
 nonnegative = sp.Interval(0, sp.oo)
 
 
-def sigmoid_stable(t: sp.Expr) -> sp.Expr:
+def sigmoid_stable(t: sp.Expr, e: sp.Expr | None = None) -> sp.Expr:
     """1/(1 + e^-t) = e^min(t, 0)/(1 + e^-|t|): never overflows, and branch-free (no np.where).
 
     e^min(t, 0) = max(e^-|t|, [t >= 0]) (1 for t >= 0, where e^-|t| <= 1): one exponential.
+    e: e^-|t| when the caller computes it otherwise (from an exact product, say).
     """
-    e = sp.exp(-sp.Abs(t))
+    e = sp.exp(-sp.Abs(t)) if e is None else e
     return sp.Max(e, mask(t >= 0)) / (1 + e)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import sympy as sp
 
 from ..activation import Activation
-from ..functions import GELU_TANH_K, fclip, gelu_tanh_gate, gelu_tanh_gate_grad, ndtr, npdf
+from ..functions import GELU_TANH_K, exp_mul, fclip, gelu_tanh_gate, gelu_tanh_gate_grad, ndtr, npdf
 from ._forms import BIG, PW, R, X, Param, clip, sigmoid_stable
 
 x = X
@@ -12,24 +12,32 @@ beta = sp.Symbol("beta", real=True)
 guard = fclip(x, -BIG, BIG)  # tail guard: the gate's limit times x
 
 
-def _swish_fast_grad(t: sp.Expr, scale: sp.Expr) -> sp.Expr:
+def _swish_fast_grad(t: sp.Expr, scale: sp.Expr, e: sp.Expr | None = None) -> sp.Expr:
     """d/dx x*sigmoid(t), t = scale*x, with one exponential E = e^-t: s + t*E*s**2, s = 1/(1 + E).
 
     E*s = 1 - s without the cancellation; E overflows for t < -709 (float32: -88), outside the region.
+    e: E when the caller computes it otherwise.
     """
-    e = sp.exp(-t)
+    e = sp.exp(-t) if e is None else e
     return 1 / (1 + e) + scale * guard * e / (1 + e) ** 2  # tail guard: x*E is not inf*0 at x = inf
 
 
-def _sigmoid_slope(t: sp.Expr) -> sp.Expr:
+def _sigmoid_slope(t: sp.Expr, e: sp.Expr | None = None) -> sp.Expr:
     """sigmoid'(t) = sigmoid(t)*sigmoid(-t) = e/(1 + e)**2 with e = e^-|t| <= 1 (never an overflow)."""
-    e = sp.exp(-sp.Abs(t))
+    e = sp.exp(-sp.Abs(t)) if e is None else e
     return e / (1 + e) ** 2
 
 
-def _swish_grad(t: sp.Expr, scale: sp.Expr) -> sp.Expr:
-    """d/dx x*sigmoid(t) with t = scale*x: sigmoid(t) + t*sigmoid(t)*sigmoid(-t)."""
-    return sigmoid_stable(t) + scale * guard * _sigmoid_slope(t)
+def _swish_grad(t: sp.Expr, scale: sp.Expr, e: sp.Expr | None = None) -> sp.Expr:
+    """d/dx x*sigmoid(t) with t = scale*x: sigmoid(t) + t*sigmoid(t)*sigmoid(-t) (e: e^-|t|, see above)."""
+    return sigmoid_stable(t, e) + scale * guard * _sigmoid_slope(t, e)
+
+
+# swish: e^-|beta x| and e^(-beta x) from the exact product (e^-fl(beta x) is off by |beta x|/2 ULP;
+# exact at beta = 1); x clipped to +-2^127 in d/dbeta: beta*x is not 0*inf when beta = 0 (a branch
+# computed anyway), and e^(-|beta| 2^127) is still 0 for |beta| > 5e-36
+_swish_e = exp_mul(sp.Abs(x), -sp.Abs(beta))
+_swish_e_clipped = exp_mul(sp.Abs(fclip(x, -2**127, 2**127)), -sp.Abs(beta))
 
 
 # mish: tanh(softplus(x)) = n/(n + 2) with n = e^x (e^x + 2). Scaled by e^(-2 max(x, 0)), branch-free:
@@ -67,17 +75,17 @@ ACTIVATIONS = [
         fast_forward=x / (1 + sp.exp(-x)), fast_grad=_swish_fast_grad(x, 1), fast_region=x >= -80,
     ),
     Activation(
-        "swish", x / (1 + sp.exp(-beta * x)), params=(Param("beta", sp.Integer(1)),), family="gated", wide_float32=("grad",), root_patches=("grad",),
+        "swish", x / (1 + sp.exp(-beta * x)), params=(Param("beta", sp.Integer(1)),), family="gated",
+        wide_float32=("grad", "grad_params"),  # d/dbeta: e^-|beta x| subnormal in float32 where x^2 times it is not
+        root_patches=("grad",), patch_scale=beta,  # f'(x) = silu'(beta x): SiLU's patches at any beta
         description="Swish: x*sigmoid(beta x); beta = 1 is SiLU, beta = 0 is x/2.",
         citation="Ramachandran, Zoph & Le, Searching for activation functions (2017)",
         # beta = 0 is x/2 (derivative 1/2, d/dbeta x^2/4): beta*x would be 0*inf = NaN at x = +-inf
-        forward=PW((x / 2, sp.Eq(beta, 0)), (PW((x, beta * x >= 0), (guard, True)) * sigmoid_stable(beta * x), True)),
-        grad=PW((R(1, 2), sp.Eq(beta, 0)), (_swish_grad(beta * x, beta), True)),
-        # x clipped to +-2^127 in the exponent: beta*x is not 0*inf when beta = 0 (a branch computed anyway);
-        # e^(-|beta| 2^127) is still 0 for |beta| > 5e-36
+        forward=PW((x / 2, sp.Eq(beta, 0)), (PW((x, beta * x >= 0), (guard, True)) * sigmoid_stable(beta * x, _swish_e), True)),
+        grad=PW((R(1, 2), sp.Eq(beta, 0)), (_swish_grad(beta * x, beta, _swish_e), True)),
         grad_params=(("beta", PW((x**2 / 4, sp.Eq(beta, 0)),
-                                 (guard**2 * _sigmoid_slope(beta * fclip(x, -2**127, 2**127)), True))),),
-        fast_forward=x / (1 + sp.exp(-beta * x)), fast_grad=_swish_fast_grad(beta * x, beta),
+                                 (guard**2 * _sigmoid_slope(beta * x, _swish_e_clipped), True))),),
+        fast_forward=x / (1 + exp_mul(x, -beta)), fast_grad=_swish_fast_grad(beta * x, beta, exp_mul(x, -beta)),
         fast_region=(beta * x >= -80) & sp.Ne(beta, 0),  # beta = 0: beta*x is NaN at +-inf, so the stable forms
         overflow_ok="at beta = 0, df/dbeta = x^2/4 exceeds the largest float for |x| > 2 sqrt(max): +-inf is then the correctly rounded value",
     ),

@@ -4,14 +4,16 @@ from __future__ import annotations
 import sympy as sp
 
 from ..activation import Activation
-from ..functions import expm1, fclip, gammainc2, hypot, log1p, mask
-from ._forms import BIG, PW, R, X, Y, Param, clip, nonnegative, positive, sigmoid_stable
+from ..functions import exp_div, exp_mul, expm1, fclip, gammainc2, hypot, log1p, mask
+from ._forms import BIG, PW, R, X, Y, Param, clip, nonnegative, positive
 
 x, y = X, Y
 S = lambda name: sp.Symbol(name, real=True)  # noqa: E731
 alpha, beta, b, a = S("alpha"), S("beta"), S("b"), S("negative_slope")
 neg = fclip(x, -sp.oo, 0)  # branch guard for the x <= 0 pieces
 
+_softplus_e = exp_mul(sp.Abs(x), -beta)  # e^(-|beta x|) for beta > 0
+_isrlu_v = -1 / fclip(x, -sp.oo, -1)  # -1/x below -1 (a branch guard)
 _isrlu_y = fclip(y, -1 / sp.sqrt(alpha), 0)  # y clamped to the negative part of the range
 _sq_t = fclip(x, -BIG, BIG)  # squareplus derivative, branch x >= 0: tail guard (G/H -> 1, not inf/inf)
 
@@ -123,20 +125,23 @@ ACTIVATIONS = [
         citation="Barron, Continuously differentiable exponential linear units (2017)",
         forward=PW((alpha * expm1(neg / alpha), x <= 0), (x, True)),
         **_elu_fast(alpha, alpha),
-        grad=PW((1, x > 0), (sp.exp(neg / alpha), True)),
+        grad=PW((1, x > 0), (exp_div(neg, alpha), True)),  # e^(x/alpha) from the exact quotient
         grad_from_output=PW((1, y > 0), (y / alpha + 1, True)),
-        grad_params=(("alpha", PW((-gammainc2(-neg / alpha), x <= 0), (0, True))),),
+        # x clipped to -800 alpha: x/alpha would overflow for alpha < 1, and P(2, v) is 1 from v = 800 on
+        grad_params=(("alpha", PW((-gammainc2(-fclip(x, -800 * alpha, 0) / alpha), x <= 0), (0, True))),),
     ),
     Activation(
         "softplus", sp.log(1 + sp.exp(beta * x)) / beta,
         params=(Param("beta", sp.Integer(1), positive),), family="rectifier",
         description="Softplus: log(1 + e^(beta x))/beta, a smooth ReLU (exact, no threshold cut).",
         citation="Dugas et al. (2001)",
-        forward=(sp.Max(beta * x, 0) + log1p(sp.exp(-sp.Abs(beta * x)))) / beta,
-        grad=sigmoid_stable(beta * x),
+        # max(x, 0) + log1p(E)/beta with E = e^(-beta |x|) from the exact product (beta > 0): max(beta x, 0)/beta
+        # would overflow beyond max/beta, and e^(-fl(beta |x|)) is off by |beta x|/2 ULP (exact at beta = 1)
+        forward=sp.Max(x, 0) + log1p(_softplus_e) / beta,
+        grad=sp.Max(_softplus_e, mask(x >= 0)) / (1 + _softplus_e),
         grad_from_output=-expm1(-beta * fclip(y, 0, sp.oo)),
-        grad_params=(("beta", -(fclip(sp.Abs(x), 0, BIG) * sp.exp(-sp.Abs(beta * x)) / (1 + sp.exp(-sp.Abs(beta * x)))
-                                + log1p(sp.exp(-sp.Abs(beta * x))) / beta) / beta),),
+        grad_params=(("beta", -(fclip(sp.Abs(x), 0, BIG) * _softplus_e / (1 + _softplus_e)
+                                + log1p(_softplus_e) / beta) / beta),),
     ),
     Activation(
         "squareplus", (x + sp.sqrt(x**2 + b)) / 2,
@@ -172,7 +177,8 @@ ACTIVATIONS = [
         forward=PW((x, x >= 0), (fclip(x, -1, 0) / sp.sqrt(1 + alpha * fclip(x, -1, 0) ** 2), x >= -1),
                    (-1 / sp.sqrt(alpha + (1 / fclip(x, -sp.oo, -1)) ** 2), True)),
         grad=PW((1, x >= 0), ((1 + alpha * fclip(x, -1, 0) ** 2) ** R(-3, 2), x >= -1),
-                ((-1 / fclip(x, -sp.oo, -1)) ** 3 * (alpha + (1 / fclip(x, -sp.oo, -1)) ** 2) ** R(-3, 2), True)),
+                # (v/sqrt(alpha + v^2))^3, v = -1/x: v^3 alone is subnormal where the result is not (alpha < 1)
+                (sp.UnevaluatedExpr(_isrlu_v / sp.sqrt(alpha + _isrlu_v**2)) ** 3, True)),
         # where alpha x^2 and its 3/2 power are finite (float32 included), the direct forms (1 beyond 0)
         fast_forward=x / sp.sqrt(1 + alpha * sp.Min(x, 0) ** 2), fast_grad=(1 + alpha * sp.Min(x, 0) ** 2) ** R(-3, 2),
         fast_region=x >= -2**40,

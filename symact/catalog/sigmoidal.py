@@ -11,6 +11,7 @@ x, y = X, Y
 _e = sp.exp(-sp.Abs(x))
 _e2 = sp.exp(-2 * fclip(sp.Abs(x), 0, BIG))  # tail guard: -2|x| never overflows
 
+_isru_u = 1 / fclip(sp.Abs(X), 1, sp.oo)  # 1/|x| beyond 1 (a branch guard)
 _isru_y = fclip(sp.Abs(y), 0, 1 / sp.sqrt(sp.Symbol("alpha", real=True)))  # |y| clamped to the range
 
 ACTIVATIONS = [
@@ -89,9 +90,10 @@ ACTIVATIONS = [
         citation="Carlile et al., Improving deep learning by inverse square root linear units (2017)",
         forward=PW((fclip(x, -1, 1) / sp.sqrt(1 + sp.Symbol("alpha", real=True) * fclip(x, -1, 1) ** 2), sp.Abs(x) <= 1),
                    (sp.sign(x) / sp.sqrt(sp.Symbol("alpha", real=True) + (1 / fclip(sp.Abs(x), 1, sp.oo)) ** 2), True)),
+        # beyond 1, (u/sqrt(alpha + u^2))^3 with u = 1/|x|: u^3 alone is subnormal (and alpha^(-3/2) may
+        # overflow) where the result is not, for alpha < 1
         grad=PW(((1 + sp.Symbol("alpha", real=True) * fclip(x, -1, 1) ** 2) ** R(-3, 2), sp.Abs(x) <= 1),
-                ((1 / fclip(sp.Abs(x), 1, sp.oo)) ** 3
-                 * (sp.Symbol("alpha", real=True) + (1 / fclip(sp.Abs(x), 1, sp.oo)) ** 2) ** R(-3, 2), True)),
+                (sp.UnevaluatedExpr(_isru_u / sp.sqrt(sp.Symbol("alpha", real=True) + _isru_u ** 2)) ** 3, True)),
         # where alpha x^2 and its 3/2 power are finite (float32 included), the direct forms
         fast_forward=x / sp.sqrt(1 + sp.Symbol("alpha", real=True) * x**2),
         fast_grad=(1 + sp.Symbol("alpha", real=True) * x**2) ** R(-3, 2), fast_region=sp.Abs(x) <= 2**40,

@@ -37,7 +37,10 @@ def _callable(expr: sp.Expr):
 
 
 def root_patches(act: Activation, which: str = "grad") -> list[Patch]:
-    """Patches for every sign change of f' (which='grad') on act.patch_window, with default parameters."""
+    """Patches for every sign change of f' (which='grad') on act.patch_window, at act's parameter values
+    (with act.patch_scale: at the defaults, in t = scale*x)."""
+    if act.patch_scale is not None:
+        act = act.with_params(**{p.name: p.default for p in act.params})
     key = digest("patches.v2", act.definition_hash, which, sp.srepr(act.definition()))
     hit = load_json("patches", key)
     if hit is not None:
@@ -72,12 +75,14 @@ def _compute(act: Activation, which: str) -> list[Patch]:
 
 
 def patch_lines(patches: list[Patch], var: str, result: str, guard: str = "",
-                fresh: bool = False) -> tuple[list[str], str]:
+                fresh: bool = False, scale: str = "") -> tuple[list[str], str]:
     """Lines that compute `result`, then overwrite it near each root by the Taylor polynomial.
 
     guard: a condition (e.g. the parameters equal the values the patch was computed for); the patch
     lines are then indented under ``if guard:``. fresh: `result` names a buffer of this function's
-    own, used nowhere else, which the patches may write.
+    own, used nowhere else, which the patches may write. scale: a parameter s (see
+    Activation.patch_scale): the polynomials in t = s*x, whose rounding error joins d (Dekker's product,
+    kernel _two_prod_err; none for float32 input, whose product is exact in float64).
     """
     if fresh:
         lines = [] if result == "r" else [f"r = {result}"]
@@ -89,13 +94,24 @@ def patch_lines(patches: list[Patch], var: str, result: str, guard: str = "",
         indent = "    "
     if patches:
         lines.append(f"{indent}{var}64 = np.asarray({var}, np.float64)  # the patches work in float64")
+    t = f"{var}64"
+    if patches and scale:
+        t = "t64"
+        lines.append(f"{indent}t64 = np.multiply({scale}, {var}64)  # the zeros below are in t = {scale}*{var}")
     for k, p in enumerate(patches):
         d = f"d{k}"
-        lines.append(f"{indent}# Taylor patch at the zero x = {p.root} (degree {len(p.coeffs)}, |x - zero| < {p.radius})")
-        lines.append(f"{indent}{d} = ({var}64 - {p.r_hi!r}) - {p.r_lo!r}")
+        zero = f"{scale}*{var}" if scale else var
+        lines.append(f"{indent}# Taylor patch at the zero {zero} = {p.root} (degree {len(p.coeffs)}, |{zero} - zero| < {p.radius})")
+        lines.append(f"{indent}{d} = ({t} - {p.r_hi!r}) - {p.r_lo!r}")
         lines.append(f"{indent}near = np.flatnonzero(np.abs({d}) < {p.radius!r})")
         lines.append(f"{indent}if near.size:")
-        lines.append(f"{indent}    {d} = {d}.take(near)")
+        if scale:  # t - r_hi is exact near r (Sterbenz); Dekker's split needs |s|, |x| < 2**995
+            lines.append(f"{indent}    ts = t64.take(near)")
+            lines.append(f"{indent}    err = _two_prod_err({scale}, {var}64.take(near), ts) "
+                         f"if 2.0**-900 < abs({scale}) < 2.0**900 else 0.0")
+            lines.append(f"{indent}    {d} = ((ts - {p.r_hi!r}) + err) - {p.r_lo!r}")
+        else:
+            lines.append(f"{indent}    {d} = {d}.take(near)")
         poly = repr(p.coeffs[-1])
         for c in reversed(p.coeffs[:-1]):
             poly = f"({poly}) * {d} + {c!r}"

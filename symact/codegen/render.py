@@ -276,10 +276,14 @@ def _code(act: Activation, names: dict, printed: list, stable: list[sp.Expr], fa
         low, lines, results = fast_code[0], fast_code[1], list(fast_code[2])
         printed.extend(fast_printed)
     if patch is not None and "grad" in act.root_patches:
-        guard = " and ".join(f"{p.name} == {float_literal(act.param_values()[p.name])}" for p in act.params)
+        scale = act.patch_scale
+        if scale is not None and not (isinstance(scale, sp.Symbol) and scale.name in {p.name for p in act.params}):
+            raise ValueError(f"{act.name}: patch_scale must be one of the parameters, not {scale}")
+        guard = "" if scale is not None else " and ".join(
+            f"{p.name} == {float_literal(act.param_values()[p.name])}" for p in act.params)
         others = tuple(r for i, r in enumerate(results) if i != patch)
         extra, results[patch] = patch_lines(root_patches(act, "grad"), "x", results[patch], guard,
-                                            fresh=_fresh(results[patch], others))
+                                            fresh=_fresh(results[patch], others), scale=str(scale or ""))
         lines = lines + extra
     return low, lines, results, used_fast
 
@@ -312,7 +316,7 @@ def module_context(act: Activation) -> dict:
     if act.params:
         specs.append((f"{name}_grad_params", "x", f"Derivatives of {name} with respect to its parameters, as a dict.",
                       maths, "", [forms.grad_params[p.name] for p in act.params], [None] * len(act.params), None,
-                      False, "dict"))
+                      "grad_params" in wide, "dict"))
     specs.append((f"{name}_forward_and_grad", "x", f"({name}(x), {name}_grad(x)) computed together, sharing their work.",
                   f"f(x) = {_latex(act.expr)}, \\quad f'(x)", "For a backward pass that needs both.",
                   [forms.forward, forms.grad], [forms.fast_forward, forms.fast_grad], 1,
@@ -340,6 +344,8 @@ def module_context(act: Activation) -> dict:
         fn.quiet = not (fn.fast or fn.wide or act.overflow_ok) and _quiet(fn.lines)
         fns.append(fn)
     scipy_names, kernel_names = _collect(printed)
+    if act.patch_scale is not None and act.root_patches:
+        kernel_names.add("_two_prod_err")  # the scaled patches' product error
     imports = []
     if scipy_names:
         imports.append("from scipy.special import " + ", ".join(f"{n[1:]} as {n}" for n in sorted(scipy_names)))
