@@ -30,6 +30,10 @@ LIMIT = 64  # no activation above this in any function (the numerics issue tight
 # float32 tanh where |x| >= 1.6 (1 ULP); gaussian's in float32 from NumPy's SIMD exp of the rounded
 # -x**2, corrected by its rounding error (2 ULP forward, 4 in the derivative, a product of two such
 # factors), for a 1.5x faster kernel than float64's libm exp (0 ULP).
+# siren_sine's float64 derivative, omega_0 cos(omega_0 x): cos within 1 ULP (libm sin of the reduced argument plus
+# its correction, two roundings), times omega_0 one more: 2 ULP at x = -2.6e229 (the arguments beyond 2**26
+# were computed in np.longdouble, exact only for omega_0 of at most 11 bits and only where long double is wider
+# than double; now reduced exactly in integers for any omega_0).
 BOUNDS = {
     "arctan": (0, 2, 1, 2), "bent_identity": (2, 1, 2, 1), "binary_step": (0, 0, 0, 0), "celu": (1, 1, 1, 2),
     "elu": (1, 1, 1, 2), "gaussian": (1, 3, 2, 4), "gelu": (3, 3, 0, 0), "gelu_tanh": (2, 3, 0, 0),
@@ -37,7 +41,7 @@ BOUNDS = {
     "identity": (0, 0, 0, 0), "isrlu": (2, 3, 2, 4), "isru": (2, 3, 2, 4), "leaky_relu": (0, 0, 0, 0),
     "log_sigmoid": (1, 2, 2, 2), "mish": (3, 6, 3, 0), "prelu": (0, 0, 0, 0), "relu": (0, 0, 0, 0),
     "relu6": (0, 0, 0, 0), "rrelu": (0, 0, 0, 0), "selu": (1, 1, 2, 2), "sigmoid": (2, 3, 2, 3),
-    "silu": (2, 4, 2, 0), "sinc": (1, 7, 2, 0), "sinusoid": (1, 0, 1, 1), "siren_sine": (1, 1, 1, 1),
+    "silu": (2, 4, 2, 0), "sinc": (1, 7, 2, 0), "sinusoid": (1, 0, 1, 1), "siren_sine": (1, 2, 1, 1),
     "snake": (2, 3, 1, 2), "softplus": (1, 2, 2, 2), "softshrink": (0, 0, 0, 0), "softsign": (1, 2, 1, 2),
     "sparse_plus": (2, 0, 1, 0), "sparse_sigmoid": (0, 0, 0, 0), "sqnl": (1, 0, 1, 0), "squareplus": (2, 3, 1, 3),
     "swish": (2, 4, 2, 0), "tanh": (1, 3, 1, 3), "tanhshrink": (2, 2, 1, 2), "threshold": (0, 0, 0, 0),
@@ -145,3 +149,89 @@ def test_ulp_measure_can_fail():
         naive = np.log(1 + np.exp(xs))
     worst, where, _ = max_ulp(naive, ref, xs, dt)
     assert worst > 1e6
+
+
+# --------------------------------------------------------------------------------------------
+# parameters away from their defaults
+# --------------------------------------------------------------------------------------------
+#: each parameter alone at these values, where its domain and the constraint admit them (the negative
+#: ones only for parameters on the whole line): mantissas of many bits, both sides of 1, and far from it
+PARAM_VALUES = (0.01, 0.3, 3.0, 100.0, -0.3, -3.0)
+#: the goals there: forward, derivative (the issue's 4 and 8 ULP) and parameter derivatives
+PARAM_GOALS = {"forward": 4, "grad": 8, "param": SECONDARY_LIMIT}
+#: measured exceptions (ULP) on this battery, each with its reason; a change that makes one worse fails
+PARAM_EXCEPTIONS = {
+    # x/alpha is subnormal where |x| < 2.2e-308 alpha, and alpha*expm1(x/alpha) keeps only its digits
+    ("celu", "alpha", 100.0, "forward", "float64"): 16,
+    # x + sin(ax)^2/a cancels near x = -3.5: the quotient's rounding (which a = 1 does not have) times 2.5
+    ("snake", "a", 0.3, "forward", "float64"): 7,
+    # d/da = (sin(ax)/a)(2x cos(ax) - sin(ax)/a) cancels near its zeros (tan(ax) = 2ax): battery points
+    # close to one (x = -36.5 at a = 0.3, -8.89 and -5.75 at a = 3)
+    ("snake", "a", 0.3, "param:a", "float64"): 1254, ("snake", "a", 0.3, "param:a", "float32"): 1058,
+    ("snake", "a", 3.0, "param:a", "float64"): 73, ("snake", "a", 3.0, "param:a", "float32"): 176,
+    # e^-|beta x| is subnormal for |beta x| in (708, 714), where beta x e^-|beta x| in f' is not
+    ("swish", "beta", 100.0, "grad", "float64"): 27,
+}
+
+
+def _param_cases() -> list:
+    out = []
+    for name in sorted(CATALOG):
+        act = CATALOG[name]
+        for p in act.params:
+            for v in PARAM_VALUES:
+                if v == float(p.default):
+                    continue
+                try:
+                    act.with_params(**{p.name: v})
+                except ValueError:  # outside the domain or the constraint
+                    continue
+                out.append(pytest.param(name, p.name, v, id=f"{name}-{p.name}={v:g}"))
+    return out
+
+
+PARAM_CASES = _param_cases()
+
+
+def test_parameter_cases_are_not_vacuous():
+    ids = {c.id for c in PARAM_CASES}
+    for want in ("softplus-beta=3", "swish-beta=-0.3", "celu-alpha=0.01", "siren_sine-omega_0=0.3", "prelu-weight=-3",
+                 "threshold-value=100", "isru-alpha=0.01"):
+        assert want in ids, want
+    assert {k[:3] for k in PARAM_EXCEPTIONS} <= {(c.values[0], c.values[1], c.values[2]) for c in PARAM_CASES}
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+@pytest.mark.parametrize("name,param,value", PARAM_CASES)
+def test_parameters_away_from_defaults(name, param, value, dtype):
+    """Forward, derivative, fused pair and parameter derivatives at one parameter moved, no warning.
+
+    The generated code takes the parameters in the input's dtype; the reference uses them as the dtype
+    represents them. The battery's kinks are those at these parameters.
+    """
+    act, dt, mod = CATALOG[name], np.dtype(dtype), _module(name)
+    values = {q.name: float(dt.type(float(q.default))) for q in act.params}
+    values[param] = float(dt.type(value))
+    ref_act = act.with_params(**values)
+    kw = {param: value}
+    xs = battery(ref_act, dt)
+    fused = getattr(mod, f"{name}_forward_and_grad")
+    checks = [("forward", lambda v: getattr(mod, name)(v, **kw)), ("forward", lambda v: fused(v, **kw)[0]),
+              ("grad", lambda v: getattr(mod, f"{name}_grad")(v, **kw)), ("grad", lambda v: fused(v, **kw)[1])]
+    checks += [(f"param:{q.name}", lambda v, q=q.name: getattr(mod, f"{name}_grad_params")(v, **kw)[q])
+               for q in act.params]
+    worst = {}
+    for which, fn in checks:
+        ref = reference_for(ref_act, which, xs, dt, allow_uncertified=True)
+        with np.errstate(all="raise"):
+            got = fn(xs)
+        assert got.dtype == dt
+        err, where, excluded = max_ulp(got, ref, xs, dt)
+        assert excluded <= MAX_UNCERTIFIED, f"{excluded} reference points could not be certified"
+        goal = PARAM_GOALS[which.split(":")[0]]
+        bound = PARAM_EXCEPTIONS.get((name, param, value, which, dt.name), goal)
+        assert err <= bound, f"{name}({param}={value}) {which} {dt.name}: {err:g} ULP at x={where!r} (bound {bound})"
+        worst[which] = max(worst.get(which, 0.0), err)
+    for key, bound in PARAM_EXCEPTIONS.items():  # an exception no longer needed is lowered, not kept
+        if key[:3] == (name, param, value) and key[4] == dt.name:
+            assert worst[key[3]] > PARAM_GOALS[key[3].split(":")[0]], f"{key}: now {worst[key[3]]:g} ULP, within the goal"
