@@ -66,7 +66,7 @@ def _exp_mul(x, a, out=None):
     No floating-point warning.
     """
     a = float(x.dtype.type(a))
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):
         if _exp_exact_scale(a) or not 2.0**-900 < abs(a) < 2.0**900:
             p = np.multiply(a, x, out=out)
             return np.exp(p, out=p)

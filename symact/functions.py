@@ -20,7 +20,7 @@ import sympy as sp
 from sympy.codegen.cfunctions import expm1, log1p
 
 __all__ = ["log1p", "expm1", "hypot", "mask", "pos_zero", "copysign", "fclip", "Kernel", "ndtr", "npdf", "expnegsq", "expneghalfsq", "gelu_tanh_gate",
-           "gelu_tanh_gate_grad", "x_minus_tanh", "sinc_grad", "sin_affine", "exp_mul", "exp_div", "gammainc2",
+           "gelu_tanh_gate_grad", "x_minus_tanh", "sinc_grad", "sin_affine", "exp_mul", "exp_div", "expm1_div", "gammainc2",
            "rewrite_elementary"]
 
 
@@ -232,6 +232,16 @@ class exp_div(Kernel):
     @classmethod
     def elementary(cls, x, a):
         return sp.exp(x / a)
+
+
+class expm1_div(Kernel):
+    """a*(exp(x/a) - 1) with the quotient's rounding error carried (a a parameter)."""
+
+    nargs, kernel = 2, "_expm1_div"
+
+    @classmethod
+    def elementary(cls, x, a):
+        return a * (sp.exp(x / a) - 1)
 
 
 class gammainc2(Kernel):

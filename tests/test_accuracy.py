@@ -155,14 +155,13 @@ def test_ulp_measure_can_fail():
 # parameters away from their defaults
 # --------------------------------------------------------------------------------------------
 #: each parameter alone at these values, where its domain and the constraint admit them (the negative
-#: ones only for parameters on the whole line): mantissas of many bits, both sides of 1, and far from it
-PARAM_VALUES = (0.01, 0.3, 3.0, 100.0, -0.3, -3.0)
+#: ones only for parameters on the whole line): mantissas of many bits, both sides of 1, and far from it.
+#: Beyond 1e-4..1e4 (1e-30, 1e30) tail guards and subnormal intermediates fail in places: not covered
+PARAM_VALUES = (1e-4, 0.01, 0.3, 3.0, 100.0, 1e4, -0.3, -3.0)
 #: the goals there: forward, derivative (the issue's 4 and 8 ULP) and parameter derivatives
 PARAM_GOALS = {"forward": 4, "grad": 8, "param": SECONDARY_LIMIT}
 #: measured exceptions (ULP) on this battery, each with its reason; a change that makes one worse fails
 PARAM_EXCEPTIONS = {
-    # x/alpha is subnormal where |x| < 2.2e-308 alpha, and alpha*expm1(x/alpha) keeps only its digits
-    ("celu", "alpha", 100.0, "forward", "float64"): 16,
     # x + sin(ax)^2/a cancels near x = -3.5: the quotient's rounding (which a = 1 does not have) times 2.5
     ("snake", "a", 0.3, "forward", "float64"): 7,
     # d/da = (sin(ax)/a)(2x cos(ax) - sin(ax)/a) cancels near its zeros (tan(ax) = 2ax): battery points

@@ -4,7 +4,7 @@ from __future__ import annotations
 import sympy as sp
 
 from ..activation import Activation
-from ..functions import exp_div, exp_mul, expm1, fclip, gammainc2, hypot, log1p, mask
+from ..functions import exp_div, exp_mul, expm1, expm1_div, fclip, gammainc2, hypot, log1p, mask
 from ._forms import BIG, PW, R, X, Y, Param, clip, nonnegative, positive
 
 x, y = X, Y
@@ -123,7 +123,8 @@ ACTIVATIONS = [
         params=(Param("alpha", sp.Integer(1), positive),), family="rectifier",
         description="Continuously differentiable ELU: x for x > 0, alpha*(e^(x/alpha) - 1) otherwise.",
         citation="Barron, Continuously differentiable exponential linear units (2017)",
-        forward=PW((alpha * expm1(neg / alpha), x <= 0), (x, True)),
+        # alpha*expm1(x/alpha) with the quotient's rounding error carried (x/alpha is subnormal for tiny x)
+        forward=PW((expm1_div(neg, alpha), x <= 0), (x, True)),
         **_elu_fast(alpha, alpha),
         grad=PW((1, x > 0), (exp_div(neg, alpha), True)),  # e^(x/alpha) from the exact quotient
         grad_from_output=PW((1, y > 0), (y / alpha + 1, True)),
@@ -133,6 +134,7 @@ ACTIVATIONS = [
     Activation(
         "softplus", sp.log(1 + sp.exp(beta * x)) / beta,
         params=(Param("beta", sp.Integer(1), positive),), family="rectifier",
+        wide_float32=("grad_params",),  # d/dbeta: e^-|beta x| underflows in float32 where it over beta^2 does not
         description="Softplus: log(1 + e^(beta x))/beta, a smooth ReLU (exact, no threshold cut).",
         citation="Dugas et al. (2001)",
         # max(x, 0) + log1p(E)/beta with E = e^(-beta |x|) from the exact product (beta > 0): max(beta x, 0)/beta

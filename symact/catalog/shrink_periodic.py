@@ -12,6 +12,7 @@ lambd = sp.Symbol("lambd", real=True)
 omega = sp.Symbol("omega_0", real=True)
 a = sp.Symbol("a", real=True)
 guard = fclip(x, -BIG, BIG)
+_snake_bound = BIG / sp.Max(a, R(1, 2**40))  # min(2^60/a, 2^100) (a 1/a of its own: f's /a stays a division)
 
 ACTIVATIONS = [
     Activation(
@@ -75,7 +76,9 @@ ACTIVATIONS = [
         "snake", x + sp.sin(a * x) ** 2 / a, params=(Param("a", sp.Integer(1), positive),), family="periodic",
         description="Snake: x + sin(a x)^2/a, monotone with a periodic ripple.",
         citation="Liu, Ziyin et al., Neural networks fail to learn periodic functions and how to fix it (2020)",
-        forward=x + sin_affine(guard, a, 0) ** 2 / a,
+        # tail guard at 2^60/a (at most 2^100, finite in float32): beyond it sin(ax)^2/a <= 1/a is below
+        # x's rounding, and x = +-inf gives +-inf, not inf + NaN
+        forward=x + sin_affine(fclip(x, -_snake_bound, _snake_bound), a, 0) ** 2 / a,
         grad=2 * sin_affine(x, a, sp.pi / 4) ** 2,
         # (sin(ax)/a)^2 rather than sin(ax)^2/a^2: subnormal for small a*x where the result is not;
         # x*(sin(2ax)/a) overflows only where the result does (a < 1)

@@ -17,7 +17,8 @@ KERNEL_SCIPY = {"_ndtr": ("_erfc",)}
 
 #: kernels that alone do not make a function run in blocks: a few passes, or a long series on the few
 #: elements that need it (per block, its Python loop would cost more than the memory it saves)
-KERNEL_UNBLOCKED = {"_sinc_grad", "_gammainc2", "_sin", "_cos", "_sinc", "_heaviside", "_exp_mul", "_exp_div"}
+KERNEL_UNBLOCKED = {"_sinc_grad", "_gammainc2", "_sin", "_cos", "_sinc", "_heaviside", "_exp_mul", "_exp_div",
+                    "_expm1_div"}
 #: kernels of a few passes: a function using them runs in blocks only for inputs beyond cache size
 KERNEL_LIGHT = {"_where", "_hypot"}
 
@@ -39,6 +40,7 @@ KERNEL_DEPS = {
     "_where": (),
     "_exp_mul": ("_two_prod_err", "_exp_exact_scale", "_exp_finish"),
     "_exp_div": ("_two_prod_err", "_exp_exact_scale", "_exp_finish"),
+    "_expm1_div": ("_two_prod_err", "_exp_exact_scale"),
     "_hypot": (),
     "_heaviside": (),
 }
@@ -746,7 +748,7 @@ def _exp_mul(x, a, out=None):
     No floating-point warning.
     """
     a = float(x.dtype.type(a))
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):
         if _exp_exact_scale(a) or not 2.0**-900 < abs(a) < 2.0**900:
             p = np.multiply(a, x, out=out)
             return np.exp(p, out=p)
@@ -769,7 +771,7 @@ def _exp_div(x, a, out=None):
     float32's ULP), its exp rounded once.
     """
     a = float(x.dtype.type(a))
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):
         if _exp_exact_scale(a) or not 2.0**-900 < abs(a) < 2.0**900:
             q = np.true_divide(x, a, out=out)
             return np.exp(q, out=q)
@@ -786,6 +788,41 @@ def _exp_div(x, a, out=None):
         d -= e
         d /= a
         return _exp_finish(q, d, x.dtype, out)
+
+
+def _expm1_div(x, a, out=None):
+    """a*expm1(x/a), the rounding error of the quotient carried: a*expm1(q) + e^q*r, q = fl(x/a).
+
+    r = x - q*a exactly (as in _exp_div, without the division by a). Besides the quotient's rounding,
+    this keeps the digits where q is subnormal (|x| < 2.2e-308 a): a*q alone has lost them. a a power
+    of two at most 1 (1, the default) makes q exact: a quotient, an expm1 and a product. x is clipped to
+    |x/a| <= 746, beyond which expm1 is -1 or +inf anyway. float32 x: q in float64, never subnormal there.
+    """
+    a = float(x.dtype.type(a))
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        if (_exp_exact_scale(a) and abs(a) <= 1.0) or not 2.0**-900 < abs(a) < 2.0**900:
+            q = np.true_divide(x, a, out=out)
+            np.expm1(q, out=q)
+            q *= a
+            return q
+        w = x.astype(np.float64) if x.dtype == np.float32 else np.clip(x, -746.0 * abs(a), 746.0 * abs(a))
+        q = np.true_divide(w, a)
+        r = None
+        if x.dtype != np.float32:
+            p = np.multiply(q, a)
+            e = _two_prod_err(q, a, p)
+            r = np.subtract(w, p, out=p)
+            r -= e
+            r *= np.exp(q)
+        np.expm1(q, out=q)
+        q *= a
+        if r is not None:
+            np.clip(r, -1e300, 1e300, out=r)  # inf*0 where expm1 overflowed: no correction
+            q += r
+        if out is None:
+            return q.astype(x.dtype, copy=False)
+        np.copyto(out, q, casting="same_kind")
+        return out
 
 
 def _exp_finish(p, d, dtype, out):
