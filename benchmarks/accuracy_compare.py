@@ -7,7 +7,8 @@ subnormals, log-spaced magnitudes, grids, kinks, exp overflow points; certified 
 generated module, on torch.nn.functional (when torch is installed, with torch's autograd for the
 derivative) and on the SciPy/NumPy form below, and prints the largest forward and derivative
 errors in float64 and float32 as a Markdown table, then the activations whose generated code misses
-the goal (forward within 4 ULP, derivative within 8 ULP). JAX is not compared (not installed here).
+the goal (forward within 4 ULP, derivative within 8 ULP), then (without NAMEs) a table at parameters
+away from the defaults (PARAMS). JAX is not compared (not installed here).
 """
 from __future__ import annotations
 
@@ -35,6 +36,13 @@ TORCH = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "relu", "elu": "elu", "se
          "softplus": "softplus", "silu": "silu", "mish": "mish", "gelu": "gelu", "hardtanh": "hardtanh",
          "hardsigmoid": "hardsigmoid", "hardswish": "hardswish", "softsign": "softsign",
          "log_sigmoid": "logsigmoid", "tanhshrink": "tanhshrink", "leaky_relu": "leaky_relu", "relu6": "relu6"}
+
+
+#: activations at parameters away from their defaults, compared with torch where it takes the same parameter
+PARAMS = [("softplus", {"beta": 3.0}), ("softplus", {"beta": 0.3}), ("elu", {"alpha": 0.3}), ("celu", {"alpha": 0.3}),
+          ("celu", {"alpha": 3.0}), ("leaky_relu", {"negative_slope": 0.3}), ("softshrink", {"lambd": 0.3}),
+          ("swish", {"beta": 0.3}), ("swish", {"beta": 3.0}), ("siren_sine", {"omega_0": 0.3}), ("snake", {"a": 3.0}),
+          ("isru", {"alpha": 0.01}), ("squareplus", {"b": 0.3})]
 
 
 def worst(report, what: str, dtype: str):
@@ -78,6 +86,29 @@ def main() -> None:
     print()
     print(f"goal (forward <= 4 ULP, derivative <= 8 ULP, float64 and float32): {len(names) - len({m.split()[0] for m in missed})}"
           f"/{len(names)} activations meet it" + "".join(f"\n  not met: {m}" for m in missed))
+    if sys.argv[1:]:
+        return
+    print()
+    print("Away from the default parameters (the same battery; torch where it takes the parameter):")
+    print()
+    print("| activation | parameters | symact f64 f / f' | symact f32 f / f' | torch f64 f / f' | torch f32 f / f' |")
+    print("|---|---|---|---|---|---|")
+    for name, params in PARAMS:
+        mod = importlib.import_module(f"generated.{name}")
+        ours = verify(getattr(mod, name), name, grad=getattr(mod, f"{name}_grad"), params=params)
+        row = [name, ", ".join(f"{k}={v:g}" for k, v in params.items()),
+               f"{worst(ours, 'forward', 'float64')} / {worst(ours, 'derivative', 'float64')}",
+               f"{worst(ours, 'forward', 'float32')} / {worst(ours, 'derivative', 'float32')}"]
+        if torch is not None and name in TORCH:
+            from symact.verify import autograd_of
+
+            fn = getattr(torch.nn.functional, TORCH[name])
+            rep = verify(fn, name, grad=autograd_of(fn), params=params)
+            row += [f"{worst(rep, 'forward', 'float64')} / {worst(rep, 'derivative', 'float64')}",
+                    f"{worst(rep, 'forward', 'float32')} / {worst(rep, 'derivative', 'float32')}"]
+        else:
+            row += ["-", "-"]
+        print("| " + " | ".join(row) + " |", flush=True)
 
 
 if __name__ == "__main__":
