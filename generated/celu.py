@@ -45,8 +45,7 @@ def _exp_finish(p, d, dtype, out):
     """exp(p)*(1 + d) (d None: exp(p)) in p's buffer, then in out or as dtype (rounded once)."""
     np.exp(p, out=p)
     if d is not None:
-        d *= p
-        np.clip(d, -1e300, 1e300, out=d)  # at exp(p) = inf, inf*d: the correction is nothing
+        d *= np.minimum(p, 1.7976931348623157e308)  # exp(p) = inf: d times the largest float (not inf*0)
         p += d
     if out is None:
         return p.astype(dtype, copy=False)
@@ -110,11 +109,10 @@ def _expm1_div(x, a, out=None):
             e = _two_prod_err(q, a, p)
             r = np.subtract(w, p, out=p)
             r -= e
-            r *= np.exp(q)
+            r *= np.minimum(np.exp(q), 1.7976931348623157e308)  # not inf*0 where exp overflows
         np.expm1(q, out=q)
         q *= a
         if r is not None:
-            np.clip(r, -1e300, 1e300, out=r)  # inf*0 where expm1 overflowed: no correction
             q += r
         if out is None:
             return q.astype(x.dtype, copy=False)

@@ -45,8 +45,7 @@ def _exp_finish(p, d, dtype, out):
     """exp(p)*(1 + d) (d None: exp(p)) in p's buffer, then in out or as dtype (rounded once)."""
     np.exp(p, out=p)
     if d is not None:
-        d *= p
-        np.clip(d, -1e300, 1e300, out=d)  # at exp(p) = inf, inf*d: the correction is nothing
+        d *= np.minimum(p, 1.7976931348623157e308)  # exp(p) = inf: d times the largest float (not inf*0)
         p += d
     if out is None:
         return p.astype(dtype, copy=False)

@@ -230,3 +230,73 @@ def test_outside_quick_test_agrees_with_the_full_test(dtype):
     for vals in ([1.0, -79.0, 3.0], [1.0, -81.0], [np.nan, -90.0], [np.nan, 1.0], [-80.0], []):
         x = np.array(vals, dtype)
         assert np.array_equal(outside(test, x, -80.0, None), np.flatnonzero(test(x))), vals
+
+
+# --------------------------------------------------------------------------------------------
+# kernels for parameters: exp of a product or quotient, sin of a huge product
+# --------------------------------------------------------------------------------------------
+_EXP_KERNELS = {
+    "_exp_mul": lambda x, a: mpmath.exp(a * x),
+    "_exp_div": lambda x, a: mpmath.exp(x / a),
+    "_expm1_div": lambda x, a: a * mpmath.expm1(x / a),
+}
+
+
+def _rounded(values, dtype):
+    out = np.array([float(v) for v in values], np.float64)  # (float32: rounded twice, within the tolerance)
+    with np.errstate(over="ignore", under="ignore"):
+        return out.astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+@pytest.mark.parametrize("a", [1.0, 0.5, 0.3, -3.0, 1e-4, 1e4])
+@pytest.mark.parametrize("name", sorted(_EXP_KERNELS))
+def test_exp_kernels_carry_the_rounding_of_the_scale(name, a, dtype):
+    """exp(a x), exp(x/a), a expm1(x/a) within 2 ULP over their whole range, no warning, out= the same bits.
+
+    (2: NumPy's float32 SIMD exp at a power of two, which keeps the plain product; float64's exp or expm1
+    and the product by a, two roundings.)
+    """
+    dt = np.dtype(dtype)
+    a_dt = float(dt.type(a))  # the kernels take the parameter in x's dtype
+    hi = 88.0 if dt == np.float32 else 709.0
+    lo = -103.0 if dt == np.float32 else -745.0
+    t = np.concatenate([np.linspace(lo, hi, 997), np.random.default_rng(5).uniform(lo, hi, 500), [0.0, -1e-300]])
+    x = (t / a if name == "_exp_mul" else t * a).astype(dt)
+    x = np.concatenate([x, np.array([np.inf, -np.inf, np.nan], dt)])
+    fn = getattr(kernels, name)
+    with np.errstate(all="raise"):
+        got = fn(x, a)
+        again = fn(x.copy(), a, out=np.empty_like(x))
+        alias = x.copy()
+        fn(alias, a, out=alias)
+    assert got.dtype == dt
+    for other in (again, alias):
+        assert np.array_equal(other.view(np.uint8), got.view(np.uint8))
+    with mpmath.workdps(60):
+        ref = _rounded([_EXP_KERNELS[name](mpmath.mpf(float(v)), mpmath.mpf(a_dt)) for v in x[:-3]], dt)
+    finite = got[:-3]
+    tiny = float(np.finfo(dt).smallest_normal)
+    u = np.where(np.abs(ref.astype(np.float64)) < tiny, 0.0, ulp_distance(finite, ref, dt))
+    assert u.max() <= 2, f"{name}(a={a}) {dt.name}: {u.max():g} ULP at x={x[int(np.argmax(u))]!r}"
+    if name == "_exp_mul" and a == 0.3 and dt == np.float64:  # the yardstick: exp of the rounded product
+        plain = np.exp(np.multiply(a, x[:-3]))
+        assert ulp_distance(plain, ref, dt).max() > 100
+
+
+@pytest.mark.parametrize("a", [30.0, 1.0, 0.3, 1e-5, 7.123456789, 1e5])
+def test_reduce_2pi_is_exact_to_2_to_the_minus_100(a):
+    """_reduce_2pi(w, a): p + e = a*w modulo 2 pi, |p| <= pi, for w up to the largest float."""
+    rng = np.random.default_rng(11)
+    w = np.ldexp(1.0 + rng.random(300), rng.integers(20, 1024, 300)) * rng.choice([-1.0, 1.0], 300)
+    w = np.concatenate([w, [np.finfo(np.float64).max, -(2.0**26)]])
+    p, e = kernels._reduce_2pi(w, a)
+    assert np.all(np.abs(p) <= np.pi + 1e-15)
+    with mpmath.workprec(4000):
+        two_pi = 2 * mpmath.pi
+        for wi, pi_, ei in zip(w.tolist(), p.tolist(), e.tolist()):
+            exact = mpmath.mpf(a) * mpmath.mpf(wi)
+            r = exact - two_pi * mpmath.nint(exact / two_pi)
+            assert abs(r - (mpmath.mpf(pi_) + mpmath.mpf(ei))) < mpmath.mpf(2) ** -100, (a, wi)
+    p, e = kernels._reduce_2pi(np.array([np.inf, -np.inf, np.nan]), a)
+    assert np.isnan(p).all()
