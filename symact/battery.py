@@ -1,8 +1,9 @@
 """The input battery used to test generated code, and certified reference values for it.
 
 Inputs per dtype: +-0, subnormals, the smallest normal, +-1, the largest finite, log-spaced
-magnitudes over the whole exponent range on both signs, a dense grid on [-40, 40], random points
-and every breakpoint of the activation (and of its derivative) with float neighbours.
+magnitudes over the whole exponent range on both signs, a dense grid on [-40, 40], grids where e^x
+and e^(2x) underflow, random points and every breakpoint of the activation (and of its derivative)
+with float neighbours.
 Infinities and NaN are left to the contract tests (they have limits, not values).
 """
 from __future__ import annotations
@@ -58,6 +59,11 @@ def battery(act: Activation, dtype, n_random: int = 200, seed: int = 1234) -> np
     vals.append(np.arange(-40.0, 40.0 + 1e-9, 0.125).astype(dt))
     vals.append((rng.standard_normal(n_random // 2) * 10).astype(dt))
     vals.append(rng.uniform(-40, 40, n_random - n_random // 2).astype(dt))
+    # where e^x and e^(2x) turn subnormal while x e^x, x^2 e^x (e^(2x) ...) are still normal: a grid of
+    # 1/16 on the 16 units below log(smallest normal) and half of it
+    edge = float(np.log(fi.smallest_normal))
+    for c in (edge, edge / 2):
+        vals.append(np.arange(c - 12.0, c + 4.0, 1.0 / 16).astype(dt))
     vals.extend(neighbours(np.array(breakpoints_of(act), dtype=dt), dt, 2))
     allv = np.concatenate(vals).astype(dt)
     allv = np.concatenate([allv, -allv])

@@ -20,7 +20,7 @@ import sympy as sp
 from sympy.codegen.cfunctions import expm1, log1p
 
 __all__ = ["log1p", "expm1", "hypot", "mask", "pos_zero", "copysign", "fclip", "Kernel", "ndtr", "npdf", "expnegsq", "expneghalfsq", "gelu_tanh_gate",
-           "gelu_tanh_gate_grad", "x_minus_tanh", "sinc_grad", "sin_affine", "exp_mul", "exp_div", "expm1_div", "gammainc2",
+           "gelu_tanh_gate_grad", "x_minus_tanh", "sinc_grad", "sin_affine", "exp_mul", "exp_div", "expm1_div", "exp_times", "gammainc2",
            "rewrite_elementary"]
 
 
@@ -215,13 +215,16 @@ class sin_affine(Kernel):
 
 
 class exp_mul(Kernel):
-    """exp(a*x) with the product's rounding error carried (a a parameter: exact for powers of two)."""
+    """exp(a*x)*2**k (k = 0 when not given) with the product's rounding error carried (a a parameter).
 
-    nargs, kernel = 2, "_exp_mul"
+    k, an integer, scales a result that would be subnormal back into the normal range.
+    """
+
+    nargs, kernel = (2, 3), "_exp_mul"
 
     @classmethod
-    def elementary(cls, x, a):
-        return sp.exp(a * x)
+    def elementary(cls, x, a, k=0):
+        return sp.exp(a * x) * sp.Integer(2) ** k
 
 
 class exp_div(Kernel):
@@ -242,6 +245,16 @@ class expm1_div(Kernel):
     @classmethod
     def elementary(cls, x, a):
         return a * (sp.exp(x / a) - 1)
+
+
+class exp_times(Kernel):
+    """c*exp(x) for a parameter c, normal wherever the result is (c > 1: exp(x) alone may be subnormal)."""
+
+    nargs, kernel = 2, "_exp_times"
+
+    @classmethod
+    def elementary(cls, x, c):
+        return c * sp.exp(x)
 
 
 class gammainc2(Kernel):

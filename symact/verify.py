@@ -304,6 +304,9 @@ def verify_inputs(act: Activation, dtype, seed: int = 20240605) -> np.ndarray:
         cuts += [c, c / 2, 2 * c]
     with np.errstate(over="ignore"):
         vals.extend(neighbours(np.array(cuts, dtype=dt), dt, 3))
+    # where e^x (e^(2x)) turns subnormal while x e^x, x^2 e^x, c e^x are still normal
+    for c in (math.log(float(fi.smallest_normal)), math.log(float(fi.smallest_normal)) / 2):
+        vals.append(np.arange(c - 12.0, c + 4.0, 1.0 / 16).astype(dt))
     try:
         kinks = np.array(_breakpoints(act), dtype=dt)
     except Exception:  # noqa: BLE001 - a definition we cannot split has no known breakpoints

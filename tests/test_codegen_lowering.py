@@ -235,10 +235,12 @@ def test_outside_quick_test_agrees_with_the_full_test(dtype):
 # --------------------------------------------------------------------------------------------
 # kernels for parameters: exp of a product or quotient, sin of a huge product
 # --------------------------------------------------------------------------------------------
-_EXP_KERNELS = {
-    "_exp_mul": lambda x, a: mpmath.exp(a * x),
-    "_exp_div": lambda x, a: mpmath.exp(x / a),
-    "_expm1_div": lambda x, a: a * mpmath.expm1(x / a),
+_EXP_KERNELS = {  # name: (kernel, its extra arguments, meaning)
+    "_exp_mul": ("_exp_mul", (), lambda x, a: mpmath.exp(a * x)),
+    "_exp_mul k=64": ("_exp_mul", (64,), lambda x, a: mpmath.exp(a * x) * mpmath.mpf(2) ** 64),
+    "_exp_div": ("_exp_div", (), lambda x, a: mpmath.exp(x / a)),
+    "_expm1_div": ("_expm1_div", (), lambda x, a: a * mpmath.expm1(x / a)),
+    "_exp_times": ("_exp_times", (), lambda x, a: a * mpmath.exp(x)),
 }
 
 
@@ -249,10 +251,11 @@ def _rounded(values, dtype):
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
-@pytest.mark.parametrize("a", [1.0, 0.5, 0.3, -3.0, 1e-4, 1e4])
-@pytest.mark.parametrize("name", sorted(_EXP_KERNELS))
+@pytest.mark.parametrize("name,a", [(n, a) for n in sorted(_EXP_KERNELS) for a in (1.0, 0.5, 0.3, -3.0, 1e-4, 1e4)
+                                    if a > 0 or n != "_exp_times"])  # c*exp(x): a positive parameter
 def test_exp_kernels_carry_the_rounding_of_the_scale(name, a, dtype):
-    """exp(a x), exp(x/a), a expm1(x/a) within 2 ULP over their whole range, no warning, out= the same bits.
+    """exp(a x) (times 2^64), exp(x/a), a expm1(x/a), a exp(x) (x <= 0) within 2 ULP over their range, no warning,
+    out= the same bits.
 
     (2: NumPy's float32 SIMD exp at a power of two, which keeps the plain product; float64's exp or expm1
     and the product by a, two roundings.)
@@ -262,26 +265,32 @@ def test_exp_kernels_carry_the_rounding_of_the_scale(name, a, dtype):
     hi = 88.0 if dt == np.float32 else 709.0
     lo = -103.0 if dt == np.float32 else -745.0
     t = np.concatenate([np.linspace(lo, hi, 997), np.random.default_rng(5).uniform(lo, hi, 500), [0.0, -1e-300]])
-    x = (t / a if name == "_exp_mul" else t * a).astype(dt)
+    kernel, extra, meaning = _EXP_KERNELS[name]
+    if kernel == "_exp_times":  # for x <= 0 (elu's branch), down to where the result underflows
+        t = np.minimum(t - np.log(a), 0.0)
+    x = (t / a if kernel == "_exp_mul" else t if kernel == "_exp_times" else t * a).astype(dt)
     x = np.concatenate([x, np.array([np.inf, -np.inf, np.nan], dt)])
-    fn = getattr(kernels, name)
+    fn = getattr(kernels, kernel)
     with np.errstate(all="raise"):
-        got = fn(x, a)
-        again = fn(x.copy(), a, out=np.empty_like(x))
+        got = fn(x, a, *extra)
+        again = fn(x.copy(), a, *extra, out=np.empty_like(x))
         alias = x.copy()
-        fn(alias, a, out=alias)
+        fn(alias, a, *extra, out=alias)
     assert got.dtype == dt
     for other in (again, alias):
         assert np.array_equal(other.view(np.uint8), got.view(np.uint8))
     with mpmath.workdps(60):
-        ref = _rounded([_EXP_KERNELS[name](mpmath.mpf(float(v)), mpmath.mpf(a_dt)) for v in x[:-3]], dt)
+        ref = _rounded([meaning(mpmath.mpf(float(v)), mpmath.mpf(a_dt)) for v in x[:-3]], dt)
     finite = got[:-3]
     tiny = float(np.finfo(dt).smallest_normal)
     u = np.where(np.abs(ref.astype(np.float64)) < tiny, 0.0, ulp_distance(finite, ref, dt))
     assert u.max() <= 2, f"{name}(a={a}) {dt.name}: {u.max():g} ULP at x={x[int(np.argmax(u))]!r}"
-    if name == "_exp_mul" and a == 0.3 and dt == np.float64:  # the yardstick: exp of the rounded product
+    if name == "_exp_mul" and a == 0.3 and dt == np.float64:  # the yardsticks: exp of the rounded product,
         plain = np.exp(np.multiply(a, x[:-3]))
         assert ulp_distance(plain, ref, dt).max() > 100
+    if name == "_exp_times" and a == 1e4 and dt == np.float64:  # ... c times a subnormal exp
+        plain = a * np.exp(x[:-3])
+        assert np.where(np.abs(ref) < tiny, 0.0, ulp_distance(plain, ref, dt)).max() > 100
 
 
 @pytest.mark.parametrize("a", [30.0, 1.0, 0.3, 1e-5, 7.123456789, 1e5])

@@ -40,6 +40,29 @@ _swish_e = exp_mul(sp.Abs(x), -sp.Abs(beta))
 _swish_e_clipped = exp_mul(sp.Abs(fclip(x, -2**127, 2**127)), -sp.Abs(beta))
 
 
+# silu/swish where t = beta*x < -64 (the tail): with s = e^-|t| 2^64 (exp_mul's scale k = 64, normal down to
+# |t| = 752), sigmoid(t) = s/(2^64 + s) and sigmoid(-t) = 2^64/(2^64 + s). e^-|t| itself is subnormal below
+# t = -708.4 while x e^-|t| (f) and t e^-|t| (f') are normal down to about -714.6 (x^2 e^-|t|, d/dbeta:
+# further): computed from e^-|t| they lost up to 130 ULP there.
+_TWO64 = sp.Integer(2) ** 64
+
+
+def _swish_tail(t: sp.Expr, s: sp.Expr) -> tuple[sp.Expr, sp.Expr, sp.Expr]:
+    """(f, f', df/dbeta) of x*sigmoid(t), t = beta*x < 0, from s = e^t 2^64 (see above); df/dbeta for t > 0 too.
+
+    Unevaluated products: each multiplies s by the large factor first (s/(2^64 + s) is e^t again).
+    """
+    u = sp.UnevaluatedExpr
+    return (u(guard * s) / (_TWO64 + s), u(s * (1 + t * _TWO64 / (_TWO64 + s))) / (_TWO64 + s),
+            u(guard**2 * s) * (_TWO64 / (_TWO64 + s) ** 2))
+
+
+# (t = beta*x tail-guarded in f': s = 0 there, and s*t is not 0*inf; d/dbeta's x^2 s is even in t: both tails)
+_silu_tail = _swish_tail(guard, exp_mul(sp.Abs(x), -1, 64))
+_swish_tail_t = _swish_tail(beta * guard, exp_mul(sp.Abs(x), -sp.Abs(beta), 64))
+_swish_tail_p = _swish_tail(beta * guard, exp_mul(sp.Abs(fclip(x, -2**127, 2**127)), -sp.Abs(beta), 64))
+
+
 # mish: tanh(softplus(x)) = n/(n + 2) with n = e^x (e^x + 2). Scaled by e^(-2 max(x, 0)), branch-free:
 # with u = e^min(x, 0) and v = e^-max(x, 0) (both <= 1), tanh(softplus(x)) = u(u + 2v)/(u(u + 2v) + 2v^2)
 # and f'(x) = tanh(softplus(x)) + 4x u v^2 (u + v)/(u(u + 2v) + 2v^2)^2.
@@ -48,6 +71,14 @@ _mish_v = sp.exp(-fclip(sp.Max(x, 0), 0, BIG))  # tail guard: v**2 never overflo
 _mish_num = _mish_u * (_mish_u + 2 * _mish_v)
 _mish_den = _mish_num + 2 * _mish_v**2
 _mish_e = sp.exp(x)
+# the tail x < -64: u = e^x is subnormal below -708.4 while f ~ x e^x is normal down to -714.6 (as silu's):
+# there from s = u 2^64 (exp_mul's scale), with n = u(u + 2) = s(s + 2^65)/2^128 and v = 1:
+# f = x s (s + 2^65)/(2^128 (n + 2)), f' = s ((s + 2^65)/(n + 2) + 4x (s + 2^64)/(n + 2)^2)/2^128
+_mish_s = exp_mul(sp.Abs(x), -1, 64)
+_mish_tn = _mish_s * (_mish_s + _TWO64 * 2) / _TWO64**2 + 2  # n + 2
+_mish_tail = (sp.UnevaluatedExpr(guard * _mish_s * (_mish_s + 2 * _TWO64)) / (_TWO64**2 * _mish_tn),
+              sp.UnevaluatedExpr(_mish_s * ((_mish_s + 2 * _TWO64) / _mish_tn + 4 * guard * (_mish_s + _TWO64) / _mish_tn**2))
+              / _TWO64**2)
 _mish_n = _mish_e * (_mish_e + 2)
 
 ACTIVATIONS = [
@@ -69,8 +100,8 @@ ACTIVATIONS = [
         "silu", x / (1 + sp.exp(-x)), family="gated", wide_float32=("grad",), root_patches=("grad",), aliases=("swish1",),
         description="Sigmoid linear unit: x*sigmoid(x).",
         citation="Elfwing, Uchibe & Doya (2018); Ramachandran et al. (2017)",
-        forward=fclip(x, -BIG, sp.oo) * sigmoid_stable(x),
-        grad=_swish_grad(x, 1),
+        forward=PW((_silu_tail[0], x < -64), (fclip(x, -BIG, sp.oo) * sigmoid_stable(x), True)),
+        grad=PW((_silu_tail[1], x < -64), (_swish_grad(x, 1), True)),
         # one exponential instead of two: e^-x is finite for x >= -80 in float32 and float64
         fast_forward=x / (1 + sp.exp(-x)), fast_grad=_swish_fast_grad(x, 1), fast_region=x >= -80,
     ),
@@ -81,9 +112,10 @@ ACTIVATIONS = [
         description="Swish: x*sigmoid(beta x); beta = 1 is SiLU, beta = 0 is x/2.",
         citation="Ramachandran, Zoph & Le, Searching for activation functions (2017)",
         # beta = 0 is x/2 (derivative 1/2, d/dbeta x^2/4): beta*x would be 0*inf = NaN at x = +-inf
-        forward=PW((x / 2, sp.Eq(beta, 0)), (PW((x, beta * x >= 0), (guard, True)) * sigmoid_stable(beta * x, _swish_e), True)),
-        grad=PW((R(1, 2), sp.Eq(beta, 0)), (_swish_grad(beta * x, beta, _swish_e), True)),
-        grad_params=(("beta", PW((x**2 / 4, sp.Eq(beta, 0)),
+        forward=PW((x / 2, sp.Eq(beta, 0)), (_swish_tail_t[0], beta * x < -64),
+                   (PW((x, beta * x >= 0), (guard, True)) * sigmoid_stable(beta * x, _swish_e), True)),
+        grad=PW((R(1, 2), sp.Eq(beta, 0)), (_swish_tail_t[1], beta * x < -64), (_swish_grad(beta * x, beta, _swish_e), True)),
+        grad_params=(("beta", PW((x**2 / 4, sp.Eq(beta, 0)), (_swish_tail_p[2], sp.Abs(beta * fclip(x, -2**127, 2**127)) > 64),
                                  (guard**2 * _sigmoid_slope(beta * x, _swish_e_clipped), True))),),
         fast_forward=x / (1 + exp_mul(x, -beta)), fast_grad=_swish_fast_grad(beta * x, beta, exp_mul(x, -beta)),
         fast_region=(beta * x >= -80) & sp.Ne(beta, 0),  # beta = 0: beta*x is NaN at +-inf, so the stable forms
@@ -93,8 +125,9 @@ ACTIVATIONS = [
         "mish", x * sp.tanh(sp.log(1 + sp.exp(x))), family="gated", wide_float32=("grad",), root_patches=("grad",),
         description="Mish: x*tanh(softplus(x)).",
         citation="Misra, Mish: a self regularized non-monotonic activation (2019)",
-        forward=fclip(x, -BIG, sp.oo) * _mish_num / _mish_den,
-        grad=_mish_num / _mish_den + 4 * guard * _mish_u * _mish_v**2 * (_mish_u + _mish_v) / _mish_den**2,
+        forward=PW((_mish_tail[0], x < -64), (fclip(x, -BIG, sp.oo) * _mish_num / _mish_den, True)),
+        grad=PW((_mish_tail[1], x < -64),
+                (_mish_num / _mish_den + 4 * guard * _mish_u * _mish_v**2 * (_mish_u + _mish_v) / _mish_den**2, True)),
         # one exponential e = e^x: tanh(softplus(x)) = n/(n + 2), n = e(e + 2); f' = n/(n + 2) + 4x e(1 + e)/(n + 2)^2
         fast_forward=x * _mish_n / (_mish_n + 2), fast_grad=_mish_n / (_mish_n + 2) + 4 * x * _mish_e * (1 + _mish_e) / (_mish_n + 2) ** 2,
         fast_region=sp.Abs(x) <= 40,

@@ -4,7 +4,7 @@ from __future__ import annotations
 import sympy as sp
 
 from ..activation import Activation
-from ..functions import exp_div, exp_mul, expm1, expm1_div, fclip, gammainc2, hypot, log1p, mask
+from ..functions import exp_div, exp_mul, exp_times, expm1, expm1_div, fclip, gammainc2, hypot, log1p, mask
 from ._forms import BIG, PW, R, X, Y, Param, clip, nonnegative, positive
 
 x, y = X, Y
@@ -101,7 +101,7 @@ ACTIVATIONS = [
         description="Exponential linear unit: x for x > 0, alpha*(e^x - 1) otherwise.",
         citation="Clevert, Unterthiner & Hochreiter (2016)",
         forward=PW((alpha * expm1(neg), x <= 0), (x, True)),
-        grad=PW((1, x > 0), (alpha * sp.exp(neg), True)),
+        grad=PW((1, x > 0), (exp_times(neg, alpha), True)),  # alpha e^x: e^x subnormal where it is not (alpha > 1)
         **_elu_fast(alpha, 1),
         grad_from_output=PW((1, y > 0), (y + alpha, True)),
         grad_params=(("alpha", PW((expm1(neg), x <= 0), (0, True))),),
@@ -142,7 +142,9 @@ ACTIVATIONS = [
         forward=sp.Max(x, 0) + log1p(_softplus_e) / beta,
         grad=sp.Max(_softplus_e, mask(x >= 0)) / (1 + _softplus_e),
         grad_from_output=-expm1(-beta * fclip(y, 0, sp.oo)),
-        grad_params=(("beta", -(fclip(sp.Abs(x), 0, BIG) * _softplus_e / (1 + _softplus_e)
+        # |x| E/(1 + E) as |x| s/(2^64 + s), s = E 2^64: E is subnormal below -708.4 where |x| E is not
+        grad_params=(("beta", -(sp.UnevaluatedExpr(fclip(sp.Abs(x), 0, BIG) * exp_mul(sp.Abs(x), -beta, 64))
+                                / (2**64 + exp_mul(sp.Abs(x), -beta, 64))
                                 + log1p(_softplus_e) / beta) / beta),),
     ),
     Activation(

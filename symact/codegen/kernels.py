@@ -18,7 +18,7 @@ KERNEL_SCIPY = {"_ndtr": ("_erfc",)}
 #: kernels that alone do not make a function run in blocks: a few passes, or a long series on the few
 #: elements that need it (per block, its Python loop would cost more than the memory it saves)
 KERNEL_UNBLOCKED = {"_sinc_grad", "_gammainc2", "_sin", "_cos", "_sinc", "_heaviside", "_exp_mul", "_exp_div",
-                    "_expm1_div"}
+                    "_expm1_div", "_exp_times"}
 #: kernels of a few passes: a function using them runs in blocks only for inputs beyond cache size
 KERNEL_LIGHT = {"_where", "_hypot"}
 
@@ -38,9 +38,10 @@ KERNEL_DEPS = {
     "_sin_affine": ("_wide", "_reduce_2pi"),
     "_gammainc2": ("_wide",),
     "_where": (),
-    "_exp_mul": ("_two_prod_err", "_exp_exact_scale", "_exp_finish"),
+    "_exp_mul": ("_two_prod_err", "_two_sum_err", "_exp_exact_scale", "_exp_finish"),
     "_exp_div": ("_two_prod_err", "_exp_exact_scale", "_exp_finish"),
     "_expm1_div": ("_two_prod_err", "_exp_exact_scale"),
+    "_exp_times": ("_two_prod_err", "_two_sum_err", "_exp_exact_scale", "_exp_finish", "_exp_mul"),
     "_hypot": (),
     "_heaviside": (),
 }
@@ -736,30 +737,61 @@ def _exp_exact_scale(a):
     return a == 0.0 or abs(float(np.frexp(a)[0])) == 0.5
 
 
-def _exp_mul(x, a, out=None):
-    """exp(a*x), the rounding error of the product carried into the result.
+def _exp_mul(x, a, k=0, out=None):
+    """exp(a*x)*2**k, the rounding error of the product carried into the result.
 
     exp turns an error d of its argument into a relative error d: from p = fl(a*x) alone, exp(p) is off
     by up to |p|/2 ULP (370 near the underflow). With e = a*x - p exactly (Dekker), exp(a*x) =
-    exp(p)*(1 + e) = exp(p) + exp(p)*e to within e**2. x is clipped to |a x| <= 746, beyond which exp
-    is 0 or +inf anyway. a a power of two (1, the defaults) makes p exact: one product and one exp.
+    exp(p)*(1 + e) = exp(p) + exp(p)*e to within e**2. x is clipped to |a x| <= 746 + |k|, beyond which
+    the result is 0 or +inf anyway. a a power of two (1, the defaults) makes p exact: one product and one
+    exp. k (an integer, |k| < 2**12) keeps the result normal where exp(a x) alone is subnormal (x e^-|x|
+    is normal down to x = -714.6, e^x only to -708.4): exp(p + k*L1)*(1 + e + k*L2) with ln 2 = L1 + L2
+    (k*L1 exact) and the sum's rounding error in e too (Knuth's two-sum).
     float32 x: a is rounded to float32, the product is exact in float64 and its exp rounded once.
     a beyond 2**+-900 (Dekker's split would overflow): uncorrected. out: as a ufunc's (x's buffer too).
     No floating-point warning.
     """
     a = float(x.dtype.type(a))
     with np.errstate(over="ignore", under="ignore"):
-        if _exp_exact_scale(a) or not 2.0**-900 < abs(a) < 2.0**900:
+        plain = _exp_exact_scale(a) or not 2.0**-900 < abs(a) < 2.0**900
+        if plain and not k:
             p = np.multiply(a, x, out=out)
             return np.exp(p, out=p)
         if x.dtype == np.float32:
             w = x.astype(np.float64)
             w *= a
+            w += k * 0.6931471805599453  # rounded: |w| <= 800, far below float32's ULP in exp
             return _exp_finish(w, None, x.dtype, out)
-        h = 746.0 / abs(a)
+        h = (746.0 + abs(k)) / abs(a) if a else np.inf
         xc = np.clip(x, -h, h)
         p = np.multiply(a, xc)
-        return _exp_finish(p, _two_prod_err(a, xc, p), x.dtype, out)
+        e = None if plain else _two_prod_err(a, xc, p)
+        if k:
+            c = k * 0.6931471805592082  # L1: ln 2 to a multiple of 2**-40
+            s = np.add(p, c)
+            d = _two_sum_err(p, c, s)
+            d += k * 7.371002565167799e-13  # L2 = ln 2 - L1
+            e = d if e is None else np.add(e, d, out=e)
+            p = s
+        return _exp_finish(p, e, x.dtype, out)
+
+
+def _exp_times(x, c, out=None):
+    """c*exp(x) for a parameter c and x <= 0 (elu's branch), normal wherever the result is.
+
+    For c > 1 the result is normal down to x = -708.4 - log(c), exp(x) alone only to -708.4: then
+    (c/2**64)*(exp(x)*2**64) with _exp_mul's scale (which overflows from x = 665: not for x > 0).
+    Otherwise c*exp(x), one exp and a product (c = 1, the default).
+    """
+    c = float(x.dtype.type(c))
+    with np.errstate(over="ignore", under="ignore"):
+        if 1.0 < abs(c) < 2.0**900:
+            r = _exp_mul(x, 1.0, 64, out=out)
+            r *= c * 2.0**-64
+            return r
+        r = np.exp(x, out=out)
+        r *= c
+        return r
 
 
 def _exp_div(x, a, out=None):
