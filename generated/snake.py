@@ -121,12 +121,12 @@ def _sin_affine(x, a, b_hi, b_lo):
         p.put(far, pf)
         e.put(far, ef)
     # k = rint((p + b)/pi); r = p - k*P1 (k*P1 is exact): exact where |r| <= |p| (Sterbenz), so always
-    # for b = 0; with b (k = 1 for p in (0, pi/2) at b = pi/2) its rounding error joins e (Knuth's two-sum)
+    # for b = 0; with b (k = 1 for p in (0, pi/2) at b = pi/2) not, and its rounding error joins e
     k = np.add(p, b_hi, out=bh)
     k *= 0.3183098861837907
     np.rint(k, out=k)
     np.multiply(k, 3.1415926218032837, out=t)
-    if b_hi:
+    if b_hi:  # r = p - k*P1, then s1 = r + b_hi with its rounding error lo (each by Knuth's two-sum)
         r = np.subtract(p, t)
         u = np.subtract(r, p)  # the part of r from p
         v = np.subtract(r, u)
@@ -134,18 +134,15 @@ def _sin_affine(x, a, b_hi, b_lo):
         np.add(t, u, out=u)
         v -= u  # ... and -t's
         e += v
-        p = r
-    else:
-        np.subtract(p, t, out=p)
-    if b_hi:  # s1 = r + b_hi and its rounding error lo (Knuth's two-sum)
-        s1 = np.add(p, b_hi, out=t)
-        bb = np.subtract(s1, p)
+        s1 = np.add(r, b_hi, out=t)
+        bb = np.subtract(s1, r)
         lo = np.subtract(s1, bb)
-        np.subtract(p, lo, out=lo)
+        np.subtract(r, lo, out=lo)
         np.subtract(b_hi, bb, out=bb)
         lo += bb
-        spare, s2 = p, bb
+        spare, s2 = r, bb
     else:
+        np.subtract(p, t, out=p)
         s1, lo, spare, s2 = p, None, t, None
     # s2 = s1 - t2, t2 = k*P2 exact (26-bit piece, |k| < 2**25); its rounding error joins lo
     t2 = np.multiply(k, 3.1786509424591713e-08, out=spare)

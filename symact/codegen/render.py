@@ -43,11 +43,17 @@ def _env() -> jinja2.Environment:
 
 
 def _kernel_sources(names: set[str]) -> list[str]:
+    """The kernels' sources, each after the helpers it calls (KERNEL_DEPS, followed through)."""
     ordered: list[str] = []
-    for name in sorted(names):
+
+    def deps_of(name: str) -> None:
         for dep in kernels.KERNEL_DEPS.get(name, ()):
             if dep not in ordered:
+                deps_of(dep)
                 ordered.append(dep)
+
+    for name in sorted(names):
+        deps_of(name)
     for name in sorted(names):
         if name not in ordered:
             ordered.append(name)
