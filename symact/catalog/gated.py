@@ -33,18 +33,22 @@ def _swish_grad(t: sp.Expr, scale: sp.Expr, e: sp.Expr | None = None) -> sp.Expr
     return sigmoid_stable(t, e) + scale * guard * _sigmoid_slope(t, e)
 
 
-# swish: e^-|beta x| and e^(-beta x) from the exact product (e^-fl(beta x) is off by |beta x|/2 ULP;
-# exact at beta = 1); x clipped to +-2^127 in d/dbeta: beta*x is not 0*inf when beta = 0 (a branch
-# computed anyway), and e^(-|beta| 2^127) is still 0 for |beta| > 5e-36
-_swish_e = exp_mul(sp.Abs(x), -sp.Abs(beta))
-_swish_e_clipped = exp_mul(sp.Abs(fclip(x, -2**127, 2**127)), -sp.Abs(beta))
-
-
 # silu/swish where t = beta*x < -64 (the tail): with s = e^-|t| 2^64 (exp_mul's scale k = 64, normal down to
 # |t| = 752), sigmoid(t) = s/(2^64 + s) and sigmoid(-t) = 2^64/(2^64 + s). e^-|t| itself is subnormal below
 # t = -708.4 while x e^-|t| (f) and t e^-|t| (f') are normal down to about -714.6 (x^2 e^-|t|, d/dbeta:
-# further): computed from e^-|t| they lost up to 130 ULP there.
+# further): computed from e^-|t| they lost up to 130 ULP there. Elsewhere e^-|t| = s/2^64, exactly
+# where it is normal: one exponential for both pieces.
 _TWO64 = sp.Integer(2) ** 64
+
+# swish: e^-|beta x| and e^(-beta x) from the exact product (e^-fl(beta x) is off by |beta x|/2 ULP;
+# exact at beta = 1); x clipped to +-2^127 in d/dbeta: beta*x is not 0*inf when beta = 0 (a branch
+# computed anyway), and e^(-|beta| 2^127) is still 0 for |beta| > 5e-36
+_x127 = fclip(x, -2**127, 2**127)
+_silu_s = exp_mul(sp.Abs(x), -1, 64)
+_swish_s = exp_mul(sp.Abs(x), -sp.Abs(beta), 64)
+_swish_s_clipped = exp_mul(sp.Abs(_x127), -sp.Abs(beta), 64)
+_swish_e = _swish_s / _TWO64
+_swish_e_clipped = _swish_s_clipped / _TWO64
 
 
 def _swish_tail(t: sp.Expr, s: sp.Expr) -> tuple[sp.Expr, sp.Expr, sp.Expr]:
@@ -58,9 +62,9 @@ def _swish_tail(t: sp.Expr, s: sp.Expr) -> tuple[sp.Expr, sp.Expr, sp.Expr]:
 
 
 # (t = beta*x tail-guarded in f': s = 0 there, and s*t is not 0*inf; d/dbeta's x^2 s is even in t: both tails)
-_silu_tail = _swish_tail(guard, exp_mul(sp.Abs(x), -1, 64))
-_swish_tail_t = _swish_tail(beta * guard, exp_mul(sp.Abs(x), -sp.Abs(beta), 64))
-_swish_tail_p = _swish_tail(beta * guard, exp_mul(sp.Abs(fclip(x, -2**127, 2**127)), -sp.Abs(beta), 64))
+_silu_tail = _swish_tail(guard, _silu_s)
+_swish_tail_t = _swish_tail(beta * guard, _swish_s)
+_swish_tail_p = _swish_tail(beta * guard, _swish_s_clipped)
 
 
 # mish: tanh(softplus(x)) = n/(n + 2) with n = e^x (e^x + 2). Scaled by e^(-2 max(x, 0)), branch-free:
@@ -100,8 +104,8 @@ ACTIVATIONS = [
         "silu", x / (1 + sp.exp(-x)), family="gated", wide_float32=("grad",), root_patches=("grad",), aliases=("swish1",),
         description="Sigmoid linear unit: x*sigmoid(x).",
         citation="Elfwing, Uchibe & Doya (2018); Ramachandran et al. (2017)",
-        forward=PW((_silu_tail[0], x < -64), (fclip(x, -BIG, sp.oo) * sigmoid_stable(x), True)),
-        grad=PW((_silu_tail[1], x < -64), (_swish_grad(x, 1), True)),
+        forward=PW((_silu_tail[0], x < -64), (fclip(x, -BIG, sp.oo) * sigmoid_stable(x, _silu_s / _TWO64), True)),
+        grad=PW((_silu_tail[1], x < -64), (_swish_grad(x, 1, _silu_s / _TWO64), True)),
         # one exponential instead of two: e^-x is finite for x >= -80 in float32 and float64
         fast_forward=x / (1 + sp.exp(-x)), fast_grad=_swish_fast_grad(x, 1), fast_region=x >= -80,
     ),
@@ -115,7 +119,7 @@ ACTIVATIONS = [
         forward=PW((x / 2, sp.Eq(beta, 0)), (_swish_tail_t[0], beta * x < -64),
                    (PW((x, beta * x >= 0), (guard, True)) * sigmoid_stable(beta * x, _swish_e), True)),
         grad=PW((R(1, 2), sp.Eq(beta, 0)), (_swish_tail_t[1], beta * x < -64), (_swish_grad(beta * x, beta, _swish_e), True)),
-        grad_params=(("beta", PW((x**2 / 4, sp.Eq(beta, 0)), (_swish_tail_p[2], sp.Abs(beta * fclip(x, -2**127, 2**127)) > 64),
+        grad_params=(("beta", PW((x**2 / 4, sp.Eq(beta, 0)), (_swish_tail_p[2], sp.Abs(beta * _x127) > 64),
                                  (guard**2 * _sigmoid_slope(beta * x, _swish_e_clipped), True))),),
         fast_forward=x / (1 + exp_mul(x, -beta)), fast_grad=_swish_fast_grad(beta * x, beta, exp_mul(x, -beta)),
         fast_region=(beta * x >= -80) & sp.Ne(beta, 0),  # beta = 0: beta*x is NaN at +-inf, so the stable forms
