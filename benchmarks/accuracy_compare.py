@@ -50,6 +50,26 @@ def worst(report, what: str, dtype: str):
     return "-" if v is None else (f"{v:.3g}" if v != float("inf") else "inf")
 
 
+def pairs(report) -> list[str]:
+    """The "forward / derivative" cells for float64 and float32."""
+    return [f"{worst(report, 'forward', dt)} / {worst(report, 'derivative', dt)}" for dt in ("float64", "float32")]
+
+
+def ours(name: str, params: dict | None = None):
+    mod = importlib.import_module(f"generated.{name}")
+    return verify(getattr(mod, name), name, grad=getattr(mod, f"{name}_grad"), params=params)
+
+
+def torch_cells(torch, name: str, params: dict | None = None) -> list[str]:
+    """torch.nn.functional's cells (its autograd for the derivative), "-" where there is none."""
+    if torch is None or name not in TORCH:
+        return ["-", "-"]
+    from symact.verify import autograd_of
+
+    fn = getattr(torch.nn.functional, TORCH[name], None) or getattr(torch, TORCH[name])
+    return pairs(verify(fn, name, grad=autograd_of(fn), params=params))
+
+
 def main() -> None:
     try:
         import torch
@@ -60,23 +80,12 @@ def main() -> None:
     print("| activation | symact f64 f / f' | symact f32 f / f' | torch f64 f / f' | torch f32 f / f' | scipy/numpy f64 f | scipy/numpy f32 f |")
     print("|---|---|---|---|---|---|---|")
     for name in names:
-        mod = importlib.import_module(f"generated.{name}")
-        ours = verify(getattr(mod, name), name, grad=getattr(mod, f"{name}_grad"))
+        rep = ours(name)
         for dt in ("float64", "float32"):
-            f, g = ours.max_ulps.get(f"forward {dt}"), ours.max_ulps.get(f"derivative {dt}")
+            f, g = rep.max_ulps.get(f"forward {dt}"), rep.max_ulps.get(f"derivative {dt}")
             if (f is not None and f > 4) or (g is not None and g > 8):
                 missed.append(f"{name} {dt}: forward {f:g}, derivative {g:g} ULP")
-        row = [name, f"{worst(ours, 'forward', 'float64')} / {worst(ours, 'derivative', 'float64')}",
-               f"{worst(ours, 'forward', 'float32')} / {worst(ours, 'derivative', 'float32')}"]
-        if torch is not None and name in TORCH:
-            fn = getattr(torch.nn.functional, TORCH[name], None) or getattr(torch, TORCH[name])
-            from symact.verify import autograd_of
-
-            rep = verify(fn, name, grad=autograd_of(fn))
-            row += [f"{worst(rep, 'forward', 'float64')} / {worst(rep, 'derivative', 'float64')}",
-                    f"{worst(rep, 'forward', 'float32')} / {worst(rep, 'derivative', 'float32')}"]
-        else:
-            row += ["-", "-"]
+        row = [name, *pairs(rep), *torch_cells(torch, name)]
         if name in SCIPY:
             rep = verify(SCIPY[name], name)
             row += [worst(rep, "forward", "float64"), worst(rep, "forward", "float32")]
@@ -94,20 +103,8 @@ def main() -> None:
     print("| activation | parameters | symact f64 f / f' | symact f32 f / f' | torch f64 f / f' | torch f32 f / f' |")
     print("|---|---|---|---|---|---|")
     for name, params in PARAMS:
-        mod = importlib.import_module(f"generated.{name}")
-        ours = verify(getattr(mod, name), name, grad=getattr(mod, f"{name}_grad"), params=params)
-        row = [name, ", ".join(f"{k}={v:g}" for k, v in params.items()),
-               f"{worst(ours, 'forward', 'float64')} / {worst(ours, 'derivative', 'float64')}",
-               f"{worst(ours, 'forward', 'float32')} / {worst(ours, 'derivative', 'float32')}"]
-        if torch is not None and name in TORCH:
-            from symact.verify import autograd_of
-
-            fn = getattr(torch.nn.functional, TORCH[name])
-            rep = verify(fn, name, grad=autograd_of(fn), params=params)
-            row += [f"{worst(rep, 'forward', 'float64')} / {worst(rep, 'derivative', 'float64')}",
-                    f"{worst(rep, 'forward', 'float32')} / {worst(rep, 'derivative', 'float32')}"]
-        else:
-            row += ["-", "-"]
+        row = [name, ", ".join(f"{k}={v:g}" for k, v in params.items()), *pairs(ours(name, params)),
+               *torch_cells(torch, name, params)]
         print("| " + " | ".join(row) + " |", flush=True)
 
 
