@@ -309,3 +309,40 @@ def test_reduce_2pi_is_exact_to_2_to_the_minus_100(a):
             assert abs(r - (mpmath.mpf(pi_) + mpmath.mpf(ei))) < mpmath.mpf(2) ** -100, (a, wi)
     p, e = kernels._reduce_2pi(np.array([np.inf, -np.inf, np.nan]), a)
     assert np.isnan(p).all()
+
+
+_PHASES = {0.0: (0.0, 0.0), 0.25: (0.7853981633974483, 3.061616997868383e-17),
+           0.5: (1.5707963267948966, 6.123233995736766e-17)}
+
+
+@pytest.mark.parametrize("a", [30.0, 1.0, float(np.float32(0.3)), float(np.float32(1e-3)), float(np.float32(7.1234))])
+@pytest.mark.parametrize("c", [0.0, 0.25, 0.5])
+def test_sin_single_against_mpmath(a, c):
+    """float32 sin(a x + c pi): the polynomial path correctly rounded but for near-ties, the lean path
+    within 1 ULP of the correctly rounded value (and not always exact, or it would not be lean); each
+    element the same alone and in an array with huge, infinite and NaN elements (the exact path's)."""
+    rng = np.random.default_rng(17)
+    xs = np.concatenate([rng.uniform(-2, 2, 1500), rng.uniform(-1e4, 1e4, 1500),
+                         rng.integers(-10**6, 10**6, 1500) * np.pi / a,  # near the zeros of sin(a x)
+                         np.exp(rng.uniform(-100, 14, 1500)) * rng.choice([-1, 1], 1500)]).astype(np.float32)
+    xs = xs[np.abs(xs.astype(np.float64) * a) < 2.0**26]
+    xs = np.concatenate([xs, np.float32([0.0, -0.0, 1e-45, -1e-45])])
+    with mpmath.workprec(300):
+        ref = np.array([float(mpmath.sin(mpmath.mpf(v) * mpmath.mpf(a) + c * mpmath.pi))
+                        for v in xs.tolist()]).astype(np.float32)  # the double rounding is far below 1 ULP here
+    with np.errstate(all="raise"):
+        poly = kernels._sin_affine(xs, a, *_PHASES[c])
+        lean = kernels._sin_affine(xs, a, *_PHASES[c], lean=True)
+    d_poly, d_lean = ulp_distance(poly, ref, np.float32), ulp_distance(lean, ref, np.float32)
+    assert (d_poly <= 1).all() and np.mean(d_poly > 0) < 1e-3
+    assert (d_lean <= 1).all() and d_lean.max() == 1
+    if c == 0.0:  # sin(a*(-0.0)) = -0.0
+        assert np.signbit(poly[-3]) and np.signbit(lean[-3]) and not np.signbit(poly[-4])
+    mixed = np.concatenate([xs, np.float32([np.inf, -np.inf, np.nan, 3e38, -3e38])])
+    for lean_ in (False, True):
+        with np.errstate(all="raise"):
+            got = kernels._sin_affine(mixed, a, *_PHASES[c], lean=lean_)
+        assert np.array_equal(got[:xs.size].view(np.int32), (lean if lean_ else poly).view(np.int32))
+        assert np.isnan(got[xs.size:xs.size + 3]).all()
+        exact = kernels._sin_affine_exact(mixed[-2:], a, *_PHASES[c])
+        assert np.array_equal(got[-2:], exact)

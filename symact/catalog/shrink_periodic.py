@@ -4,7 +4,7 @@ from __future__ import annotations
 import sympy as sp
 
 from ..activation import Activation
-from ..functions import expneghalfsq, expnegsq, fclip, mask, pos_zero, sin_affine, sinc_grad, x_minus_tanh
+from ..functions import expneghalfsq, expnegsq, fclip, mask, pos_zero, sin_affine, sin_affine_lean, sinc_grad, x_minus_tanh
 from ._forms import BIG, PW, R, X, Y, Param, clip, nonnegative, positive
 
 x, y = X, Y
@@ -68,9 +68,10 @@ ACTIVATIONS = [
         "siren_sine", sp.sin(omega * x), params=(Param("omega_0", sp.Integer(30), positive),), family="periodic",
         description="SIREN sine: sin(omega_0 x) (omega_0 = 30 for the first layer).",
         citation="Sitzmann et al., Implicit neural representations with periodic activation functions (2020)",
-        forward=sin_affine(x, omega, 0),
-        grad=omega * sin_affine(x, omega, sp.pi / 2),
-        grad_params=(("omega_0", x * sin_affine(x, omega, sp.pi / 2)),),
+        # float32: the lean sine (float32 SIMD sin of the float64-reduced argument, ~1.4 ULP, 4x faster)
+        forward=sin_affine_lean(x, omega, 0),
+        grad=omega * sin_affine_lean(x, omega, sp.pi / 2),
+        grad_params=(("omega_0", x * sin_affine_lean(x, omega, sp.pi / 2)),),
     ),
     Activation(
         "snake", x + sp.sin(a * x) ** 2 / a, params=(Param("a", sp.Integer(1), positive),), family="periodic",
@@ -79,7 +80,8 @@ ACTIVATIONS = [
         # tail guard at 2^60/a (at most 2^100, finite in float32): beyond it sin(ax)^2/a <= 1/a is below
         # x's rounding, and x = +-inf gives +-inf, not inf + NaN
         forward=x + sin_affine(fclip(x, -_snake_bound, _snake_bound), a, 0) ** 2 / a,
-        grad=2 * sin_affine(x, a, sp.pi / 4) ** 2,
+        # the forward's sum cancels (so it keeps libm's sine); the derivative's square does not
+        grad=2 * sin_affine_lean(x, a, sp.pi / 4) ** 2,
         # (sin(ax)/a)^2 rather than sin(ax)^2/a^2: subnormal for small a*x where the result is not;
         # x*(sin(2ax)/a) overflows only where the result does (a < 1)
         grad_params=(("a", x * sp.UnevaluatedExpr(sin_affine(x, 2 * a, 0) / a)

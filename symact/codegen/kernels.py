@@ -35,7 +35,7 @@ KERNEL_DEPS = {
     "_cos": (),
     "_sinc": (),
     "_sinc_grad": ("_wide",),
-    "_sin_affine": ("_wide", "_reduce_2pi"),
+    "_sin_affine": ("_wide", "_reduce_2pi", "_sin_single", "_sin_affine_exact"),
     "_gammainc2": ("_wide",),
     "_where": (),
     "_exp_mul": ("_two_prod_err", "_two_sum_err", "_exp_exact_scale", "_exp_finish"),
@@ -582,18 +582,88 @@ def _reduce_2pi(w, a):
     return np.array(ps, np.float64), np.array(es, np.float64)
 
 
-def _sin_affine(x, a, b_hi, b_lo):
+def _sin_single(x, a, c, lean):
+    """sin(a*x + c*pi) for float32 x and a, c in {0, 1/4, 1/2}, |a*x| < 2**26, as float32.
+
+    a*x is exact in float64; m = rint(a*x/pi + c) and r = a*x - (m - c)*pi with pi in three pieces
+    of at most 25 bits (each (m - c)*P exact; the first subtraction exact wherever r is small, by
+    Sterbenz), so r is good to ~1e-25 absolutely; sin(a*x + c*pi) = (-1)**m sin(r) with |r| <= pi/2,
+    where sin's condition number is at most 1. sin(r) from its Taylor polynomial to r**15 in float64
+    (relative error < (pi/2)**17/17! = 6.1e-12, then rounded once: within 0.5 ULP but for rare
+    near-ties), or, lean, NumPy's float32 SIMD sin of r rounded to float32 (within 1 ULP of the correctly
+    rounded value; measured 1.45 ULP from the exact one); both instead of libm's float64 sin (~15-20 ns).
+    """
+    w = x.astype(np.float64)
+    w *= a
+    k = np.multiply(w, 0.3183098861837907)
+    k += c  # c = 0.0 too: -0.0 becomes +0.0, so that a*x = -0.0 keeps its sign in w - k*P1
+    np.rint(k, out=k)
+    if c:
+        k -= c
+    t = np.multiply(k, 3.1415926218032837)
+    w -= t
+    w -= np.multiply(k, 3.1786509424591713e-08, out=t)
+    w -= np.multiply(k, 1.2246467991473532e-16, out=t)
+    if c:
+        k += c
+    n = k.astype(np.int32)  # m, |m| < 2**25
+    del k  # buffers released as soon as they are done with: three float64 ones at most
+    with np.errstate(under="ignore"):  # subnormal results (r rounded to float32, its float32 sin)
+        if lean:
+            del t
+            y = w.astype(np.float32)
+            del w
+            np.sin(y, out=y)
+        else:
+            z = np.multiply(w, w, out=t)
+            acc = np.multiply(z, -7.647163731819816e-13)
+            for coeff in (1.6059043836821613e-10, -2.505210838544172e-08, 2.7557319223985893e-06,
+                          -0.0001984126984126984, 0.008333333333333333):
+                acc += coeff
+                acc *= z
+            acc += -0.16666666666666666
+            acc *= z
+            acc += 1.0
+            w *= acc  # r*(1 + z*P(z)): -0.0 stays -0.0
+            del z, acc
+            y = w.astype(np.float32)
+    np.left_shift(n, 31, out=n)  # m's parity bit as the sign bit
+    u = y.view(np.int32)
+    np.bitwise_xor(u, n, out=u)
+    return y
+
+
+def _sin_affine(x, a, b_hi, b_lo, lean=False):
+    """sin(a*x + b), b = b_hi + b_lo: _sin_single for float32 x and a, b = 0, pi/4 or pi/2, where |a*x| <
+    2**26 (lean where a result within 1 ULP is enough: it is not cancelled later), _sin_affine_exact for
+    the rest. Each element's path depends on its value alone (an element gives the same bits in any array).
+    """
+    if x.dtype == np.float32 and float(np.float32(a)) == a and a:
+        c = {(0.0, 0.0): 0.0, (0.7853981633974483, 3.061616997868383e-17): 0.25,
+             (1.5707963267948966, 6.123233995736766e-17): 0.5}.get((b_hi, b_lo))  # b = c*pi
+        if c is not None:
+            bound = 67108864.0 / abs(a)
+            if x.size == 0 or (x.min() > -bound and x.max() < bound):  # False for NaN
+                return _sin_single(x, a, c, lean)
+            far = np.flatnonzero(np.logical_not(np.abs(x) < bound))  # rare: huge, +-inf, NaN
+            xs = x.copy()
+            xs.put(far, 0.0)
+            out = _sin_single(xs, a, c, lean)
+            out.put(far, _sin_affine_exact(x.take(far), a, b_hi, b_lo))
+            return out
+    return _sin_affine_exact(x, a, b_hi, b_lo)
+
+
+def _sin_affine_exact(x, a, b_hi, b_lo):
     """sin(a*x + b), b = b_hi + b_lo, with the argument carried beyond double precision.
 
     |a*x + b| < 2**26: the product a*x is split exactly (Dekker) and reduced by k*pi with pi in three
     pieces (Cody-Waite), so the reduced argument is good to ~1e-24 and sin near its zeros keeps its
     digits. Larger arguments (rare): a*x reduced modulo 2*pi exactly in integers (_reduce_2pi), then
     the same path. sin(+-inf) is NaN (no limit). No floating-point warning. In place: six or seven
-    buffers.
+    buffers. Float32 x and a with b = 0 or pi/2: libm's float64 sin or cos of the exact a*x, rounded once.
     """
-    if x.dtype == np.float32 and b_lo in (0.0, 6.123233995736766e-17) and float(np.float32(a)) == a:
-        # float32 x and a: a*x is exact in float64, whose sin and cos (libm, exact reduction) are
-        # accurate far beyond float32; rounded once. b = pi/2 is cos.
+    if x.dtype == np.float32 and float(np.float32(a)) == a and b_lo in (0.0, 6.123233995736766e-17):
         if (b_hi == 0.0 and b_lo == 0.0) or b_hi == 1.5707963267948966:
             w = x.astype(np.float64)
             w *= a
