@@ -112,8 +112,13 @@ def patch_lines(patches: list[Patch], var: str, result: str, guard: str = "",
             lines.append(f"{indent}    {d} = ((ts - {p.r_hi!r}) + err) - {p.r_lo!r}")
         else:
             lines.append(f"{indent}    {d} = {d}.take(near)")
-        poly = repr(p.coeffs[-1])
-        for c in reversed(p.coeffs[:-1]):
-            poly = f"({poly}) * {d} + {c!r}"
-        lines.append(f"{indent}    r.put(near, ({poly}) * {d})")
+        # Horner's rule in place (the same operations in the same order as ((c_n d + c_n-1) d + ...) d,
+        # so the same bits, without a fresh array per operation: on the few elements near a zero, each
+        # operation's cost is mostly its call)
+        rest = ", ".join(repr(c) for c in reversed(p.coeffs[:-1]))
+        lines.append(f"{indent}    acc = np.multiply({d}, {p.coeffs[-1]!r})")
+        lines.append(f"{indent}    for coef in ({rest}{',' if len(p.coeffs) == 2 else ''}):")
+        lines.append(f"{indent}        acc += coef")
+        lines.append(f"{indent}        acc *= {d}")
+        lines.append(f"{indent}    r.put(near, acc)")
     return lines, "r"
