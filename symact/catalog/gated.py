@@ -10,16 +10,21 @@ from ._forms import BIG, PW, R, X, Param, clip, sigmoid_stable
 x = X
 beta = sp.Symbol("beta", real=True)
 guard = fclip(x, -BIG, BIG)  # tail guard: the gate's limit times x
+# swish's tail guard in x: 2^60/|beta| (t = beta*x beyond 2^60, the gate exactly 0 or 1 there), at most
+# 2^120 (finite in float32; |beta| < 2^-60 wrong beyond it). A guard at 2^60 in x clipped x*sigmoid(beta x)
+# for |beta| < 2^-4 (beta = 1e-30: x = -1e31 gives -1e31*sigmoid(-10), not -2^60*sigmoid(-10))
+_beta_bound = BIG / sp.Max(sp.Abs(beta), R(1, 2**60))
+bguard = fclip(x, -_beta_bound, _beta_bound)
 
 
-def _swish_fast_grad(t: sp.Expr, scale: sp.Expr, e: sp.Expr | None = None) -> sp.Expr:
+def _swish_fast_grad(t: sp.Expr, scale: sp.Expr, e: sp.Expr | None = None, g: sp.Expr = guard) -> sp.Expr:
     """d/dx x*sigmoid(t), t = scale*x, with one exponential E = e^-t: s + t*E*s**2, s = 1/(1 + E).
 
     E*s = 1 - s without the cancellation; E overflows for t < -709 (float32: -88), outside the region.
     e: E when the caller computes it otherwise.
     """
     e = sp.exp(-t) if e is None else e
-    return 1 / (1 + e) + scale * guard * e / (1 + e) ** 2  # tail guard: x*E is not inf*0 at x = inf
+    return 1 / (1 + e) + scale * g * e / (1 + e) ** 2  # tail guard g: x*E is not inf*0 at x = inf
 
 
 def _sigmoid_slope(t: sp.Expr, e: sp.Expr | None = None) -> sp.Expr:
@@ -28,9 +33,9 @@ def _sigmoid_slope(t: sp.Expr, e: sp.Expr | None = None) -> sp.Expr:
     return e / (1 + e) ** 2
 
 
-def _swish_grad(t: sp.Expr, scale: sp.Expr, e: sp.Expr | None = None) -> sp.Expr:
+def _swish_grad(t: sp.Expr, scale: sp.Expr, e: sp.Expr | None = None, g: sp.Expr = guard) -> sp.Expr:
     """d/dx x*sigmoid(t) with t = scale*x: sigmoid(t) + t*sigmoid(t)*sigmoid(-t) (e: e^-|t|, see above)."""
-    return sigmoid_stable(t, e) + scale * guard * _sigmoid_slope(t, e)
+    return sigmoid_stable(t, e) + scale * g * _sigmoid_slope(t, e)
 
 
 # silu/swish where t = beta*x < -64 (the tail): with s = e^-|t| 2^64 (exp_mul's scale k = 64, normal down to
@@ -51,20 +56,20 @@ _swish_e = _swish_s / _TWO64
 _swish_e_clipped = _swish_s_clipped / _TWO64
 
 
-def _swish_tail(t: sp.Expr, s: sp.Expr) -> tuple[sp.Expr, sp.Expr, sp.Expr]:
+def _swish_tail(t: sp.Expr, s: sp.Expr, g: sp.Expr = guard) -> tuple[sp.Expr, sp.Expr, sp.Expr]:
     """(f, f', df/dbeta) of x*sigmoid(t), t = beta*x < 0, from s = e^t 2^64 (see above); df/dbeta for t > 0 too.
 
     Unevaluated products: each multiplies s by the large factor first (s/(2^64 + s) is e^t again).
     """
     u = sp.UnevaluatedExpr
-    return (u(guard * s) / (_TWO64 + s), u(s * (1 + t * _TWO64 / (_TWO64 + s))) / (_TWO64 + s),
-            u(guard**2 * s) * (_TWO64 / (_TWO64 + s) ** 2))
+    return (u(g * s) / (_TWO64 + s), u(s * (1 + t * _TWO64 / (_TWO64 + s))) / (_TWO64 + s),
+            u(g**2 * s) * (_TWO64 / (_TWO64 + s) ** 2))
 
 
 # (t = beta*x tail-guarded in f': s = 0 there, and s*t is not 0*inf; d/dbeta's x^2 s is even in t: both tails)
 _silu_tail = _swish_tail(guard, _silu_s)
-_swish_tail_t = _swish_tail(beta * guard, _swish_s)
-_swish_tail_p = _swish_tail(beta * guard, _swish_s_clipped)
+_swish_tail_t = _swish_tail(beta * bguard, _swish_s, bguard)
+_swish_tail_p = _swish_tail(beta * bguard, _swish_s_clipped, bguard)
 
 
 # mish: tanh(softplus(x)) = n/(n + 2) with n = e^x (e^x + 2). Scaled by e^(-2 max(x, 0)), branch-free:
@@ -117,11 +122,12 @@ ACTIVATIONS = [
         citation="Ramachandran, Zoph & Le, Searching for activation functions (2017)",
         # beta = 0 is x/2 (derivative 1/2, d/dbeta x^2/4): beta*x would be 0*inf = NaN at x = +-inf
         forward=PW((x / 2, sp.Eq(beta, 0)), (_swish_tail_t[0], beta * x < -64),
-                   (PW((x, beta * x >= 0), (guard, True)) * sigmoid_stable(beta * x, _swish_e), True)),
-        grad=PW((R(1, 2), sp.Eq(beta, 0)), (_swish_tail_t[1], beta * x < -64), (_swish_grad(beta * x, beta, _swish_e), True)),
+                   (PW((x, beta * x >= 0), (bguard, True)) * sigmoid_stable(beta * x, _swish_e), True)),
+        grad=PW((R(1, 2), sp.Eq(beta, 0)), (_swish_tail_t[1], beta * x < -64),
+                (_swish_grad(beta * x, beta, _swish_e, bguard), True)),
         grad_params=(("beta", PW((x**2 / 4, sp.Eq(beta, 0)), (_swish_tail_p[2], sp.Abs(beta * _x127) > 64),
-                                 (guard**2 * _sigmoid_slope(beta * x, _swish_e_clipped), True))),),
-        fast_forward=x / (1 + exp_mul(x, -beta)), fast_grad=_swish_fast_grad(beta * x, beta, exp_mul(x, -beta)),
+                                 (bguard**2 * _sigmoid_slope(beta * x, _swish_e_clipped), True))),),
+        fast_forward=x / (1 + exp_mul(x, -beta)), fast_grad=_swish_fast_grad(beta * x, beta, exp_mul(x, -beta), bguard),
         fast_region=(beta * x >= -80) & sp.Ne(beta, 0),  # beta = 0: beta*x is NaN at +-inf, so the stable forms
         overflow_ok="at beta = 0, df/dbeta = x^2/4 exceeds the largest float for |x| > 2 sqrt(max): +-inf is then the correctly rounded value",
     ),

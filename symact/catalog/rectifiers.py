@@ -13,6 +13,9 @@ alpha, beta, b, a = S("alpha"), S("beta"), S("b"), S("negative_slope")
 neg = fclip(x, -sp.oo, 0)  # branch guard for the x <= 0 pieces
 
 _softplus_e = exp_mul(sp.Abs(x), -beta)  # e^(-|beta x|) for beta > 0
+# |x| clipped to 2^60/beta in d/dbeta (|x| E is not inf*0 at x = +-inf), at most 2^120: at 2^60 it cut
+# |x| E for beta < 1e-15 (beta = 1e-20: x = -3e22, beta |x| = 306, gave 2^60 E)
+_softplus_bound = BIG / sp.Max(beta, R(1, 2**60))
 _isrlu_v = -1 / fclip(x, -sp.oo, -1)  # -1/x below -1 (a branch guard)
 _isrlu_y = fclip(y, -1 / sp.sqrt(alpha), 0)  # y clamped to the negative part of the range
 _sq_t = fclip(x, -BIG, BIG)  # squareplus derivative, branch x >= 0: tail guard (G/H -> 1, not inf/inf)
@@ -143,7 +146,7 @@ ACTIVATIONS = [
         grad=sp.Max(_softplus_e, mask(x >= 0)) / (1 + _softplus_e),
         grad_from_output=-expm1(-beta * fclip(y, 0, sp.oo)),
         # |x| E/(1 + E) as |x| s/(2^64 + s), s = E 2^64: E is subnormal below -708.4 where |x| E is not
-        grad_params=(("beta", -(sp.UnevaluatedExpr(fclip(sp.Abs(x), 0, BIG) * exp_mul(sp.Abs(x), -beta, 64))
+        grad_params=(("beta", -(sp.UnevaluatedExpr(fclip(sp.Abs(x), 0, _softplus_bound) * exp_mul(sp.Abs(x), -beta, 64))
                                 / (2**64 + exp_mul(sp.Abs(x), -beta, 64))
                                 + log1p(_softplus_e) / beta) / beta),),
     ),
