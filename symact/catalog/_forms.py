@@ -7,7 +7,11 @@ from ..activation import X, Y, Param
 from ..functions import fclip, mask
 
 __all__ = ["X", "Y", "Param", "BIG", "R", "PW", "sigmoid_stable", "sigmoid_neg_stable", "positive", "nonnegative",
-           "tail", "clip"]
+           "tail", "clip", "ISRU_OVERFLOW"]
+
+#: isru and isrlu: why an overflow is the right answer
+ISRU_OVERFLOW = ("df/dalpha -> -sign(x) alpha^(-3/2)/2 as |x| grows, beyond the largest float for small alpha "
+                 "(float32: alpha < 1.3e-26): +-inf is then the correctly rounded value")
 
 #: tail-guard bound: beyond 2**60 every guarded expression has reached its floating-point limit
 BIG = sp.Integer(2) ** 60

@@ -5,7 +5,7 @@ import sympy as sp
 
 from ..activation import Activation
 from ..functions import exp_div, exp_mul, exp_times, expm1, expm1_div, fclip, gammainc2, hypot, log1p, mask
-from ._forms import BIG, PW, R, X, Y, Param, clip, nonnegative, positive
+from ._forms import BIG, ISRU_OVERFLOW, PW, R, X, Y, Param, clip, nonnegative, positive
 
 x, y = X, Y
 S = lambda name: sp.Symbol(name, real=True)  # noqa: E731
@@ -188,7 +188,8 @@ ACTIVATIONS = [
                 (sp.UnevaluatedExpr(_isrlu_v / sp.sqrt(alpha + _isrlu_v**2)) ** 3, True)),
         # where alpha x^2 and its 3/2 power are finite (float32 included), the direct forms (1 beyond 0)
         fast_forward=x / sp.sqrt(1 + alpha * sp.Min(x, 0) ** 2), fast_grad=(1 + alpha * sp.Min(x, 0) ** 2) ** R(-3, 2),
-        fast_region=x >= -2**40,
+        fast_region=(x >= -2**40) & (alpha <= 2**40),  # alpha x^2 <= 2^120: finite in float32
+        overflow_ok=ISRU_OVERFLOW,
         grad_from_output=PW((1, y >= 0), ((fclip(1 + sp.sqrt(alpha) * _isrlu_y, 0, 1)
                                            * (1 - sp.sqrt(alpha) * _isrlu_y)) ** R(3, 2), True)),
         grad_params=(("alpha", PW((0, x >= 0), (-fclip(x, -1, 0) ** 3 / 2 * (1 + alpha * fclip(x, -1, 0) ** 2) ** R(-3, 2), x >= -1),

@@ -5,7 +5,7 @@ import sympy as sp
 
 from ..activation import Activation
 from ..functions import expm1, fclip, log1p
-from ._forms import BIG, PW, R, X, Y, Param, clip, positive, sigmoid_neg_stable, sigmoid_stable
+from ._forms import BIG, ISRU_OVERFLOW, PW, R, X, Y, Param, clip, positive, sigmoid_neg_stable, sigmoid_stable
 
 x, y = X, Y
 _e = sp.exp(-sp.Abs(x))
@@ -96,7 +96,10 @@ ACTIVATIONS = [
                 (sp.UnevaluatedExpr(_isru_u / sp.sqrt(sp.Symbol("alpha", real=True) + _isru_u ** 2)) ** 3, True)),
         # where alpha x^2 and its 3/2 power are finite (float32 included), the direct forms
         fast_forward=x / sp.sqrt(1 + sp.Symbol("alpha", real=True) * x**2),
-        fast_grad=(1 + sp.Symbol("alpha", real=True) * x**2) ** R(-3, 2), fast_region=sp.Abs(x) <= 2**40,
+        fast_grad=(1 + sp.Symbol("alpha", real=True) * x**2) ** R(-3, 2),
+        # alpha <= 2^40 too: alpha x^2 <= 2^120 is finite in float32 (alpha = 1e30 gave x/inf = 0)
+        fast_region=(sp.Abs(x) <= 2**40) & (sp.Symbol("alpha", real=True) <= 2**40),
+        overflow_ok=ISRU_OVERFLOW,
         grad_from_output=(fclip(1 - sp.sqrt(sp.Symbol("alpha", real=True)) * _isru_y, 0, 1)
                           * (1 + sp.sqrt(sp.Symbol("alpha", real=True)) * _isru_y)) ** R(3, 2),
         grad_params=(("alpha", PW((-fclip(x, -1, 1) ** 3 / 2 * (1 + sp.Symbol("alpha", real=True) * fclip(x, -1, 1) ** 2) ** R(-3, 2),
