@@ -208,7 +208,8 @@ def test_parameter_cases_are_not_vacuous():
 #: far parameters that meet the same goals (tail guards scaled by the parameter: swish's 2^60/|beta|,
 #: softplus' d/dbeta 2^60/beta, both fixed at 2^60 before, wrong for |beta| < 2^-4 and beta < 1e-15;
 #: isru/isrlu's fast forms only for alpha <= 2^40, where alpha x^2 is finite in float32, and their
-#: d/dalpha's overflow for tiny alpha the correctly rounded +-inf, without a warning). Not claimed:
+#: d/dalpha's overflow for tiny alpha the correctly rounded +-inf, without a warning; squareplus' tail
+#: guard in f' at 2^60 max(1, sqrt(b)), was 2^60: 1.7e9 ULP at b = 1e30). Not claimed:
 #: softplus' float32 forward for beta < 1e-5 (e^(-beta |x|) is subnormal in float32 where it over beta is
 #: not), swish beyond |beta| = 2^995 (Dekker's product) and below 2^-60 (the guard's 2^120), snake's
 #: tail guard for a < 2^-40.
@@ -216,6 +217,8 @@ EXTREME_CASES = [(n, p, v, d) for n, p, values, dtypes in [
     ("swish", "beta", (1e-30, 1e-20, 1e-10, 1e10, 1e20, 1e30, -1e-30, -1e30), ("float64", "float32")),
     ("softplus", "beta", (1e-30, 1e-20, 1e-10, 1e10, 1e20, 1e30), ("float64",)),
     ("softplus", "beta", (1e10, 1e20, 1e30), ("float32",)),
+    ("squareplus", "b", (1e-30, 1e-20, 1e-10, 1e10, 1e20, 1e30), ("float64", "float32")),
+    ("squareplus", "b", (1e-300, 1e300), ("float64",)),
     ("isru", "alpha", (1e-30, 1e-20, 1e-10, 1e10, 1e20, 1e30), ("float64", "float32")),
     ("isrlu", "alpha", (1e-30, 1e-20, 1e-10, 1e10, 1e20, 1e30), ("float64", "float32")),
 ] for v in values for d in dtypes]

@@ -18,7 +18,9 @@ _softplus_e = exp_mul(sp.Abs(x), -beta)  # e^(-|beta x|) for beta > 0
 _softplus_bound = BIG / sp.Max(beta, R(1, 2**60))
 _isrlu_v = -1 / fclip(x, -sp.oo, -1)  # -1/x below -1 (a branch guard)
 _isrlu_y = fclip(y, -1 / sp.sqrt(alpha), 0)  # y clamped to the negative part of the range
-_sq_t = fclip(x, -BIG, BIG)  # squareplus derivative, branch x >= 0: tail guard (G/H -> 1, not inf/inf)
+# squareplus derivative, branch x >= 0: tail guard (G/H -> 1, not inf/inf) at 2^60 max(1, sqrt(b)), where
+# 1 - G/H ~ b/(4x^2) <= 2^-122 (at 2^60 alone: b = 1e30 gave 1 - 2e-7 for every x beyond it)
+_sq_t = fclip(x, -BIG * sp.Max(1, sp.sqrt(b)), BIG * sp.Max(1, sp.sqrt(b)))
 
 
 def _sq_g(t: sp.Expr) -> sp.Expr:
