@@ -211,14 +211,17 @@ def test_parameter_cases_are_not_vacuous():
 #: d/dalpha's overflow for tiny alpha the correctly rounded +-inf, without a warning; squareplus' tail
 #: guard in f' at 2^60 max(1, sqrt(b)), was 2^60: 1.7e9 ULP at b = 1e30). Not claimed:
 #: softplus' float32 forward for beta < 1e-5 (e^(-beta |x|) is subnormal in float32 where it over beta is
-#: not), swish beyond |beta| = 2^995 (Dekker's product) and below 2^-60 (the guard's 2^120), snake's
-#: tail guard for a < 2^-40.
+#: not), swish beyond |beta| = 2^995 (Dekker's product) and below 2^-60 (the guard's 2^120), snake
+#: beyond 2^127 for a < 2^-67 (its guard; was 2^100 for a < 2^-40) and its float32 d/da for a < 1e-19
+#: (x sin(2ax)/a and (sin(ax)/a)^2 both overflow: inf - inf) or near its zeros (a = 1e10: 397 ULP).
 EXTREME_CASES = [(n, p, v, d) for n, p, values, dtypes in [
     ("swish", "beta", (1e-30, 1e-20, 1e-10, 1e10, 1e20, 1e30, -1e-30, -1e30), ("float64", "float32")),
     ("softplus", "beta", (1e-30, 1e-20, 1e-10, 1e10, 1e20, 1e30), ("float64",)),
     ("softplus", "beta", (1e10, 1e20, 1e30), ("float32",)),
     ("squareplus", "b", (1e-30, 1e-20, 1e-10, 1e10, 1e20, 1e30), ("float64", "float32")),
     ("squareplus", "b", (1e-300, 1e300), ("float64",)),
+    ("snake", "a", (1e-20, 1e-10, 1e10, 1e20, 1e30), ("float64",)),
+    ("snake", "a", (1e-10, 1e20, 1e30), ("float32",)),
     ("isru", "alpha", (1e-30, 1e-20, 1e-10, 1e10, 1e20, 1e30), ("float64", "float32")),
     ("isrlu", "alpha", (1e-30, 1e-20, 1e-10, 1e10, 1e20, 1e30), ("float64", "float32")),
 ] for v in values for d in dtypes]

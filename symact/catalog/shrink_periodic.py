@@ -12,7 +12,10 @@ lambd = sp.Symbol("lambd", real=True)
 omega = sp.Symbol("omega_0", real=True)
 a = sp.Symbol("a", real=True)
 guard = fclip(x, -BIG, BIG)
-_snake_bound = BIG / sp.Max(a, R(1, 2**40))  # min(2^60/a, 2^100) (a 1/a of its own: f's /a stays a division)
+# min(2^60/a, 2^127): beyond 2^60/a, sin(ax)^2/a <= 1/a is below x's rounding; 2^127 is finite in float32
+# (a bound of 2^100 cut x + sin(ax)^2/a for a < 2^-40: a = 1e-30, x = -6.8e30). A 1/a of its own: f's /a
+# stays a division
+_snake_bound = BIG / sp.Max(a, R(1, 2**67))
 
 ACTIVATIONS = [
     Activation(
@@ -77,7 +80,7 @@ ACTIVATIONS = [
         "snake", x + sp.sin(a * x) ** 2 / a, params=(Param("a", sp.Integer(1), positive),), family="periodic",
         description="Snake: x + sin(a x)^2/a, monotone with a periodic ripple.",
         citation="Liu, Ziyin et al., Neural networks fail to learn periodic functions and how to fix it (2020)",
-        # tail guard at 2^60/a (at most 2^100, finite in float32): beyond it sin(ax)^2/a <= 1/a is below
+        # tail guard at 2^60/a (at most 2^127, finite in float32): beyond it sin(ax)^2/a <= 1/a is below
         # x's rounding, and x = +-inf gives +-inf, not inf + NaN
         forward=x + sin_affine(fclip(x, -_snake_bound, _snake_bound), a, 0) ** 2 / a,
         # the forward's sum cancels (so it keeps libm's sine); the derivative's square does not
