@@ -90,13 +90,14 @@ def _sin_single(x, a, c, lean):
     w -= t
     w -= np.multiply(k, 3.1786509424591713e-08, out=t)
     w -= np.multiply(k, 1.2246467991473532e-16, out=t)
+    if lean:
+        del t  # buffers released as soon as they are done with: three float64 ones at most
     if c:
         k += c
     n = k.astype(np.int32)  # m, |m| < 2**25
-    del k  # buffers released as soon as they are done with: three float64 ones at most
+    del k
     with np.errstate(under="ignore"):  # subnormal results (r rounded to float32, its float32 sin)
         if lean:
-            del t
             y = w.astype(np.float32)
             del w
             np.sin(y, out=y)
