@@ -1,6 +1,6 @@
 """Forward time of the generated modules of an earlier commit against the current ones, interleaved.
 
-    python benchmarks/compare_commits.py REV [NAME ...] [--markdown]
+    python benchmarks/compare_commits.py REV [NAME ...] [--markdown] [--function forward|grad|fused]
 
 For each activation, in a fresh process (glibc's malloc defaults), the forward `<name>(x)` of
 generated/<name>.py as committed in REV and as in the working tree, called alternately (one call of
@@ -8,7 +8,8 @@ each per round; best of at least 9 rounds and 0.3 s at 10^5 elements, 5 at 10^7,
 benchmarks/timing.py; float64 and float32; x = 5 * standard normal), so that both meet the same machine
 and the same allocator state. Prints ns per element
 before and after and, at the end, the geometric mean of after/before per size and dtype (identity,
-whose time is call overhead, excluded).
+whose time is call overhead, excluded). --function grad or fused times `<name>_grad(x)` or
+`<name>_forward_and_grad(x)` instead of the forward.
 """
 from __future__ import annotations
 
@@ -30,16 +31,19 @@ ROOT = Path(__file__).resolve().parents[1]
 CASES = [(10**5, "float64", 9), (10**7, "float64", 5), (10**5, "float32", 9), (10**7, "float32", 5)]
 
 
-def _load(path: Path, tag: str):
+SUFFIX = {"forward": "", "grad": "_grad", "fused": "_forward_and_grad"}
+
+
+def _load(path: Path, tag: str, function: str = "forward"):
     spec = importlib.util.spec_from_file_location(f"{tag}_{path.stem}", path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    return getattr(mod, path.stem)
+    return getattr(mod, path.stem + SUFFIX[function])
 
 
-def child(name: str, old_dir: str) -> None:
-    old = _load(Path(old_dir) / f"{name}.py", "old")
-    new = _load(ROOT / "generated" / f"{name}.py", "new")
+def child(name: str, old_dir: str, function: str = "forward") -> None:
+    old = _load(Path(old_dir) / f"{name}.py", "old", function)
+    new = _load(ROOT / "generated" / f"{name}.py", "new", function)
     rows = []
     for n, dtype, rounds in CASES:
         x = (np.random.default_rng(0).standard_normal(n) * 5).astype(dtype)
@@ -54,10 +58,11 @@ def main() -> None:
     ap.add_argument("rev")
     ap.add_argument("names", nargs="*")
     ap.add_argument("--markdown", action="store_true")
+    ap.add_argument("--function", choices=sorted(SUFFIX), default="forward")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        child(args.names[0], args.child)
+        child(args.names[0], args.child, args.function)
         return
     sys.path.insert(0, str(ROOT))
     from symact.catalog import CATALOG
@@ -73,7 +78,8 @@ def main() -> None:
                 continue
             (Path(old_dir) / f"{name}.py").write_text(text.stdout)
             env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
-            out = subprocess.run([sys.executable, __file__, args.rev, name, "--child", old_dir], env=env,
+            out = subprocess.run([sys.executable, __file__, args.rev, name, "--child", old_dir,
+                                  "--function", args.function], env=env,
                                  capture_output=True, text=True, check=True).stdout
             rows.extend(json.loads(out.splitlines()[-1]))
     heads = [f"{dt} 10^{int(math.log10(n))}" for n, dt, _ in CASES]
