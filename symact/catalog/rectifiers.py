@@ -20,7 +20,8 @@ _isrlu_v = -1 / fclip(x, -sp.oo, -1)  # -1/x below -1 (a branch guard)
 _isrlu_y = fclip(y, -1 / sp.sqrt(alpha), 0)  # y clamped to the negative part of the range
 # squareplus derivative, branch x >= 0: tail guard (G/H -> 1, not inf/inf) at 2^60 max(1, sqrt(b)), where
 # 1 - G/H ~ b/(4x^2) <= 2^-122 (at 2^60 alone: b = 1e30 gave 1 - 2e-7 for every x beyond it)
-_sq_t = fclip(x, -BIG * sp.Max(1, sp.sqrt(b)), BIG * sp.Max(1, sp.sqrt(b)))
+_sq_bound = BIG * sp.Max(1, sp.sqrt(b))
+_sq_t = fclip(x, -_sq_bound, _sq_bound)
 
 
 def _sq_g(t: sp.Expr) -> sp.Expr:
