@@ -25,6 +25,17 @@ __all__ = ["bent_identity", "bent_identity_grad", "bent_identity_forward_and_gra
 _clip = np.ndarray.clip  # np.clip without its dispatch wrapper (about 2 us less per call)
 
 
+def _put(a, i, v):
+    """a.put(i, v) (i: flat indices, as np.flatnonzero gives), as a[i] = v where a is one-dimensional
+    or C-contiguous (its flat view): NumPy's fancy assignment is 2-4x faster than its put."""
+    if a.ndim != 1 and a.flags.c_contiguous:
+        a = a.reshape(-1)
+    if a.ndim == 1:
+        a[i] = v
+    else:
+        a.put(i, v)
+
+
 def _hypot(a, b):
     """sqrt(a**2 + b**2) without overflow or underflow (np.hypot is ~15 ns per element here).
 
@@ -46,7 +57,7 @@ def _hypot(a, b):
     if bad.size:
         ab = np.broadcast_to(a, out.shape)
         bb = np.broadcast_to(b, out.shape)
-        out.put(bad, np.hypot(ab.take(bad), bb.take(bad)))
+        _put(out, bad, np.hypot(ab.take(bad), bb.take(bad)))
     return out
 
 
@@ -179,7 +190,7 @@ def _bent_identity_block(x, o0):
         c1 /= c2
         c1 += 1.0
         np.multiply(xs, c1, out=c1)
-        o0.put(far, c1)
+        _put(o0, far, c1)
     return (o0,)
 
 
@@ -217,7 +228,7 @@ def _bent_identity_grad_block(x, o0):
         c2 = _hypot(c0, 1.0)
         c1 /= c2
         c1 += 1.0
-        o0.put(far, c1)
+        _put(o0, far, c1)
     return (o0,)
 
 
@@ -265,6 +276,6 @@ def _bent_identity_forward_and_grad_block(x, o0, o1):
         np.multiply(xs, c2, out=c2)
         c0 /= c1
         c0 += 1.0
-        o0.put(far, c2)
-        o1.put(far, c0)
+        _put(o0, far, c2)
+        _put(o1, far, c0)
     return (o0, o1,)

@@ -58,6 +58,17 @@ def _wide(x):
     return x.astype(np.float64) if x.dtype != np.float64 else x
 
 
+def _put(a, i, v):
+    """a.put(i, v) (i: flat indices, as np.flatnonzero gives), as a[i] = v where a is one-dimensional
+    or C-contiguous (its flat view): NumPy's fancy assignment is 2-4x faster than its put."""
+    if a.ndim != 1 and a.flags.c_contiguous:
+        a = a.reshape(-1)
+    if a.ndim == 1:
+        a[i] = v
+    else:
+        a.put(i, v)
+
+
 def _exp_div(x, a, out=None):
     """exp(x/a), the rounding error of the quotient carried into the result (see _exp_mul).
 
@@ -149,7 +160,7 @@ def _gammainc2(v):
             acc += c
         acc *= vs
         acc *= vs
-        out.put(near, acc)
+        _put(out, near, acc)
     return out.astype(v.dtype, copy=False)
 
 
@@ -326,7 +337,7 @@ def _celu_block(x, alpha, o0):
         c1 = _clip(xs, -np.inf, 0.0)
         _expm1_div(c1, alpha, out=c1)
         _where(c0, c1, xs, out=c1)
-        o0.put(far, c1)
+        _put(o0, far, c1)
     return (o0,)
 
 
@@ -451,5 +462,5 @@ def _celu_forward_and_grad_block(x, alpha, o0, o1):
         c1 = _clip(xs, -np.inf, 0.0)
         _expm1_div(c1, alpha, out=c1)
         _where(c0, c1, xs, out=c1)
-        o0.put(far, c1)
+        _put(o0, far, c1)
     return (o0, o1,)

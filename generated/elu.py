@@ -116,6 +116,17 @@ def _exp_times(x, c, out=None):
         return r
 
 
+def _put(a, i, v):
+    """a.put(i, v) (i: flat indices, as np.flatnonzero gives), as a[i] = v where a is one-dimensional
+    or C-contiguous (its flat view): NumPy's fancy assignment is 2-4x faster than its put."""
+    if a.ndim != 1 and a.flags.c_contiguous:
+        a = a.reshape(-1)
+    if a.ndim == 1:
+        a[i] = v
+    else:
+        a.put(i, v)
+
+
 def _where(c, a, b, out=None):
     """np.where(c, a, b) for float32/float64 values, bit for bit, without branching on c.
 
@@ -289,7 +300,7 @@ def _elu_block(x, alpha, o0):
         np.expm1(c1, out=c1)
         np.multiply(alpha, c1, out=c1)
         _where(c0, c1, xs, out=c1)
-        o0.put(far, c1)
+        _put(o0, far, c1)
     return (o0,)
 
 
@@ -411,5 +422,5 @@ def _elu_forward_and_grad_block(x, alpha, o0, o1):
         np.expm1(c1, out=c1)
         np.multiply(alpha, c1, out=c1)
         _where(c0, c1, xs, out=c1)
-        o0.put(far, c1)
+        _put(o0, far, c1)
     return (o0, o1,)

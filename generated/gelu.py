@@ -26,6 +26,17 @@ __all__ = ["gelu", "gelu_grad", "gelu_forward_and_grad"]
 _clip = np.ndarray.clip  # np.clip without its dispatch wrapper (about 2 us less per call)
 
 
+def _put(a, i, v):
+    """a.put(i, v) (i: flat indices, as np.flatnonzero gives), as a[i] = v where a is one-dimensional
+    or C-contiguous (its flat view): NumPy's fancy assignment is 2-4x faster than its put."""
+    if a.ndim != 1 and a.flags.c_contiguous:
+        a = a.reshape(-1)
+    if a.ndim == 1:
+        a[i] = v
+    else:
+        a.put(i, v)
+
+
 def _split(a):
     """(hi, lo) with hi = a rounded toward zero to 26 significant bits and lo = a - hi exactly.
 
@@ -297,15 +308,15 @@ def _ndtr(x):
     far = np.flatnonzero(a > 0.5)
     near = np.flatnonzero(~(a > 0.5))  # NaN included
     an = a.take(near)
-    q.put(near, _erfc(an))
+    _put(q, near, _erfc(an))
     af = a.take(far)
     e = _exp_neg_half_sq(af, 1.0)
     np.multiply(an, an, out=an)
     np.negative(an, out=an)
-    a.put(near, np.exp(an, out=an))  # a = exp(-w**2): computed where erfc is, kept where erfcx's is
-    a.put(far, e)
+    _put(a, near, np.exp(an, out=an))  # a = exp(-w**2): computed where erfc is, kept where erfcx's is
+    _put(a, far, e)
     e *= _erfcx_poly(af)
-    q.put(far, e)
+    _put(q, far, e)
     del e, af, an
     a *= d  # exp(-w**2)*d
     a *= 0.5641895835477563
@@ -456,7 +467,7 @@ def _gelu_grad_block(x, o0):
         for coef in (-1.396942086426202e-09, -3.5459866461783865e-08, -1.6044265494246427e-09, 5.702764979242107e-07, 4.3284506257392273e-07, -7.74846130700372e-06, -1.121438018842664e-05, 8.615947861116571e-05, 0.00018633974623233514, -0.0007448268386746817, -0.002239538068073497, 0.004539228379125415, 0.019421679838189067, -0.014771522148244337, -0.1140082332972217, -0.018199676398671087, 0.388284982990552, 0.4314939923140469):
             acc += coef
             acc *= d0
-        r.put(near, acc)
+        _put(r, near, acc)
     return (r,)
 
 
@@ -497,5 +508,5 @@ def _gelu_forward_and_grad_block(x, o0, o1):
         for coef in (-1.396942086426202e-09, -3.5459866461783865e-08, -1.6044265494246427e-09, 5.702764979242107e-07, 4.3284506257392273e-07, -7.74846130700372e-06, -1.121438018842664e-05, 8.615947861116571e-05, 0.00018633974623233514, -0.0007448268386746817, -0.002239538068073497, 0.004539228379125415, 0.019421679838189067, -0.014771522148244337, -0.1140082332972217, -0.018199676398671087, 0.388284982990552, 0.4314939923140469):
             acc += coef
             acc *= d0
-        r.put(near, acc)
+        _put(r, near, acc)
     return (o0, r,)

@@ -25,6 +25,17 @@ __all__ = ["gelu_tanh", "gelu_tanh_grad", "gelu_tanh_forward_and_grad"]
 _clip = np.ndarray.clip  # np.clip without its dispatch wrapper (about 2 us less per call)
 
 
+def _put(a, i, v):
+    """a.put(i, v) (i: flat indices, as np.flatnonzero gives), as a[i] = v where a is one-dimensional
+    or C-contiguous (its flat view): NumPy's fancy assignment is 2-4x faster than its put."""
+    if a.ndim != 1 and a.flags.c_contiguous:
+        a = a.reshape(-1)
+    if a.ndim == 1:
+        a[i] = v
+    else:
+        a.put(i, v)
+
+
 def _two_prod_err(a, b, p):
     """a*b - p exactly, for p = fl(a*b) (Dekker; needs |a|, |b| < 2**995 and no underflow)."""
     c = 134217729.0 * a
@@ -88,7 +99,7 @@ def _gelu_tanh_gate(x):
         hi, re, _ = _gelu_tanh_arg(xc.take(far))
         s = out.take(far)  # sigmoid(r) at the plain r; t = r + ((hi - r) + re), to first order:
         s += s * (1.0 - s) * ((hi - r.take(far)) + re)  # 1 - s is exact enough here (s < 0.44)
-        out.put(far, s)
+        _put(out, far, s)
     return out
 
 
@@ -239,7 +250,7 @@ def _gelu_tanh_grad_block(x, o0):
         for coef in (1.687283177355558e-11, -2.433873557833449e-10, -1.708811216951738e-10, 1.744987137846621e-09, 1.7637802707907564e-09, -1.196180847972441e-08, -1.6978217459781023e-08, 7.520740909289922e-08, 1.4157556987729473e-07, -4.3102482988029016e-07, -9.898647747433667e-07, 2.4335516344299543e-06, 5.918611710894005e-06, -1.5950896871645105e-05, -3.4956171694436116e-05, 0.00012425227802639782, 0.00026392764052681053, -0.0009274420230205449, -0.0024227318458750974, 0.005261059254921912, 0.019682309459833118, -0.01661932834305256, -0.11394448308095899, -0.01578285352184803, 0.38751844613578895, 0.4304000910248585):
             acc += coef
             acc *= d0
-        r.put(near, acc)
+        _put(r, near, acc)
     return (r,)
 
 
@@ -280,5 +291,5 @@ def _gelu_tanh_forward_and_grad_block(x, o0, o1):
         for coef in (1.687283177355558e-11, -2.433873557833449e-10, -1.708811216951738e-10, 1.744987137846621e-09, 1.7637802707907564e-09, -1.196180847972441e-08, -1.6978217459781023e-08, 7.520740909289922e-08, 1.4157556987729473e-07, -4.3102482988029016e-07, -9.898647747433667e-07, 2.4335516344299543e-06, 5.918611710894005e-06, -1.5950896871645105e-05, -3.4956171694436116e-05, 0.00012425227802639782, 0.00026392764052681053, -0.0009274420230205449, -0.0024227318458750974, 0.005261059254921912, 0.019682309459833118, -0.01661932834305256, -0.11394448308095899, -0.01578285352184803, 0.38751844613578895, 0.4304000910248585):
             acc += coef
             acc *= d0
-        r.put(near, acc)
+        _put(r, near, acc)
     return (o0, r,)

@@ -25,6 +25,17 @@ __all__ = ["hardswish", "hardswish_grad", "hardswish_forward_and_grad"]
 _clip = np.ndarray.clip  # np.clip without its dispatch wrapper (about 2 us less per call)
 
 
+def _put(a, i, v):
+    """a.put(i, v) (i: flat indices, as np.flatnonzero gives), as a[i] = v where a is one-dimensional
+    or C-contiguous (its flat view): NumPy's fancy assignment is 2-4x faster than its put."""
+    if a.ndim != 1 and a.flags.c_contiguous:
+        a = a.reshape(-1)
+    if a.ndim == 1:
+        a[i] = v
+    else:
+        a.put(i, v)
+
+
 def _where(c, a, b, out=None):
     """np.where(c, a, b) for float32/float64 values, bit for bit, without branching on c.
 
@@ -180,7 +191,7 @@ def _hardswish_block(x, o0):
         _clip(c1, 0.0, 6.0, out=c1)
         np.multiply(0.16666666666666666, c1, out=c1)
         c0 *= c1
-        o0.put(far, c0)
+        _put(o0, far, c0)
     return (o0,)
 
 

@@ -25,6 +25,17 @@ __all__ = ["isrlu", "isrlu_grad", "isrlu_grad_from_output", "isrlu_grad_params",
 _clip = np.ndarray.clip  # np.clip without its dispatch wrapper (about 2 us less per call)
 
 
+def _put(a, i, v):
+    """a.put(i, v) (i: flat indices, as np.flatnonzero gives), as a[i] = v where a is one-dimensional
+    or C-contiguous (its flat view): NumPy's fancy assignment is 2-4x faster than its put."""
+    if a.ndim != 1 and a.flags.c_contiguous:
+        a = a.reshape(-1)
+    if a.ndim == 1:
+        a[i] = v
+    else:
+        a.put(i, v)
+
+
 def _where(c, a, b, out=None):
     """np.where(c, a, b) for float32/float64 values, bit for bit, without branching on c.
 
@@ -212,7 +223,7 @@ def _isrlu_block(x, alpha, o0):
         np.negative(c3, out=c3)
         _where(c2, c0, c3, out=c0)
         _where(c1, xs, c0, out=c0)
-        o0.put(far, c0)
+        _put(o0, far, c0)
     return (o0,)
 
 
@@ -283,7 +294,7 @@ def _isrlu_grad_block(x, alpha, o0):
         c4 *= c5
         _where(c2, c3, c4, out=c3)
         _where(c1, 1.0, c3, out=c3)
-        o0.put(far, c3)
+        _put(o0, far, c3)
     return (o0,)
 
 
@@ -442,6 +453,6 @@ def _isrlu_forward_and_grad_block(x, alpha, o0, o1):
         c2 *= c5
         _where(c3, c6, c2, out=c6)
         _where(c0, 1.0, c6, out=c6)
-        o0.put(far, c1)
-        o1.put(far, c6)
+        _put(o0, far, c1)
+        _put(o1, far, c6)
     return (o0, o1,)

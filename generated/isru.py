@@ -25,6 +25,17 @@ __all__ = ["isru", "isru_grad", "isru_grad_from_output", "isru_grad_params", "is
 _clip = np.ndarray.clip  # np.clip without its dispatch wrapper (about 2 us less per call)
 
 
+def _put(a, i, v):
+    """a.put(i, v) (i: flat indices, as np.flatnonzero gives), as a[i] = v where a is one-dimensional
+    or C-contiguous (its flat view): NumPy's fancy assignment is 2-4x faster than its put."""
+    if a.ndim != 1 and a.flags.c_contiguous:
+        a = a.reshape(-1)
+    if a.ndim == 1:
+        a[i] = v
+    else:
+        a.put(i, v)
+
+
 def _where(c, a, b, out=None):
     """np.where(c, a, b) for float32/float64 values, bit for bit, without branching on c.
 
@@ -210,7 +221,7 @@ def _isru_block(x, alpha, o0):
         np.sqrt(c4, out=c4)
         c3 /= c4
         _where(c2, c0, c3, out=c0)
-        o0.put(far, c0)
+        _put(o0, far, c0)
     return (o0,)
 
 
@@ -276,7 +287,7 @@ def _isru_grad_block(x, alpha, o0):
         c4 /= c5
         c3 *= c4
         _where(c2, c0, c3, out=c0)
-        o0.put(far, c0)
+        _put(o0, far, c0)
     return (o0,)
 
 
@@ -431,6 +442,6 @@ def _isru_forward_and_grad_block(x, alpha, o0, o1):
         c4 /= c2
         c1 *= c4
         _where(c3, c5, c1, out=c5)
-        o0.put(far, c0)
-        o1.put(far, c5)
+        _put(o0, far, c0)
+        _put(o1, far, c5)
     return (o0, o1,)

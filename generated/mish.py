@@ -98,6 +98,17 @@ def _exp_mul(x, a, k=0, out=None):
         return _exp_finish(p, e, x.dtype, out)
 
 
+def _put(a, i, v):
+    """a.put(i, v) (i: flat indices, as np.flatnonzero gives), as a[i] = v where a is one-dimensional
+    or C-contiguous (its flat view): NumPy's fancy assignment is 2-4x faster than its put."""
+    if a.ndim != 1 and a.flags.c_contiguous:
+        a = a.reshape(-1)
+    if a.ndim == 1:
+        a[i] = v
+    else:
+        a.put(i, v)
+
+
 def _where(c, a, b, out=None):
     """np.where(c, a, b) for float32/float64 values, bit for bit, without branching on c.
 
@@ -276,7 +287,7 @@ def _mish_block(x, o0):
         c2 += c1
         c0 /= c2
         _where(c4, c3, c0, out=c3)
-        o0.put(far, c3)
+        _put(o0, far, c3)
     return (o0,)
 
 
@@ -354,7 +365,7 @@ def _mish_grad_block(x, o0):
         c3 /= c8
         c7 += c3
         _where(c9, c0, c7, out=c0)
-        o0.put(far, c0)
+        _put(o0, far, c0)
     r = o0
     x64 = np.asarray(x, np.float64)  # the patches work in float64
     # Taylor patch at the zero x = -1.192431214515495212137588340420739405601 (degree 20, |x - zero| < 0.3)
@@ -366,7 +377,7 @@ def _mish_grad_block(x, o0):
         for coef in (-5.460186173028381e-09, -6.174424363104907e-08, -1.4117255919499382e-07, 2.6879417855557728e-08, 1.071676702702074e-06, 2.9088199364912223e-06, 9.427361327376651e-07, -1.72992708103044e-05, -5.582891567360688e-05, -4.1961496031696126e-05, 0.00025412936386191073, 0.0009898181021289196, 0.0010924055409445854, -0.0033606849270232685, -0.01582112656173338, -0.020271822716684245, 0.04190782104360987, 0.20473126408010586, 0.2669479140495345):
             acc += coef
             acc *= d0
-        r.put(near, acc)
+        _put(r, near, acc)
     return (r,)
 
 
@@ -451,8 +462,8 @@ def _mish_forward_and_grad_block(x, o0, o1):
         c11 /= c9
         c8 += c11
         _where(c4, c0, c8, out=c0)
-        o0.put(far, c3)
-        o1.put(far, c0)
+        _put(o0, far, c3)
+        _put(o1, far, c0)
     r = o1
     x64 = np.asarray(x, np.float64)  # the patches work in float64
     # Taylor patch at the zero x = -1.192431214515495212137588340420739405601 (degree 20, |x - zero| < 0.3)
@@ -464,5 +475,5 @@ def _mish_forward_and_grad_block(x, o0, o1):
         for coef in (-5.460186173028381e-09, -6.174424363104907e-08, -1.4117255919499382e-07, 2.6879417855557728e-08, 1.071676702702074e-06, 2.9088199364912223e-06, 9.427361327376651e-07, -1.72992708103044e-05, -5.582891567360688e-05, -4.1961496031696126e-05, 0.00025412936386191073, 0.0009898181021289196, 0.0010924055409445854, -0.0033606849270232685, -0.01582112656173338, -0.020271822716684245, 0.04190782104360987, 0.20473126408010586, 0.2669479140495345):
             acc += coef
             acc *= d0
-        r.put(near, acc)
+        _put(r, near, acc)
     return (o0, r,)

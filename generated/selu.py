@@ -25,6 +25,17 @@ __all__ = ["selu", "selu_grad", "selu_grad_from_output", "selu_forward_and_grad"
 _clip = np.ndarray.clip  # np.clip without its dispatch wrapper (about 2 us less per call)
 
 
+def _put(a, i, v):
+    """a.put(i, v) (i: flat indices, as np.flatnonzero gives), as a[i] = v where a is one-dimensional
+    or C-contiguous (its flat view): NumPy's fancy assignment is 2-4x faster than its put."""
+    if a.ndim != 1 and a.flags.c_contiguous:
+        a = a.reshape(-1)
+    if a.ndim == 1:
+        a[i] = v
+    else:
+        a.put(i, v)
+
+
 def _where(c, a, b, out=None):
     """np.where(c, a, b) for float32/float64 values, bit for bit, without branching on c.
 
@@ -185,7 +196,7 @@ def _selu_block(x, o0):
         np.multiply(1.7580993408473768, c1, out=c1)
         c2 = np.multiply(1.0507009873554805, xs)
         _where(c0, c1, c2, out=c1)
-        o0.put(far, c1)
+        _put(o0, far, c1)
     return (o0,)
 
 
@@ -285,5 +296,5 @@ def _selu_forward_and_grad_block(x, o0, o1):
         np.multiply(1.7580993408473768, c1, out=c1)
         c2 = np.multiply(1.0507009873554805, xs)
         _where(c0, c1, c2, out=c1)
-        o0.put(far, c1)
+        _put(o0, far, c1)
     return (o0, o1,)

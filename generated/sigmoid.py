@@ -25,6 +25,17 @@ __all__ = ["sigmoid", "sigmoid_grad", "sigmoid_grad_from_output", "sigmoid_forwa
 _clip = np.ndarray.clip  # np.clip without its dispatch wrapper (about 2 us less per call)
 
 
+def _put(a, i, v):
+    """a.put(i, v) (i: flat indices, as np.flatnonzero gives), as a[i] = v where a is one-dimensional
+    or C-contiguous (its flat view): NumPy's fancy assignment is 2-4x faster than its put."""
+    if a.ndim != 1 and a.flags.c_contiguous:
+        a = a.reshape(-1)
+    if a.ndim == 1:
+        a[i] = v
+    else:
+        a.put(i, v)
+
+
 def _prepare(x, wide=False, per_block=False):
     """(array to compute on, function restoring the caller's dtype).
 
@@ -149,7 +160,7 @@ def _sigmoid_block(x, o0):
         c2 = np.maximum(c0, c1)
         c0 += 1.0
         c2 /= c0
-        o0.put(far, c2)
+        _put(o0, far, c2)
     return (o0,)
 
 

@@ -98,6 +98,17 @@ def _exp_mul(x, a, k=0, out=None):
         return _exp_finish(p, e, x.dtype, out)
 
 
+def _put(a, i, v):
+    """a.put(i, v) (i: flat indices, as np.flatnonzero gives), as a[i] = v where a is one-dimensional
+    or C-contiguous (its flat view): NumPy's fancy assignment is 2-4x faster than its put."""
+    if a.ndim != 1 and a.flags.c_contiguous:
+        a = a.reshape(-1)
+    if a.ndim == 1:
+        a[i] = v
+    else:
+        a.put(i, v)
+
+
 def _where(c, a, b, out=None):
     """np.where(c, a, b) for float32/float64 values, bit for bit, without branching on c.
 
@@ -263,7 +274,7 @@ def _silu_block(x, o0):
         c1 += 1.0
         c0 /= c1
         _where(c2, c3, c0, out=c3)
-        o0.put(far, c3)
+        _put(o0, far, c3)
     return (o0,)
 
 
@@ -320,7 +331,7 @@ def _silu_grad_block(x, o0):
         c2 /= c4
         c0 += c2
         _where(c5, c1, c0, out=c1)
-        o0.put(far, c1)
+        _put(o0, far, c1)
     r = o0
     x64 = np.asarray(x, np.float64)  # the patches work in float64
     # Taylor patch at the zero x = -1.278464542761073795109358739022980155439 (degree 18, |x - zero| < 0.3)
@@ -332,7 +343,7 @@ def _silu_grad_block(x, o0):
         for coef in (4.619379769031606e-09, -1.8877622907727957e-08, -9.266646309267441e-08, -3.051244750055421e-08, 8.599695028268575e-07, 2.346029682463866e-06, -2.942631888842464e-06, -2.9733542213263917e-05, -4.090534237428612e-05, 0.00018570724361186496, 0.0007985218818397998, 0.000126627410081122, -0.006606589138356696, -0.015222655223188032, 0.018874814223782312, 0.1466487969969469, 0.2178117057198001):
             acc += coef
             acc *= d0
-        r.put(near, acc)
+        _put(r, near, acc)
     return (r,)
 
 
@@ -395,8 +406,8 @@ def _silu_forward_and_grad_block(x, o0, o1):
         c3 /= c6
         c5 += c3
         _where(c4, c1, c5, out=c1)
-        o0.put(far, c8)
-        o1.put(far, c1)
+        _put(o0, far, c8)
+        _put(o1, far, c1)
     r = o1
     x64 = np.asarray(x, np.float64)  # the patches work in float64
     # Taylor patch at the zero x = -1.278464542761073795109358739022980155439 (degree 18, |x - zero| < 0.3)
@@ -408,5 +419,5 @@ def _silu_forward_and_grad_block(x, o0, o1):
         for coef in (4.619379769031606e-09, -1.8877622907727957e-08, -9.266646309267441e-08, -3.051244750055421e-08, 8.599695028268575e-07, 2.346029682463866e-06, -2.942631888842464e-06, -2.9733542213263917e-05, -4.090534237428612e-05, 0.00018570724361186496, 0.0007985218818397998, 0.000126627410081122, -0.006606589138356696, -0.015222655223188032, 0.018874814223782312, 0.1466487969969469, 0.2178117057198001):
             acc += coef
             acc *= d0
-        r.put(near, acc)
+        _put(r, near, acc)
     return (o0, r,)

@@ -28,6 +28,17 @@ def _wide(x):
     return x.astype(np.float64) if x.dtype != np.float64 else x
 
 
+def _put(a, i, v):
+    """a.put(i, v) (i: flat indices, as np.flatnonzero gives), as a[i] = v where a is one-dimensional
+    or C-contiguous (its flat view): NumPy's fancy assignment is 2-4x faster than its put."""
+    if a.ndim != 1 and a.flags.c_contiguous:
+        a = a.reshape(-1)
+    if a.ndim == 1:
+        a[i] = v
+    else:
+        a.put(i, v)
+
+
 def _reduce_2pi(w, a):
     """(p, e) float64 arrays with p + e = a*w - 2*pi*n, n the integer leaving |p| <= pi, to ~2**-116.
 
@@ -145,7 +156,7 @@ def _sin_affine_exact(x, a, b_hi, b_lo):
     ws = w
     if far.size:
         ws = w.copy()
-        ws.put(far, 0.0)
+        _put(ws, far, 0.0)
         np.multiply(a, ws, out=p)
     # e = a*ws - p exactly (Dekker's product; a is split once)
     c = 134217729.0 * a
@@ -166,8 +177,8 @@ def _sin_affine_exact(x, a, b_hi, b_lo):
         e += np.multiply(ah, bl, out=bh)
     if far.size:  # a*x = p + e modulo 2*pi, |p| <= pi
         pf, ef = _reduce_2pi(w.take(far), a)
-        p.put(far, pf)
-        e.put(far, ef)
+        _put(p, far, pf)
+        _put(e, far, ef)
     # k = rint((p + b)/pi); r = p - k*P1 (k*P1 is exact): exact where |r| <= |p| (Sterbenz), so always
     # for b = 0; with b (k = 1 for p in (0, pi/2) at b = pi/2) not, and its rounding error joins e
     k = np.add(p, b_hi, out=bh)
@@ -226,7 +237,7 @@ def _sin_affine_exact(x, a, b_hi, b_lo):
     out = c
     if b_hi == 0.0 and b_lo == 0.0:
         zeros = np.flatnonzero(w == 0.0)  # sin(a*(-0.0)) keeps the sign of zero
-        out.put(zeros, w.take(zeros) * np.copysign(1.0, a))
+        _put(out, zeros, w.take(zeros) * np.copysign(1.0, a))
     return out.astype(x.dtype, copy=False)
 
 
@@ -244,9 +255,9 @@ def _sin_affine(x, a, b_hi, b_lo, lean=False):
                 return _sin_single(x, a, c, lean)
             far = np.flatnonzero(np.logical_not(np.abs(x) < bound))  # rare: huge, +-inf, NaN
             xs = x.copy()
-            xs.put(far, 0.0)
+            _put(xs, far, 0.0)
             out = _sin_single(xs, a, c, lean)
-            out.put(far, _sin_affine_exact(x.take(far), a, b_hi, b_lo))
+            _put(out, far, _sin_affine_exact(x.take(far), a, b_hi, b_lo))
             return out
     return _sin_affine_exact(x, a, b_hi, b_lo)
 

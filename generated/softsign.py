@@ -25,6 +25,17 @@ __all__ = ["softsign", "softsign_grad", "softsign_grad_from_output", "softsign_f
 _clip = np.ndarray.clip  # np.clip without its dispatch wrapper (about 2 us less per call)
 
 
+def _put(a, i, v):
+    """a.put(i, v) (i: flat indices, as np.flatnonzero gives), as a[i] = v where a is one-dimensional
+    or C-contiguous (its flat view): NumPy's fancy assignment is 2-4x faster than its put."""
+    if a.ndim != 1 and a.flags.c_contiguous:
+        a = a.reshape(-1)
+    if a.ndim == 1:
+        a[i] = v
+    else:
+        a.put(i, v)
+
+
 def _prepare(x, wide=False, per_block=False):
     """(array to compute on, function restoring the caller's dtype).
 
@@ -145,7 +156,7 @@ def _softsign_block(x, o0):
         c1 = np.abs(c0)
         c1 += 1.0
         c0 /= c1
-        o0.put(far, c0)
+        _put(o0, far, c0)
     return (o0,)
 
 
@@ -234,5 +245,5 @@ def _softsign_forward_and_grad_block(x, o0, o1):
         c1 = np.abs(c0)
         c1 += 1.0
         c0 /= c1
-        o0.put(far, c0)
+        _put(o0, far, c0)
     return (o0, o1,)

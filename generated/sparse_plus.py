@@ -25,6 +25,17 @@ __all__ = ["sparse_plus", "sparse_plus_grad", "sparse_plus_grad_from_output", "s
 _clip = np.ndarray.clip  # np.clip without its dispatch wrapper (about 2 us less per call)
 
 
+def _put(a, i, v):
+    """a.put(i, v) (i: flat indices, as np.flatnonzero gives), as a[i] = v where a is one-dimensional
+    or C-contiguous (its flat view): NumPy's fancy assignment is 2-4x faster than its put."""
+    if a.ndim != 1 and a.flags.c_contiguous:
+        a = a.reshape(-1)
+    if a.ndim == 1:
+        a[i] = v
+    else:
+        a.put(i, v)
+
+
 def _where(c, a, b, out=None):
     """np.where(c, a, b) for float32/float64 values, bit for bit, without branching on c.
 
@@ -184,7 +195,7 @@ def _sparse_plus_block(x, o0):
         np.square(c1, out=c1)
         np.multiply(0.25, c1, out=c1)
         _where(c0, xs, c1, out=c1)
-        o0.put(far, c1)
+        _put(o0, far, c1)
     return (o0,)
 
 
@@ -274,5 +285,5 @@ def _sparse_plus_forward_and_grad_block(x, o0, o1):
         np.square(c1, out=c1)
         np.multiply(0.25, c1, out=c1)
         _where(c0, xs, c1, out=c1)
-        o0.put(far, c1)
+        _put(o0, far, c1)
     return (o0, o1,)

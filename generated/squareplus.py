@@ -25,6 +25,17 @@ __all__ = ["squareplus", "squareplus_grad", "squareplus_grad_from_output", "squa
 _clip = np.ndarray.clip  # np.clip without its dispatch wrapper (about 2 us less per call)
 
 
+def _put(a, i, v):
+    """a.put(i, v) (i: flat indices, as np.flatnonzero gives), as a[i] = v where a is one-dimensional
+    or C-contiguous (its flat view): NumPy's fancy assignment is 2-4x faster than its put."""
+    if a.ndim != 1 and a.flags.c_contiguous:
+        a = a.reshape(-1)
+    if a.ndim == 1:
+        a[i] = v
+    else:
+        a.put(i, v)
+
+
 def _hypot(a, b):
     """sqrt(a**2 + b**2) without overflow or underflow (np.hypot is ~15 ns per element here).
 
@@ -46,7 +57,7 @@ def _hypot(a, b):
     if bad.size:
         ab = np.broadcast_to(a, out.shape)
         bb = np.broadcast_to(b, out.shape)
-        out.put(bad, np.hypot(ab.take(bad), bb.take(bad)))
+        _put(out, bad, np.hypot(ab.take(bad), bb.take(bad)))
     return out
 
 
@@ -231,7 +242,7 @@ def _squareplus_block(x, b, o0):
         c2 = np.greater_equal(xs, 0.0)
         np.true_divide(0.25 * b, c0, out=c1)
         _where(c2, c0, c1, out=c0)
-        o0.put(far, c0)
+        _put(o0, far, c0)
     return (o0,)
 
 
@@ -288,7 +299,7 @@ def _squareplus_grad_block(x, b, o0):
         c2 += c0
         c1 /= c2
         _where(c3, c4, c1, out=c4)
-        o0.put(far, c4)
+        _put(o0, far, c4)
     return (o0,)
 
 
@@ -395,6 +406,6 @@ def _squareplus_forward_and_grad_block(x, b, o0, o1):
         c6 /= c5
         c2 /= c0
         _where(c3, c6, c2, out=c6)
-        b1.put(far, c1)
-        o1.put(far, c6)
+        _put(b1, far, c1)
+        _put(o1, far, c6)
     return (b1, o1,)

@@ -98,6 +98,17 @@ def _exp_mul(x, a, k=0, out=None):
         return _exp_finish(p, e, x.dtype, out)
 
 
+def _put(a, i, v):
+    """a.put(i, v) (i: flat indices, as np.flatnonzero gives), as a[i] = v where a is one-dimensional
+    or C-contiguous (its flat view): NumPy's fancy assignment is 2-4x faster than its put."""
+    if a.ndim != 1 and a.flags.c_contiguous:
+        a = a.reshape(-1)
+    if a.ndim == 1:
+        a[i] = v
+    else:
+        a.put(i, v)
+
+
 def _where(c, a, b, out=None):
     """np.where(c, a, b) for float32/float64 values, bit for bit, without branching on c.
 
@@ -284,7 +295,7 @@ def _swish_block(x, beta, o0):
         c1 /= c3
         _where(c6, c2, c1, out=c2)
         _where(beta == 0.0, c5, c2, out=c5)
-        o0.put(far, c5)
+        _put(o0, far, c5)
     return (o0,)
 
 
@@ -351,7 +362,7 @@ def _swish_grad_block(x, beta, o0):
         c3 += c2
         _where(c6, c1, c3, out=c1)
         _where(beta == 0.0, c7, c1, out=c7)
-        o0.put(far, c7)
+        _put(o0, far, c7)
     r = o0
     x64 = np.asarray(x, np.float64)  # the patches work in float64
     t64 = np.multiply(beta, x64)  # the zeros below are in t = beta*x
@@ -366,7 +377,7 @@ def _swish_grad_block(x, beta, o0):
         for coef in (4.619379769031606e-09, -1.8877622907727957e-08, -9.266646309267441e-08, -3.051244750055421e-08, 8.599695028268575e-07, 2.346029682463866e-06, -2.942631888842464e-06, -2.9733542213263917e-05, -4.090534237428612e-05, 0.00018570724361186496, 0.0007985218818397998, 0.000126627410081122, -0.006606589138356696, -0.015222655223188032, 0.018874814223782312, 0.1466487969969469, 0.2178117057198001):
             acc += coef
             acc *= d0
-        r.put(near, acc)
+        _put(r, near, acc)
     return (r,)
 
 
@@ -492,8 +503,8 @@ def _swish_forward_and_grad_block(x, beta, o0, o1):
         c4 += c3
         _where(c5, c1, c4, out=c1)
         _where(t0, c9, c1, out=c9)
-        o0.put(far, c8)
-        o1.put(far, c9)
+        _put(o0, far, c8)
+        _put(o1, far, c9)
     r = o1
     x64 = np.asarray(x, np.float64)  # the patches work in float64
     t64 = np.multiply(beta, x64)  # the zeros below are in t = beta*x
@@ -508,5 +519,5 @@ def _swish_forward_and_grad_block(x, beta, o0, o1):
         for coef in (4.619379769031606e-09, -1.8877622907727957e-08, -9.266646309267441e-08, -3.051244750055421e-08, 8.599695028268575e-07, 2.346029682463866e-06, -2.942631888842464e-06, -2.9733542213263917e-05, -4.090534237428612e-05, 0.00018570724361186496, 0.0007985218818397998, 0.000126627410081122, -0.006606589138356696, -0.015222655223188032, 0.018874814223782312, 0.1466487969969469, 0.2178117057198001):
             acc += coef
             acc *= d0
-        r.put(near, acc)
+        _put(r, near, acc)
     return (o0, r,)

@@ -28,6 +28,17 @@ def _wide(x):
     return x.astype(np.float64) if x.dtype != np.float64 else x
 
 
+def _put(a, i, v):
+    """a.put(i, v) (i: flat indices, as np.flatnonzero gives), as a[i] = v where a is one-dimensional
+    or C-contiguous (its flat view): NumPy's fancy assignment is 2-4x faster than its put."""
+    if a.ndim != 1 and a.flags.c_contiguous:
+        a = a.reshape(-1)
+    if a.ndim == 1:
+        a[i] = v
+    else:
+        a.put(i, v)
+
+
 def _x_minus_tanh(x):
     """x - tanh(x): Taylor series (32 terms) where |x| < 0.8 and the difference cancels.
 
@@ -56,9 +67,9 @@ def _x_minus_tanh(x):
             tiny = np.flatnonzero(np.abs(w) < 0.01)
             xs = w.take(tiny)
             z = xs * xs
-            d.put(tiny, (((-0.021869488536155203 * z + 0.05396825396825397) * z - 0.13333333333333333) * z
-                         + 0.3333333333333333) * z * xs)
-            out.put(near, d)
+            _put(d, tiny, (((-0.021869488536155203 * z + 0.05396825396825397) * z - 0.13333333333333333) * z
+                           + 0.3333333333333333) * z * xs)
+            _put(out, near, d)
         return out
     w = _wide(x)
     out = np.tanh(w)
@@ -73,7 +84,7 @@ def _x_minus_tanh(x):
             acc += c
         acc *= z
         acc *= xs
-        out.put(near, acc)
+        _put(out, near, acc)
     return out.astype(x.dtype, copy=False)
 
 

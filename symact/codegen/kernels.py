@@ -24,25 +24,25 @@ KERNEL_LIGHT = {"_where", "_hypot"}
 
 #: kernel -> helpers it calls (copied before it, with the helpers those call)
 KERNEL_DEPS = {
-    "_ndtr": ("_split", "_exp_neg_half_sq", "_erfcx_table_rows", "_erfcx_table", "_erfcx_poly"),
+    "_ndtr": ("_put", "_split", "_exp_neg_half_sq", "_erfcx_table_rows", "_erfcx_table", "_erfcx_poly"),
     "_npdf": ("_split", "_exp_neg_half_sq"),
     "_expnegsq": ("_split", "_exp_neg_half_sq"),
     "_expneghalfsq": ("_split", "_exp_neg_half_sq"),
-    "_gelu_tanh_gate": ("_two_prod_err", "_two_sum_err", "_gelu_tanh_arg", "_gelu_tanh_arg_plain"),
+    "_gelu_tanh_gate": ("_put", "_two_prod_err", "_two_sum_err", "_gelu_tanh_arg", "_gelu_tanh_arg_plain"),
     "_gelu_tanh_gate_grad": ("_two_prod_err", "_two_sum_err", "_gelu_tanh_arg", "_gelu_tanh_arg_plain"),
-    "_x_minus_tanh": ("_wide",),
+    "_x_minus_tanh": ("_wide", "_put"),
     "_sin": (),
     "_cos": (),
-    "_sinc": (),
-    "_sinc_grad": ("_wide",),
-    "_sin_affine": ("_wide", "_reduce_2pi", "_sin_single", "_sin_affine_exact"),
-    "_gammainc2": ("_wide",),
+    "_sinc": ("_put",),
+    "_sinc_grad": ("_wide", "_put"),
+    "_sin_affine": ("_wide", "_put", "_reduce_2pi", "_sin_single", "_sin_affine_exact"),
+    "_gammainc2": ("_wide", "_put"),
     "_where": (),
     "_exp_mul": ("_two_prod_err", "_two_sum_err", "_exp_exact_scale", "_exp_finish"),
     "_exp_div": ("_two_prod_err", "_exp_exact_scale", "_exp_finish"),
     "_expm1_div": ("_two_prod_err", "_exp_exact_scale"),
     "_exp_times": ("_exp_mul",),
-    "_hypot": (),
+    "_hypot": ("_put",),
     "_heaviside": (),
 }
 
@@ -50,6 +50,17 @@ KERNEL_DEPS = {
 def _wide(x):
     """x as float64 (float32 work is done in float64 and rounded once at the end)."""
     return x.astype(np.float64) if x.dtype != np.float64 else x
+
+
+def _put(a, i, v):
+    """a.put(i, v) (i: flat indices, as np.flatnonzero gives), as a[i] = v where a is one-dimensional
+    or C-contiguous (its flat view): NumPy's fancy assignment is 2-4x faster than its put."""
+    if a.ndim != 1 and a.flags.c_contiguous:
+        a = a.reshape(-1)
+    if a.ndim == 1:
+        a[i] = v
+    else:
+        a.put(i, v)
 
 
 def _two_prod_err(a, b, p):
@@ -340,15 +351,15 @@ def _ndtr(x):
     far = np.flatnonzero(a > 0.5)
     near = np.flatnonzero(~(a > 0.5))  # NaN included
     an = a.take(near)
-    q.put(near, _erfc(an))
+    _put(q, near, _erfc(an))
     af = a.take(far)
     e = _exp_neg_half_sq(af, 1.0)
     np.multiply(an, an, out=an)
     np.negative(an, out=an)
-    a.put(near, np.exp(an, out=an))  # a = exp(-w**2): computed where erfc is, kept where erfcx's is
-    a.put(far, e)
+    _put(a, near, np.exp(an, out=an))  # a = exp(-w**2): computed where erfc is, kept where erfcx's is
+    _put(a, far, e)
     e *= _erfcx_poly(af)
-    q.put(far, e)
+    _put(q, far, e)
     del e, af, an
     a *= d  # exp(-w**2)*d
     a *= 0.5641895835477563
@@ -423,7 +434,7 @@ def _gelu_tanh_gate(x):
         hi, re, _ = _gelu_tanh_arg(xc.take(far))
         s = out.take(far)  # sigmoid(r) at the plain r; t = r + ((hi - r) + re), to first order:
         s += s * (1.0 - s) * ((hi - r.take(far)) + re)  # 1 - s is exact enough here (s < 0.44)
-        out.put(far, s)
+        _put(out, far, s)
     return out
 
 
@@ -470,9 +481,9 @@ def _x_minus_tanh(x):
             tiny = np.flatnonzero(np.abs(w) < 0.01)
             xs = w.take(tiny)
             z = xs * xs
-            d.put(tiny, (((-0.021869488536155203 * z + 0.05396825396825397) * z - 0.13333333333333333) * z
-                         + 0.3333333333333333) * z * xs)
-            out.put(near, d)
+            _put(d, tiny, (((-0.021869488536155203 * z + 0.05396825396825397) * z - 0.13333333333333333) * z
+                           + 0.3333333333333333) * z * xs)
+            _put(out, near, d)
         return out
     w = _wide(x)
     out = np.tanh(w)
@@ -487,7 +498,7 @@ def _x_minus_tanh(x):
             acc += c
         acc *= z
         acc *= xs
-        out.put(near, acc)
+        _put(out, near, acc)
     return out.astype(x.dtype, copy=False)
 
 
@@ -509,9 +520,9 @@ def _sinc(x):
         out = np.sin(x)
         out /= x
     zeros = np.flatnonzero(x == 0)
-    out.put(zeros, 1.0)
+    _put(out, zeros, 1.0)
     infs = np.flatnonzero(np.isinf(x))
-    out.put(infs, 0.0)
+    _put(out, infs, 0.0)
     return out
 
 
@@ -537,10 +548,10 @@ def _sinc_grad(x):
             acc *= z
             acc += c
         acc *= xs
-        out.put(near, acc)
+        _put(out, near, acc)
     far = np.flatnonzero(np.isinf(w))
     if far.size:
-        out.put(far, 0.0)
+        _put(out, far, 0.0)
     return out.astype(x.dtype, copy=False)
 
 
@@ -648,9 +659,9 @@ def _sin_affine(x, a, b_hi, b_lo, lean=False):
                 return _sin_single(x, a, c, lean)
             far = np.flatnonzero(np.logical_not(np.abs(x) < bound))  # rare: huge, +-inf, NaN
             xs = x.copy()
-            xs.put(far, 0.0)
+            _put(xs, far, 0.0)
             out = _sin_single(xs, a, c, lean)
-            out.put(far, _sin_affine_exact(x.take(far), a, b_hi, b_lo))
+            _put(out, far, _sin_affine_exact(x.take(far), a, b_hi, b_lo))
             return out
     return _sin_affine_exact(x, a, b_hi, b_lo)
 
@@ -682,7 +693,7 @@ def _sin_affine_exact(x, a, b_hi, b_lo):
     ws = w
     if far.size:
         ws = w.copy()
-        ws.put(far, 0.0)
+        _put(ws, far, 0.0)
         np.multiply(a, ws, out=p)
     # e = a*ws - p exactly (Dekker's product; a is split once)
     c = 134217729.0 * a
@@ -703,8 +714,8 @@ def _sin_affine_exact(x, a, b_hi, b_lo):
         e += np.multiply(ah, bl, out=bh)
     if far.size:  # a*x = p + e modulo 2*pi, |p| <= pi
         pf, ef = _reduce_2pi(w.take(far), a)
-        p.put(far, pf)
-        e.put(far, ef)
+        _put(p, far, pf)
+        _put(e, far, ef)
     # k = rint((p + b)/pi); r = p - k*P1 (k*P1 is exact): exact where |r| <= |p| (Sterbenz), so always
     # for b = 0; with b (k = 1 for p in (0, pi/2) at b = pi/2) not, and its rounding error joins e
     k = np.add(p, b_hi, out=bh)
@@ -763,7 +774,7 @@ def _sin_affine_exact(x, a, b_hi, b_lo):
     out = c
     if b_hi == 0.0 and b_lo == 0.0:
         zeros = np.flatnonzero(w == 0.0)  # sin(a*(-0.0)) keeps the sign of zero
-        out.put(zeros, w.take(zeros) * np.copysign(1.0, a))
+        _put(out, zeros, w.take(zeros) * np.copysign(1.0, a))
     return out.astype(x.dtype, copy=False)
 
 
@@ -796,7 +807,7 @@ def _gammainc2(v):
             acc += c
         acc *= vs
         acc *= vs
-        out.put(near, acc)
+        _put(out, near, acc)
     return out.astype(v.dtype, copy=False)
 
 
@@ -990,7 +1001,7 @@ def _hypot(a, b):
     if bad.size:
         ab = np.broadcast_to(a, out.shape)
         bb = np.broadcast_to(b, out.shape)
-        out.put(bad, np.hypot(ab.take(bad), bb.take(bad)))
+        _put(out, bad, np.hypot(ab.take(bad), bb.take(bad)))
     return out
 
 

@@ -120,5 +120,5 @@ def patch_lines(patches: list[Patch], var: str, result: str, guard: str = "",
         lines.append(f"{indent}    for coef in ({rest}{',' if len(p.coeffs) == 2 else ''}):")
         lines.append(f"{indent}        acc += coef")
         lines.append(f"{indent}        acc *= {d}")
-        lines.append(f"{indent}    r.put(near, acc)")
+        lines.append(f"{indent}    _put(r, near, acc)")
     return lines, "r"

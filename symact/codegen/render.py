@@ -198,7 +198,7 @@ def _fast(act: Activation, stable: list[sp.Expr], fast: list[sp.Expr | None], na
     lines.append("    xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32")
     lines.extend(f"    {line}" for line in sub.lines)
     for i, res in zip(replaced, sub.results):
-        lines.append(f"    {low.results[i]}.put(far, {res})")
+        lines.append(f"    _put({low.results[i]}, far, {res})")
     return low, lines, low.results
 
 
@@ -352,6 +352,8 @@ def module_context(act: Activation) -> dict:
     scipy_names, kernel_names = _collect(printed)
     if act.patch_scale is not None and act.root_patches:
         kernel_names.add("_two_prod_err")  # the scaled patches' product error
+    if any("_put(" in line for fn in fns for line in fn.lines):
+        kernel_names.add("_put")  # fix-ups and patches (kernels name it in KERNEL_DEPS)
     imports = []
     if scipy_names:
         imports.append("from scipy.special import " + ", ".join(f"{n[1:]} as {n}" for n in sorted(scipy_names)))
