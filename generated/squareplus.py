@@ -143,16 +143,22 @@ def _param(v, x):
     return v * float("inf")
 
 
-def _outside(test, x, lo=None, hi=None):
+def _outside(test, x, lo=None, hi=None, convex=False):
     """np.flatnonzero(test(x)), tested in slices of 256 KiB (its buffers stay a fraction of a larger x).
 
     lo, hi: floats between which every x is inside the region: when min(x) >= lo and max(x) <= hi (a
-    reduction each, cheaper than the test; NaN fails both) no element is outside.
+    reduction each, cheaper than the test; NaN fails both) no element is outside. convex: the region is
+    an interval of floats (test is monotone in x on each side), so when min(x) and max(x) are inside
+    (both finite: no NaN in x, no 0*inf in the test), every element is.
     """
     if x.size and (lo is not None or hi is not None) \
             and (lo is None or float(np.minimum.reduce(x, axis=None)) >= lo) \
             and (hi is None or float(np.maximum.reduce(x, axis=None)) <= hi):
         return np.empty(0, np.intp)
+    if convex and x.size:
+        ends = np.array([np.minimum.reduce(x, axis=None), np.maximum.reduce(x, axis=None)])  # x's dtype
+        if np.isfinite(ends).all() and not test(ends).any():
+            return np.empty(0, np.intp)
     step = 262144 // x.itemsize
     if x.size <= step:
         return np.flatnonzero(test(x))

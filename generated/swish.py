@@ -191,16 +191,22 @@ def _param(v, x):
     return v * float("inf")
 
 
-def _outside(test, x, lo=None, hi=None):
+def _outside(test, x, lo=None, hi=None, convex=False):
     """np.flatnonzero(test(x)), tested in slices of 256 KiB (its buffers stay a fraction of a larger x).
 
     lo, hi: floats between which every x is inside the region: when min(x) >= lo and max(x) <= hi (a
-    reduction each, cheaper than the test; NaN fails both) no element is outside.
+    reduction each, cheaper than the test; NaN fails both) no element is outside. convex: the region is
+    an interval of floats (test is monotone in x on each side), so when min(x) and max(x) are inside
+    (both finite: no NaN in x, no 0*inf in the test), every element is.
     """
     if x.size and (lo is not None or hi is not None) \
             and (lo is None or float(np.minimum.reduce(x, axis=None)) >= lo) \
             and (hi is None or float(np.maximum.reduce(x, axis=None)) <= hi):
         return np.empty(0, np.intp)
+    if convex and x.size:
+        ends = np.array([np.minimum.reduce(x, axis=None), np.maximum.reduce(x, axis=None)])  # x's dtype
+        if np.isfinite(ends).all() and not test(ends).any():
+            return np.empty(0, np.intp)
     step = 262144 // x.itemsize
     if x.size <= step:
         return np.flatnonzero(test(x))
@@ -272,7 +278,7 @@ def _swish_block(x, beta, o0):
     _exp_mul(x, float(-beta), out=o0)
     o0 += 1.0
     o0 = np.true_divide(x, o0, out=o0)
-    far = _outside(lambda x: (beta * x < -80.0), x) if (beta != 0.0) else np.arange(x.size)  # outside the fast forms' region
+    far = _outside(lambda x: (beta * x < -80.0), x, convex=True) if (beta != 0.0) else np.arange(x.size)  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         t0 = float(np.abs(beta))
@@ -331,7 +337,7 @@ def _swish_grad_block(x, beta, o0):
     b0 /= b1
     b0 /= b1
     o0 = np.add(b2, b0, out=b2 if o0 is None else o0)
-    far = _outside(lambda x: (beta * x < -80.0), x) if (beta != 0.0) else np.arange(x.size)  # outside the fast forms' region
+    far = _outside(lambda x: (beta * x < -80.0), x, convex=True) if (beta != 0.0) else np.arange(x.size)  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         t0 = float(np.abs(beta))
@@ -465,7 +471,7 @@ def _swish_forward_and_grad_block(x, beta, o0, o1):
     b0 /= b1
     b0 /= b1
     o1 = np.add(b2, b0, out=b2 if o1 is None else o1)
-    far = _outside(lambda x: (beta * x < -80.0), x) if (beta != 0.0) else np.arange(x.size)  # outside the fast forms' region
+    far = _outside(lambda x: (beta * x < -80.0), x, convex=True) if (beta != 0.0) else np.arange(x.size)  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         t0 = (beta == 0.0)

@@ -232,6 +232,36 @@ def test_outside_quick_test_agrees_with_the_full_test(dtype):
         assert np.array_equal(outside(test, x, -80.0, None), np.flatnonzero(test(x))), vals
 
 
+def test_convex_regions_are_single_chains_in_x():
+    from symact.codegen.render import _convex
+    b = sp.Symbol("b", real=True)
+    assert _convex(a * X >= -80)
+    assert _convex(sp.And(a * X + b < 3, X / a > -1))
+    assert not _convex((X >= 0) | (X <= -a))  # two intervals
+    assert not _convex(a * X + b * X >= 1)  # x twice: fl(a x) + fl(b x) need not be monotone
+    assert not _convex(X**2 * a <= 1)
+    assert not _convex(a / X >= 1)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_outside_convex_shortcut_agrees_with_the_full_test(dtype):
+    from symact.codegen.render import render_module
+    from symact.catalog import CATALOG
+    env: dict = {}
+    exec(render_module(CATALOG["swish"]), env)  # noqa: S102 - generated here
+    outside = env["_outside"]
+    rng = np.random.default_rng(7)
+    specials = [np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-300, -1e300, 80.0, -80.0]
+    for beta in (1.0, -1.0, 0.0, 1e-30, 1e30, np.inf, -np.inf):
+        test = lambda x: beta * x < -80.0  # noqa: E731
+        for _ in range(200):
+            x = (rng.standard_normal(rng.integers(0, 6)) * 10.0 ** rng.uniform(-2, 3)).astype(dtype)
+            if rng.random() < 0.5:
+                x = np.append(x, rng.choice(specials, rng.integers(1, 3))).astype(dtype)
+            with np.errstate(all="ignore"):
+                assert np.array_equal(outside(test, x, convex=True), np.flatnonzero(test(x))), (beta, x)
+
+
 # --------------------------------------------------------------------------------------------
 # kernels for parameters: exp of a product or quotient, sin of a huge product
 # --------------------------------------------------------------------------------------------

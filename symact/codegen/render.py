@@ -185,6 +185,8 @@ def _fast(act: Activation, stable: list[sp.Expr], fast: list[sp.Expr | None], na
         args += f", x, *(({bounds64 or 'None, None'}) if x.dtype == np.float64 else ({bounds32 or 'None, None'}))"
     else:
         args += ", x"
+    if not (bounds64 or bounds32) and _convex(region64) and _convex(region32):
+        args += ", convex=True"
     if on_params == sp.true:
         lines.append(f"far = _outside({args})  # outside the fast forms' region")
     else:
@@ -207,6 +209,34 @@ def _split_region(region: sp.Basic) -> tuple[sp.Basic, sp.Basic]:
     parts = sp.And.make_args(region)
     return (sp.And(*[c for c in parts if X not in c.free_symbols]),
             sp.And(*[c for c in parts if X in c.free_symbols]))
+
+
+def _convex(region: sp.Basic) -> bool:
+    """Whether a region on x is an interval of floats for every parameter value, as NumPy evaluates it.
+
+    True for an And of comparisons whose sides are linear in x with x appearing once: each side is then
+    a chain of +, -, * and / by x-free values, monotone in x under rounding too, so each comparison holds
+    on a half-line of floats (or on all or none of them) and their intersection is an interval.
+    """
+    for c in sp.And.make_args(region):
+        if c == sp.true:
+            continue
+        if not isinstance(c, (sp.StrictLessThan, sp.LessThan, sp.StrictGreaterThan, sp.GreaterThan)):
+            return False
+        sides = [side for side in c.args if X in side.free_symbols]
+        if len(sides) != 1 or sides[0].count(X) != 1 or not _monotone_chain(sides[0]):
+            return False
+    return True
+
+
+def _monotone_chain(e: sp.Expr) -> bool:
+    """Whether e is x, or an Add/Mul of x-free values and one such chain (x-free divisors only)."""
+    if e == X:
+        return True
+    if not isinstance(e, (sp.Add, sp.Mul)):
+        return False
+    inner = [a for a in e.args if X in a.free_symbols]
+    return len(inner) == 1 and _monotone_chain(inner[0])
 
 
 def _inner_bounds(region: sp.Basic) -> str:
