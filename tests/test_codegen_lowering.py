@@ -253,7 +253,8 @@ def test_outside_convex_shortcut_agrees_with_the_full_test(dtype):
     rng = np.random.default_rng(7)
     specials = [np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-300, -1e300, 80.0, -80.0]
     for beta in (1.0, -1.0, 0.0, 1e-30, 1e30, np.inf, -np.inf):
-        test = lambda x: beta * x < -80.0  # noqa: E731
+        def test(x, beta=beta):
+            return beta * x < -80.0
         for _ in range(200):
             x = (rng.standard_normal(rng.integers(0, 6)) * 10.0 ** rng.uniform(-2, 3)).astype(dtype)
             if rng.random() < 0.5:
