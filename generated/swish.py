@@ -372,9 +372,11 @@ def _swish_grad_block(x, beta, o0):
     r = o0
     x64 = np.asarray(x, np.float64)  # the patches work in float64
     t64 = np.multiply(beta, x64)  # the zeros below are in t = beta*x
+    pd, pa, pm = np.empty_like(t64), np.empty_like(t64), np.empty(t64.shape, np.bool_)
     # Taylor patch at the zero beta*x = -1.278464542761073795109358739022980155439 (degree 18, |beta*x - zero| < 0.3)
-    d0 = (t64 - -1.2784645427610737) - -1.0946994183093437e-16
-    near = np.flatnonzero(np.abs(d0) < 0.3)
+    np.subtract(t64, -1.2784645427610737, out=pd)
+    pd -= -1.0946994183093437e-16
+    near = np.flatnonzero(np.less(np.abs(pd, out=pa), 0.3, out=pm))
     if near.size:
         ts = t64.take(near)
         err = _two_prod_err(beta, x64.take(near), ts) if 2.0**-900 < abs(beta) < 2.0**900 else 0.0
@@ -514,9 +516,11 @@ def _swish_forward_and_grad_block(x, beta, o0, o1):
     r = o1
     x64 = np.asarray(x, np.float64)  # the patches work in float64
     t64 = np.multiply(beta, x64)  # the zeros below are in t = beta*x
+    pd, pa, pm = np.empty_like(t64), np.empty_like(t64), np.empty(t64.shape, np.bool_)
     # Taylor patch at the zero beta*x = -1.278464542761073795109358739022980155439 (degree 18, |beta*x - zero| < 0.3)
-    d0 = (t64 - -1.2784645427610737) - -1.0946994183093437e-16
-    near = np.flatnonzero(np.abs(d0) < 0.3)
+    np.subtract(t64, -1.2784645427610737, out=pd)
+    pd -= -1.0946994183093437e-16
+    near = np.flatnonzero(np.less(np.abs(pd, out=pa), 0.3, out=pm))
     if near.size:
         ts = t64.take(near)
         err = _two_prod_err(beta, x64.take(near), ts) if 2.0**-900 < abs(beta) < 2.0**900 else 0.0

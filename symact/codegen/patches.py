@@ -98,12 +98,15 @@ def patch_lines(patches: list[Patch], var: str, result: str, guard: str = "",
     if patches and scale:
         t = "t64"
         lines.append(f"{indent}t64 = np.multiply({scale}, {var}64)  # the zeros below are in t = {scale}*{var}")
+    if patches:  # buffers the patches' tests share (none allocated per patch)
+        lines.append(f"{indent}pd, pa, pm = np.empty_like({t}), np.empty_like({t}), np.empty({t}.shape, np.bool_)")
     for k, p in enumerate(patches):
         d = f"d{k}"
         zero = f"{scale}*{var}" if scale else var
         lines.append(f"{indent}# Taylor patch at the zero {zero} = {p.root} (degree {len(p.coeffs)}, |{zero} - zero| < {p.radius})")
-        lines.append(f"{indent}{d} = ({t} - {p.r_hi!r}) - {p.r_lo!r}")
-        lines.append(f"{indent}near = np.flatnonzero(np.abs({d}) < {p.radius!r})")
+        lines.append(f"{indent}np.subtract({t}, {p.r_hi!r}, out=pd)")
+        lines.append(f"{indent}pd -= {p.r_lo!r}")
+        lines.append(f"{indent}near = np.flatnonzero(np.less(np.abs(pd, out=pa), {p.radius!r}, out=pm))")
         lines.append(f"{indent}if near.size:")
         if scale:  # t - r_hi is exact near r (Sterbenz); Dekker's split needs |s|, |x| < 2**995
             lines.append(f"{indent}    ts = t64.take(near)")
@@ -111,7 +114,7 @@ def patch_lines(patches: list[Patch], var: str, result: str, guard: str = "",
                          f"if 2.0**-900 < abs({scale}) < 2.0**900 else 0.0")
             lines.append(f"{indent}    {d} = ((ts - {p.r_hi!r}) + err) - {p.r_lo!r}")
         else:
-            lines.append(f"{indent}    {d} = {d}.take(near)")
+            lines.append(f"{indent}    {d} = pd.take(near)")
         # Horner's rule in place (the same operations in the same order as ((c_n d + c_n-1) d + ...) d,
         # so the same bits, without a fresh array per operation: on the few elements near a zero, each
         # operation's cost is mostly its call)
