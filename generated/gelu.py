@@ -458,18 +458,21 @@ def _gelu_grad_block(x, o0):
     o0 = np.add(b0, b1, out=o0)
     r = o0
     x64 = np.asarray(x, np.float64)  # the patches work in float64
-    pd, pa, pm = np.empty_like(x64), np.empty_like(x64), np.empty(x64.shape, np.bool_)
-    # Taylor patch at the zero x = -0.7517915246935644574579049467795240396645 (degree 19, |x - zero| < 0.3)
-    np.subtract(x64, -0.7517915246935645, out=pd)
-    pd -= 1.4956759177009883e-17
-    near = np.flatnonzero(np.less(np.abs(pd, out=pa), 0.3, out=pm))
-    if near.size:
-        d0 = pd.take(near)
-        acc = np.multiply(d0, 1.90319840501314e-09)
-        for coef in (-1.396942086426202e-09, -3.5459866461783865e-08, -1.6044265494246427e-09, 5.702764979242107e-07, 4.3284506257392273e-07, -7.74846130700372e-06, -1.121438018842664e-05, 8.615947861116571e-05, 0.00018633974623233514, -0.0007448268386746817, -0.002239538068073497, 0.004539228379125415, 0.019421679838189067, -0.014771522148244337, -0.1140082332972217, -0.018199676398671087, 0.388284982990552, 0.4314939923140469):
-            acc += coef
-            acc *= d0
-        _put(r, near, acc)
+    pd, pa, pm = np.empty_like(x64), np.empty_like(x64), np.empty(x64.shape, np.bool_)  # the tests' buffers, shared
+    for zero_hi, zero_lo, radius, poly in (
+            # Taylor patch at the zero x = -0.7517915246935644574579049467795240396645 (degree 19, |x - zero| < 0.3)
+            (-0.7517915246935645, 1.4956759177009883e-17, 0.3, (1.90319840501314e-09, -1.396942086426202e-09, -3.5459866461783865e-08, -1.6044265494246427e-09, 5.702764979242107e-07, 4.3284506257392273e-07, -7.74846130700372e-06, -1.121438018842664e-05, 8.615947861116571e-05, 0.00018633974623233514, -0.0007448268386746817, -0.002239538068073497, 0.004539228379125415, 0.019421679838189067, -0.014771522148244337, -0.1140082332972217, -0.018199676398671087, 0.388284982990552, 0.4314939923140469)),
+    ):
+        np.subtract(x64, zero_hi, out=pd)
+        pd -= zero_lo
+        near = np.flatnonzero(np.less(np.abs(pd, out=pa), radius, out=pm))
+        if near.size:
+            d = pd.take(near)
+            acc = np.multiply(d, poly[0])
+            for coef in poly[1:]:
+                acc += coef
+                acc *= d
+            _put(r, near, acc)
     return (r,)
 
 
@@ -501,16 +504,19 @@ def _gelu_forward_and_grad_block(x, o0, o1):
     o1 = np.add(b0, b1, out=o1)
     r = o1
     x64 = np.asarray(x, np.float64)  # the patches work in float64
-    pd, pa, pm = np.empty_like(x64), np.empty_like(x64), np.empty(x64.shape, np.bool_)
-    # Taylor patch at the zero x = -0.7517915246935644574579049467795240396645 (degree 19, |x - zero| < 0.3)
-    np.subtract(x64, -0.7517915246935645, out=pd)
-    pd -= 1.4956759177009883e-17
-    near = np.flatnonzero(np.less(np.abs(pd, out=pa), 0.3, out=pm))
-    if near.size:
-        d0 = pd.take(near)
-        acc = np.multiply(d0, 1.90319840501314e-09)
-        for coef in (-1.396942086426202e-09, -3.5459866461783865e-08, -1.6044265494246427e-09, 5.702764979242107e-07, 4.3284506257392273e-07, -7.74846130700372e-06, -1.121438018842664e-05, 8.615947861116571e-05, 0.00018633974623233514, -0.0007448268386746817, -0.002239538068073497, 0.004539228379125415, 0.019421679838189067, -0.014771522148244337, -0.1140082332972217, -0.018199676398671087, 0.388284982990552, 0.4314939923140469):
-            acc += coef
-            acc *= d0
-        _put(r, near, acc)
+    pd, pa, pm = np.empty_like(x64), np.empty_like(x64), np.empty(x64.shape, np.bool_)  # the tests' buffers, shared
+    for zero_hi, zero_lo, radius, poly in (
+            # Taylor patch at the zero x = -0.7517915246935644574579049467795240396645 (degree 19, |x - zero| < 0.3)
+            (-0.7517915246935645, 1.4956759177009883e-17, 0.3, (1.90319840501314e-09, -1.396942086426202e-09, -3.5459866461783865e-08, -1.6044265494246427e-09, 5.702764979242107e-07, 4.3284506257392273e-07, -7.74846130700372e-06, -1.121438018842664e-05, 8.615947861116571e-05, 0.00018633974623233514, -0.0007448268386746817, -0.002239538068073497, 0.004539228379125415, 0.019421679838189067, -0.014771522148244337, -0.1140082332972217, -0.018199676398671087, 0.388284982990552, 0.4314939923140469)),
+    ):
+        np.subtract(x64, zero_hi, out=pd)
+        pd -= zero_lo
+        near = np.flatnonzero(np.less(np.abs(pd, out=pa), radius, out=pm))
+        if near.size:
+            d = pd.take(near)
+            acc = np.multiply(d, poly[0])
+            for coef in poly[1:]:
+                acc += coef
+                acc *= d
+            _put(r, near, acc)
     return (o0, r,)

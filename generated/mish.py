@@ -374,18 +374,21 @@ def _mish_grad_block(x, o0):
         _put(o0, far, c0)
     r = o0
     x64 = np.asarray(x, np.float64)  # the patches work in float64
-    pd, pa, pm = np.empty_like(x64), np.empty_like(x64), np.empty(x64.shape, np.bool_)
-    # Taylor patch at the zero x = -1.192431214515495212137588340420739405601 (degree 20, |x - zero| < 0.3)
-    np.subtract(x64, -1.1924312145154952, out=pd)
-    pd -= -4.8484829848031044e-17
-    near = np.flatnonzero(np.less(np.abs(pd, out=pa), 0.3, out=pm))
-    if near.size:
-        d0 = pd.take(near)
-        acc = np.multiply(d0, 6.3895954615089855e-09)
-        for coef in (-5.460186173028381e-09, -6.174424363104907e-08, -1.4117255919499382e-07, 2.6879417855557728e-08, 1.071676702702074e-06, 2.9088199364912223e-06, 9.427361327376651e-07, -1.72992708103044e-05, -5.582891567360688e-05, -4.1961496031696126e-05, 0.00025412936386191073, 0.0009898181021289196, 0.0010924055409445854, -0.0033606849270232685, -0.01582112656173338, -0.020271822716684245, 0.04190782104360987, 0.20473126408010586, 0.2669479140495345):
-            acc += coef
-            acc *= d0
-        _put(r, near, acc)
+    pd, pa, pm = np.empty_like(x64), np.empty_like(x64), np.empty(x64.shape, np.bool_)  # the tests' buffers, shared
+    for zero_hi, zero_lo, radius, poly in (
+            # Taylor patch at the zero x = -1.192431214515495212137588340420739405601 (degree 20, |x - zero| < 0.3)
+            (-1.1924312145154952, -4.8484829848031044e-17, 0.3, (6.3895954615089855e-09, -5.460186173028381e-09, -6.174424363104907e-08, -1.4117255919499382e-07, 2.6879417855557728e-08, 1.071676702702074e-06, 2.9088199364912223e-06, 9.427361327376651e-07, -1.72992708103044e-05, -5.582891567360688e-05, -4.1961496031696126e-05, 0.00025412936386191073, 0.0009898181021289196, 0.0010924055409445854, -0.0033606849270232685, -0.01582112656173338, -0.020271822716684245, 0.04190782104360987, 0.20473126408010586, 0.2669479140495345)),
+    ):
+        np.subtract(x64, zero_hi, out=pd)
+        pd -= zero_lo
+        near = np.flatnonzero(np.less(np.abs(pd, out=pa), radius, out=pm))
+        if near.size:
+            d = pd.take(near)
+            acc = np.multiply(d, poly[0])
+            for coef in poly[1:]:
+                acc += coef
+                acc *= d
+            _put(r, near, acc)
     return (r,)
 
 
@@ -474,16 +477,19 @@ def _mish_forward_and_grad_block(x, o0, o1):
         _put(o1, far, c0)
     r = o1
     x64 = np.asarray(x, np.float64)  # the patches work in float64
-    pd, pa, pm = np.empty_like(x64), np.empty_like(x64), np.empty(x64.shape, np.bool_)
-    # Taylor patch at the zero x = -1.192431214515495212137588340420739405601 (degree 20, |x - zero| < 0.3)
-    np.subtract(x64, -1.1924312145154952, out=pd)
-    pd -= -4.8484829848031044e-17
-    near = np.flatnonzero(np.less(np.abs(pd, out=pa), 0.3, out=pm))
-    if near.size:
-        d0 = pd.take(near)
-        acc = np.multiply(d0, 6.3895954615089855e-09)
-        for coef in (-5.460186173028381e-09, -6.174424363104907e-08, -1.4117255919499382e-07, 2.6879417855557728e-08, 1.071676702702074e-06, 2.9088199364912223e-06, 9.427361327376651e-07, -1.72992708103044e-05, -5.582891567360688e-05, -4.1961496031696126e-05, 0.00025412936386191073, 0.0009898181021289196, 0.0010924055409445854, -0.0033606849270232685, -0.01582112656173338, -0.020271822716684245, 0.04190782104360987, 0.20473126408010586, 0.2669479140495345):
-            acc += coef
-            acc *= d0
-        _put(r, near, acc)
+    pd, pa, pm = np.empty_like(x64), np.empty_like(x64), np.empty(x64.shape, np.bool_)  # the tests' buffers, shared
+    for zero_hi, zero_lo, radius, poly in (
+            # Taylor patch at the zero x = -1.192431214515495212137588340420739405601 (degree 20, |x - zero| < 0.3)
+            (-1.1924312145154952, -4.8484829848031044e-17, 0.3, (6.3895954615089855e-09, -5.460186173028381e-09, -6.174424363104907e-08, -1.4117255919499382e-07, 2.6879417855557728e-08, 1.071676702702074e-06, 2.9088199364912223e-06, 9.427361327376651e-07, -1.72992708103044e-05, -5.582891567360688e-05, -4.1961496031696126e-05, 0.00025412936386191073, 0.0009898181021289196, 0.0010924055409445854, -0.0033606849270232685, -0.01582112656173338, -0.020271822716684245, 0.04190782104360987, 0.20473126408010586, 0.2669479140495345)),
+    ):
+        np.subtract(x64, zero_hi, out=pd)
+        pd -= zero_lo
+        near = np.flatnonzero(np.less(np.abs(pd, out=pa), radius, out=pm))
+        if near.size:
+            d = pd.take(near)
+            acc = np.multiply(d, poly[0])
+            for coef in poly[1:]:
+                acc += coef
+                acc *= d
+            _put(r, near, acc)
     return (o0, r,)

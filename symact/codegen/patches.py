@@ -88,40 +88,45 @@ def patch_lines(patches: list[Patch], var: str, result: str, guard: str = "",
         lines = [] if result == "r" else [f"r = {result}"]
     else:  # r is written in place below: copy when the result is a name (it may be used again)
         lines = [f"r = np.array({result})" if result.isidentifier() else f"r = {result}"]
+    if not patches:
+        return lines, "r"
     indent = ""
-    if guard and patches:
+    if guard:
         lines.append(f"if {guard}:  # the zeros below were computed for these parameter values")
         indent = "    "
-    if patches:
-        lines.append(f"{indent}{var}64 = np.asarray({var}, np.float64)  # the patches work in float64")
+    lines.append(f"{indent}{var}64 = np.asarray({var}, np.float64)  # the patches work in float64")
     t = f"{var}64"
-    if patches and scale:
+    if scale:
         t = "t64"
         lines.append(f"{indent}t64 = np.multiply({scale}, {var}64)  # the zeros below are in t = {scale}*{var}")
-    if patches:  # buffers the patches' tests share (none allocated per patch)
-        lines.append(f"{indent}pd, pa, pm = np.empty_like({t}), np.empty_like({t}), np.empty({t}.shape, np.bool_)")
-    for k, p in enumerate(patches):
-        d = f"d{k}"
-        zero = f"{scale}*{var}" if scale else var
-        lines.append(f"{indent}# Taylor patch at the zero {zero} = {p.root} (degree {len(p.coeffs)}, |{zero} - zero| < {p.radius})")
-        lines.append(f"{indent}np.subtract({t}, {p.r_hi!r}, out=pd)")
-        lines.append(f"{indent}pd -= {p.r_lo!r}")
-        lines.append(f"{indent}near = np.flatnonzero(np.less(np.abs(pd, out=pa), {p.radius!r}, out=pm))")
-        lines.append(f"{indent}if near.size:")
-        if scale:  # t - r_hi is exact near r (Sterbenz); Dekker's split needs |s|, |x| < 2**995
-            lines.append(f"{indent}    ts = t64.take(near)")
-            lines.append(f"{indent}    err = _two_prod_err({scale}, {var}64.take(near), ts) "
-                         f"if 2.0**-900 < abs({scale}) < 2.0**900 else 0.0")
-            lines.append(f"{indent}    {d} = ((ts - {p.r_hi!r}) + err) - {p.r_lo!r}")
-        else:
-            lines.append(f"{indent}    {d} = pd.take(near)")
-        # Horner's rule in place (the same operations in the same order as ((c_n d + c_n-1) d + ...) d,
-        # so the same bits, without a fresh array per operation: on the few elements near a zero, each
-        # operation's cost is mostly its call)
-        rest = ", ".join(repr(c) for c in reversed(p.coeffs[:-1]))
-        lines.append(f"{indent}    acc = np.multiply({d}, {p.coeffs[-1]!r})")
-        lines.append(f"{indent}    for coef in ({rest}{',' if len(p.coeffs) == 2 else ''}):")
-        lines.append(f"{indent}        acc += coef")
-        lines.append(f"{indent}        acc *= {d}")
-        lines.append(f"{indent}    _put(r, near, acc)")
+    zero = f"{scale}*{var}" if scale else var
+    lines.append(f"{indent}pd, pa, pm = np.empty_like({t}), np.empty_like({t}), np.empty({t}.shape, np.bool_)"
+                 "  # the tests' buffers, shared")
+    # one row per zero: its two parts, the patch's radius and the coefficients c_n ... c_1 of d**n ... d
+    lines.append(f"{indent}for zero_hi, zero_lo, radius, poly in (")
+    for p in patches:
+        lines.append(f"{indent}        # Taylor patch at the zero {zero} = {p.root} (degree {len(p.coeffs)}, "
+                     f"|{zero} - zero| < {p.radius})")
+        coeffs = ", ".join(repr(c) for c in reversed(p.coeffs))
+        lines.append(f"{indent}        ({p.r_hi!r}, {p.r_lo!r}, {p.radius!r}, ({coeffs}{',' if len(p.coeffs) == 1 else ''})),")
+    lines.append(f"{indent}):")
+    lines.append(f"{indent}    np.subtract({t}, zero_hi, out=pd)")
+    lines.append(f"{indent}    pd -= zero_lo")
+    lines.append(f"{indent}    near = np.flatnonzero(np.less(np.abs(pd, out=pa), radius, out=pm))")
+    lines.append(f"{indent}    if near.size:")
+    if scale:  # t - r_hi is exact near r (Sterbenz); Dekker's split needs |s|, |x| < 2**995
+        lines.append(f"{indent}        ts = t64.take(near)")
+        lines.append(f"{indent}        err = _two_prod_err({scale}, {var}64.take(near), ts) "
+                     f"if 2.0**-900 < abs({scale}) < 2.0**900 else 0.0")
+        lines.append(f"{indent}        d = ((ts - zero_hi) + err) - zero_lo")
+    else:
+        lines.append(f"{indent}        d = pd.take(near)")
+    # Horner's rule in place (the same operations in the same order as ((c_n d + c_n-1) d + ...) d, so
+    # the same bits, without a fresh array per operation: on the few elements near a zero, each
+    # operation's cost is mostly its call)
+    lines.append(f"{indent}        acc = np.multiply(d, poly[0])")
+    lines.append(f"{indent}        for coef in poly[1:]:")
+    lines.append(f"{indent}            acc += coef")
+    lines.append(f"{indent}            acc *= d")
+    lines.append(f"{indent}        _put(r, near, acc)")
     return lines, "r"
