@@ -224,13 +224,14 @@ def _convex(region: sp.Basic) -> bool:
         if not isinstance(c, (sp.StrictLessThan, sp.LessThan, sp.StrictGreaterThan, sp.GreaterThan)):
             return False
         sides = [side for side in c.args if X in side.free_symbols]
-        if len(sides) != 1 or sides[0].count(X) != 1 or not _monotone_chain(sides[0]):
+        if len(sides) != 1 or not _monotone_chain(sides[0]):
             return False
     return True
 
 
 def _monotone_chain(e: sp.Expr) -> bool:
-    """Whether e is x, or an Add/Mul of x-free values and one such chain (x-free divisors only)."""
+    """Whether e is x, or an Add/Mul of x-free values and one such chain (so x appears once, never
+    in a divisor)."""
     if e == X:
         return True
     if not isinstance(e, (sp.Add, sp.Mul)):
