@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import signal
+import sys
 import threading
 import time
 from typing import Callable, Iterator, TypeVar
@@ -29,12 +31,37 @@ def timebox(seconds: float = DEFAULT_SECONDS) -> Iterator[None]:
     if seconds is None or threading.current_thread() is not threading.main_thread():
         yield
         return
-    state = {"active": True}
+    # "quiet" counts the places where an exception would only be swallowed and reported as
+    # "Exception ignored in ...": garbage-collector callbacks and the unraisable hook itself.
+    # The alarm repeats, so an expiry there is raised a moment later in the boxed code instead.
+    state = {"active": True, "quiet": 0}
 
     def _expire(signum, frame):  # pragma: no cover - timing dependent
-        if state["active"]:
+        if state["active"] and not state["quiet"]:
             raise SymbolicTimeout(f"symbolic step exceeded {seconds:g} s")
 
+    def _gc_start(phase, info):  # first callback: quiet before any other callback runs
+        if phase == "start":
+            state["quiet"] += 1
+
+    def _gc_stop(phase, info):  # last callback: loud again once the others are done
+        if phase == "stop":
+            state["quiet"] = max(state["quiet"] - 1, 0)
+
+    old_hook = sys.unraisablehook
+
+    def _unraisable(unraisable):
+        if isinstance(unraisable.exc_value, SymbolicTimeout):
+            return  # an expiry swallowed by a finalizer: the repeating alarm raises it again
+        state["quiet"] += 1
+        try:
+            old_hook(unraisable)
+        finally:
+            state["quiet"] -= 1
+
+    gc.callbacks.insert(0, _gc_start)
+    gc.callbacks.append(_gc_stop)
+    sys.unraisablehook = _unraisable
     old_handler = signal.signal(signal.SIGALRM, _expire)
     old_remaining, _ = signal.getitimer(signal.ITIMER_REAL)
     if old_remaining and old_remaining < seconds:
@@ -47,6 +74,10 @@ def timebox(seconds: float = DEFAULT_SECONDS) -> Iterator[None]:
         state["active"] = False
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old_handler)
+        sys.unraisablehook = old_hook
+        for callback in (_gc_start, _gc_stop):
+            with contextlib.suppress(ValueError):
+                gc.callbacks.remove(callback)
         if old_remaining:
             # restore the outer box with what is left of it (at least a tick)
             signal.setitimer(signal.ITIMER_REAL, max(old_remaining - (time.monotonic() - start), 1e-3),

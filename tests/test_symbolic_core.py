@@ -130,6 +130,40 @@ def test_timebox_interrupts_a_long_symbolic_call():
     assert time.monotonic() - start < 5
 
 
+def test_timebox_expiry_is_not_swallowed_by_a_garbage_collector_callback():
+    """An alarm during a gc callback (hypothesis registers one) must not become 'Exception ignored'."""
+    import gc
+    import sys
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("SIGALRM time boxes only limit the main thread")
+    finished, reported = [], []
+
+    def slow_callback(phase, info):
+        if phase == "start":
+            end = time.monotonic() + 0.4
+            while time.monotonic() < end:  # the box's deadline passes in here
+                sum(range(100))
+            finished.append(phase)
+
+    old_hook = sys.unraisablehook
+    sys.unraisablehook = reported.append
+    gc.callbacks.append(slow_callback)
+    try:
+        with pytest.raises(SymbolicTimeout):
+            with timebox(0.1):
+                gc.collect()
+                end = time.monotonic() + 5
+                while time.monotonic() < end:  # the expiry is raised here, after the callback
+                    sum(range(100))
+    finally:
+        gc.callbacks.remove(slow_callback)
+        sys.unraisablehook = old_hook
+    assert finished == ["start"]
+    assert reported == []
+
+
 def test_printer_allow_list_refuses_unknown_functions():
     with pytest.raises(PrintError, match="does not allow"):
         print_function(sp.gamma(x), x, {x: "x"})
