@@ -50,7 +50,9 @@ def _exp_neg_half_sq(x, scale, simd=False):
     if x.dtype == np.float32:
         if not simd:
             w = x.astype(np.float64)
-            return np.exp(-scale * (w * w))
+            w *= w
+            w *= -scale
+            return np.exp(w, out=w)
         v = np.clip(x, -40.0, 40.0, out=np.empty(x.shape, np.float64))
         v *= v
         v *= -scale

@@ -60,7 +60,9 @@ def _exp_neg_half_sq(x, scale, simd=False):
     if x.dtype == np.float32:
         if not simd:
             w = x.astype(np.float64)
-            return np.exp(-scale * (w * w))
+            w *= w
+            w *= -scale
+            return np.exp(w, out=w)
         v = np.clip(x, -40.0, 40.0, out=np.empty(x.shape, np.float64))
         v *= v
         v *= -scale
@@ -278,6 +280,30 @@ def _erfcx_poly(a):
     return acc
 
 
+def _erfcx_single(a):
+    """erfcx(a) = exp(a**2)*erfc(a) for 0 <= a <= 10.5 to 1.1e-10 relative, for float32 results.
+
+    P(a)/Q(a) of degrees 5 and 6 (symact.codegen.erfcx_fit.rational), by Horner's rule: all coefficients
+    are positive, so nothing cancels.
+    """
+    p = (0.9999999998919743, 1.4421687870886546, 1.0107579460062093, 0.4085166296747818, 0.09480669789678776,
+         0.01031375716687152)
+    q = (1.0, 2.5705479398793454, 2.911310993931141, 1.875281605320169, 0.7332374845037861, 0.1680395595482898,
+         0.018280677864459444)
+    num = a * p[-1]
+    for c in p[-2:0:-1]:
+        num += c
+        num *= a
+    num += p[0]
+    den = a * q[-1]
+    for c in q[-2:0:-1]:
+        den += c
+        den *= a
+    den += q[0]
+    num /= den
+    return num
+
+
 def _ndtr(x):
     """Standard normal CDF Phi(x) = erfc(w)/2, w = -x/sqrt(2), carrying the rounding of w.
 
@@ -286,9 +312,25 @@ def _ndtr(x):
     exactly), each evaluated only where it is used. Then
     Phi = q/2 for w >= 0 and 1 - q/2 for w < 0, branch-free as m + sigma*q/2 with sigma = sign(w) and
     m = (1 - sigma)/2. The rounding d of w (exact w = fl(w) - d) adds exp(-w**2)*d/sqrt(pi).
+    float32 x: erfc(a) = exp(-a**2)*erfcx(a) throughout, erfcx from the rational _erfcx_single.
     """
-    if x.dtype == np.float32:  # float64 erfc is accurate far beyond float32 (result left in float64)
-        return 0.5 * _erfc(x.astype(np.float64) * -0.7071067811865476)
+    if x.dtype == np.float32:
+        # in float64 (result left in float64), q = exp(-a**2)*erfcx(a) with the rational _erfcx_single:
+        # the roundings of a and a**2 (< 4e-14 relative where a <= 10.5) are far below float32's. Beyond
+        # a = 10.5 (x < -14.8) the rational is held at its value there: Phi and x*Phi stay below 1e-48,
+        # zero in float32 all the same, and exp(-a**2) is 0 beyond a = 27.3 (a**2 < 6e76: no overflow)
+        a = np.abs(x).astype(np.float64)
+        a *= 0.7071067811865476
+        e = np.multiply(a, a)
+        np.negative(e, out=e)
+        np.exp(e, out=e)
+        np.minimum(a, 10.5, out=a)  # NaN kept; no inf/inf in the rational
+        q = _erfcx_single(a)
+        q *= e
+        sigma = np.copysign(np.float32(0.5), x)  # -sign(w)/2, exact in float32
+        q *= sigma
+        np.add(sigma, 0.5, out=e)  # m
+        return np.subtract(e, q, out=q)
     xc = np.clip(x, -40.0, 40.0, out=np.empty(x.shape, np.float64))  # Phi is 0 below -38.5, 1 above 8.3
     p = xc * 0.7071067811865476  # = -w
     # d = x/sqrt(2) - p exactly: 0.7071067811865476 = 0.7071067690849304 (26 bits) + 1.2101617152815436e-08
