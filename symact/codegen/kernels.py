@@ -307,20 +307,28 @@ def _erfcx_table_rows():
 def _erfcx_poly(a):
     """erfcx(a) = exp(a**2)*erfc(a) for 1/2 <= a <= 29 to ~1 ULP (SciPy's: up to 6 ULP).
 
-    Interval floor(min(4a - 2, 2a + 6, a + 14)) (width 1/4 below 4, 1/2 below 8, 1 above), then its
+    Interval floor(min(4a - 2, 2a + 6, a + 14)) (width 1/4 below 4, 1/2 below 8, 1 above), looked up
+    from j = round(4a - 1/2) (floor(4a), or the interval below at an edge, which also holds it), then its
     polynomial in h = a - centre (exact), the constant term added last in two parts.
     """
     t = _erfcx_table()
-    i = np.minimum(np.minimum(4.0 * a - 2.0, 2.0 * a + 6.0), a + 14.0)
-    i = np.clip(np.floor(i), 0, t.shape[1] - 1).astype(np.intp)
-    h = a - t[0].take(i)
-    acc = t[-1].take(i)
-    for k in range(t.shape[0] - 2, 2, -1):
-        acc *= h
-        acc += t[k].take(i)
-    acc *= h
-    acc += t[2].take(i)
-    acc += t[1].take(i)
+    lookup = getattr(_erfcx_poly, "lookup", None)
+    if lookup is None:
+        j = np.arange(4 * 29 + 1)
+        lookup = _erfcx_poly.lookup = np.clip(np.minimum(np.minimum(j - 2, (j + 12) // 2), j // 4 + 14),
+                                              0, t.shape[1] - 1)
+    j = np.multiply(a, 4.0)
+    j += 4503599627370495.5  # 2**52 - 1/2: one rounding to 2**52 + round(4a - 1/2), read from the bits
+    j = j.view(np.int64)
+    j -= 0x4330000000000000  # the bits of 2**52
+    i = lookup.take(j, mode="clip")
+    row = j.view(np.float64)  # j's memory holds each row's coefficients in turn (mode="clip": unbuffered)
+    h = np.subtract(a, t[0].take(i, out=row, mode="clip"))
+    acc = t[-1].take(i, mode="clip")
+    for k in range(t.shape[0] - 2, 0, -1):
+        if k > 1:
+            acc *= h
+        acc += t[k].take(i, out=row, mode="clip")
     return acc
 
 
