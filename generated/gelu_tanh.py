@@ -34,15 +34,14 @@ def _put(a, i, v):
         a.put(i, v)
 
 
-def _two_prod_err(a, b, p):
-    """a*b - p exactly, for p = fl(a*b) (Dekker; needs |a|, |b| < 2**995 and no underflow)."""
-    c = 134217729.0 * a
-    ah = c - (c - a)
-    al = a - ah
-    c = 134217729.0 * b
-    bh = c - (c - b)
-    bl = b - bh
-    return ((ah * bh - p) + ah * bl + al * bh) + al * bl
+def _split(a):
+    """(hi, lo) with hi = a rounded toward zero to 26 significant bits and lo = a - hi exactly.
+
+    a: a float64 array; hi*hi, hi*c (c of 26 bits) are then exact products.
+    """
+    hi = np.empty_like(a)
+    np.bitwise_and(a.view(np.uint64), np.uint64(0xFFFFFFFFF8000000), out=hi.view(np.uint64))
+    return hi, np.subtract(a, hi, out=np.empty_like(a))
 
 
 def _two_sum_err(a, b, s):
@@ -52,18 +51,54 @@ def _two_sum_err(a, b, s):
 
 
 def _gelu_tanh_arg(xc):
-    """t = 2*sqrt(2/pi)*(x + 0.044715*x**3) as an unevaluated sum r + re (double-double)."""
+    """t = 2*sqrt(2/pi)*(x + 0.044715*x**3) = x*G, G = C1 + C3*x**2, as an unevaluated sum r + re (double-double).
+
+    C1 = 2*sqrt(2/pi) = 1.5957691216057308 - 9.96930880911092e-17 and C3 = 0.044715*C1 = 0.071354815736413
+    (26 bits) + 5.361872467621785e-10. x, x**2 and G are split once into 26-bit heads and tails (_split),
+    so that the products of heads and tails are exact (Dekker's product, its splits shared). Within
+    2e-23 |t| (C3's tail is one double), far below what the gate's first-order correction needs: the
+    gate is 0 below t = -745, where that is 2e-20, against an ULP of 2e-16 for |t| >= 1. Returns
+    (r, re, fl(x**2)).
+    """
+    xh, xl = _split(xc)
     x2 = xc * xc
-    x2e = _two_prod_err(xc, xc, x2)
-    p = 0.044715 * x2
-    pe = _two_prod_err(0.044715, x2, p) + (0.044715 * x2e + 2.1960211427085595e-18 * x2)
-    s = 1.0 + p
-    se = _two_sum_err(1.0, p, s) + pe
-    q = xc * s
-    qe = _two_prod_err(xc, s, q) + xc * se
-    r = 1.5957691216057308 * q
-    re = _two_prod_err(1.5957691216057308, q, r) + (1.5957691216057308 * qe + -9.96930880911092e-17 * q)
-    return r, re, x2
+    x2e = xh * xh
+    x2e -= x2  # exact
+    w = xh * xl
+    w += w
+    x2e += w
+    np.multiply(xl, xl, out=w)
+    x2e += w  # x**2 = x2 + x2e
+    h, lo = _split(x2)
+    g = h * 0.071354815736413  # exact: 26 + 26 bits
+    lo *= 0.071354815736413
+    np.multiply(x2, 5.361872467621785e-10, out=w)
+    lo += w
+    x2e *= 0.07135481627260025
+    lo += x2e  # C3*x**2 = g + lo
+    s = g + 1.5957691216057308
+    ge = _two_sum_err(1.5957691216057308, g, s)
+    lo -= 9.96930880911092e-17
+    ge += lo  # s + ge = C1 + C3*x**2
+    G = s + ge
+    np.subtract(G, s, out=s)
+    ge -= s  # G + ge, |ge| <= ULP(G)/2 (Fast2Sum: |s| >= |ge|)
+    r = xc * G
+    h, lo = _split(G)
+    re = xh * h
+    re -= r  # exact
+    np.multiply(xh, lo, out=w)
+    re += w
+    np.multiply(xl, h, out=w)
+    re += w
+    np.multiply(xl, lo, out=w)
+    re += w
+    np.multiply(xc, ge, out=w)
+    re += w
+    t = r + re  # renormalized: the head is t rounded to nearest (Fast2Sum)
+    r -= t
+    re += r
+    return t, re, x2
 
 
 def _gelu_tanh_arg_plain(xc):
@@ -102,18 +137,26 @@ def _gelu_tanh_gate(x):
 
 
 def _gelu_tanh_gate_grad(x):
-    """d/dx of the tanh-GELU gate: sigmoid(t)*sigmoid(-t)*t'(x)."""
+    """d/dx of the tanh-GELU gate: sigmoid(t)*sigmoid(-t)*t'(x).
+
+    float64: t = r + re in double-double, and 1 + e = d + de (e = exp(-|r|)) carried too, both to first
+    order: g(t) = g(r)*(1 + (1 - 2 sigmoid(r))*re) and 1/(1 + e)**2 = (1 - 2*de/d)/d**2.
+    """
     xc = np.clip(x, -40.0, 40.0, out=np.empty(x.shape, np.float64))
     if x.dtype == np.float32:  # plain float64 is far beyond float32 (see _gelu_tanh_gate)
-        r, re, x2 = _gelu_tanh_arg_plain(xc), 0.0, xc * xc
+        r, x2 = _gelu_tanh_arg_plain(xc), xc * xc
     else:
         r, re, x2 = _gelu_tanh_arg(xc)
     e = np.exp(-np.abs(r))
-    inv = 1.0 / (1.0 + e)
+    d = 1.0 + e
+    inv = 1.0 / d
     g = e * inv * inv  # sigmoid(r)*sigmoid(-r)
-    s = np.maximum(e, r >= 0.0) * inv  # sigmoid(r), branch-free: e^min(r, 0) = max(e, [r >= 0])
     dt = 1.5957691216057308 * (1.0 + 0.134145 * x2)
-    return g * (1.0 + (1.0 - 2.0 * s) * re) * dt
+    if x.dtype == np.float32:
+        return g * dt
+    de = e - (d - 1.0)  # exact (Fast2Sum: 1 >= e)
+    s = np.maximum(e, r >= 0.0) * inv  # sigmoid(r), branch-free: e^min(r, 0) = max(e, [r >= 0])
+    return g * ((1.0 + (1.0 - 2.0 * s) * re) - 2.0 * de * inv) * dt
 
 
 def _prepare(x, wide=False, per_block=False):
