@@ -371,9 +371,10 @@ def _swish_grad_block(x, beta, o0):
     x64 = np.asarray(x, np.float64)  # the patches work in float64
     t64 = np.multiply(beta, x64)  # the zeros below are in t = beta*x
     pd, pa, pm = np.empty_like(t64), np.empty_like(t64), np.empty(t64.shape, np.bool_)  # the tests' buffers, shared
-    for zero_hi, zero_lo, radius, poly in (
-            # Taylor patch at the zero beta*x = -1.278464542761073795109358739022980155439 (degree 18, |beta*x - zero| < 0.3)
-            (-1.2784645427610737, -1.0946994183093437e-16, 0.3, (2.9177603026903803e-09, 4.619379769031606e-09, -1.8877622907727957e-08, -9.266646309267441e-08, -3.051244750055421e-08, 8.599695028268575e-07, 2.346029682463866e-06, -2.942631888842464e-06, -2.9733542213263917e-05, -4.090534237428612e-05, 0.00018570724361186496, 0.0007985218818397998, 0.000126627410081122, -0.006606589138356696, -0.015222655223188032, 0.018874814223782312, 0.1466487969969469, 0.2178117057198001)),
+    single = x.dtype == np.float32  # rounded to float32: fewer terms do
+    for zero_hi, zero_lo, radius, n32, poly in (
+            # Taylor patch at the zero beta*x = -1.278464542761073795109358739022980155439 (degree 18, 13 for float32, |beta*x - zero| < 0.3)
+            (-1.2784645427610737, -1.0946994183093437e-16, 0.3, 13, (2.9177603026903803e-09, 4.619379769031606e-09, -1.8877622907727957e-08, -9.266646309267441e-08, -3.051244750055421e-08, 8.599695028268575e-07, 2.346029682463866e-06, -2.942631888842464e-06, -2.9733542213263917e-05, -4.090534237428612e-05, 0.00018570724361186496, 0.0007985218818397998, 0.000126627410081122, -0.006606589138356696, -0.015222655223188032, 0.018874814223782312, 0.1466487969969469, 0.2178117057198001)),
     ):
         np.subtract(t64, zero_hi, out=pd)
         pd -= zero_lo
@@ -382,6 +383,8 @@ def _swish_grad_block(x, beta, o0):
             ts = t64.take(near)
             err = _two_prod_err(beta, x64.take(near), ts) if 2.0**-900 < abs(beta) < 2.0**900 else 0.0
             d = ((ts - zero_hi) + err) - zero_lo
+            if single:
+                poly = poly[-n32:]
             acc = np.multiply(d, poly[0])
             for coef in poly[1:]:
                 acc += coef
@@ -518,9 +521,10 @@ def _swish_forward_and_grad_block(x, beta, o0, o1):
     x64 = np.asarray(x, np.float64)  # the patches work in float64
     t64 = np.multiply(beta, x64)  # the zeros below are in t = beta*x
     pd, pa, pm = np.empty_like(t64), np.empty_like(t64), np.empty(t64.shape, np.bool_)  # the tests' buffers, shared
-    for zero_hi, zero_lo, radius, poly in (
-            # Taylor patch at the zero beta*x = -1.278464542761073795109358739022980155439 (degree 18, |beta*x - zero| < 0.3)
-            (-1.2784645427610737, -1.0946994183093437e-16, 0.3, (2.9177603026903803e-09, 4.619379769031606e-09, -1.8877622907727957e-08, -9.266646309267441e-08, -3.051244750055421e-08, 8.599695028268575e-07, 2.346029682463866e-06, -2.942631888842464e-06, -2.9733542213263917e-05, -4.090534237428612e-05, 0.00018570724361186496, 0.0007985218818397998, 0.000126627410081122, -0.006606589138356696, -0.015222655223188032, 0.018874814223782312, 0.1466487969969469, 0.2178117057198001)),
+    single = x.dtype == np.float32  # rounded to float32: fewer terms do
+    for zero_hi, zero_lo, radius, n32, poly in (
+            # Taylor patch at the zero beta*x = -1.278464542761073795109358739022980155439 (degree 18, 13 for float32, |beta*x - zero| < 0.3)
+            (-1.2784645427610737, -1.0946994183093437e-16, 0.3, 13, (2.9177603026903803e-09, 4.619379769031606e-09, -1.8877622907727957e-08, -9.266646309267441e-08, -3.051244750055421e-08, 8.599695028268575e-07, 2.346029682463866e-06, -2.942631888842464e-06, -2.9733542213263917e-05, -4.090534237428612e-05, 0.00018570724361186496, 0.0007985218818397998, 0.000126627410081122, -0.006606589138356696, -0.015222655223188032, 0.018874814223782312, 0.1466487969969469, 0.2178117057198001)),
     ):
         np.subtract(t64, zero_hi, out=pd)
         pd -= zero_lo
@@ -529,6 +533,8 @@ def _swish_forward_and_grad_block(x, beta, o0, o1):
             ts = t64.take(near)
             err = _two_prod_err(beta, x64.take(near), ts) if 2.0**-900 < abs(beta) < 2.0**900 else 0.0
             d = ((ts - zero_hi) + err) - zero_lo
+            if single:
+                poly = poly[-n32:]
             acc = np.multiply(d, poly[0])
             for coef in poly[1:]:
                 acc += coef

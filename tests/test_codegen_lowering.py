@@ -377,3 +377,26 @@ def test_sin_single_against_mpmath(a, c):
         assert np.isnan(got[xs.size:xs.size + 3]).all()
         exact = kernels._sin_affine_exact(mixed[-2:], a, *_PHASES[c])
         assert np.array_equal(got[-2:], exact)
+
+
+# --------------------------------------------------------------------------------------------
+# Taylor patches: the shorter polynomial for float32 input
+# --------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["gelu", "gelu_tanh", "mish", "silu", "sinc"])
+def test_float32_patch_degree_keeps_the_polynomial_to_2_to_the_minus_36(name):
+    """The terms dropped for float32 input change the patch by < 2**-36 relatively (float32's ULP: 2**-24)."""
+    from symact.catalog import CATALOG
+    from symact.codegen.patches import degree_below, root_patches
+
+    patches = root_patches(CATALOG[name], "grad")
+    assert patches
+    for p in patches:
+        n32 = degree_below(p, 40)
+        assert 2 <= n32 <= len(p.coeffs)
+        d = np.linspace(-p.radius, p.radius, 4001)
+        d = d[d != 0]
+        full = sum(c * d ** (k + 1) for k, c in enumerate(p.coeffs))
+        short = sum(c * d ** (k + 1) for k, c in enumerate(p.coeffs[:n32]))
+        assert np.max(np.abs(short - full) / np.abs(full)) < 2.0 ** -36, (name, p.root, n32)
+    if name in ("gelu_tanh", "sinc"):
+        assert any(degree_below(p, 40) < len(p.coeffs) - 3 for p in patches)

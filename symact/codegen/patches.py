@@ -4,8 +4,10 @@ Near a simple zero r of f' (GELU's at -0.7518, Mish's at -1.1924) f' = A + B wit
 terms accurate to an ulp leave f' with few correct digits. Within |x - r| < radius the generated
 code instead evaluates the Taylor polynomial of f' at r in d = (x - r_hi) - r_lo, which is exact to
 the last bit near r (Sterbenz); the degree is chosen so that the truncation stays below 2**-60 of
-the linear term. Coefficients are computed at 80 digits (mpmath) and rounded once. The patch is a
-numerical device, not a rewriting of the mathematics: the accuracy tests measure it.
+the linear term. Coefficients are computed at 80 digits (mpmath) and rounded once. For float32 input
+(rounded to float32 at the end) the generated code drops the leading terms that stay below 2**-40 of
+the linear term (``degree_below``: gelu_tanh's derivative 27 -> 18 terms, sinc's 13-14 -> 10). The
+patch is a numerical device, not a rewriting of the mathematics: the accuracy tests measure it.
 """
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from ..cache import digest, load_json, store_json
 from ..functions import rewrite_elementary
 from ..timebox import timebox
 
-__all__ = ["Patch", "root_patches", "patch_lines"]
+__all__ = ["Patch", "root_patches", "patch_lines", "degree_below"]
 
 
 
@@ -74,6 +76,18 @@ def _compute(act: Activation, which: str) -> list[Patch]:
     return patches
 
 
+def degree_below(p: Patch, bits: int) -> int:
+    """The least degree n (at least 2, at most the patch's) whose two next terms together stay below
+    2**-bits of the linear term on the patch: |c_n+1| r**(n+1) + |c_n+2| r**(n+2) <= 2**-bits |c_1| r
+    (the criterion that chose the patch's own degree, at 2**-60)."""
+    c, r = (0.0,) + p.coeffs + (0.0, 0.0), p.radius
+    n = 2
+    bound = 2.0 ** -bits * abs(c[1]) * r
+    while n < len(p.coeffs) and abs(c[n + 1]) * r ** (n + 1) + abs(c[n + 2]) * r ** (n + 2) > bound:
+        n += 1
+    return min(n, len(p.coeffs))
+
+
 def patch_lines(patches: list[Patch], var: str, result: str, guard: str = "",
                 fresh: bool = False, scale: str = "") -> tuple[list[str], str]:
     """Lines that compute `result`, then overwrite it near each root by the Taylor polynomial.
@@ -102,13 +116,17 @@ def patch_lines(patches: list[Patch], var: str, result: str, guard: str = "",
     zero = f"{scale}*{var}" if scale else var
     lines.append(f"{indent}pd, pa, pm = np.empty_like({t}), np.empty_like({t}), np.empty({t}.shape, np.bool_)"
                  "  # the tests' buffers, shared")
-    # one row per zero: its two parts, the patch's radius and the coefficients c_n ... c_1 of d**n ... d
-    lines.append(f"{indent}for zero_hi, zero_lo, radius, poly in (")
+    lines.append(f"{indent}single = {var}.dtype == np.float32  # rounded to float32: fewer terms do")
+    # one row per zero: its two parts, the patch's radius, the degree for float32 input and the
+    # coefficients c_n ... c_1 of d**n ... d
+    lines.append(f"{indent}for zero_hi, zero_lo, radius, n32, poly in (")
     for p in patches:
-        lines.append(f"{indent}        # Taylor patch at the zero {zero} = {p.root} (degree {len(p.coeffs)}, "
-                     f"|{zero} - zero| < {p.radius})")
+        n32 = degree_below(p, 40)
+        lines.append(f"{indent}        # Taylor patch at the zero {zero} = {p.root} (degree {len(p.coeffs)}, {n32} for "
+                     f"float32, |{zero} - zero| < {p.radius})")
         coeffs = ", ".join(repr(c) for c in reversed(p.coeffs))
-        lines.append(f"{indent}        ({p.r_hi!r}, {p.r_lo!r}, {p.radius!r}, ({coeffs}{',' if len(p.coeffs) == 1 else ''})),")
+        lines.append(f"{indent}        ({p.r_hi!r}, {p.r_lo!r}, {p.radius!r}, {n32}, "
+                     f"({coeffs}{',' if len(p.coeffs) == 1 else ''})),")
     lines.append(f"{indent}):")
     lines.append(f"{indent}    np.subtract({t}, zero_hi, out=pd)")
     lines.append(f"{indent}    pd -= zero_lo")
@@ -124,6 +142,8 @@ def patch_lines(patches: list[Patch], var: str, result: str, guard: str = "",
     # Horner's rule in place (the same operations in the same order as ((c_n d + c_n-1) d + ...) d, so
     # the same bits, without a fresh array per operation: on the few elements near a zero, each
     # operation's cost is mostly its call)
+    lines.append(f"{indent}        if single:")
+    lines.append(f"{indent}            poly = poly[-n32:]")
     lines.append(f"{indent}        acc = np.multiply(d, poly[0])")
     lines.append(f"{indent}        for coef in poly[1:]:")
     lines.append(f"{indent}            acc += coef")
