@@ -12,9 +12,8 @@ tests/test_generate.py checks the two agree, so the kernel cannot drift from its
 For float32 results a single rational function is enough: ``rational()`` fits erfcx(a) ~ P(a)/Q(a)
 (degrees 7 and 8, Q(0) = 1) on [0, 21/2] to a relative error of 1.8e-14 (2e-7 float32 ULP: results
 correctly rounded but for the rare point that close to a rounding boundary; degrees 5 and 6 give
-1.1e-10, and 38 of 10^5 random GELU values one ULP off), by
-linearized weighted least squares iterated on the previous denominator (Sanathanan-Koerner) at 40
-digits on 300 Chebyshev points. All coefficients come out positive, so Horner's rule in float64 keeps
+1.1e-10, and 38 of 10^5 random GELU values one ULP off), by linearized weighted least squares
+iterated on the previous denominator (Sanathanan-Koerner) at 40 digits on 300 Chebyshev points. All coefficients come out positive, so Horner's rule in float64 keeps
 that accuracy. ``symact.codegen.kernels._erfcx_single`` holds them, checked the same way.
 """
 from __future__ import annotations
@@ -25,7 +24,8 @@ __all__ = ["DEGREE", "EDGES", "RATIONAL_TOP", "rational", "table"]
 
 #: number of coefficients after the constant term
 DEGREE = 12
-#: upper end of the float32 rational fit: beyond 10.5, Phi(-a sqrt 2) < 1e-49, zero in float32 even times |x| < 57
+#: upper end of the float32 rational fit: beyond it (x < -14.8) Phi(x) < 1e-49, and x*Phi(x) is zero in
+#: float32 too; the kernel holds the rational at its value there
 RATIONAL_TOP = 10.5
 
 
