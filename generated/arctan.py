@@ -194,7 +194,7 @@ def arctan_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_arctan_grad_block, x, 1, False, 0, 65536, 8)
+        r = _blocks(_arctan_grad_block, x, 1, False, 0, 262144, 8)
         return finish(r[0])
 
 
@@ -250,7 +250,7 @@ def arctan_forward_and_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_arctan_forward_and_grad_block, x, 2, False, 0, 65536, 8)
+        r = _blocks(_arctan_forward_and_grad_block, x, 2, False, 0, 262144, 8)
         return finish(r[0]), finish(r[1])
 
 

@@ -279,7 +279,7 @@ def bent_identity_forward_and_grad(x):
     # f(x) ~ 3x/2 exceeds the largest float for x > 2*max/3: +inf is then the correctly rounded value
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
     with np.errstate(under="ignore", over="ignore", invalid="ignore"):
-        r = _blocks(_bent_identity_forward_and_grad_block, x, 2, False, 0, 65536, 8)
+        r = _blocks(_bent_identity_forward_and_grad_block, x, 2, False, 0, 262144, 8)
         return finish(r[0]), finish(r[1])
 
 

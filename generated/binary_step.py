@@ -243,7 +243,7 @@ def binary_step_forward_and_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_binary_step_forward_and_grad_block, x, 2, False, 0, 65536, 4)
+        r = _blocks(_binary_step_forward_and_grad_block, x, 2, False, 0, 262144, 4)
         return finish(r[0]), finish(r[1])
 
 

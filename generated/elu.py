@@ -399,7 +399,7 @@ def elu_grad_params(x, alpha=1.0):
     alpha = _param(alpha, x)
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_elu_grad_params_block, x, 1, False, 0, 65536, 2, alpha)
+        r = _blocks(_elu_grad_params_block, x, 1, False, 0, 262144, 2, alpha)
         return {
             "alpha": finish(r[0]),
         }
@@ -430,7 +430,7 @@ def elu_forward_and_grad(x, alpha=1.0):
     x, finish = _prepare(x)
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
     with np.errstate(under="ignore", over="ignore", invalid="ignore"):
-        r = _blocks(_elu_forward_and_grad_block, x, 2, False, 0, 65536, 8, alpha)
+        r = _blocks(_elu_forward_and_grad_block, x, 2, False, 0, 262144, 8, alpha)
         return finish(r[0]), finish(r[1])
 
 

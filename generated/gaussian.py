@@ -205,7 +205,7 @@ def gaussian(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_gaussian_block, x, 1, False, 0, 65536, 16)
+        r = _blocks(_gaussian_block, x, 1, False, 0, 262144, 16)
         return finish(r[0])
 
 
@@ -226,7 +226,7 @@ def gaussian_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_gaussian_grad_block, x, 1, False, 0, 65536, 16)
+        r = _blocks(_gaussian_grad_block, x, 1, False, 0, 262144, 16)
         return finish(r[0])
 
 
@@ -252,7 +252,7 @@ def gaussian_forward_and_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_gaussian_forward_and_grad_block, x, 2, False, 0, 65536, 16)
+        r = _blocks(_gaussian_forward_and_grad_block, x, 2, False, 0, 262144, 16)
         return finish(r[0]), finish(r[1])
 
 

@@ -494,7 +494,7 @@ def gelu(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_gelu_block, x, 1, False, 0, 65536, 16)
+        r = _blocks(_gelu_block, x, 1, False, 0, 262144, 16)
         return finish(r[0])
 
 
@@ -518,7 +518,7 @@ def gelu_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_gelu_grad_block, x, 1, False, 0, 65536, 16)
+        r = _blocks(_gelu_grad_block, x, 1, False, 0, 262144, 16)
         return finish(r[0])
 
 
@@ -564,7 +564,7 @@ def gelu_forward_and_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_gelu_forward_and_grad_block, x, 2, False, 0, 65536, 16)
+        r = _blocks(_gelu_forward_and_grad_block, x, 2, False, 0, 262144, 16)
         return finish(r[0]), finish(r[1])
 
 

@@ -274,7 +274,7 @@ def gelu_tanh(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_gelu_tanh_block, x, 1, False, 0, 65536, 16)
+        r = _blocks(_gelu_tanh_block, x, 1, False, 0, 262144, 16)
         return finish(r[0])
 
 
@@ -298,7 +298,7 @@ def gelu_tanh_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_gelu_tanh_grad_block, x, 1, False, 0, 65536, 16)
+        r = _blocks(_gelu_tanh_grad_block, x, 1, False, 0, 262144, 16)
         return finish(r[0])
 
 
@@ -344,7 +344,7 @@ def gelu_tanh_forward_and_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_gelu_tanh_forward_and_grad_block, x, 2, False, 0, 65536, 16)
+        r = _blocks(_gelu_tanh_forward_and_grad_block, x, 2, False, 0, 262144, 16)
         return finish(r[0]), finish(r[1])
 
 

@@ -212,7 +212,7 @@ def hardshrink_grad(x, lambd=0.5):
     lambd = _param(lambd, x)
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_hardshrink_grad_block, x, 1, False, 1048576, 65536, 2, lambd)
+        r = _blocks(_hardshrink_grad_block, x, 1, False, 1048576, 262144, 2, lambd)
         return finish(r[0])
 
 
@@ -239,7 +239,7 @@ def hardshrink_grad_from_output(y, lambd=0.5):
     lambd = _param(lambd, y)
     y, finish = _prepare(y)
     with np.errstate(under="ignore"):
-        r = _blocks(_hardshrink_grad_from_output_block, y, 1, False, 1048576, 65536, 2, lambd)
+        r = _blocks(_hardshrink_grad_from_output_block, y, 1, False, 1048576, 262144, 2, lambd)
         return finish(r[0])
 
 
@@ -288,7 +288,7 @@ def hardshrink_forward_and_grad(x, lambd=0.5):
     lambd = _param(lambd, x)
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_hardshrink_forward_and_grad_block, x, 2, False, 1048576, 65536, 2, lambd)
+        r = _blocks(_hardshrink_forward_and_grad_block, x, 2, False, 1048576, 262144, 2, lambd)
         return finish(r[0]), finish(r[1])
 
 

@@ -240,7 +240,7 @@ def hardswish_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_hardswish_grad_block, x, 1, False, 1048576, 65536, 2)
+        r = _blocks(_hardswish_grad_block, x, 1, False, 1048576, 262144, 2)
         return finish(r[0])
 
 
@@ -269,7 +269,7 @@ def hardswish_forward_and_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_hardswish_forward_and_grad_block, x, 2, False, 0, 65536, 8)
+        r = _blocks(_hardswish_forward_and_grad_block, x, 2, False, 0, 262144, 8)
         return finish(r[0]), finish(r[1])
 
 

@@ -207,7 +207,7 @@ def hardtanh_grad(x, min_val=-1.0, max_val=1.0):
     max_val = _param(max_val, x)
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_hardtanh_grad_block, x, 1, False, 1048576, 65536, 2, min_val, max_val)
+        r = _blocks(_hardtanh_grad_block, x, 1, False, 1048576, 262144, 2, min_val, max_val)
         return finish(r[0])
 
 
@@ -236,7 +236,7 @@ def hardtanh_grad_from_output(y, min_val=-1.0, max_val=1.0):
     max_val = _param(max_val, y)
     y, finish = _prepare(y)
     with np.errstate(under="ignore"):
-        r = _blocks(_hardtanh_grad_from_output_block, y, 1, False, 1048576, 65536, 2, min_val, max_val)
+        r = _blocks(_hardtanh_grad_from_output_block, y, 1, False, 1048576, 262144, 2, min_val, max_val)
         return finish(r[0])
 
 
@@ -263,7 +263,7 @@ def hardtanh_grad_params(x, min_val=-1.0, max_val=1.0):
     max_val = _param(max_val, x)
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_hardtanh_grad_params_block, x, 2, False, 0, 65536, 8, min_val, max_val)
+        r = _blocks(_hardtanh_grad_params_block, x, 2, False, 0, 262144, 8, min_val, max_val)
         return {
             "min_val": finish(r[0]),
             "max_val": finish(r[1]),
@@ -299,7 +299,7 @@ def hardtanh_forward_and_grad(x, min_val=-1.0, max_val=1.0):
     max_val = _param(max_val, x)
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_hardtanh_forward_and_grad_block, x, 2, False, 1048576, 65536, 2, min_val, max_val)
+        r = _blocks(_hardtanh_forward_and_grad_block, x, 2, False, 1048576, 262144, 2, min_val, max_val)
         return finish(r[0]), finish(r[1])
 
 

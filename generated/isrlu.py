@@ -275,7 +275,7 @@ def isrlu_grad(x, alpha=1.0):
     # df/dalpha -> -sign(x) alpha^(-3/2)/2 as |x| grows, beyond the largest float for small alpha (float32: alpha < 1.3e-26): +-inf is then the correctly rounded value
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
     with np.errstate(under="ignore", over="ignore", invalid="ignore"):
-        r = _blocks(_isrlu_grad_block, x, 1, False, 0, 65536, 8, alpha)
+        r = _blocks(_isrlu_grad_block, x, 1, False, 0, 262144, 8, alpha)
         return finish(r[0])
 
 
@@ -345,7 +345,7 @@ def isrlu_grad_from_output(y, alpha=1.0):
     y, finish = _prepare(y)
     # df/dalpha -> -sign(x) alpha^(-3/2)/2 as |x| grows, beyond the largest float for small alpha (float32: alpha < 1.3e-26): +-inf is then the correctly rounded value
     with np.errstate(under="ignore", over="ignore"):
-        r = _blocks(_isrlu_grad_from_output_block, y, 1, False, 0, 65536, 8, alpha)
+        r = _blocks(_isrlu_grad_from_output_block, y, 1, False, 0, 262144, 8, alpha)
         return finish(r[0])
 
 
@@ -383,7 +383,7 @@ def isrlu_grad_params(x, alpha=1.0):
     x, finish = _prepare(x)
     # df/dalpha -> -sign(x) alpha^(-3/2)/2 as |x| grows, beyond the largest float for small alpha (float32: alpha < 1.3e-26): +-inf is then the correctly rounded value
     with np.errstate(under="ignore", over="ignore"):
-        r = _blocks(_isrlu_grad_params_block, x, 1, False, 0, 65536, 8, alpha)
+        r = _blocks(_isrlu_grad_params_block, x, 1, False, 0, 262144, 8, alpha)
         return {
             "alpha": finish(r[0]),
         }
@@ -439,7 +439,7 @@ def isrlu_forward_and_grad(x, alpha=1.0):
     # df/dalpha -> -sign(x) alpha^(-3/2)/2 as |x| grows, beyond the largest float for small alpha (float32: alpha < 1.3e-26): +-inf is then the correctly rounded value
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
     with np.errstate(under="ignore", over="ignore", invalid="ignore"):
-        r = _blocks(_isrlu_forward_and_grad_block, x, 2, False, 0, 65536, 8, alpha)
+        r = _blocks(_isrlu_forward_and_grad_block, x, 2, False, 0, 262144, 8, alpha)
         return finish(r[0]), finish(r[1])
 
 

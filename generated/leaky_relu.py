@@ -223,7 +223,7 @@ def leaky_relu_grad(x, negative_slope=0.01):
     negative_slope = _param(negative_slope, x)
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_leaky_relu_grad_block, x, 1, False, 1048576, 65536, 2, negative_slope)
+        r = _blocks(_leaky_relu_grad_block, x, 1, False, 1048576, 262144, 2, negative_slope)
         return finish(r[0])
 
 
@@ -249,7 +249,7 @@ def leaky_relu_grad_from_output(y, negative_slope=0.01):
     negative_slope = _param(negative_slope, y)
     y, finish = _prepare(y)
     with np.errstate(under="ignore"):
-        r = _blocks(_leaky_relu_grad_from_output_block, y, 1, False, 1048576, 65536, 2, negative_slope)
+        r = _blocks(_leaky_relu_grad_from_output_block, y, 1, False, 1048576, 262144, 2, negative_slope)
         return finish(r[0])
 
 
@@ -273,7 +273,7 @@ def leaky_relu_grad_params(x, negative_slope=0.01):
     negative_slope = _param(negative_slope, x)
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_leaky_relu_grad_params_block, x, 1, False, 1048576, 65536, 2, negative_slope)
+        r = _blocks(_leaky_relu_grad_params_block, x, 1, False, 1048576, 262144, 2, negative_slope)
         return {
             "negative_slope": finish(r[0]),
         }
@@ -302,7 +302,7 @@ def leaky_relu_forward_and_grad(x, negative_slope=0.01):
     x, finish = _prepare(x)
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
     with np.errstate(under="ignore", over="ignore", invalid="ignore"):
-        r = _blocks(_leaky_relu_forward_and_grad_block, x, 2, False, 1048576, 65536, 2, negative_slope)
+        r = _blocks(_leaky_relu_forward_and_grad_block, x, 2, False, 1048576, 262144, 2, negative_slope)
         return finish(r[0]), finish(r[1])
 
 

@@ -168,7 +168,7 @@ def log_sigmoid_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_log_sigmoid_grad_block, x, 1, False, 0, 65536, 2)
+        r = _blocks(_log_sigmoid_grad_block, x, 1, False, 0, 262144, 2)
         return finish(r[0])
 
 
@@ -220,7 +220,7 @@ def log_sigmoid_forward_and_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_log_sigmoid_forward_and_grad_block, x, 2, False, 0, 65536, 8)
+        r = _blocks(_log_sigmoid_forward_and_grad_block, x, 2, False, 0, 262144, 8)
         return finish(r[0]), finish(r[1])
 
 

@@ -339,7 +339,7 @@ def mish_grad(x):
     x, finish = _prepare(x, wide=True, per_block=True)
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
     with np.errstate(under="ignore", over="ignore", invalid="ignore"):
-        r = _blocks(_mish_grad_block, x, 1, True, 0, 65536, 8)
+        r = _blocks(_mish_grad_block, x, 1, True, 0, 262144, 8)
         return finish(r[0])
 
 
@@ -437,7 +437,7 @@ def mish_forward_and_grad(x):
     x, finish = _prepare(x, wide=True, per_block=True)
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
     with np.errstate(under="ignore", over="ignore", invalid="ignore"):
-        r = _blocks(_mish_forward_and_grad_block, x, 2, True, 0, 65536, 8)
+        r = _blocks(_mish_forward_and_grad_block, x, 2, True, 0, 262144, 8)
         return finish(r[0]), finish(r[1])
 
 

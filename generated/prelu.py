@@ -223,7 +223,7 @@ def prelu_grad(x, weight=0.25):
     weight = _param(weight, x)
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_prelu_grad_block, x, 1, False, 1048576, 65536, 2, weight)
+        r = _blocks(_prelu_grad_block, x, 1, False, 1048576, 262144, 2, weight)
         return finish(r[0])
 
 
@@ -247,7 +247,7 @@ def prelu_grad_params(x, weight=0.25):
     weight = _param(weight, x)
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_prelu_grad_params_block, x, 1, False, 1048576, 65536, 2, weight)
+        r = _blocks(_prelu_grad_params_block, x, 1, False, 1048576, 262144, 2, weight)
         return {
             "weight": finish(r[0]),
         }
@@ -276,7 +276,7 @@ def prelu_forward_and_grad(x, weight=0.25):
     x, finish = _prepare(x)
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
     with np.errstate(under="ignore", over="ignore", invalid="ignore"):
-        r = _blocks(_prelu_forward_and_grad_block, x, 2, False, 1048576, 65536, 2, weight)
+        r = _blocks(_prelu_forward_and_grad_block, x, 2, False, 1048576, 262144, 2, weight)
         return finish(r[0]), finish(r[1])
 
 

@@ -188,7 +188,7 @@ def relu6_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_relu6_grad_block, x, 1, False, 1048576, 65536, 2)
+        r = _blocks(_relu6_grad_block, x, 1, False, 1048576, 262144, 2)
         return finish(r[0])
 
 
@@ -215,7 +215,7 @@ def relu6_grad_from_output(y):
     """
     y, finish = _prepare(y)
     with np.errstate(under="ignore"):
-        r = _blocks(_relu6_grad_from_output_block, y, 1, False, 1048576, 65536, 2)
+        r = _blocks(_relu6_grad_from_output_block, y, 1, False, 1048576, 262144, 2)
         return finish(r[0])
 
 
@@ -242,7 +242,7 @@ def relu6_forward_and_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_relu6_forward_and_grad_block, x, 2, False, 1048576, 65536, 2)
+        r = _blocks(_relu6_forward_and_grad_block, x, 2, False, 1048576, 262144, 2)
         return finish(r[0]), finish(r[1])
 
 

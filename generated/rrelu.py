@@ -226,7 +226,7 @@ def rrelu_grad(x, lower=0.125, upper=0.3333333333333333):
     upper = _param(upper, x)
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_rrelu_grad_block, x, 1, False, 1048576, 65536, 2, lower, upper)
+        r = _blocks(_rrelu_grad_block, x, 1, False, 1048576, 262144, 2, lower, upper)
         return finish(r[0])
 
 
@@ -253,7 +253,7 @@ def rrelu_grad_from_output(y, lower=0.125, upper=0.3333333333333333):
     upper = _param(upper, y)
     y, finish = _prepare(y)
     with np.errstate(under="ignore"):
-        r = _blocks(_rrelu_grad_from_output_block, y, 1, False, 1048576, 65536, 2, lower, upper)
+        r = _blocks(_rrelu_grad_from_output_block, y, 1, False, 1048576, 262144, 2, lower, upper)
         return finish(r[0])
 
 
@@ -278,7 +278,7 @@ def rrelu_grad_params(x, lower=0.125, upper=0.3333333333333333):
     upper = _param(upper, x)
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_rrelu_grad_params_block, x, 2, False, 0, 65536, 2, lower, upper)
+        r = _blocks(_rrelu_grad_params_block, x, 2, False, 0, 262144, 2, lower, upper)
         return {
             "lower": finish(r[0]),
             "upper": finish(r[1]),
@@ -311,7 +311,7 @@ def rrelu_forward_and_grad(x, lower=0.125, upper=0.3333333333333333):
     x, finish = _prepare(x)
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
     with np.errstate(under="ignore", over="ignore", invalid="ignore"):
-        r = _blocks(_rrelu_forward_and_grad_block, x, 2, False, 1048576, 65536, 2, lower, upper)
+        r = _blocks(_rrelu_forward_and_grad_block, x, 2, False, 1048576, 262144, 2, lower, upper)
         return finish(r[0]), finish(r[1])
 
 

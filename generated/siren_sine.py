@@ -391,7 +391,7 @@ def siren_sine(x, omega_0=30.0):
     omega_0 = _param(omega_0, x)
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_siren_sine_block, x, 1, False, 0, 65536, 8, omega_0)
+        r = _blocks(_siren_sine_block, x, 1, False, 0, 262144, 8, omega_0)
         return finish(r[0])
 
 
@@ -413,7 +413,7 @@ def siren_sine_grad(x, omega_0=30.0):
     omega_0 = _param(omega_0, x)
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_siren_sine_grad_block, x, 1, False, 0, 65536, 8, omega_0)
+        r = _blocks(_siren_sine_grad_block, x, 1, False, 0, 262144, 8, omega_0)
         return finish(r[0])
 
 
@@ -434,7 +434,7 @@ def siren_sine_grad_params(x, omega_0=30.0):
     omega_0 = _param(omega_0, x)
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_siren_sine_grad_params_block, x, 1, False, 0, 65536, 8, omega_0)
+        r = _blocks(_siren_sine_grad_params_block, x, 1, False, 0, 262144, 8, omega_0)
         return {
             "omega_0": finish(r[0]),
         }
@@ -459,7 +459,7 @@ def siren_sine_forward_and_grad(x, omega_0=30.0):
     omega_0 = _param(omega_0, x)
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_siren_sine_forward_and_grad_block, x, 2, False, 0, 65536, 8, omega_0)
+        r = _blocks(_siren_sine_forward_and_grad_block, x, 2, False, 0, 262144, 8, omega_0)
         return finish(r[0]), finish(r[1])
 
 

@@ -394,7 +394,7 @@ def snake(x, a=1.0):
     x, finish = _prepare(x)
     # df/da ~ x sin(2ax)/a exceeds the largest float for large |x| when a < 1: +-inf is then the correctly rounded value
     with np.errstate(under="ignore", over="ignore"):
-        r = _blocks(_snake_block, x, 1, False, 0, 65536, 8, a)
+        r = _blocks(_snake_block, x, 1, False, 0, 262144, 8, a)
         return finish(r[0])
 
 
@@ -423,7 +423,7 @@ def snake_grad(x, a=1.0):
     x, finish = _prepare(x)
     # df/da ~ x sin(2ax)/a exceeds the largest float for large |x| when a < 1: +-inf is then the correctly rounded value
     with np.errstate(under="ignore", over="ignore"):
-        r = _blocks(_snake_grad_block, x, 1, False, 0, 65536, 8, a)
+        r = _blocks(_snake_grad_block, x, 1, False, 0, 262144, 8, a)
         return finish(r[0])
 
 
@@ -446,7 +446,7 @@ def snake_grad_params(x, a=1.0):
     x, finish = _prepare(x)
     # df/da ~ x sin(2ax)/a exceeds the largest float for large |x| when a < 1: +-inf is then the correctly rounded value
     with np.errstate(under="ignore", over="ignore"):
-        r = _blocks(_snake_grad_params_block, x, 1, False, 0, 65536, 8, a)
+        r = _blocks(_snake_grad_params_block, x, 1, False, 0, 262144, 8, a)
         return {
             "a": finish(r[0]),
         }
@@ -478,7 +478,7 @@ def snake_forward_and_grad(x, a=1.0):
     x, finish = _prepare(x)
     # df/da ~ x sin(2ax)/a exceeds the largest float for large |x| when a < 1: +-inf is then the correctly rounded value
     with np.errstate(under="ignore", over="ignore"):
-        r = _blocks(_snake_forward_and_grad_block, x, 2, False, 0, 65536, 8, a)
+        r = _blocks(_snake_forward_and_grad_block, x, 2, False, 0, 262144, 8, a)
         return finish(r[0]), finish(r[1])
 
 

@@ -257,7 +257,7 @@ def softplus_grad(x, beta=1.0):
     beta = _param(beta, x)
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_softplus_grad_block, x, 1, False, 0, 65536, 2, beta)
+        r = _blocks(_softplus_grad_block, x, 1, False, 0, 262144, 2, beta)
         return finish(r[0])
 
 
@@ -311,7 +311,7 @@ def softplus_grad_params(x, beta=1.0):
     beta = _param(beta, x)
     x, finish = _prepare(x, wide=True, per_block=True)
     with np.errstate(under="ignore"):
-        r = _blocks(_softplus_grad_params_block, x, 1, True, 0, 65536, 8, beta)
+        r = _blocks(_softplus_grad_params_block, x, 1, True, 0, 262144, 8, beta)
         return {
             "beta": finish(r[0]),
         }
@@ -347,7 +347,7 @@ def softplus_forward_and_grad(x, beta=1.0):
     beta = _param(beta, x)
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_softplus_forward_and_grad_block, x, 2, False, 0, 65536, 8, beta)
+        r = _blocks(_softplus_forward_and_grad_block, x, 2, False, 0, 262144, 8, beta)
         return finish(r[0]), finish(r[1])
 
 

@@ -214,7 +214,7 @@ def softshrink_grad(x, lambd=0.5):
     lambd = _param(lambd, x)
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_softshrink_grad_block, x, 1, False, 1048576, 65536, 2, lambd)
+        r = _blocks(_softshrink_grad_block, x, 1, False, 1048576, 262144, 2, lambd)
         return finish(r[0])
 
 
@@ -241,7 +241,7 @@ def softshrink_grad_from_output(y, lambd=0.5):
     lambd = _param(lambd, y)
     y, finish = _prepare(y)
     with np.errstate(under="ignore"):
-        r = _blocks(_softshrink_grad_from_output_block, y, 1, False, 1048576, 65536, 2, lambd)
+        r = _blocks(_softshrink_grad_from_output_block, y, 1, False, 1048576, 262144, 2, lambd)
         return finish(r[0])
 
 
@@ -265,7 +265,7 @@ def softshrink_grad_params(x, lambd=0.5):
     lambd = _param(lambd, x)
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_softshrink_grad_params_block, x, 1, False, 0, 65536, 2, lambd)
+        r = _blocks(_softshrink_grad_params_block, x, 1, False, 0, 262144, 2, lambd)
         return {
             "lambd": finish(r[0]),
         }
@@ -296,7 +296,7 @@ def softshrink_forward_and_grad(x, lambd=0.5):
     lambd = _param(lambd, x)
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_softshrink_forward_and_grad_block, x, 2, False, 1048576, 65536, 2, lambd)
+        r = _blocks(_softshrink_forward_and_grad_block, x, 2, False, 1048576, 262144, 2, lambd)
         return finish(r[0]), finish(r[1])
 
 

@@ -259,7 +259,7 @@ def softsign_forward_and_grad(x):
     x, finish = _prepare(x)
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
     with np.errstate(under="ignore", over="ignore", invalid="ignore"):
-        r = _blocks(_softsign_forward_and_grad_block, x, 2, False, 0, 65536, 3)
+        r = _blocks(_softsign_forward_and_grad_block, x, 2, False, 0, 262144, 3)
         return finish(r[0]), finish(r[1])
 
 

@@ -293,7 +293,7 @@ def sparse_plus_forward_and_grad(x):
     x, finish = _prepare(x)
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
     with np.errstate(under="ignore", over="ignore", invalid="ignore"):
-        r = _blocks(_sparse_plus_forward_and_grad_block, x, 2, False, 0, 65536, 8)
+        r = _blocks(_sparse_plus_forward_and_grad_block, x, 2, False, 0, 262144, 8)
         return finish(r[0]), finish(r[1])
 
 

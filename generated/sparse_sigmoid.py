@@ -197,7 +197,7 @@ def sparse_sigmoid_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_sparse_sigmoid_grad_block, x, 1, False, 1048576, 65536, 2)
+        r = _blocks(_sparse_sigmoid_grad_block, x, 1, False, 1048576, 262144, 2)
         return finish(r[0])
 
 
@@ -224,7 +224,7 @@ def sparse_sigmoid_grad_from_output(y):
     """
     y, finish = _prepare(y)
     with np.errstate(under="ignore"):
-        r = _blocks(_sparse_sigmoid_grad_from_output_block, y, 1, False, 1048576, 65536, 2)
+        r = _blocks(_sparse_sigmoid_grad_from_output_block, y, 1, False, 1048576, 262144, 2)
         return finish(r[0])
 
 
@@ -251,7 +251,7 @@ def sparse_sigmoid_forward_and_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_sparse_sigmoid_forward_and_grad_block, x, 2, False, 0, 65536, 8)
+        r = _blocks(_sparse_sigmoid_forward_and_grad_block, x, 2, False, 0, 262144, 8)
         return finish(r[0]), finish(r[1])
 
 

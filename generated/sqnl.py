@@ -140,7 +140,7 @@ def sqnl(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_sqnl_block, x, 1, False, 0, 65536, 4)
+        r = _blocks(_sqnl_block, x, 1, False, 0, 262144, 4)
         return finish(r[0])
 
 
@@ -217,7 +217,7 @@ def sqnl_forward_and_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_sqnl_forward_and_grad_block, x, 2, False, 0, 65536, 2)
+        r = _blocks(_sqnl_forward_and_grad_block, x, 2, False, 0, 262144, 2)
         return finish(r[0]), finish(r[1])
 
 

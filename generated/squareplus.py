@@ -247,7 +247,7 @@ def squareplus(x, b=4.0):
     x, finish = _prepare(x)
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
     with np.errstate(under="ignore", over="ignore", invalid="ignore"):
-        r = _blocks(_squareplus_block, x, 1, False, 0, 65536, 8, b)
+        r = _blocks(_squareplus_block, x, 1, False, 0, 262144, 8, b)
         return finish(r[0])
 
 
@@ -293,7 +293,7 @@ def squareplus_grad(x, b=4.0):
     x, finish = _prepare(x)
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
     with np.errstate(under="ignore", over="ignore", invalid="ignore"):
-        r = _blocks(_squareplus_grad_block, x, 1, False, 0, 65536, 8, b)
+        r = _blocks(_squareplus_grad_block, x, 1, False, 0, 262144, 8, b)
         return finish(r[0])
 
 
@@ -399,7 +399,7 @@ def squareplus_forward_and_grad(x, b=4.0):
     x, finish = _prepare(x)
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
     with np.errstate(under="ignore", over="ignore", invalid="ignore"):
-        r = _blocks(_squareplus_forward_and_grad_block, x, 2, False, 0, 65536, 8, b)
+        r = _blocks(_squareplus_forward_and_grad_block, x, 2, False, 0, 262144, 8, b)
         return finish(r[0]), finish(r[1])
 
 

@@ -349,7 +349,7 @@ def swish_grad(x, beta=1.0):
     # at beta = 0, df/dbeta = x^2/4 exceeds the largest float for |x| > 2 sqrt(max): +-inf is then the correctly rounded value
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
     with np.errstate(under="ignore", over="ignore", invalid="ignore"):
-        r = _blocks(_swish_grad_block, x, 1, True, 0, 65536, 8, beta)
+        r = _blocks(_swish_grad_block, x, 1, True, 0, 262144, 8, beta)
         return finish(r[0])
 
 
@@ -436,7 +436,7 @@ def swish_grad_params(x, beta=1.0):
     x, finish = _prepare(x, wide=True, per_block=True)
     # at beta = 0, df/dbeta = x^2/4 exceeds the largest float for |x| > 2 sqrt(max): +-inf is then the correctly rounded value
     with np.errstate(under="ignore", over="ignore"):
-        r = _blocks(_swish_grad_params_block, x, 1, True, 0, 65536, 8, beta)
+        r = _blocks(_swish_grad_params_block, x, 1, True, 0, 262144, 8, beta)
         return {
             "beta": finish(r[0]),
         }
@@ -490,7 +490,7 @@ def swish_forward_and_grad(x, beta=1.0):
     # at beta = 0, df/dbeta = x^2/4 exceeds the largest float for |x| > 2 sqrt(max): +-inf is then the correctly rounded value
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
     with np.errstate(under="ignore", over="ignore", invalid="ignore"):
-        r = _blocks(_swish_forward_and_grad_block, x, 2, True, 0, 65536, 8, beta)
+        r = _blocks(_swish_forward_and_grad_block, x, 2, True, 0, 262144, 8, beta)
         return finish(r[0]), finish(r[1])
 
 

@@ -155,7 +155,7 @@ def tanh_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_tanh_grad_block, x, 1, False, 0, 65536, 8)
+        r = _blocks(_tanh_grad_block, x, 1, False, 0, 262144, 8)
         return finish(r[0])
 
 
@@ -211,7 +211,7 @@ def tanh_forward_and_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_tanh_forward_and_grad_block, x, 2, False, 0, 65536, 8)
+        r = _blocks(_tanh_forward_and_grad_block, x, 2, False, 0, 262144, 8)
         return finish(r[0]), finish(r[1])
 
 

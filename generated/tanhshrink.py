@@ -201,7 +201,7 @@ def tanhshrink(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_tanhshrink_block, x, 1, False, 0, 65536, 8)
+        r = _blocks(_tanhshrink_block, x, 1, False, 0, 262144, 8)
         return finish(r[0])
 
 
@@ -245,7 +245,7 @@ def tanhshrink_forward_and_grad(x):
     """
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_tanhshrink_forward_and_grad_block, x, 2, False, 0, 65536, 8)
+        r = _blocks(_tanhshrink_forward_and_grad_block, x, 2, False, 0, 262144, 8)
         return finish(r[0]), finish(r[1])
 
 

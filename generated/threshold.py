@@ -212,7 +212,7 @@ def threshold_grad(x, threshold=0.1, value=20.0):
     value = _param(value, x)
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_threshold_grad_block, x, 1, False, 1048576, 65536, 2, threshold, value)
+        r = _blocks(_threshold_grad_block, x, 1, False, 1048576, 262144, 2, threshold, value)
         return finish(r[0])
 
 
@@ -237,7 +237,7 @@ def threshold_grad_params(x, threshold=0.1, value=20.0):
     value = _param(value, x)
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_threshold_grad_params_block, x, 2, False, 1048576, 65536, 2, threshold, value)
+        r = _blocks(_threshold_grad_params_block, x, 2, False, 1048576, 262144, 2, threshold, value)
         return {
             "threshold": finish(r[0]),
             "value": finish(r[1]),
@@ -269,7 +269,7 @@ def threshold_forward_and_grad(x, threshold=0.1, value=20.0):
     value = _param(value, x)
     x, finish = _prepare(x)
     with np.errstate(under="ignore"):
-        r = _blocks(_threshold_forward_and_grad_block, x, 2, False, 1048576, 65536, 2, threshold, value)
+        r = _blocks(_threshold_forward_and_grad_block, x, 2, False, 1048576, 262144, 2, threshold, value)
         return finish(r[0]), finish(r[1])
 
 

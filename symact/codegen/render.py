@@ -419,13 +419,10 @@ HEAVY_OPS = 9
 #: nothing but its output, as any hand-written form does; beyond, and for all others, blocks
 WHOLE_BYTES = 1 << 20
 HEAVY_WHOLE_BYTES = 0
-#: block size (bytes of input): a block costs ~1 us of Python per operation, so not too small; and its
-#: buffers stay near glibc's threshold for reusing freed memory (128 KiB unless raised), beyond which
-#: buffers may come from fresh pages, page faults included: functions with at most LIGHT_BUFFERS
-#: buffers take larger blocks
-BLOCK_BYTES = 1 << 16
-LIGHT_BLOCK_BYTES = 1 << 18
-LIGHT_BUFFERS = 2
+#: block size (bytes of input): a block costs ~1 us of Python per operation, so not too small, while its
+#: buffers (several blocks' worth) should stay in the L2/L3 caches. With glibc the generated modules first
+#: raise its malloc thresholds (_settle_allocator), so buffers of this size are reused, not page-faulted
+BLOCK_BYTES = 1 << 18
 
 
 def _blocking(fn: _Fn) -> tuple[bool, int, int, int]:
@@ -433,14 +430,15 @@ def _blocking(fn: _Fn) -> tuple[bool, int, int, int]:
 
     After the in-place pass a function allocates its results and a few buffers, so the cache and the
     allocator decide. In one piece every operation streams the whole array through memory (~1 ns per
-    element at 10^7 elements) and every buffer beyond 128 KiB may cost fresh pages; in blocks the
-    buffers stay in cache and are reused, and each block costs about a microsecond of Python per
-    operation. Measured on this project's machine (with glibc's malloc defaults and with freed memory
-    kept): one piece up to 1 MiB for functions whose only buffers are their outputs and a mask or two;
-    blocks of 256 KiB for functions with at most two buffers and of 64 KiB for the rest (with glibc's
-    defaults their many buffers of 128 KiB and more come from fresh pages, depending on what ran before:
-    gelu_tanh and snake 2x slower at 128 KiB in some processes), at least 2-3 blocks (one buffer besides
-    the outputs), 4, or 8-16 (numerical kernels), so that peak memory stays near the output's size.
+    element at 10^7 elements); in blocks the buffers stay in cache and are reused, and each block costs
+    about a microsecond of Python per operation. One piece up to 1 MiB for functions whose only buffers
+    are their outputs and a mask or two; else blocks of at most 256 KiB, and at least 2-3 blocks (one
+    buffer besides the outputs), 4, or 8-16 (numerical kernels), so that peak memory stays near the
+    output's size. Measured on an AMD EPYC (Zen 5, 1 MiB L2) over 48 blocked functions, once glibc's
+    thresholds are raised: 256 KiB blocks instead of 64 KiB take 0.82x the time at 10^6 and 10^7
+    elements (geometric mean; 128 KiB 0.87x, 512 KiB no better than 256). Before the thresholds were
+    raised, buffers of 128 KiB and more were page-faulted anew (gelu_tanh 4x slower at 10^5 elements
+    in blocks of 200 KiB).
     """
     low = fn.low
     calls = set(low.kernels)
@@ -457,7 +455,7 @@ def _blocking(fn: _Fn) -> tuple[bool, int, int, int]:
         parts = 8
     elif fn.low_blocked.peak_float <= 1 and not calls - inplace.OUT_KERNELS:  # one buffer besides the outputs: fewer, larger blocks
         parts = 3 if fn.fixup else 2  # (the fix-up's own buffers: a few per cent of a block, more near 0)
-    return True, whole, LIGHT_BLOCK_BYTES if low.peak <= LIGHT_BUFFERS else BLOCK_BYTES, parts
+    return True, whole, BLOCK_BYTES, parts
 
 
 def render_module(act: Activation) -> str:
