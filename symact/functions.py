@@ -20,7 +20,7 @@ import sympy as sp
 from sympy.codegen.cfunctions import expm1, log1p
 
 __all__ = ["log1p", "expm1", "hypot", "mask", "pos_zero", "copysign", "fclip", "Kernel", "ndtr", "npdf", "expnegsq", "expneghalfsq", "gelu_tanh_gate",
-           "gelu_tanh_gate_grad", "x_minus_tanh", "sinc_grad", "sin_affine", "sin_affine_lean", "exp_mul", "exp_div", "expm1_div", "exp_times", "gammainc2",
+           "gelu_tanh_slope", "x_minus_tanh", "sinc_grad", "sin_affine", "sin_affine_lean", "exp_mul", "exp_div", "expm1_div", "exp_times", "gammainc2",
            "rewrite_elementary"]
 
 
@@ -173,15 +173,16 @@ class gelu_tanh_gate(Kernel):
         return (1 + sp.tanh(sp.sqrt(2 / sp.pi) * (x + GELU_TANH_K * x**3))) / 2
 
 
-class gelu_tanh_gate_grad(Kernel):
-    """Derivative of gelu_tanh_gate."""
+class gelu_tanh_slope(Kernel):
+    """d/dx (x*gelu_tanh_gate(x)): the tanh-GELU's derivative, as one kernel (one double-double argument
+    for both of its terms, and no factor subnormal where the result is not)."""
 
-    nargs, kernel = 1, "_gelu_tanh_gate_grad"
+    nargs, kernel = 1, "_gelu_tanh_slope"
 
     @classmethod
     def elementary(cls, x):
         z = sp.Dummy("z")
-        return sp.diff(gelu_tanh_gate.elementary(z), z).subs(z, x)
+        return sp.diff(z * gelu_tanh_gate.elementary(z), z).subs(z, x)
 
 
 class x_minus_tanh(Kernel):

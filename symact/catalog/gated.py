@@ -4,7 +4,7 @@ from __future__ import annotations
 import sympy as sp
 
 from ..activation import Activation
-from ..functions import GELU_TANH_K, exp_mul, fclip, gelu_tanh_gate, gelu_tanh_gate_grad, ndtr, npdf
+from ..functions import GELU_TANH_K, exp_mul, fclip, gelu_tanh_gate, gelu_tanh_slope, ndtr, npdf
 from ._forms import BIG, PW, R, X, Param, clip, sigmoid_stable
 
 x = X
@@ -103,7 +103,7 @@ ACTIVATIONS = [
         description="GELU, tanh approximation: x/2*(1 + tanh(sqrt(2/pi)(x + 0.044715 x^3))).",
         citation="Hendrycks & Gimpel (2016); torch gelu(approximate='tanh')",
         forward=fclip(x, -BIG, sp.oo) * gelu_tanh_gate(x),
-        grad=gelu_tanh_gate(x) + guard * gelu_tanh_gate_grad(x),
+        grad=gelu_tanh_slope(x),
     ),
     Activation(
         "silu", x / (1 + sp.exp(-x)), family="gated", wide_float32=("grad",), root_patches=("grad",), aliases=("swish1",),

@@ -30,7 +30,7 @@ KERNEL_DEPS = {
     "_expnegsq": ("_split", "_exp_neg_half_sq"),
     "_expneghalfsq": ("_split", "_exp_neg_half_sq"),
     "_gelu_tanh_gate": ("_put", "_split", "_two_sum_err", "_gelu_tanh_arg", "_gelu_tanh_arg_plain"),
-    "_gelu_tanh_gate_grad": ("_split", "_two_sum_err", "_gelu_tanh_arg", "_gelu_tanh_arg_plain"),
+    "_gelu_tanh_slope": ("_put", "_split", "_two_sum_err", "_gelu_tanh_arg", "_gelu_tanh_arg_plain", "_exp_mul"),
     "_x_minus_tanh": ("_wide", "_put"),
     "_sin": (),
     "_cos": (),
@@ -519,27 +519,58 @@ def _gelu_tanh_gate(x):
     return out
 
 
-def _gelu_tanh_gate_grad(x):
-    """d/dx of the tanh-GELU gate: sigmoid(t)*sigmoid(-t)*t'(x).
+def _gelu_tanh_slope(x):
+    """d/dx of x*gate(x), the tanh-GELU's derivative: sigmoid(t) + x*sigmoid(t)*sigmoid(-t)*t'(x).
 
-    float64: t = r + re in double-double, and 1 + e = d + de (e = exp(-|r|)) carried too, both to first
-    order: g(t) = g(r)*(1 + (1 - 2 sigmoid(r))*re) and 1/(1 + e)**2 = (1 - 2*de/d)/d**2.
+    One double-double argument t = r + re for both terms. With e = exp(-|r|), 1 + e = d + de (carried),
+    s = sigmoid(r) and g = s*(1 - s), to first order in re: sigmoid(t) = s + g*re, g(t) = g*(1 + (1 -
+    2s)*re) and 1/(1 + e)**2 = (1 - 2*de/d)/d**2. Where r < -700, e is subnormal or near it while
+    the result (~2000 e at x = -21.2) is still normal: there (d = 1, s = g = e) it is e*(1 + re)*(1 +
+    x*t') from e*2**64 (_exp_mul), scaled back once at the end. x beyond +-40 is taken as +-40: the
+    result is exactly 0 or 1 there, and inf*0 is never formed.
     """
     xc = np.clip(x, -40.0, 40.0, out=np.empty(x.shape, np.float64))
     if x.dtype == np.float32:  # plain float64 is far beyond float32 (see _gelu_tanh_gate)
         r, x2 = _gelu_tanh_arg_plain(xc), xc * xc
     else:
         r, re, x2 = _gelu_tanh_arg(xc)
-    e = np.exp(-np.abs(r))
+    e = np.abs(r)
+    np.negative(e, out=e)
+    np.exp(e, out=e)
     d = 1.0 + e
     inv = 1.0 / d
-    g = e * inv * inv  # sigmoid(r)*sigmoid(-r)
-    dt = 1.5957691216057308 * (1.0 + 0.134145 * x2)
+    s = np.maximum(e, r >= 0.0)  # e^min(r, 0), branch-free
+    s *= inv  # sigmoid(r)
+    g = e * inv
+    g *= inv  # sigmoid(r)*sigmoid(-r)
+    xdt = x2 * 0.134145
+    xdt += 1.0
+    xdt *= 1.5957691216057308
+    xdt *= xc  # x t'(x)
     if x.dtype == np.float32:
-        return g * dt
-    de = e - (d - 1.0)  # exact (Fast2Sum: 1 >= e)
-    s = np.maximum(e, r >= 0.0) * inv  # sigmoid(r), branch-free: e^min(r, 0) = max(e, [r >= 0])
-    return g * ((1.0 + (1.0 - 2.0 * s) * re) - 2.0 * de * inv) * dt
+        xdt *= g
+        xdt += s
+        return xdt
+    c = 1.0 - 2.0 * s
+    c *= re
+    c += 1.0
+    de = d - 1.0
+    np.subtract(e, de, out=de)  # exact (Fast2Sum: 1 >= e)
+    de *= inv
+    de += de
+    c -= de  # g(t)/g, with 1/(1 + e)**2's correction
+    c *= xdt
+    c += re
+    c *= g
+    c += s
+    tail = np.flatnonzero(r < -700.0)
+    if tail.size:
+        v = _exp_mul(r.take(tail), 1.0, 64)  # e*2**64, normal
+        v *= 1.0 + re.take(tail)
+        v *= 1.0 + xdt.take(tail)
+        v *= 5.421010862427522e-20  # 2**-64: one rounding, into the subnormals where the result is
+        _put(c, tail, v)
+    return c
 
 
 def _x_minus_tanh(x):
