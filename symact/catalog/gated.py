@@ -4,7 +4,7 @@ from __future__ import annotations
 import sympy as sp
 
 from ..activation import Activation
-from ..functions import GELU_TANH_K, exp_mul, fclip, gelu_tanh_gate, gelu_tanh_slope, ndtr, npdf
+from ..functions import GELU_TANH_K, exp_mul, fclip, gelu_tanh_slope, gelu_tanh_xgate, ndtr, npdf
 from ._forms import BIG, PW, R, X, Param, clip, sigmoid_stable
 
 x = X
@@ -102,7 +102,7 @@ ACTIVATIONS = [
         "gelu_tanh", x / 2 * (1 + sp.tanh(sp.sqrt(2 / sp.pi) * (x + GELU_TANH_K * x**3))), family="gated", root_patches=("grad",), patch_radius="0.5",
         description="GELU, tanh approximation: x/2*(1 + tanh(sqrt(2/pi)(x + 0.044715 x^3))).",
         citation="Hendrycks & Gimpel (2016); torch gelu(approximate='tanh')",
-        forward=fclip(x, -BIG, sp.oo) * gelu_tanh_gate(x),
+        forward=gelu_tanh_xgate(x),
         grad=gelu_tanh_slope(x),
     ),
     Activation(

@@ -37,14 +37,14 @@ _CMPOPS = {ast.Lt: "less", ast.LtE: "less_equal", ast.Gt: "greater", ast.GtE: "g
            ast.NotEq: "not_equal"}
 
 #: kernels whose result is float64 whatever the input's float dtype
-F64_KERNELS = frozenset({"_ndtr", "_npdf", "_expnegsq", "_expneghalfsq", "_gelu_tanh_gate", "_gelu_tanh_slope"})
+F64_KERNELS = frozenset({"_ndtr", "_npdf", "_expnegsq", "_expneghalfsq", "_gelu_tanh_gate", "_gelu_tanh_xgate", "_gelu_tanh_slope"})
 
 
 #: name the lowered code calls clip by: the generated module binds it to ``np.ndarray.clip``, which is
 #: np.clip without its dispatch wrapper (~2 us less per call; the same ufunc, so the same bits)
 CLIP = "_clip"
 #: kernels taking out= like a ufunc (any buffer of the result's kind, an operand's included)
-OUT_KERNELS = frozenset({"_where", "_exp_mul", "_exp_div", "_expm1_div", "_exp_times"})
+OUT_KERNELS = frozenset({"_where", "_gelu_tanh_xgate", "_exp_mul", "_exp_div", "_expm1_div", "_exp_times"})
 
 
 def _callee(fn: str) -> str:

@@ -29,7 +29,8 @@ KERNEL_DEPS = {
     "_npdf": ("_split", "_exp_neg_half_sq"),
     "_expnegsq": ("_split", "_exp_neg_half_sq"),
     "_expneghalfsq": ("_split", "_exp_neg_half_sq"),
-    "_gelu_tanh_gate": ("_put", "_split", "_two_sum_err", "_gelu_tanh_arg", "_gelu_tanh_arg_plain"),
+    "_gelu_tanh_gate": ("_put", "_split", "_two_sum_err", "_gelu_tanh_arg", "_gelu_tanh_arg_plain", "_exp_mul"),
+    "_gelu_tanh_xgate": ("_gelu_tanh_gate",),
     "_gelu_tanh_slope": ("_put", "_split", "_two_sum_err", "_gelu_tanh_arg", "_gelu_tanh_arg_plain", "_exp_mul"),
     "_x_minus_tanh": ("_wide", "_put"),
     "_sin": (),
@@ -494,10 +495,13 @@ def _gelu_tanh_arg_plain(xc):
     return r
 
 
-def _gelu_tanh_gate(x):
+def _gelu_tanh_gate(x, times=False, out=None):
     """(1 + tanh(sqrt(2/pi)*(x + 0.044715*x**3)))/2 = sigmoid(t), t carried in double-double.
 
     One exponential per element: sigmoid(t) = max(e, [t >= 0])/(1 + e) with e = exp(-|t|).
+    times: x*sigmoid(t) instead (x below -40 taken as -40, where the gate is exactly 0: no -inf*0), and
+    where r < -700, where the gate is subnormal or near it while x times it (~21 e at x = -21.2) is
+    still normal, from e*2**64 (_exp_mul), scaled back once at the end; out: as a ufunc's.
     """
     xc = np.clip(x, -40.0, 40.0, out=np.empty(x.shape, np.float64))  # the gate is exactly 0 or 1 beyond
     # sigmoid(t) with t rounded in plain float64 is off by (1 - s)*|t|*~5e-16 relatively: far beyond
@@ -507,16 +511,37 @@ def _gelu_tanh_gate(x):
     e = np.abs(r)
     np.negative(e, out=e)
     np.exp(e, out=e)
-    out = np.maximum(e, r >= 0.0)
+    g = np.maximum(e, r >= 0.0)
     e += 1.0
-    out /= e
+    g /= e
     far = np.flatnonzero(r < -0.25) if x.dtype == np.float64 else ()
     if len(far):
+        rf = r.take(far)
         hi, re, _ = _gelu_tanh_arg(xc.take(far))
-        s = out.take(far)  # sigmoid(r) at the plain r; t = r + ((hi - r) + re), to first order:
-        s += s * (1.0 - s) * ((hi - r.take(far)) + re)  # 1 - s is exact enough here (s < 0.44)
-        _put(out, far, s)
+        np.subtract(hi, rf, out=hi)
+        hi += re  # t - r
+        s = g.take(far)  # sigmoid(r) at the plain r; t = r + ((hi - r) + re), to first order:
+        s += s * (1.0 - s) * hi  # 1 - s is exact enough here (s < 0.44)
+        _put(g, far, s)
+    if not times:
+        return g
+    out = np.multiply(g, x.clip(-40.0, np.inf, out=e if x.dtype == np.float64 else None), out=out)
+    if len(far):
+        tail = np.flatnonzero(rf < -700.0)
+        if tail.size:
+            v = _exp_mul(rf.take(tail), 1.0, 64)  # e*2**64 (1 - s = 1 here)
+            hi = hi.take(tail)
+            hi += 1.0
+            v *= hi
+            v *= xc.take(far.take(tail))
+            v *= 5.421010862427522e-20  # 2**-64: one rounding, into the subnormals where the result is
+            _put(out, far.take(tail), v)
     return out
+
+
+def _gelu_tanh_xgate(x, out=None):
+    """x times the tanh-GELU gate: the tanh-GELU itself (see _gelu_tanh_gate)."""
+    return _gelu_tanh_gate(x, True, out)
 
 
 def _gelu_tanh_slope(x):
