@@ -35,7 +35,13 @@ def _split(a):
     return hi, np.subtract(a, hi, out=np.empty_like(a))
 
 
-def _exp_neg_half_sq(x, scale, simd=False):
+def _two_sum_err(a, b, s):
+    """a + b - s exactly, for s = fl(a + b) (Knuth)."""
+    bb = s - a
+    return (a - (s - bb)) + (b - bb)
+
+
+def _exp_neg_half_sq(x, scale, simd=False, k=0):
     """exp(-scale*x**2) for scale in {1, 1/2}, with x**2 carried exactly; float64 result.
 
     float32 x: x**2 is exact in float64, and so is v = -scale*x**2 (x clipped to |x| <= 40). simd: with
@@ -46,6 +52,7 @@ def _exp_neg_half_sq(x, scale, simd=False):
     x = h + l (h of 26 bits), x**2 = h**2 + l*(x + h) with h**2 exact, so
     exp(-scale*x**2) = exp(-scale*h**2) * exp(-scale*l*(x + h)); the second factor is within 2e-5 of 1
     and enters as 1 + expm1(...).
+    k (float64 x, an integer): 2**k*exp(-scale*x**2), normal where the product is, as _exp_mul's k.
     """
     if x.dtype == np.float32:
         if not simd:
@@ -66,14 +73,20 @@ def _exp_neg_half_sq(x, scale, simd=False):
     h, l = _split(xc)
     l *= xc + h
     l *= -scale  # |l| < 2**-24 * 40**2 < 1e-4
+    h *= h
+    h *= -scale
+    if k:  # times 2**k: k*L1 added to the exponent (the sum's rounding error into l), k*L2 into l
+        c = k * 0.6931471805592082  # L1: ln 2 to a multiple of 2**-40
+        v = h + c
+        l += _two_sum_err(h, c, v)
+        l += k * 7.371002565167799e-13  # L2 = ln 2 - L1
+        h = v
     t = l * 0.16666666666666666  # expm1(l) = l + l**2 (1/2 + l/6) + O(l**4 / 24), below 2**-60 here
     t += 0.5
     t *= l
     t *= l
     l += t
     del t
-    h *= h
-    h *= -scale
     np.exp(h, out=h)
     l *= h
     h += l  # exp(-scale*h**2) * (1 + expm1(-scale*l*(x + h))), the small part added last

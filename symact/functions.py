@@ -19,7 +19,7 @@ from __future__ import annotations
 import sympy as sp
 from sympy.codegen.cfunctions import expm1, log1p
 
-__all__ = ["log1p", "expm1", "hypot", "mask", "pos_zero", "copysign", "fclip", "Kernel", "ndtr", "npdf", "expnegsq", "expneghalfsq", "gelu_tanh_gate",
+__all__ = ["log1p", "expm1", "hypot", "mask", "pos_zero", "copysign", "fclip", "Kernel", "ndtr", "npdf", "ndtr_tail", "npdf_tail", "expnegsq", "expneghalfsq", "gelu_tanh_gate",
            "gelu_tanh_xgate", "gelu_tanh_slope", "x_minus_tanh", "sinc_grad", "sin_affine", "sin_affine_lean", "exp_mul", "exp_div", "expm1_div", "exp_times", "gammainc2",
            "rewrite_elementary"]
 
@@ -138,6 +138,26 @@ class npdf(Kernel):
     @classmethod
     def elementary(cls, x):
         return sp.exp(-x**2 / 2) / sp.sqrt(2 * sp.pi)
+
+
+class ndtr_tail(Kernel):
+    """2**64 * Phi(x), for x < -37 (where Phi is below 2**-1000 but x*Phi may be normal)."""
+
+    nargs, kernel = 1, "_ndtr_tail"
+
+    @classmethod
+    def elementary(cls, x):
+        return 2**64 * sp.erfc(-x / sp.sqrt(2)) / 2
+
+
+class npdf_tail(Kernel):
+    """2**64 * exp(-x**2/2)/sqrt(2*pi), for x < -37 (see ndtr_tail)."""
+
+    nargs, kernel = 1, "_npdf_tail"
+
+    @classmethod
+    def elementary(cls, x):
+        return 2**64 * sp.exp(-x**2 / 2) / sp.sqrt(2 * sp.pi)
 
 
 class expnegsq(Kernel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import sympy as sp
 
 from ..activation import Activation
-from ..functions import GELU_TANH_K, exp_mul, fclip, gelu_tanh_slope, gelu_tanh_xgate, ndtr, npdf
+from ..functions import GELU_TANH_K, exp_mul, fclip, gelu_tanh_slope, gelu_tanh_xgate, ndtr, ndtr_tail, npdf, npdf_tail
 from ._forms import BIG, PW, R, X, Param, clip, sigmoid_stable
 
 x = X
@@ -95,8 +95,13 @@ ACTIVATIONS = [
         "gelu", x / 2 * (1 + sp.erf(x / sp.sqrt(2))), family="gated", root_patches=("grad",),
         description="Gaussian error linear unit: x*Phi(x) with Phi the standard normal CDF (exact, erf).",
         citation="Hendrycks & Gimpel, Gaussian error linear units (2016)",
-        forward=fclip(x, -BIG, sp.oo) * ndtr(x),
-        grad=ndtr(x) + guard * npdf(x),
+        # below x = -37 Phi and phi are below 2^-1000 (subnormal from -37.5) while x Phi and x phi are
+        # still normal (down to -37.65 and -37.7): there from 2^64 Phi and 2^64 phi, scaled back last
+        forward=PW((sp.UnevaluatedExpr(guard * ndtr_tail(x)) / _TWO64, x < -37),
+                   (fclip(x, -BIG, sp.oo) * ndtr(x), True)),
+        grad=PW((sp.UnevaluatedExpr(ndtr_tail(x) + guard * npdf_tail(x)) / _TWO64, x < -37),
+                (ndtr(x) + guard * npdf(x), True)),
+        fast_forward=fclip(x, -BIG, sp.oo) * ndtr(x), fast_grad=ndtr(x) + guard * npdf(x), fast_region=x >= -37,
     ),
     Activation(
         "gelu_tanh", x / 2 * (1 + sp.tanh(sp.sqrt(2 / sp.pi) * (x + GELU_TANH_K * x**3))), family="gated", root_patches=("grad",), patch_radius="0.5",

@@ -24,11 +24,14 @@ KERNEL_LIGHT = {"_where", "_hypot"}
 
 #: kernel -> helpers it calls (copied before it, with the helpers those call)
 KERNEL_DEPS = {
-    "_ndtr": ("_put", "_split", "_exp_neg_half_sq", "_erfcx_table_rows", "_erfcx_table", "_erfcx_poly",
+    "_ndtr": ("_put", "_split", "_two_sum_err", "_exp_neg_half_sq", "_ndtr_arg", "_erfcx_table_rows", "_erfcx_table", "_erfcx_poly",
               "_erfcx_single"),
-    "_npdf": ("_split", "_exp_neg_half_sq"),
-    "_expnegsq": ("_split", "_exp_neg_half_sq"),
-    "_expneghalfsq": ("_split", "_exp_neg_half_sq"),
+    "_npdf": ("_split", "_two_sum_err", "_exp_neg_half_sq"),
+    "_ndtr_tail": ("_split", "_two_sum_err", "_exp_neg_half_sq", "_ndtr_arg", "_erfcx_table_rows", "_erfcx_table",
+                   "_erfcx_poly"),
+    "_npdf_tail": ("_split", "_two_sum_err", "_exp_neg_half_sq"),
+    "_expnegsq": ("_split", "_two_sum_err", "_exp_neg_half_sq"),
+    "_expneghalfsq": ("_split", "_two_sum_err", "_exp_neg_half_sq"),
     "_gelu_tanh_gate": ("_put", "_split", "_two_sum_err", "_gelu_tanh_arg", "_gelu_tanh_arg_plain", "_exp_mul"),
     "_gelu_tanh_xgate": ("_gelu_tanh_gate",),
     "_gelu_tanh_slope": ("_put", "_split", "_two_sum_err", "_gelu_tanh_arg", "_gelu_tanh_arg_plain", "_exp_mul"),
@@ -90,7 +93,7 @@ def _split(a):
     return hi, np.subtract(a, hi, out=np.empty_like(a))
 
 
-def _exp_neg_half_sq(x, scale, simd=False):
+def _exp_neg_half_sq(x, scale, simd=False, k=0):
     """exp(-scale*x**2) for scale in {1, 1/2}, with x**2 carried exactly; float64 result.
 
     float32 x: x**2 is exact in float64, and so is v = -scale*x**2 (x clipped to |x| <= 40). simd: with
@@ -101,6 +104,7 @@ def _exp_neg_half_sq(x, scale, simd=False):
     x = h + l (h of 26 bits), x**2 = h**2 + l*(x + h) with h**2 exact, so
     exp(-scale*x**2) = exp(-scale*h**2) * exp(-scale*l*(x + h)); the second factor is within 2e-5 of 1
     and enters as 1 + expm1(...).
+    k (float64 x, an integer): 2**k*exp(-scale*x**2), normal where the product is, as _exp_mul's k.
     """
     if x.dtype == np.float32:
         if not simd:
@@ -121,14 +125,20 @@ def _exp_neg_half_sq(x, scale, simd=False):
     h, l = _split(xc)
     l *= xc + h
     l *= -scale  # |l| < 2**-24 * 40**2 < 1e-4
+    h *= h
+    h *= -scale
+    if k:  # times 2**k: k*L1 added to the exponent (the sum's rounding error into l), k*L2 into l
+        c = k * 0.6931471805592082  # L1: ln 2 to a multiple of 2**-40
+        v = h + c
+        l += _two_sum_err(h, c, v)
+        l += k * 7.371002565167799e-13  # L2 = ln 2 - L1
+        h = v
     t = l * 0.16666666666666666  # expm1(l) = l + l**2 (1/2 + l/6) + O(l**4 / 24), below 2**-60 here
     t += 0.5
     t *= l
     t *= l
     l += t
     del t
-    h *= h
-    h *= -scale
     np.exp(h, out=h)
     l *= h
     h += l  # exp(-scale*h**2) * (1 + expm1(-scale*l*(x + h))), the small part added last
@@ -353,6 +363,46 @@ def _erfcx_single(a):
     return num
 
 
+def _ndtr_arg(xc):
+    """(p, d): p = fl(x/sqrt(2)) = -w and d = x/sqrt(2) - p exactly (float64 xc, used as a buffer)."""
+    p = xc * 0.7071067811865476
+    # 0.7071067811865476 = 0.7071067690849304 (26 bits) + 1.2101617152815436e-08
+    h, d = _split(xc)
+    d *= 0.7071067811865476
+    d += h * 1.2101617152815436e-08
+    xc *= -4.833646656726457e-17  # the constant's own tail: 1/sqrt(2) - 0.7071067811865476
+    d += xc
+    h *= 0.7071067690849304
+    h -= p
+    d += h
+    return p, d
+
+
+def _ndtr_tail(x):
+    """2**64*Phi(x) for x < -37, where Phi(x) is below 2**-1000 while x*Phi(x) may still be normal.
+
+    With a = -p = fl(-x/sqrt(2)) and d its rounding (_ndtr_arg): 2**64*Phi = E*(erfcx(a)/2 + d/sqrt(pi)),
+    E = 2**64*exp(-a**2) (_exp_neg_half_sq's k). x is taken in [-40, -30] (0 below -40, and never
+    used above -37).
+    """
+    xc = np.clip(x, -40.0, -30.0, out=np.empty(x.shape, np.float64))
+    p, d = _ndtr_arg(xc)
+    a = np.negative(p, out=p)
+    q = _erfcx_poly(a)
+    q *= 0.5
+    d *= 0.5641895835477563
+    q += d
+    q *= _exp_neg_half_sq(a, 1.0, k=64)
+    return q
+
+
+def _npdf_tail(x):
+    """2**64*exp(-x**2/2)/sqrt(2*pi), normal where x*pdf(x) is (see _ndtr_tail)."""
+    out = _exp_neg_half_sq(np.asarray(x, np.float64), 0.5, k=64)
+    out *= 0.3989422804014327
+    return out
+
+
 def _ndtr(x):
     """Standard normal CDF Phi(x) = erfc(w)/2, w = -x/sqrt(2), carrying the rounding of w.
 
@@ -381,17 +431,7 @@ def _ndtr(x):
         np.add(sigma, 0.5, out=e)  # m
         return np.subtract(e, q, out=q)
     xc = np.clip(x, -40.0, 40.0, out=np.empty(x.shape, np.float64))  # Phi is 0 below -38.5, 1 above 8.3
-    p = xc * 0.7071067811865476  # = -w
-    # d = x/sqrt(2) - p exactly: 0.7071067811865476 = 0.7071067690849304 (26 bits) + 1.2101617152815436e-08
-    h, d = _split(xc)
-    d *= 0.7071067811865476
-    d += h * 1.2101617152815436e-08
-    xc *= -4.833646656726457e-17  # the constant's own tail: 1/sqrt(2) - 0.7071067811865476
-    d += xc
-    h *= 0.7071067690849304
-    h -= p
-    d += h
-    del h
+    p, d = _ndtr_arg(xc)
     a = np.abs(p, out=xc)
     q = np.empty_like(a)
     far = np.flatnonzero(a > 0.5)
