@@ -323,7 +323,7 @@ def _elu_block(x, alpha, o0):
     _clip(x, -np.inf, 0.0, out=o0)
     np.exp(o0, out=o0)
     o0 -= 1.0
-    np.multiply(alpha, o0, out=o0)
+    if alpha != 1.0: np.multiply(alpha, o0, out=o0)
     b0 = _clip(x, 0.0, np.inf)
     o0 = np.add(o0, b0, out=o0)
     far = _outside(lambda x: (x > -0.5) & (x < 0.0) if x.dtype == np.float64 else (x > -1.0) & (x < 0.0), x)  # outside the fast forms' region
@@ -332,7 +332,7 @@ def _elu_block(x, alpha, o0):
         c0 = np.less_equal(xs, 0.0)
         c1 = _clip(xs, -np.inf, 0.0)
         np.expm1(c1, out=c1)
-        np.multiply(alpha, c1, out=c1)
+        if alpha != 1.0: np.multiply(alpha, c1, out=c1)
         _where(c0, c1, xs, out=c1)
         _put(o0, far, c1)
     return (o0,)
@@ -441,7 +441,7 @@ def _elu_forward_and_grad_block(x, alpha, o0, o1):
     _clip(x, -np.inf, 0.0, out=o0)
     np.exp(o0, out=o0)
     o0 -= 1.0
-    np.multiply(alpha, o0, out=o0)
+    if alpha != 1.0: np.multiply(alpha, o0, out=o0)
     _clip(x, 0.0, np.inf, out=o1)
     o0 = np.add(o0, o1, out=o0)
     b0 = np.greater(x, 0.0)
@@ -454,7 +454,7 @@ def _elu_forward_and_grad_block(x, alpha, o0, o1):
         c0 = np.less_equal(xs, 0.0)
         c1 = _clip(xs, -np.inf, 0.0)
         np.expm1(c1, out=c1)
-        np.multiply(alpha, c1, out=c1)
+        if alpha != 1.0: np.multiply(alpha, c1, out=c1)
         _where(c0, c1, xs, out=c1)
         _put(o0, far, c1)
     return (o0, o1,)

@@ -232,7 +232,7 @@ def _isrlu_block(x, alpha, o0):
     o0 = np.empty_like(x) if o0 is None else o0
     _clip(x, -np.inf, 0.0, out=o0)
     np.square(o0, out=o0)
-    np.multiply(alpha, o0, out=o0)
+    if alpha != 1.0: np.multiply(alpha, o0, out=o0)
     o0 += 1.0
     np.sqrt(o0, out=o0)
     o0 = np.true_divide(x, o0, out=o0)
@@ -243,7 +243,7 @@ def _isrlu_block(x, alpha, o0):
         c1 = np.greater_equal(xs, 0.0)
         c2 = np.greater_equal(xs, -1.0)
         c3 = np.square(c0)
-        np.multiply(alpha, c3, out=c3)
+        if alpha != 1.0: np.multiply(alpha, c3, out=c3)
         c3 += 1.0
         np.sqrt(c3, out=c3)
         c0 /= c3
@@ -284,13 +284,13 @@ def _isrlu_grad_block(x, alpha, o0):
     o0 = np.empty_like(x) if o0 is None else o0
     _clip(x, -np.inf, 0.0, out=o0)
     np.square(o0, out=o0)
-    np.multiply(alpha, o0, out=o0)
+    if alpha != 1.0: np.multiply(alpha, o0, out=o0)
     o0 += 1.0
     np.sqrt(o0, out=o0)
     np.true_divide(1.0, o0, out=o0)
     b0 = _clip(x, -np.inf, 0.0)
     np.square(b0, out=b0)
-    np.multiply(alpha, b0, out=b0)
+    if alpha != 1.0: np.multiply(alpha, b0, out=b0)
     b0 += 1.0
     o0 = np.true_divide(o0, b0, out=o0)
     far = _outside(lambda x: (x < -1099511627776.0), x, -1099511627776.0, None) if (alpha <= 1099511627776.0) else np.arange(x.size)  # outside the fast forms' region
@@ -301,13 +301,13 @@ def _isrlu_grad_block(x, alpha, o0):
         c2 = np.greater_equal(xs, -1.0)
         c3 = _clip(xs, -1.0, 0.0)
         np.square(c3, out=c3)
-        np.multiply(alpha, c3, out=c3)
+        if alpha != 1.0: np.multiply(alpha, c3, out=c3)
         c3 += 1.0
         np.sqrt(c3, out=c3)
         np.true_divide(1.0, c3, out=c3)
         c4 = _clip(xs, -1.0, 0.0)
         np.square(c4, out=c4)
-        np.multiply(alpha, c4, out=c4)
+        if alpha != 1.0: np.multiply(alpha, c4, out=c4)
         c4 += 1.0
         c3 /= c4
         np.true_divide(1.0, c0, out=c4)
@@ -354,7 +354,7 @@ def _isrlu_grad_from_output_block(y, alpha, o0):
     t0 = float(np.sqrt(alpha))
     o0 = np.empty_like(y) if o0 is None else o0
     _clip(y, float(-(1.0 / t0)), 0.0, out=o0)
-    np.multiply(t0, o0, out=o0)
+    if t0 != 1.0: np.multiply(t0, o0, out=o0)
     b0 = np.greater_equal(y, 0.0)
     b1 = np.negative(o0)
     b1 += 1.0
@@ -399,10 +399,10 @@ def _isrlu_grad_params_block(x, alpha, o0):
     np.multiply(-0.5, b2, out=b2)
     b2 *= o0
     b3 = np.square(o0)
-    np.multiply(alpha, b3, out=b3)
+    if alpha != 1.0: np.multiply(alpha, b3, out=b3)
     b3 += 1.0
     np.square(o0, out=o0)
-    np.multiply(alpha, o0, out=o0)
+    if alpha != 1.0: np.multiply(alpha, o0, out=o0)
     o0 += 1.0
     np.sqrt(o0, out=o0)
     b3 *= o0
@@ -449,7 +449,7 @@ def _isrlu_forward_and_grad_block(x, alpha, o0, o1):
     o1 = np.empty_like(x) if o1 is None else o1
     _clip(x, -np.inf, 0.0, out=o0)
     np.square(o0, out=o0)
-    np.multiply(alpha, o0, out=o0)
+    if alpha != 1.0: np.multiply(alpha, o0, out=o0)
     np.add(o0, 1.0, out=o1)
     np.sqrt(o1, out=o0)
     o0 = np.true_divide(x, o0, out=o0)
@@ -462,7 +462,7 @@ def _isrlu_forward_and_grad_block(x, alpha, o0, o1):
         c0 = np.greater_equal(xs, 0.0)
         c1 = _clip(xs, -1.0, 0.0)
         c2 = np.square(c1)
-        np.multiply(alpha, c2, out=c2)
+        if alpha != 1.0: np.multiply(alpha, c2, out=c2)
         c2 += 1.0
         c3 = np.greater_equal(xs, -1.0)
         c4 = _clip(xs, -np.inf, -1.0)

@@ -231,7 +231,7 @@ def _isru_block(x, alpha, o0):
     """isru on one block of the input (see _blocks)."""
     o0 = np.empty_like(x) if o0 is None else o0
     np.square(x, out=o0)
-    np.multiply(alpha, o0, out=o0)
+    if alpha != 1.0: np.multiply(alpha, o0, out=o0)
     o0 += 1.0
     np.sqrt(o0, out=o0)
     o0 = np.true_divide(x, o0, out=o0)
@@ -242,7 +242,7 @@ def _isru_block(x, alpha, o0):
         c1 = np.abs(xs)
         c2 = np.less_equal(c1, 1.0)
         c3 = np.square(c0)
-        np.multiply(alpha, c3, out=c3)
+        if alpha != 1.0: np.multiply(alpha, c3, out=c3)
         c3 += 1.0
         np.sqrt(c3, out=c3)
         c0 /= c3
@@ -281,12 +281,12 @@ def _isru_grad_block(x, alpha, o0):
     """isru_grad on one block of the input (see _blocks)."""
     o0 = np.empty_like(x) if o0 is None else o0
     np.square(x, out=o0)
-    np.multiply(alpha, o0, out=o0)
+    if alpha != 1.0: np.multiply(alpha, o0, out=o0)
     o0 += 1.0
     np.sqrt(o0, out=o0)
     np.true_divide(1.0, o0, out=o0)
     b0 = np.square(x)
-    np.multiply(alpha, b0, out=b0)
+    if alpha != 1.0: np.multiply(alpha, b0, out=b0)
     b0 += 1.0
     o0 = np.true_divide(o0, b0, out=o0)
     far = _outside(lambda x: (np.abs(x) > 1099511627776.0), x, -1099511627776.0, 1099511627776.0) if (alpha <= 1099511627776.0) else np.arange(x.size)  # outside the fast forms' region
@@ -297,13 +297,13 @@ def _isru_grad_block(x, alpha, o0):
         c2 = np.less_equal(c0, 1.0)
         _clip(xs, -1.0, 1.0, out=c0)
         np.square(c0, out=c0)
-        np.multiply(alpha, c0, out=c0)
+        if alpha != 1.0: np.multiply(alpha, c0, out=c0)
         c0 += 1.0
         np.sqrt(c0, out=c0)
         np.true_divide(1.0, c0, out=c0)
         c3 = _clip(xs, -1.0, 1.0)
         np.square(c3, out=c3)
-        np.multiply(alpha, c3, out=c3)
+        if alpha != 1.0: np.multiply(alpha, c3, out=c3)
         c3 += 1.0
         c0 /= c3
         np.true_divide(1.0, c1, out=c3)
@@ -348,7 +348,7 @@ def _isru_grad_from_output_block(y, alpha, o0):
     o0 = np.empty_like(y) if o0 is None else o0
     np.abs(y, out=o0)
     _clip(o0, 0.0, float(1.0 / t0), out=o0)
-    np.multiply(t0, o0, out=o0)
+    if t0 != 1.0: np.multiply(t0, o0, out=o0)
     b0 = np.add(o0, 1.0)
     b1 = np.negative(o0)
     b1 += 1.0
@@ -391,10 +391,10 @@ def _isru_grad_params_block(x, alpha, o0):
     np.multiply(-0.5, b2, out=b2)
     b2 *= o0
     b3 = np.square(o0)
-    np.multiply(alpha, b3, out=b3)
+    if alpha != 1.0: np.multiply(alpha, b3, out=b3)
     b3 += 1.0
     np.square(o0, out=o0)
-    np.multiply(alpha, o0, out=o0)
+    if alpha != 1.0: np.multiply(alpha, o0, out=o0)
     o0 += 1.0
     np.sqrt(o0, out=o0)
     b3 *= o0
@@ -441,7 +441,7 @@ def _isru_forward_and_grad_block(x, alpha, o0, o1):
     o0 = np.empty_like(x) if o0 is None else o0
     o1 = np.empty_like(x) if o1 is None else o1
     np.square(x, out=o0)
-    np.multiply(alpha, o0, out=o0)
+    if alpha != 1.0: np.multiply(alpha, o0, out=o0)
     np.add(o0, 1.0, out=o1)
     np.sqrt(o1, out=o0)
     o0 = np.true_divide(x, o0, out=o0)
@@ -453,7 +453,7 @@ def _isru_forward_and_grad_block(x, alpha, o0, o1):
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         c0 = _clip(xs, -1.0, 1.0)
         c1 = np.square(c0)
-        np.multiply(alpha, c1, out=c1)
+        if alpha != 1.0: np.multiply(alpha, c1, out=c1)
         c1 += 1.0
         c2 = np.abs(xs)
         c3 = np.less_equal(c2, 1.0)

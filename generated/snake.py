@@ -405,7 +405,7 @@ def _snake_block(x, a, o0):
     _clip(x, float(-t0), t0, out=o0)
     b0 = _sin_affine(o0, a, 0.0, 0.0)
     np.square(b0, out=b0)
-    b0 /= a
+    if a != 1.0: b0 /= a
     o0 = np.add(x, b0, out=o0)
     return (o0,)
 
@@ -456,10 +456,10 @@ def _snake_grad_params_block(x, a, o0):
     """snake_grad_params on one block of the input (see _blocks)."""
     t0 = float(1.0 / a)
     b0 = _sin_affine(x, float(2.0 * a), 0.0, 0.0)
-    np.multiply(t0, b0, out=b0)
+    if t0 != 1.0: np.multiply(t0, b0, out=b0)
     np.multiply(x, b0, out=b0)
     b1 = _sin_affine(x, a, 0.0, 0.0)
-    np.multiply(t0, b1, out=b1)
+    if t0 != 1.0: np.multiply(t0, b1, out=b1)
     np.square(b1, out=b1)
     o0 = np.subtract(b0, b1, out=b0 if o0 is None else o0)
     return (o0,)
@@ -489,7 +489,7 @@ def _snake_forward_and_grad_block(x, a, o0, o1):
     _clip(x, float(-t0), t0, out=o0)
     b0 = _sin_affine(o0, a, 0.0, 0.0)
     np.square(b0, out=b0)
-    b0 /= a
+    if a != 1.0: b0 /= a
     o0 = np.add(x, b0, out=o0)
     b1 = _sin_affine(x, a, 0.7853981633974483, 3.061616997868383e-17, lean=True)
     np.square(b1, out=b1)

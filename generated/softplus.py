@@ -239,7 +239,7 @@ def _softplus_block(x, beta, o0):
     np.abs(x, out=o0)
     _exp_mul(o0, float(-beta), out=o0)
     np.log1p(o0, out=o0)
-    o0 /= beta
+    if beta != 1.0: o0 /= beta
     b0 = _clip(x, 0.0, np.inf)
     o0 = np.add(o0, b0, out=o0)
     return (o0,)
@@ -325,7 +325,7 @@ def _softplus_grad_params_block(x, beta, o0):
     b1 = _exp_mul(b0, t2, 64.0)
     b2 = _exp_mul(b0, t2)
     np.log1p(b2, out=b2)
-    np.multiply(t0, b2, out=b2)
+    if t0 != 1.0: np.multiply(t0, b2, out=b2)
     _clip(b0, 0.0, float(1.152921504606847e+18 / np.maximum(beta, 8.673617379884035e-19)), out=b0)
     np.multiply(b1, b0, out=b0)
     b1 += 1.8446744073709552e+19
@@ -358,7 +358,7 @@ def _softplus_forward_and_grad_block(x, beta, o0, o1):
     np.abs(x, out=o0)
     _exp_mul(o0, float(-beta), out=o1)
     np.log1p(o1, out=o0)
-    o0 /= beta
+    if beta != 1.0: o0 /= beta
     b0 = _clip(x, 0.0, np.inf)
     o0 = np.add(o0, b0, out=o0)
     b1 = np.greater_equal(x, 0.0)

@@ -359,7 +359,7 @@ def _swish_grad_block(x, beta, o0):
     b0 = _exp_mul(x, float(-beta))
     b1 = np.add(b0, 1.0)
     b2 = np.true_divide(1.0, b1)
-    np.multiply(beta, b0, out=b0)
+    if beta != 1.0: np.multiply(beta, b0, out=b0)
     b3 = _clip(x, float(-t2), t2)
     b0 *= b3
     b0 /= b1
@@ -375,7 +375,7 @@ def _swish_grad_block(x, beta, o0):
         c1 = np.add(c0, 1.8446744073709552e+19)
         np.true_divide(1.0, c1, out=c1)
         c2 = _clip(xs, float(-t3), t3)
-        np.multiply(beta, c2, out=c2)
+        if beta != 1.0: np.multiply(beta, c2, out=c2)
         c3 = np.multiply(beta, xs)
         c4 = np.multiply(5.421010862427522e-20, c0)
         c5 = np.add(c4, 1.0)
@@ -454,7 +454,7 @@ def _swish_grad_params_block(x, beta, o0):
     np.multiply(b1, b2, out=b2)
     b3 = np.square(x)
     np.multiply(0.25, b3, out=b3)
-    np.multiply(beta, b0, out=b0)
+    if beta != 1.0: np.multiply(beta, b0, out=b0)
     np.abs(b0, out=b0)
     b4 = np.greater(b0, 64.0)
     np.multiply(1.8446744073709552e+19, b2, out=b0)
@@ -501,7 +501,7 @@ def _swish_forward_and_grad_block(x, beta, o0, o1):
     b1 = np.add(b0, 1.0)
     b2 = np.true_divide(1.0, b1)
     o0 = np.multiply(b2, x, out=o0)
-    np.multiply(beta, b0, out=b0)
+    if beta != 1.0: np.multiply(beta, b0, out=b0)
     b3 = _clip(x, float(-t3), t3)
     b0 *= b3
     b0 /= b1

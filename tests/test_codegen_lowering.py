@@ -400,3 +400,15 @@ def test_float32_patch_degree_keeps_the_polynomial_to_2_to_the_minus_36(name):
         assert np.max(np.abs(short - full) / np.abs(full)) < 2.0 ** -36, (name, p.root, n32)
     if name in ("gelu_tanh", "sinc"):
         assert any(degree_below(p, 40) < len(p.coeffs) - 3 for p in patches)
+
+
+@pytest.mark.parametrize("value", [1.0, 0.25, -3.0, float("nan")])
+def test_in_place_scaling_by_a_parameter_is_skipped_only_at_one(value):
+    """v*a, a*v and v/a written over v: `if a != 1.0:` skips the pass at a = 1 (exact either way)."""
+    low = lower(["t = np.exp(x)", "u = t * a", "w = a * np.tanh(u)", "r = w / a"], ["r"], {"x"}, {"a"})
+    guarded = [line for line in low.lines if line.startswith("if a != 1.0: ")]
+    assert len(guarded) == 3, low.lines
+    x = np.linspace(-3.0, 3.0, 101)
+    got = _run(low.lines, low.results, x, a=value)[0]
+    want = value * np.tanh(np.exp(x) * value) / value
+    np.testing.assert_array_equal(got, want)

@@ -203,6 +203,18 @@ def _takes_out(ins: _Instr) -> bool:
     return ins.kind != "kernel" or ins.fn in OUT_KERNELS
 
 
+def _unit_scale(ins: _Instr, in_place) -> str | None:
+    """The scalar name s of an in-place product v*s, s*v or quotient v/s (v written over: in_place)."""
+    if ins.kind != "binop" or ins.fn not in ("multiply", "true_divide"):
+        return None
+    a, b = ins.args
+    if in_place(a) and b[0] == "s" and b[1].isidentifier():
+        return b[1]
+    if ins.fn == "multiply" and in_place(b) and a[0] == "s" and a[1].isidentifier():
+        return a[1]
+    return None
+
+
 def _emit(fl: _Flattener, outs: list[tuple], prefix: str = "b", dests: list[str] | None = None,
           scratch_of: str | None = None) -> Lowered:
     instrs = fl.instrs
@@ -305,9 +317,12 @@ def _emit(fl: _Flattener, outs: list[tuple], prefix: str = "b", dests: list[str]
         else:
             first = ins.args[0]
             if ins.kind == "binop" and first[0] == "v" and buf_of[first[1]] == target:
-                lines.append(f"{target} {ins.aug} {text(ins.args[1])}")
+                line = f"{target} {ins.aug} {text(ins.args[1])}"
             else:
-                lines.append(f"{call}, out={target})")
+                line = f"{call}, out={target})"
+            scale = _unit_scale(ins, lambda a: a[0] == "v" and buf_of[a[1]] == target)
+            # x*1 and x/1 are x exactly: a parameter at 1 (the default of most) skips the pass
+            lines.append(f"if {scale} != 1.0: {line}" if scale else line)
         peak = max(peak, alive)
         peak_f = max(peak_f, alive_f)
         for v in dying:
