@@ -176,6 +176,69 @@ def _exp_mul(x, a, k=0, out=None):
         return _exp_finish(p, e, x.dtype, out)
 
 
+def _gelu_tanh_slope(x, pair=False, out=None):
+    """d/dx of x*gate(x), the tanh-GELU's derivative: sigmoid(t) + x*sigmoid(t)*sigmoid(-t)*t'(x).
+
+    One double-double argument t = r + re for both terms. With e = exp(-|r|), 1 + e = d + de (carried),
+    s = sigmoid(r) and g = s*(1 - s), to first order in re: sigmoid(t) = s + g*re, g(t) = g*(1 + (1 -
+    2s)*re) and 1/(1 + e)**2 = (1 - 2*de/d)/d**2. Where r < -700, e is subnormal or near it while
+    the result (~2000 e at x = -21.2) is still normal: there (d = 1, s = g = e) it is e*(1 + re)*(1 +
+    x*t') from e*2**64 (_exp_mul), scaled back once at the end. x beyond +-40 is taken as +-40: the
+    result is exactly 0 or 1 there, and inf*0 is never formed.
+    pair: (x*sigmoid(t), the derivative), the first from the same s, g, re (into out, as a ufunc's).
+    """
+    xc = np.clip(x, -40.0, 40.0, out=np.empty(x.shape, np.float64))
+    if x.dtype == np.float32:  # plain float64 is far beyond float32 (see _gelu_tanh_gate)
+        r, x2 = _gelu_tanh_arg_plain(xc), xc * xc
+    else:
+        r, re, x2 = _gelu_tanh_arg(xc)
+    e = np.abs(r)
+    np.negative(e, out=e)
+    np.exp(e, out=e)
+    d = 1.0 + e
+    inv = 1.0 / d
+    s = np.maximum(e, r >= 0.0)  # e^min(r, 0), branch-free
+    s *= inv  # sigmoid(r)
+    g = e * inv
+    g *= inv  # sigmoid(r)*sigmoid(-r)
+    xdt = x2 * 0.134145
+    xdt += 1.0
+    xdt *= 1.5957691216057308
+    xdt *= xc  # x t'(x)
+    if x.dtype == np.float32:
+        if pair:
+            out = np.multiply(s, x.clip(-40.0, np.inf), out=out)
+        xdt *= g
+        xdt += s
+        return (out, xdt) if pair else xdt
+    if pair:  # x*(s + g*re): the gate to first order in re
+        out = np.multiply(g, re, out=out)
+        out += s
+        out *= x.clip(-40.0, np.inf)
+    c = 1.0 - 2.0 * s
+    c *= re
+    c += 1.0
+    de = d - 1.0
+    np.subtract(e, de, out=de)  # exact (Fast2Sum: 1 >= e)
+    de *= inv
+    de += de
+    c -= de  # g(t)/g, with 1/(1 + e)**2's correction
+    c *= xdt
+    c += re
+    c *= g
+    c += s
+    tail = np.flatnonzero(r < -700.0)
+    if tail.size:
+        v = _exp_mul(r.take(tail), 1.0, 64)  # e*2**64, normal
+        v *= 1.0 + re.take(tail)
+        if pair:  # x*e*(1 + re), from e*2**64 too
+            _put(out, tail, v * xc.take(tail) * 5.421010862427522e-20)
+        v *= 1.0 + xdt.take(tail)
+        v *= 5.421010862427522e-20  # 2**-64: one rounding, into the subnormals where the result is
+        _put(c, tail, v)
+    return (out, c) if pair else c
+
+
 def _gelu_tanh_gate(x, times=False, out=None):
     """(1 + tanh(sqrt(2/pi)*(x + 0.044715*x**3)))/2 = sigmoid(t), t carried in double-double.
 
@@ -220,58 +283,9 @@ def _gelu_tanh_gate(x, times=False, out=None):
     return out
 
 
-def _gelu_tanh_slope(x):
-    """d/dx of x*gate(x), the tanh-GELU's derivative: sigmoid(t) + x*sigmoid(t)*sigmoid(-t)*t'(x).
-
-    One double-double argument t = r + re for both terms. With e = exp(-|r|), 1 + e = d + de (carried),
-    s = sigmoid(r) and g = s*(1 - s), to first order in re: sigmoid(t) = s + g*re, g(t) = g*(1 + (1 -
-    2s)*re) and 1/(1 + e)**2 = (1 - 2*de/d)/d**2. Where r < -700, e is subnormal or near it while
-    the result (~2000 e at x = -21.2) is still normal: there (d = 1, s = g = e) it is e*(1 + re)*(1 +
-    x*t') from e*2**64 (_exp_mul), scaled back once at the end. x beyond +-40 is taken as +-40: the
-    result is exactly 0 or 1 there, and inf*0 is never formed.
-    """
-    xc = np.clip(x, -40.0, 40.0, out=np.empty(x.shape, np.float64))
-    if x.dtype == np.float32:  # plain float64 is far beyond float32 (see _gelu_tanh_gate)
-        r, x2 = _gelu_tanh_arg_plain(xc), xc * xc
-    else:
-        r, re, x2 = _gelu_tanh_arg(xc)
-    e = np.abs(r)
-    np.negative(e, out=e)
-    np.exp(e, out=e)
-    d = 1.0 + e
-    inv = 1.0 / d
-    s = np.maximum(e, r >= 0.0)  # e^min(r, 0), branch-free
-    s *= inv  # sigmoid(r)
-    g = e * inv
-    g *= inv  # sigmoid(r)*sigmoid(-r)
-    xdt = x2 * 0.134145
-    xdt += 1.0
-    xdt *= 1.5957691216057308
-    xdt *= xc  # x t'(x)
-    if x.dtype == np.float32:
-        xdt *= g
-        xdt += s
-        return xdt
-    c = 1.0 - 2.0 * s
-    c *= re
-    c += 1.0
-    de = d - 1.0
-    np.subtract(e, de, out=de)  # exact (Fast2Sum: 1 >= e)
-    de *= inv
-    de += de
-    c -= de  # g(t)/g, with 1/(1 + e)**2's correction
-    c *= xdt
-    c += re
-    c *= g
-    c += s
-    tail = np.flatnonzero(r < -700.0)
-    if tail.size:
-        v = _exp_mul(r.take(tail), 1.0, 64)  # e*2**64, normal
-        v *= 1.0 + re.take(tail)
-        v *= 1.0 + xdt.take(tail)
-        v *= 5.421010862427522e-20  # 2**-64: one rounding, into the subnormals where the result is
-        _put(c, tail, v)
-    return c
+def _gelu_tanh_pair(x, out=None):
+    """(tanh-GELU, its derivative) from one double-double argument (see _gelu_tanh_slope)."""
+    return _gelu_tanh_slope(x, True, out)
 
 
 def _gelu_tanh_xgate(x, out=None):
@@ -462,8 +476,7 @@ def gelu_tanh_forward_and_grad(x):
 
 def _gelu_tanh_forward_and_grad_block(x, o0, o1):
     """gelu_tanh_forward_and_grad on one block of the input (see _blocks)."""
-    o0 = _gelu_tanh_xgate(x, out=o0)
-    b0 = _gelu_tanh_slope(x)
+    o0, b0 = _gelu_tanh_pair(x, out=o0)
     r = b0
     x64 = np.asarray(x, np.float64)  # the patches work in float64
     pd, pa, pm = np.empty_like(x64), np.empty_like(x64), np.empty(x64.shape, np.bool_)  # the tests' buffers, shared

@@ -412,3 +412,17 @@ def test_in_place_scaling_by_a_parameter_is_skipped_only_at_one(value):
     got = _run(low.lines, low.results, x, a=value)[0]
     want = value * np.tanh(np.exp(x) * value) / value
     np.testing.assert_array_equal(got, want)
+
+
+def test_paired_kernels_become_one_call_only_when_adjacent():
+    from symact.catalog import get
+    from symact.codegen.render import _paired
+
+    assert _paired(["o0 = _gelu_tanh_xgate(x, out=o0)", "b0 = _gelu_tanh_slope(x)", "r = b0"]) == \
+        ["o0, b0 = _gelu_tanh_pair(x, out=o0)", "r = b0"]
+    assert _paired(["b1 = _gelu_tanh_xgate(x)", "b0 = _gelu_tanh_slope(x)"]) == ["b1, b0 = _gelu_tanh_pair(x)"]
+    apart = ["o0 = _gelu_tanh_xgate(x, out=o0)", "b1 = np.abs(x)", "b0 = _gelu_tanh_slope(x)"]
+    assert _paired(apart) == apart
+    other_arg = ["o0 = _gelu_tanh_xgate(x, out=o0)", "b0 = _gelu_tanh_slope(xs)"]
+    assert _paired(other_arg) == other_arg
+    assert "_gelu_tanh_pair(x, out=o0)" in render_module(get("gelu_tanh"))

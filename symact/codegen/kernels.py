@@ -22,6 +22,10 @@ KERNEL_UNBLOCKED = {"_sinc_grad", "_gammainc2", "_sin", "_cos", "_sinc", "_heavi
 #: kernels of a few passes: a function using them runs in blocks only for inputs beyond cache size
 KERNEL_LIGHT = {"_where", "_hypot"}
 
+#: (forward kernel, derivative kernel) of one argument -> one kernel returning both, sharing their work:
+#: a fused forward-and-derivative calling the two on x in a row calls it instead
+KERNEL_PAIRS = {("_gelu_tanh_xgate", "_gelu_tanh_slope"): "_gelu_tanh_pair"}
+
 #: kernel -> helpers it calls (copied before it, with the helpers those call)
 KERNEL_DEPS = {
     "_ndtr": ("_put", "_split", "_two_sum_err", "_exp_neg_half_sq", "_ndtr_arg", "_erfcx_table_rows", "_erfcx_table", "_erfcx_poly",
@@ -34,6 +38,7 @@ KERNEL_DEPS = {
     "_expneghalfsq": ("_split", "_two_sum_err", "_exp_neg_half_sq"),
     "_gelu_tanh_gate": ("_put", "_split", "_two_sum_err", "_gelu_tanh_arg", "_gelu_tanh_arg_plain", "_exp_mul"),
     "_gelu_tanh_xgate": ("_gelu_tanh_gate",),
+    "_gelu_tanh_pair": ("_gelu_tanh_slope",),
     "_gelu_tanh_slope": ("_put", "_split", "_two_sum_err", "_gelu_tanh_arg", "_gelu_tanh_arg_plain", "_exp_mul"),
     "_x_minus_tanh": ("_wide", "_put"),
     "_sin": (),
@@ -584,7 +589,7 @@ def _gelu_tanh_xgate(x, out=None):
     return _gelu_tanh_gate(x, True, out)
 
 
-def _gelu_tanh_slope(x):
+def _gelu_tanh_slope(x, pair=False, out=None):
     """d/dx of x*gate(x), the tanh-GELU's derivative: sigmoid(t) + x*sigmoid(t)*sigmoid(-t)*t'(x).
 
     One double-double argument t = r + re for both terms. With e = exp(-|r|), 1 + e = d + de (carried),
@@ -593,6 +598,7 @@ def _gelu_tanh_slope(x):
     the result (~2000 e at x = -21.2) is still normal: there (d = 1, s = g = e) it is e*(1 + re)*(1 +
     x*t') from e*2**64 (_exp_mul), scaled back once at the end. x beyond +-40 is taken as +-40: the
     result is exactly 0 or 1 there, and inf*0 is never formed.
+    pair: (x*sigmoid(t), the derivative), the first from the same s, g, re (into out, as a ufunc's).
     """
     xc = np.clip(x, -40.0, 40.0, out=np.empty(x.shape, np.float64))
     if x.dtype == np.float32:  # plain float64 is far beyond float32 (see _gelu_tanh_gate)
@@ -613,9 +619,15 @@ def _gelu_tanh_slope(x):
     xdt *= 1.5957691216057308
     xdt *= xc  # x t'(x)
     if x.dtype == np.float32:
+        if pair:
+            out = np.multiply(s, x.clip(-40.0, np.inf), out=out)
         xdt *= g
         xdt += s
-        return xdt
+        return (out, xdt) if pair else xdt
+    if pair:  # x*(s + g*re): the gate to first order in re
+        out = np.multiply(g, re, out=out)
+        out += s
+        out *= x.clip(-40.0, np.inf)
     c = 1.0 - 2.0 * s
     c *= re
     c += 1.0
@@ -632,10 +644,17 @@ def _gelu_tanh_slope(x):
     if tail.size:
         v = _exp_mul(r.take(tail), 1.0, 64)  # e*2**64, normal
         v *= 1.0 + re.take(tail)
+        if pair:  # x*e*(1 + re), from e*2**64 too
+            _put(out, tail, v * xc.take(tail) * 5.421010862427522e-20)
         v *= 1.0 + xdt.take(tail)
         v *= 5.421010862427522e-20  # 2**-64: one rounding, into the subnormals where the result is
         _put(c, tail, v)
-    return c
+    return (out, c) if pair else c
+
+
+def _gelu_tanh_pair(x, out=None):
+    """(tanh-GELU, its derivative) from one double-double argument (see _gelu_tanh_slope)."""
+    return _gelu_tanh_slope(x, True, out)
 
 
 def _x_minus_tanh(x):

@@ -5,6 +5,7 @@ import ast
 import difflib
 import inspect
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -104,6 +105,24 @@ _QUIET_CALLS = frozenset({"_clip", "np.maximum", "np.minimum", "np.abs", "np.neg
                           "np.bitwise_and", "np.bitwise_or", "np.bitwise_xor", "_where", "np.empty_like"})
 _QUIET_OPS = (ast.Add, ast.Sub, ast.BitAnd, ast.BitOr, ast.BitXor)
 _QUIET_NAMES = _QUIET_CALLS | {"np.inf"}
+
+
+def _paired(lines: list[str]) -> list[str]:
+    """Two kernels of x in a row that have a joint kernel (KERNEL_PAIRS) as one call of it."""
+    out: list[str] = []
+    for line in lines:
+        if out:
+            for (first, second), joint in kernels.KERNEL_PAIRS.items():
+                a = re.fullmatch(rf"(\s*)(\w+) = {first}\(x(, out=\w+)?\)", out[-1])
+                b = re.fullmatch(rf"(\s*)(\w+) = {second}\(x\)", line)
+                if a and b and a.group(1) == b.group(1) and a.group(2) != b.group(2):
+                    out[-1] = f"{a.group(1)}{a.group(2)}, {b.group(2)} = {joint}(x{a.group(3) or ''})"
+                    break
+            else:
+                out.append(line)
+            continue
+        out.append(line)
+    return out
 
 
 def _quiet(lines: list[str]) -> bool:
@@ -378,9 +397,11 @@ def module_context(act: Activation) -> dict:
             else:
                 fn.results = [(k, r) for (k, _), r in zip(fn.results, outs)]
             fn.dests = dests
+        fn.lines = _paired(fn.lines)
         fn.quiet = not (fn.fast or fn.wide or act.overflow_ok) and _quiet(fn.lines)
         fns.append(fn)
     scipy_names, kernel_names = _collect(printed)
+    kernel_names |= {k for k in kernels.KERNEL_PAIRS.values() if any(f"{k}(" in line for fn in fns for line in fn.lines)}
     if act.patch_scale is not None and act.root_patches:
         kernel_names.add("_two_prod_err")  # the scaled patches' product error
     if any("_put(" in line for fn in fns for line in fn.lines):
