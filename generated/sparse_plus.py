@@ -131,7 +131,7 @@ def _settle_allocator():
     128 KiB is free at the top of its heap; freeing a mapped buffer raises both limits, to its size and
     twice that. Until some buffer of several MiB has been freed, a block loop's buffers can be given back
     and page-faulted anew in every block: gelu_tanh on 10^7 float64 elements took 40 ns per element in a
-    fresh process, 13 after this. Freeing one 16 MiB buffer raises the limits as any large NumPy
+    fresh process, 14 after this. Freeing one 16 MiB buffer raises the limits as any large NumPy
     temporary does; none of its pages is touched, and tracemalloc does not see it.
     """
     _SETTLED.append(True)

@@ -160,7 +160,8 @@ def test_gelu_tanh_derivative_where_its_gate_derivative_is_subnormal():
     battery's grids near log(tiny) do not reach it, t being cubic in x). Was 1069 ULP, a product of a
     subnormal factor; within the derivative goal now."""
     act, dt, mod = CATALOG["gelu_tanh"], np.dtype(np.float64), _module("gelu_tanh")
-    xs = np.unique(np.concatenate([np.linspace(-21.6, -20.6, 800), np.random.default_rng(5).uniform(-21.6, -20.6, 800)]))
+    xs = np.unique(np.concatenate([np.linspace(-21.6, -20.6, 800),
+                                   np.random.default_rng(5).uniform(-21.6, -20.6, 800)]))
     ref = reference_for(act, "grad", xs, dt, allow_uncertified=True)
     with np.errstate(all="raise"):
         for got in (mod.gelu_tanh_grad(xs), mod.gelu_tanh_forward_and_grad(xs)[1]):

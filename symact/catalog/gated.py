@@ -4,7 +4,8 @@ from __future__ import annotations
 import sympy as sp
 
 from ..activation import Activation
-from ..functions import GELU_TANH_K, exp_mul, fclip, gelu_tanh_slope, gelu_tanh_xgate, ndtr, ndtr_tail, npdf, npdf_tail
+from ..functions import (GELU_TANH_K, exp_mul, fclip, gelu_tanh_slope, gelu_tanh_xgate, ndtr, ndtr_tail, npdf,
+                         npdf_tail)
 from ._forms import BIG, PW, R, X, Param, clip, sigmoid_stable
 
 x = X
@@ -90,6 +91,10 @@ _mish_tail = (sp.UnevaluatedExpr(guard * _mish_s * (_mish_s + 2 * _TWO64)) / (_T
               / _TWO64**2)
 _mish_n = _mish_e * (_mish_e + 2)
 
+# GELU from the normal CDF and density (the fast forms on x >= -37; see its entry for the tail)
+_gelu_forward = fclip(x, -BIG, sp.oo) * ndtr(x)
+_gelu_grad = ndtr(x) + guard * npdf(x)
+
 ACTIVATIONS = [
     Activation(
         "gelu", x / 2 * (1 + sp.erf(x / sp.sqrt(2))), family="gated", root_patches=("grad",),
@@ -97,11 +102,9 @@ ACTIVATIONS = [
         citation="Hendrycks & Gimpel, Gaussian error linear units (2016)",
         # below x = -37 Phi and phi are below 2^-1000 (subnormal from -37.5) while x Phi and x phi are
         # still normal (down to -37.65 and -37.7): there from 2^64 Phi and 2^64 phi, scaled back last
-        forward=PW((sp.UnevaluatedExpr(guard * ndtr_tail(x)) / _TWO64, x < -37),
-                   (fclip(x, -BIG, sp.oo) * ndtr(x), True)),
-        grad=PW((sp.UnevaluatedExpr(ndtr_tail(x) + guard * npdf_tail(x)) / _TWO64, x < -37),
-                (ndtr(x) + guard * npdf(x), True)),
-        fast_forward=fclip(x, -BIG, sp.oo) * ndtr(x), fast_grad=ndtr(x) + guard * npdf(x), fast_region=x >= -37,
+        forward=PW((sp.UnevaluatedExpr(guard * ndtr_tail(x)) / _TWO64, x < -37), (_gelu_forward, True)),
+        grad=PW((sp.UnevaluatedExpr(ndtr_tail(x) + guard * npdf_tail(x)) / _TWO64, x < -37), (_gelu_grad, True)),
+        fast_forward=_gelu_forward, fast_grad=_gelu_grad, fast_region=x >= -37,
     ),
     Activation(
         "gelu_tanh", x / 2 * (1 + sp.tanh(sp.sqrt(2 / sp.pi) * (x + GELU_TANH_K * x**3))), family="gated", root_patches=("grad",), patch_radius="0.5",

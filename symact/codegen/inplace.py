@@ -37,7 +37,8 @@ _CMPOPS = {ast.Lt: "less", ast.LtE: "less_equal", ast.Gt: "greater", ast.GtE: "g
            ast.NotEq: "not_equal"}
 
 #: kernels whose result is float64 whatever the input's float dtype
-F64_KERNELS = frozenset({"_ndtr", "_npdf", "_expnegsq", "_expneghalfsq", "_gelu_tanh_gate", "_gelu_tanh_xgate", "_gelu_tanh_slope"})
+F64_KERNELS = frozenset({"_ndtr", "_npdf", "_expnegsq", "_expneghalfsq", "_gelu_tanh_gate", "_gelu_tanh_xgate",
+                         "_gelu_tanh_slope"})
 
 
 #: name the lowered code calls clip by: the generated module binds it to ``np.ndarray.clip``, which is

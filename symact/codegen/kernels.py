@@ -28,8 +28,8 @@ KERNEL_PAIRS = {("_gelu_tanh_xgate", "_gelu_tanh_slope"): "_gelu_tanh_pair"}
 
 #: kernel -> helpers it calls (copied before it, with the helpers those call)
 KERNEL_DEPS = {
-    "_ndtr": ("_put", "_split", "_two_sum_err", "_exp_neg_half_sq", "_ndtr_arg", "_erfcx_table_rows", "_erfcx_table", "_erfcx_poly",
-              "_erfcx_single"),
+    "_ndtr": ("_put", "_split", "_two_sum_err", "_exp_neg_half_sq", "_ndtr_arg", "_erfcx_table_rows", "_erfcx_table",
+              "_erfcx_poly", "_erfcx_single"),
     "_npdf": ("_split", "_two_sum_err", "_exp_neg_half_sq"),
     "_ndtr_tail": ("_split", "_two_sum_err", "_exp_neg_half_sq", "_ndtr_arg", "_erfcx_table_rows", "_erfcx_table",
                    "_erfcx_poly"),

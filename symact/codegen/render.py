@@ -401,7 +401,8 @@ def module_context(act: Activation) -> dict:
         fn.quiet = not (fn.fast or fn.wide or act.overflow_ok) and _quiet(fn.lines)
         fns.append(fn)
     scipy_names, kernel_names = _collect(printed)
-    kernel_names |= {k for k in kernels.KERNEL_PAIRS.values() if any(f"{k}(" in line for fn in fns for line in fn.lines)}
+    kernel_names |= {k for k in kernels.KERNEL_PAIRS.values()
+                     if any(f"{k}(" in line for fn in fns for line in fn.lines)}
     if act.patch_scale is not None and act.root_patches:
         kernel_names.add("_two_prod_err")  # the scaled patches' product error
     if any("_put(" in line for fn in fns for line in fn.lines):
