@@ -37,6 +37,29 @@ def _wide(x):
     return x.astype(np.float64) if x.dtype != np.float64 else x
 
 
+def _patch_cells(rows, width, check=False):
+    """(start, cells) for _taylor_patches: cells[k] the row whose patch [zero_hi - radius, zero_hi + radius]
+    may hold an element of cell k, [start + (k-1) width, start + k width); -1 for none, 0-based rows.
+
+    Each patch is widened by 2**-40 of its ends' magnitude and by one cell on each side, far beyond the
+    rounding of d and of an element's cell index. cells[0] (all below start) and cells[-1] (all from
+    start + (len(cells) - 2) width on) meet none. check: None where two rows would share a cell.
+    """
+    import math
+    los = [row[0] - row[2] for row in rows]
+    his = [row[0] + row[2] for row in rows]
+    start = (math.floor(min(los) / width) - 3.0) * width
+    cells = np.full(math.ceil((max(his) - start) / width) + 4, -1, np.int16)
+    for i, (lo, hi) in enumerate(zip(los, his)):
+        margin = 2.0 ** -40 * max(abs(lo), abs(hi))
+        first = math.floor((lo - margin - start) / width)  # the cell of lo - margin, less one
+        last = math.floor((hi + margin - start) / width) + 2  # the cell of hi + margin, plus one
+        if check and (cells[first:last + 1] != -1).any():
+            return None
+        cells[first:last + 1] = i
+    return start, cells
+
+
 def _sinc(x):
     """sin(x)/x with sinc(0) = 1 and sinc(+-inf) = 0."""
     with np.errstate(invalid="ignore", divide="ignore"):  # 0/0 and sin(inf) are replaced below
@@ -82,6 +105,46 @@ def _sinc_grad(x):
     if far.size:
         _put(out, far, 0.0)
     return out.astype(x.dtype, copy=False)
+
+
+def _taylor_patches(r, x, single, width, rows):
+    """r overwritten near each zero of `rows` by the zero's Taylor polynomial (symact.codegen.patches).
+
+    A row is (zero_hi, zero_lo, radius, n32, (c_n, ..., c_1)): where |d| < radius, d = (x - zero_hi) - zero_lo,
+    r = (...(c_n d + c_n-1) d + ...) d, with its last n32 coefficients for float32 input. One pass over x
+    finds the elements that may lie in a patch, by their cell of `width` (_patch_cells); the test on d
+    then decides, so the cell of an infinite, NaN or huge element (its index cast, which has no value,
+    then clipped) can be any. The rows' polynomials run as one table, the shorter ones led by zeros
+    (0 d + c_n = c_n exactly: the same bits as each row's own Horner loop).
+    """
+    start, cells = _patch_cells(rows, width)
+    with np.errstate(over="ignore", invalid="ignore"):  # inf, NaN and huge elements: see above
+        t = np.multiply(x, 1.0 / width)
+        t += 1.0 - start / width
+        at = t.astype(np.intp)
+    del t
+    slot = cells.take(at, mode="clip")
+    del at
+    cand = np.flatnonzero(slot >= 0)
+    if not cand.size:
+        return r
+    k = slot.take(cand)
+    d = x.take(cand)
+    d -= np.array([row[0] for row in rows]).take(k)
+    d -= np.array([row[1] for row in rows]).take(k)
+    inside = np.flatnonzero(np.abs(d) < np.array([row[2] for row in rows]).take(k))
+    if not inside.size:
+        return r
+    near, k, d = cand.take(inside), k.take(inside), d.take(inside)
+    polys = [row[4][-row[3]:] if single else row[4] for row in rows]
+    columns = max(len(p) for p in polys)
+    table = np.array([(0.0,) * (columns - len(p)) + tuple(p) for p in polys])
+    acc = np.multiply(d, table[:, 0].take(k))
+    for j in range(1, columns):
+        acc += table[:, j].take(k)
+        acc *= d
+    _put(r, near, acc)
+    return r
 
 
 def _prepare(x, wide=False, per_block=False):
@@ -217,9 +280,9 @@ def sinc_grad(x):
         b0 = _sinc_grad(x)
         r = b0
         x64 = np.asarray(x, np.float64)  # the patches work in float64
-        pd, pa, pm = np.empty_like(x64), np.empty_like(x64), np.empty(x64.shape, np.bool_)  # the tests' buffers, shared
-        single = x.dtype == np.float32  # rounded to float32: fewer terms do
-        for zero_hi, zero_lo, radius, n32, poly in (
+        r = _taylor_patches(r, x64, x.dtype == np.float32, 0.0625, (
+                # per zero: its two parts, the patch's radius, the degree for float32 input (rounded to float32: fewer terms do)
+                # and the coefficients c_n ... c_1 of d**n ... d
                 # Taylor patch at the zero x = -20.37130295928756284509100440543504575049 (degree 14, 10 for float32, |x - zero| < 0.3)
                 (-20.37130295928756, -1.437981980402287e-15, 0.3, 10, (-2.6159671270588284e-13, -5.498707416069499e-12, 4.492564659949757e-11, 9.392786880877744e-10, -5.397010773921918e-09, -1.1223217413998263e-07, 4.1949184562255617e-07, 8.676984867979414e-06, -1.8736011749323406e-05, -0.0003855202899546736, 0.0003914670134470875, 0.008014075304067633, -0.002406798628053434, -0.049029624014074166)),
                 # Taylor patch at the zero x = -17.22075527193076873957371892506096229893 (degree 14, 10 for float32, |x - zero| < 0.3)
@@ -244,19 +307,7 @@ def sinc_grad(x):
                 (17.22075527193077, -1.1966879214709082e-15, 0.3, 10, (-3.206981663094233e-13, 5.7751348057443915e-12, 5.652045060006249e-11, -1.0101703113377229e-09, -6.979573844857446e-09, 1.2379000701553342e-07, 5.574059766492063e-07, -9.810439669249812e-06, -2.5493852496306967e-05, 0.0004453198173643196, 0.0005421457622724695, -0.009401321006585306, -0.003366391394031707, 0.057971802346153886)),
                 # Taylor patch at the zero x = 20.37130295928756284509100440543504575049 (degree 14, 10 for float32, |x - zero| < 0.3)
                 (20.37130295928756, 1.437981980402287e-15, 0.3, 10, (2.6159671270588284e-13, -5.498707416069499e-12, -4.492564659949757e-11, 9.392786880877744e-10, 5.397010773921918e-09, -1.1223217413998263e-07, -4.1949184562255617e-07, 8.676984867979414e-06, 1.8736011749323406e-05, -0.0003855202899546736, -0.0003914670134470875, 0.008014075304067633, 0.002406798628053434, -0.049029624014074166)),
-        ):
-            np.subtract(x64, zero_hi, out=pd)
-            pd -= zero_lo
-            near = np.flatnonzero(np.less(np.abs(pd, out=pa), radius, out=pm))
-            if near.size:
-                d = pd.take(near)
-                if single:
-                    poly = poly[-n32:]
-                acc = np.multiply(d, poly[0])
-                for coef in poly[1:]:
-                    acc += coef
-                    acc *= d
-                _put(r, near, acc)
+        ))
         return finish(r)
 
 
@@ -281,9 +332,9 @@ def _sinc_forward_and_grad_block(x, o0, o1):
     b1 = _sinc_grad(x)
     r = b1
     x64 = np.asarray(x, np.float64)  # the patches work in float64
-    pd, pa, pm = np.empty_like(x64), np.empty_like(x64), np.empty(x64.shape, np.bool_)  # the tests' buffers, shared
-    single = x.dtype == np.float32  # rounded to float32: fewer terms do
-    for zero_hi, zero_lo, radius, n32, poly in (
+    r = _taylor_patches(r, x64, x.dtype == np.float32, 0.0625, (
+            # per zero: its two parts, the patch's radius, the degree for float32 input (rounded to float32: fewer terms do)
+            # and the coefficients c_n ... c_1 of d**n ... d
             # Taylor patch at the zero x = -20.37130295928756284509100440543504575049 (degree 14, 10 for float32, |x - zero| < 0.3)
             (-20.37130295928756, -1.437981980402287e-15, 0.3, 10, (-2.6159671270588284e-13, -5.498707416069499e-12, 4.492564659949757e-11, 9.392786880877744e-10, -5.397010773921918e-09, -1.1223217413998263e-07, 4.1949184562255617e-07, 8.676984867979414e-06, -1.8736011749323406e-05, -0.0003855202899546736, 0.0003914670134470875, 0.008014075304067633, -0.002406798628053434, -0.049029624014074166)),
             # Taylor patch at the zero x = -17.22075527193076873957371892506096229893 (degree 14, 10 for float32, |x - zero| < 0.3)
@@ -308,17 +359,5 @@ def _sinc_forward_and_grad_block(x, o0, o1):
             (17.22075527193077, -1.1966879214709082e-15, 0.3, 10, (-3.206981663094233e-13, 5.7751348057443915e-12, 5.652045060006249e-11, -1.0101703113377229e-09, -6.979573844857446e-09, 1.2379000701553342e-07, 5.574059766492063e-07, -9.810439669249812e-06, -2.5493852496306967e-05, 0.0004453198173643196, 0.0005421457622724695, -0.009401321006585306, -0.003366391394031707, 0.057971802346153886)),
             # Taylor patch at the zero x = 20.37130295928756284509100440543504575049 (degree 14, 10 for float32, |x - zero| < 0.3)
             (20.37130295928756, 1.437981980402287e-15, 0.3, 10, (2.6159671270588284e-13, -5.498707416069499e-12, -4.492564659949757e-11, 9.392786880877744e-10, 5.397010773921918e-09, -1.1223217413998263e-07, -4.1949184562255617e-07, 8.676984867979414e-06, 1.8736011749323406e-05, -0.0003855202899546736, -0.0003914670134470875, 0.008014075304067633, 0.002406798628053434, -0.049029624014074166)),
-    ):
-        np.subtract(x64, zero_hi, out=pd)
-        pd -= zero_lo
-        near = np.flatnonzero(np.less(np.abs(pd, out=pa), radius, out=pm))
-        if near.size:
-            d = pd.take(near)
-            if single:
-                poly = poly[-n32:]
-            acc = np.multiply(d, poly[0])
-            for coef in poly[1:]:
-                acc += coef
-                acc *= d
-            _put(r, near, acc)
+    ))
     return (b0, r,)

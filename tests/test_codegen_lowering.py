@@ -402,6 +402,64 @@ def test_float32_patch_degree_keeps_the_polynomial_to_2_to_the_minus_36(name):
         assert any(degree_below(p, 40) < len(p.coeffs) - 3 for p in patches)
 
 
+def _sinc_rows():
+    from symact.catalog import CATALOG
+    from symact.codegen.patches import degree_below, root_patches, patch_width
+
+    patches = root_patches(CATALOG["sinc"], "grad")
+    rows = tuple((p.r_hi, p.r_lo, p.radius, degree_below(p, 40), tuple(reversed(p.coeffs))) for p in patches)
+    return rows, patch_width(patches)
+
+
+def _row_by_row(r, x, single, rows):
+    """The patches as one Horner loop per row (the generated code for few zeros)."""
+    for zero_hi, zero_lo, radius, n32, poly in rows:
+        d = (x - zero_hi) - zero_lo
+        near = np.flatnonzero(np.abs(d) < radius)
+        poly = poly[-n32:] if single else poly
+        acc = d[near] * poly[0]
+        for c in poly[1:]:
+            acc = (acc + c) * d[near]
+        r[near] = acc
+    return r
+
+
+def test_patch_cells_find_every_element_of_every_patch():
+    """Every float of a patch (its ends' neighbours included) lies in a cell naming its row; no cell names two."""
+    rows, width = _sinc_rows()
+    assert width is not None and len(rows) == 12
+    start, cells = kernels._patch_cells(rows, width)
+    assert cells[0] == -1 and cells[-1] == -1
+    for i, (hi, _, radius, _, _) in enumerate(rows):
+        ends = np.array([hi - radius, hi + radius, hi])
+        pts = np.concatenate([np.nextafter(ends, -np.inf), ends, np.nextafter(ends, np.inf),
+                              np.linspace(hi - radius, hi + radius, 1001)])
+        at = np.floor((pts - start) / width).astype(int) + 1
+        assert (cells[at] == i).all(), (i, hi)
+    # a patch between two others' cells: check=True refuses the width
+    crowded = rows[:2] + ((rows[0][0] + 0.5 * (rows[1][0] - rows[0][0]), 0.0, 1.5, 2, (1.0, 0.0)),)
+    assert kernels._patch_cells(crowded, width, check=True) is None
+
+
+@pytest.mark.parametrize("single", [False, True])
+def test_taylor_patches_kernel_gives_the_bits_of_one_loop_per_zero(single):
+    """_taylor_patches (one pass for all zeros, one coefficient table) against a Horner loop per zero, bit
+    for bit: at the patches' ends and their neighbours, at random, at huge, infinite and NaN elements."""
+    rows, width = _sinc_rows()
+    rng = np.random.default_rng(3)
+    ends = np.array([[hi - radius, hi + radius] for hi, _, radius, _, _ in rows]).ravel()
+    x = np.concatenate([ends, np.nextafter(ends, -np.inf), np.nextafter(ends, np.inf), rng.uniform(-25, 25, 20000),
+                        [np.inf, -np.inf, np.nan, 1e300, -1e300, 2.0 ** 62, 0.0]])
+    if single:
+        with np.errstate(over="ignore"):
+            x = x.astype(np.float32).astype(np.float64)
+    base = rng.standard_normal(x.size)
+    want = _row_by_row(base.copy(), x, single, rows)
+    assert (want != base).sum() > 1000  # the patches changed something
+    got = kernels._taylor_patches(base.copy(), x, single, width, rows)
+    assert np.array_equal(got.view(np.int64), want.view(np.int64))
+
+
 @pytest.mark.parametrize("value", [1.0, 0.25, -3.0, float("nan")])
 def test_in_place_scaling_by_a_parameter_is_skipped_only_at_one(value):
     """v*a, a*v and v/a written over v: `if a != 1.0:` skips the pass at a = 1 (exact either way)."""

@@ -45,6 +45,7 @@ KERNEL_DEPS = {
     "_cos": (),
     "_sinc": ("_put",),
     "_sinc_grad": ("_wide", "_put"),
+    "_taylor_patches": ("_put", "_patch_cells"),
     "_sin_affine": ("_wide", "_put", "_reduce_2pi", "_sin_single", "_sin_affine_exact"),
     "_gammainc2": ("_wide", "_put"),
     "_where": (),
@@ -759,6 +760,69 @@ def _sinc_grad(x):
     if far.size:
         _put(out, far, 0.0)
     return out.astype(x.dtype, copy=False)
+
+
+def _patch_cells(rows, width, check=False):
+    """(start, cells) for _taylor_patches: cells[k] the row whose patch [zero_hi - radius, zero_hi + radius]
+    may hold an element of cell k, [start + (k-1) width, start + k width); -1 for none, 0-based rows.
+
+    Each patch is widened by 2**-40 of its ends' magnitude and by one cell on each side, far beyond the
+    rounding of d and of an element's cell index. cells[0] (all below start) and cells[-1] (all from
+    start + (len(cells) - 2) width on) meet none. check: None where two rows would share a cell.
+    """
+    import math
+    los = [row[0] - row[2] for row in rows]
+    his = [row[0] + row[2] for row in rows]
+    start = (math.floor(min(los) / width) - 3.0) * width
+    cells = np.full(math.ceil((max(his) - start) / width) + 4, -1, np.int16)
+    for i, (lo, hi) in enumerate(zip(los, his)):
+        margin = 2.0 ** -40 * max(abs(lo), abs(hi))
+        first = math.floor((lo - margin - start) / width)  # the cell of lo - margin, less one
+        last = math.floor((hi + margin - start) / width) + 2  # the cell of hi + margin, plus one
+        if check and (cells[first:last + 1] != -1).any():
+            return None
+        cells[first:last + 1] = i
+    return start, cells
+
+
+def _taylor_patches(r, x, single, width, rows):
+    """r overwritten near each zero of `rows` by the zero's Taylor polynomial (symact.codegen.patches).
+
+    A row is (zero_hi, zero_lo, radius, n32, (c_n, ..., c_1)): where |d| < radius, d = (x - zero_hi) - zero_lo,
+    r = (...(c_n d + c_n-1) d + ...) d, with its last n32 coefficients for float32 input. One pass over x
+    finds the elements that may lie in a patch, by their cell of `width` (_patch_cells); the test on d
+    then decides, so the cell of an infinite, NaN or huge element (its index cast, which has no value,
+    then clipped) can be any. The rows' polynomials run as one table, the shorter ones led by zeros
+    (0 d + c_n = c_n exactly: the same bits as each row's own Horner loop).
+    """
+    start, cells = _patch_cells(rows, width)
+    with np.errstate(over="ignore", invalid="ignore"):  # inf, NaN and huge elements: see above
+        t = np.multiply(x, 1.0 / width)
+        t += 1.0 - start / width
+        at = t.astype(np.intp)
+    del t
+    slot = cells.take(at, mode="clip")
+    del at
+    cand = np.flatnonzero(slot >= 0)
+    if not cand.size:
+        return r
+    k = slot.take(cand)
+    d = x.take(cand)
+    d -= np.array([row[0] for row in rows]).take(k)
+    d -= np.array([row[1] for row in rows]).take(k)
+    inside = np.flatnonzero(np.abs(d) < np.array([row[2] for row in rows]).take(k))
+    if not inside.size:
+        return r
+    near, k, d = cand.take(inside), k.take(inside), d.take(inside)
+    polys = [row[4][-row[3]:] if single else row[4] for row in rows]
+    columns = max(len(p) for p in polys)
+    table = np.array([(0.0,) * (columns - len(p)) + tuple(p) for p in polys])
+    acc = np.multiply(d, table[:, 0].take(k))
+    for j in range(1, columns):
+        acc += table[:, j].take(k)
+        acc *= d
+    _put(r, near, acc)
+    return r
 
 
 def _reduce_2pi(w, a):

@@ -6,22 +6,26 @@ code instead evaluates the Taylor polynomial of f' at r in d = (x - r_hi) - r_lo
 the last bit near r (Sterbenz); the degree is chosen so that the truncation stays below 2**-60 of
 the linear term. Coefficients are computed at 80 digits (mpmath) and rounded once. For float32 input
 (rounded to float32 at the end) the generated code drops the leading terms that stay below 2**-40 of
-the linear term (``degree_below``: gelu_tanh's derivative 27 -> 18 terms, sinc's 13-14 -> 10). The
-patch is a numerical device, not a rewriting of the mathematics: the accuracy tests measure it.
+the linear term (``degree_below``: gelu_tanh's derivative 27 -> 18 terms, sinc's 13-14 -> 10). With
+MANY zeros or more (sinc's twelve) one pass over x finds the elements near any of them (the kernel
+_taylor_patches), instead of one test of all x per zero. The patch is a numerical device, not a
+rewriting of the mathematics: the accuracy tests measure it.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import mpmath
 import sympy as sp
 
-from ..activation import X, Activation
+from ..activation import Activation, X
 from ..cache import digest, load_json, store_json
 from ..functions import rewrite_elementary
 from ..timebox import timebox
+from . import kernels
 
-__all__ = ["Patch", "root_patches", "patch_lines", "degree_below"]
+__all__ = ["Patch", "degree_below", "patch_lines", "patch_width", "root_patches"]
 
 
 
@@ -88,6 +92,36 @@ def degree_below(p: Patch, bits: int) -> int:
     return min(n, len(p.coeffs))
 
 
+#: from this many patches on, the generated code finds the elements near a zero in one pass
+MANY = 3
+
+
+def _rows(patches: list[Patch], indent: str, zero: str) -> list[str]:
+    """One literal row per patch, after a comment naming its zero: (r_hi, r_lo, radius, n32, (c_n, ..., c_1))."""
+    lines = []
+    for p in patches:
+        n32 = degree_below(p, 40)
+        lines.append(f"{indent}        # Taylor patch at the zero {zero} = {p.root} (degree {len(p.coeffs)}, {n32} for "
+                     f"float32, |{zero} - zero| < {p.radius})")
+        coeffs = ", ".join(repr(c) for c in reversed(p.coeffs))
+        lines.append(f"{indent}        ({p.r_hi!r}, {p.r_lo!r}, {p.radius!r}, {n32}, "
+                     f"({coeffs}{',' if len(p.coeffs) == 1 else ''})),")
+    return lines
+
+
+def patch_width(patches: list[Patch]) -> float | None:
+    """The cell width for the kernel _taylor_patches: a power of two at most a quarter of the least
+    radius and of the least gap between two patches, or None where no width keeps rows apart."""
+    spans = sorted((p.r_hi - p.radius, p.r_hi + p.radius) for p in patches)
+    gaps = [b[0] - a[1] for a, b in zip(spans, spans[1:])]
+    least = min(gaps + [p.radius for p in patches])
+    if least <= 0:
+        return None
+    width = 2.0 ** math.floor(math.log2(least / 4))
+    rows = [(p.r_hi, p.r_lo, p.radius) for p in patches]
+    return width if kernels._patch_cells(rows, width, check=True) is not None else None
+
+
 def patch_lines(patches: list[Patch], var: str, result: str, guard: str = "",
                 fresh: bool = False, scale: str = "") -> tuple[list[str], str]:
     """Lines that compute `result`, then overwrite it near each root by the Taylor polynomial.
@@ -109,6 +143,15 @@ def patch_lines(patches: list[Patch], var: str, result: str, guard: str = "",
         lines.append(f"if {guard}:  # the zeros below were computed for these parameter values")
         indent = "    "
     lines.append(f"{indent}{var}64 = np.asarray({var}, np.float64)  # the patches work in float64")
+    width = None if scale or len(patches) < MANY else patch_width(patches)
+    if width is not None:  # many zeros (sinc's twelve): one pass finds the elements near any of them
+        lines.append(f"{indent}r = _taylor_patches(r, {var}64, {var}.dtype == np.float32, {width!r}, (")
+        lines.append(f"{indent}        # per zero: its two parts, the patch's radius, the degree for float32 input "
+                     "(rounded to float32: fewer terms do)")
+        lines.append(f"{indent}        # and the coefficients c_n ... c_1 of d**n ... d")
+        lines.extend(_rows(patches, indent, var))
+        lines.append(f"{indent}))")
+        return lines, "r"
     t = f"{var}64"
     if scale:
         t = "t64"
@@ -120,13 +163,7 @@ def patch_lines(patches: list[Patch], var: str, result: str, guard: str = "",
     # one row per zero: its two parts, the patch's radius, the degree for float32 input and the
     # coefficients c_n ... c_1 of d**n ... d
     lines.append(f"{indent}for zero_hi, zero_lo, radius, n32, poly in (")
-    for p in patches:
-        n32 = degree_below(p, 40)
-        lines.append(f"{indent}        # Taylor patch at the zero {zero} = {p.root} (degree {len(p.coeffs)}, {n32} for "
-                     f"float32, |{zero} - zero| < {p.radius})")
-        coeffs = ", ".join(repr(c) for c in reversed(p.coeffs))
-        lines.append(f"{indent}        ({p.r_hi!r}, {p.r_lo!r}, {p.radius!r}, {n32}, "
-                     f"({coeffs}{',' if len(p.coeffs) == 1 else ''})),")
+    lines.extend(_rows(patches, indent, zero))
     lines.append(f"{indent}):")
     lines.append(f"{indent}    np.subtract({t}, zero_hi, out=pd)")
     lines.append(f"{indent}    pd -= zero_lo")

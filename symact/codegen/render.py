@@ -405,6 +405,8 @@ def module_context(act: Activation) -> dict:
                      if any(f"{k}(" in line for fn in fns for line in fn.lines)}
     if act.patch_scale is not None and act.root_patches:
         kernel_names.add("_two_prod_err")  # the scaled patches' product error
+    if any("_taylor_patches(" in line for fn in fns for line in fn.lines):
+        kernel_names.add("_taylor_patches")  # many zeros' patches (patches.MANY)
     if any("_put(" in line for fn in fns for line in fn.lines):
         kernel_names.add("_put")  # fix-ups and patches (kernels name it in KERNEL_DEPS)
     imports = []
