@@ -470,6 +470,8 @@ def _blocking(fn: _Fn) -> tuple[bool, int, int, int]:
     if heavy:  # kernels hold several buffers of their own (float64 ones for float32 input): more blocks
         return True, HEAVY_WHOLE_BYTES, BLOCK_BYTES, 8 if fn.wide or not calls & inplace.F64_KERNELS else 16
     if low.ops < BLOCK_OPS and low.peak <= len(fn.outputs) and not (calls - kernels.KERNEL_UNBLOCKED):
+        if any("_taylor_patches(" in line for line in fn.lines):  # sinc's derivative: its patches' buffers
+            return True, WHOLE_BYTES, BLOCK_BYTES, 4  # one piece up to 1 MiB, then blocks (0.75-0.9x at 10^7)
         return False, 0, 0, 1
     # in one piece only when the outputs are the only buffers besides masks (peak memory: the output and
     # a mask or two, an eighth or a quarter of it each), else blocks
