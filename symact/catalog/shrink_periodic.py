@@ -60,7 +60,7 @@ ACTIVATIONS = [
         forward=sp.sinc(x),
         grad=sinc_grad(x),
         root_patches=("grad",),  # (x cos x - sin x)/x**2 cancels at the zeros of sinc' (tan x = x)
-        patch_window=(-21, 21),  # beyond, float64 derivatives near a zero are not claimed (see _sinc_grad)
+        patch_window=(-21, 21),  # beyond, float64 derivatives near a zero: _sinc_grad_far (see _sinc_grad)
     ),
     Activation(
         "sinusoid", sp.sin(x), family="periodic", aliases=("sin",),
