@@ -45,7 +45,7 @@ BOUNDS = {
     "identity": (0, 0, 0, 0), "isrlu": (2, 3, 2, 4), "isru": (2, 3, 2, 4), "leaky_relu": (0, 0, 0, 0),
     "log_sigmoid": (1, 2, 2, 2), "mish": (3, 6, 3, 0), "prelu": (0, 0, 0, 0), "relu": (0, 0, 0, 0),
     "relu6": (0, 0, 0, 0), "rrelu": (0, 0, 0, 0), "selu": (1, 1, 2, 2), "sigmoid": (2, 3, 2, 3),
-    "silu": (2, 4, 2, 0), "sinc": (1, 7, 2, 0), "sinusoid": (1, 0, 1, 1), "siren_sine": (1, 2, 1, 2),
+    "silu": (2, 4, 2, 0), "sinc": (1, 2, 2, 0), "sinusoid": (1, 0, 1, 1), "siren_sine": (1, 2, 1, 2),
     "snake": (2, 3, 1, 3), "softplus": (1, 2, 2, 2), "softshrink": (0, 0, 0, 0), "softsign": (1, 2, 1, 2),
     "sparse_plus": (2, 0, 1, 0), "sparse_sigmoid": (0, 0, 0, 0), "sqnl": (1, 0, 1, 0), "squareplus": (2, 3, 1, 3),
     "swish": (2, 4, 2, 0), "tanh": (1, 3, 1, 3), "tanhshrink": (2, 2, 1, 2), "threshold": (0, 0, 0, 0),
@@ -204,16 +204,22 @@ def test_sinc_derivative_near_its_zeros(dtype, ns):
             assert excluded == 0 and worst <= PARAM_GOALS["grad"], (worst, where)
 
 
-def test_sinc_derivative_at_random_floats_beyond_the_patches():
-    """float64 sinc' at random |x| in (21, 1e300) (uniform to 1e4, log-uniform beyond), both signs."""
+@pytest.mark.parametrize("where", ["small", "beyond"])
+def test_sinc_derivative_at_random_floats(where):
+    """float64 sinc' at random x: |x| < 3, where (cos x - sin(x)/x)/x cancels below |x| = 1.1 (the battery's
+    points gave 8 ULP, random ones 14 at x = 0.53 before the series reached 1.1), and |x| in (21, 1e300)
+    (uniform to 1e4, log-uniform beyond), both signs."""
     rng = np.random.default_rng(11)
-    xs = np.concatenate([rng.uniform(21, 1e4, 1500), 10 ** rng.uniform(4, 300, 500)])
-    xs = np.concatenate([xs, -xs[:1000]])
+    if where == "small":
+        xs = np.concatenate([rng.uniform(-3, 3, 3000), rng.uniform(-1.2, 1.2, 1000)])
+    else:
+        xs = np.concatenate([rng.uniform(21, 1e4, 1500), 10 ** rng.uniform(4, 300, 500)])
+        xs = np.concatenate([xs, -xs[:1000]])
     dt = np.dtype(np.float64)
     ref = reference_for(CATALOG["sinc"], "grad", xs, dt, allow_uncertified=True)
     with np.errstate(all="raise"):
         worst, where, excluded = max_ulp(_module("sinc").sinc_grad(xs), ref, xs, dt)
-    assert excluded <= MAX_UNCERTIFIED and worst <= 4, (worst, where)
+    assert excluded <= MAX_UNCERTIFIED and worst <= 3, (worst, where)
 
 
 @pytest.fixture(scope="module")
