@@ -43,7 +43,7 @@ BOUNDS = {
     "elu": (1, 1, 1, 2), "gaussian": (1, 3, 2, 4), "gelu": (3, 3, 0, 0), "gelu_tanh": (2, 3, 0, 0),
     "hardshrink": (0, 0, 0, 0), "hardsigmoid": (1, 0, 1, 0), "hardswish": (2, 1, 2, 1), "hardtanh": (0, 0, 0, 0),
     "identity": (0, 0, 0, 0), "isrlu": (2, 3, 2, 4), "isru": (2, 3, 2, 4), "leaky_relu": (0, 0, 0, 0),
-    "log_sigmoid": (1, 2, 2, 2), "mish": (3, 6, 3, 0), "prelu": (0, 0, 0, 0), "relu": (0, 0, 0, 0),
+    "log_sigmoid": (1, 2, 2, 2), "mish": (3, 4, 3, 0), "prelu": (0, 0, 0, 0), "relu": (0, 0, 0, 0),
     "relu6": (0, 0, 0, 0), "rrelu": (0, 0, 0, 0), "selu": (1, 1, 2, 2), "sigmoid": (2, 3, 2, 3),
     "silu": (2, 4, 2, 0), "sinc": (1, 2, 2, 0), "sinusoid": (1, 0, 1, 1), "siren_sine": (1, 2, 1, 2),
     "snake": (2, 3, 1, 3), "softplus": (1, 2, 2, 2), "softshrink": (0, 0, 0, 0), "softsign": (1, 2, 1, 2),
@@ -220,6 +220,35 @@ def test_sinc_derivative_at_random_floats(where):
     with np.errstate(all="raise"):
         worst, where, excluded = max_ulp(_module("sinc").sinc_grad(xs), ref, xs, dt)
     assert excluded <= MAX_UNCERTIFIED and worst <= 3, (worst, where)
+
+
+@pytest.fixture(scope="module")
+def random_points():
+    """Random floats the battery's grids miss: uniform on (-3, 3) and (-30, 30), 5 x standard normal, and
+    log-uniform magnitudes from e^-40 to e^6.5, both signs (1000 of each)."""
+    rng = np.random.default_rng(2026)
+    n = 1000
+    xs = np.concatenate([rng.uniform(-3, 3, n), rng.uniform(-30, 30, n), rng.standard_normal(n) * 5,
+                         np.exp(rng.uniform(-40, 6.5, n)) * rng.choice([-1, 1], n)])
+    return {dt: np.unique(xs.astype(dt)) for dt in (np.dtype(np.float64), np.dtype(np.float32))}
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+@pytest.mark.parametrize("name", sorted(CATALOG))
+def test_random_points_meet_the_goals(name, dtype, random_points):
+    """The goals (forward 4 ULP, derivative 8) at random points, the fused function's results too: the
+    battery's points had held sinc' to 8 ULP where random ones found 14 (x = 0.53), mish' 7 where they
+    found 10 (x = -1.84)."""
+    act, dt, mod = CATALOG[name], np.dtype(dtype), _module(name)
+    xs = random_points[dt]
+    fused = getattr(mod, f"{name}_forward_and_grad")
+    for which, k, fn in (("forward", 0, getattr(mod, name)), ("grad", 1, getattr(mod, f"{name}_grad"))):
+        ref = reference_for(_in_dtype(act, dt), which, xs, dt, allow_uncertified=True)
+        with np.errstate(all="raise"):
+            for got in (fn(xs), fused(xs)[k]):
+                worst, where, excluded = max_ulp(got, ref, xs, dt)
+                assert excluded <= MAX_UNCERTIFIED
+                assert worst <= PARAM_GOALS[which], f"{name} {which} {dt.name}: {worst:g} ULP at x={where!r}"
 
 
 @pytest.fixture(scope="module")
