@@ -45,10 +45,10 @@ BOUNDS = {
     "identity": (0, 0, 0, 0), "isrlu": (2, 3, 2, 4), "isru": (2, 3, 2, 4), "leaky_relu": (0, 0, 0, 0),
     "log_sigmoid": (1, 2, 2, 2), "mish": (3, 4, 3, 0), "prelu": (0, 0, 0, 0), "relu": (0, 0, 0, 0),
     "relu6": (0, 0, 0, 0), "rrelu": (0, 0, 0, 0), "selu": (1, 1, 2, 2), "sigmoid": (2, 3, 2, 3),
-    "silu": (2, 4, 2, 0), "sinc": (1, 2, 2, 0), "sinusoid": (1, 0, 1, 1), "siren_sine": (1, 2, 1, 2),
+    "silu": (2, 3, 2, 0), "sinc": (1, 2, 2, 0), "sinusoid": (1, 0, 1, 1), "siren_sine": (1, 2, 1, 2),
     "snake": (2, 3, 1, 3), "softplus": (1, 2, 2, 2), "softshrink": (0, 0, 0, 0), "softsign": (1, 2, 1, 2),
     "sparse_plus": (2, 0, 1, 0), "sparse_sigmoid": (0, 0, 0, 0), "sqnl": (1, 0, 1, 0), "squareplus": (2, 3, 1, 3),
-    "swish": (2, 4, 2, 0), "tanh": (1, 3, 1, 3), "tanhshrink": (2, 2, 1, 2), "threshold": (0, 0, 0, 0),
+    "swish": (2, 3, 2, 0), "tanh": (1, 3, 1, 3), "tanhshrink": (2, 2, 1, 2), "threshold": (0, 0, 0, 0),
 }
 SECONDARY_LIMIT = 64  # grad_from_output (as a function of y) and parameter derivatives
 MAX_UNCERTIFIED = 4  # battery points whose reference cannot be certified (excluded, counted)

@@ -19,13 +19,16 @@ bguard = fclip(x, -_beta_bound, _beta_bound)
 
 
 def _swish_fast_grad(t: sp.Expr, scale: sp.Expr, e: sp.Expr | None = None, g: sp.Expr = guard) -> sp.Expr:
-    """d/dx x*sigmoid(t), t = scale*x, with one exponential E = e^-t: s + t*E*s**2, s = 1/(1 + E).
+    """d/dx x*sigmoid(t), t = scale*x, with one exponential E = e^-t: s + t*E*s**2 = (1 + E*(1 + t))*s**2,
+    s = 1/(1 + E).
 
     E*s = 1 - s without the cancellation; E overflows for t < -709 (float32: -88), outside the region.
-    e: E when the caller computes it otherwise.
+    As one quotient: the sum s + t*E*s**2 cancelled beyond the zero's Taylor patch (9 ULP at x = -1.62),
+    1 + E*(1 + t) only near that zero. e: E when the caller computes it otherwise.
     """
     e = sp.exp(-t) if e is None else e
-    return 1 / (1 + e) + scale * g * e / (1 + e) ** 2  # tail guard g: x*E is not inf*0 at x = inf
+    d = 1 + e  # 1/d twice (d**2 would overflow first), d computed once
+    return (1 + e * (1 + scale * g)) / d / sp.UnevaluatedExpr(d)  # tail guard g: x*E is not inf*0 at x = inf
 
 
 def _sigmoid_slope(t: sp.Expr, e: sp.Expr | None = None) -> sp.Expr:
