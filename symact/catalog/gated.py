@@ -104,7 +104,7 @@ _gelu_grad = ndtr(x) + guard * npdf(x)
 
 ACTIVATIONS = [
     Activation(
-        "gelu", x / 2 * (1 + sp.erf(x / sp.sqrt(2))), family="gated", root_patches=("grad",),
+        "gelu", x / 2 * (1 + sp.erf(x / sp.sqrt(2))), family="gated", root_patches=("grad",), patch_radius="0.55",
         description="Gaussian error linear unit: x*Phi(x) with Phi the standard normal CDF (exact, erf).",
         citation="Hendrycks & Gimpel, Gaussian error linear units (2016)",
         # below x = -37 Phi and phi are below 2^-1000 (subnormal from -37.5) while x Phi and x phi are
