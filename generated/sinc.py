@@ -214,6 +214,8 @@ def _sinc(x):
     with np.errstate(invalid="ignore", divide="ignore"):  # 0/0 and sin(inf) are replaced below
         out = np.sin(x)
         out /= x
+    if not np.isnan(np.add.reduce(out, axis=None)):  # |out| <= 1: NaN only from 0, +-inf or NaN in x
+        return out
     zeros = np.flatnonzero(x == 0)
     _put(out, zeros, 1.0)
     infs = np.flatnonzero(np.isinf(x))
