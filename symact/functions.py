@@ -20,7 +20,7 @@ import sympy as sp
 from sympy.codegen.cfunctions import expm1, log1p
 
 __all__ = ["log1p", "expm1", "hypot", "mask", "pos_zero", "copysign", "fclip", "Kernel", "ndtr", "npdf", "ndtr_tail", "npdf_tail", "expnegsq", "expneghalfsq", "gelu_tanh_gate",
-           "gelu_tanh_xgate", "gelu_tanh_slope", "x_minus_tanh", "sinc_grad", "sin_affine", "sin_affine_lean", "exp_mul", "exp_div", "expm1_div", "exp_times", "gammainc2",
+           "gelu_tanh_xgate", "gelu_tanh_slope", "x_minus_tanh", "sinc_grad", "sin_affine", "sin_affine_lean", "sin_affine_wide", "exp_mul", "exp_div", "expm1_div", "exp_times", "gammainc2",
            "rewrite_elementary"]
 
 
@@ -252,6 +252,11 @@ class sin_affine_lean(sin_affine):
     argument reduced in float64 (within 1 ULP of the correctly rounded sine) instead of a float64
     polynomial of it (0.5 ULP).
     """
+
+
+class sin_affine_wide(sin_affine):
+    """sin(a*x + b) as sin_affine, where a later sum cancels: for float32 input, the float64 polynomial's
+    value unrounded (float64), so that the sum is rounded once, to float32, at its end."""
 
 
 class exp_mul(Kernel):

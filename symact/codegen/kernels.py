@@ -990,8 +990,9 @@ def _reduce_2pi(w, a):
     return np.array(ps, np.float64), np.array(es, np.float64)
 
 
-def _sin_single(x, a, c, lean):
-    """sin(a*x + c*pi) for float32 x and a, c in {0, 1/4, 1/2}, |a*x| < 2**26, as float32.
+def _sin_single(x, a, c, lean, wide=False):
+    """sin(a*x + c*pi) for float32 x and a, c in {0, 1/4, 1/2}, |a*x| < 2**26, as float32 (wide, not lean:
+    the polynomial's float64 value, for a sum that cancels after it and is rounded once).
 
     a*x is exact in float64; m = rint(a*x/pi + c) and r = a*x - (m - c)*pi with pi in three pieces
     of at most 25 bits (each (m - c)*P exact; the first subtraction exact wherever r is small, by
@@ -1035,6 +1036,13 @@ def _sin_single(x, a, c, lean):
             acc += 1.0
             w *= acc  # r*(1 + z*P(z)): -0.0 stays -0.0
             del z, acc
+            if wide:  # (-1)**m in float64
+                np.bitwise_and(n, 1, out=n)
+                sign = n.astype(np.float64)
+                sign *= -2.0
+                sign += 1.0
+                w *= sign
+                return w
             y = w.astype(np.float32)
     np.left_shift(n, 31, out=n)  # m's parity bit as the sign bit
     u = y.view(np.int32)
@@ -1042,10 +1050,11 @@ def _sin_single(x, a, c, lean):
     return y
 
 
-def _sin_affine(x, a, b_hi, b_lo, lean=False):
+def _sin_affine(x, a, b_hi, b_lo, lean=False, wide=False):
     """sin(a*x + b), b = b_hi + b_lo: _sin_single for float32 x and a, b = 0, pi/4 or pi/2, where |a*x| <
-    2**26 (lean where a result within 1 ULP is enough: it is not cancelled later), _sin_affine_exact for
-    the rest. Each element's path depends on its value alone (an element gives the same bits in any array).
+    2**26 (lean where a result within 1 ULP is enough: it is not cancelled later; wide where a later sum
+    cancels: float64 results), _sin_affine_exact for the rest. Each element's path depends on its value
+    alone (an element gives the same bits in any array).
     """
     if x.dtype == np.float32 and float(np.float32(a)) == a and a:
         c = {(0.0, 0.0): 0.0, (0.7853981633974483, 3.061616997868383e-17): 0.25,
@@ -1053,11 +1062,11 @@ def _sin_affine(x, a, b_hi, b_lo, lean=False):
         if c is not None:
             bound = 67108864.0 / abs(a)
             if x.size == 0 or (x.min() > -bound and x.max() < bound):  # False for NaN
-                return _sin_single(x, a, c, lean)
+                return _sin_single(x, a, c, lean, wide)
             far = np.flatnonzero(np.logical_not(np.abs(x) < bound))  # rare: huge, +-inf, NaN
             xs = x.copy()
             _put(xs, far, 0.0)
-            out = _sin_single(xs, a, c, lean)
+            out = _sin_single(xs, a, c, lean, wide)
             _put(out, far, _sin_affine_exact(x.take(far), a, b_hi, b_lo))
             return out
     return _sin_affine_exact(x, a, b_hi, b_lo)

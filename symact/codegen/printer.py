@@ -23,7 +23,7 @@ from sympy.codegen.cfunctions import expm1, log1p
 from sympy.core.relational import Relational
 from sympy.logic.boolalg import And, BooleanFalse, BooleanTrue, Not, Or
 
-from ..functions import Kernel, copysign, fclip, hypot, mask, pos_zero, sin_affine_lean
+from ..functions import Kernel, copysign, fclip, hypot, mask, pos_zero, sin_affine_lean, sin_affine_wide
 
 __all__ = ["PrintError", "PrintedFunction", "print_condition", "print_function", "print_functions", "float_literal"]
 
@@ -287,7 +287,7 @@ class _Printer:
             with mpmath.workdps(80):
                 hi = float(sp.N(b, 60))
                 lo = float(sp.N(b - sp.Rational(*hi.as_integer_ratio()), 30)) if b != 0 else 0.0
-            lean = ", lean=True" if isinstance(e, sin_affine_lean) else ""
+            lean = ", lean=True" if isinstance(e, sin_affine_lean) else ", wide=True" if isinstance(e, sin_affine_wide) else ""
             return f"_sin_affine({self.p(arg)}, {self.p(a)}, {hi!r}, {lo!r}{lean})"
         return f"{e.kernel}({', '.join(self.p(a) for a in e.args)})"
 
