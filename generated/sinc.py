@@ -145,7 +145,7 @@ def _sinc_grad_far(x):
                        (0.14285714285714285, 7.93016446160826e-18), (-0.2, 1.1102230246251566e-17),
                        (0.3333333333333333, 1.850371707708594e-17)):
         acc, acc_lo = _dd_mul(acc, acc_lo, z_hi, z_lo)
-        acc, acc_lo = _dd_add(acc, acc_lo, np.full_like(acc, c_hi), np.full_like(acc, c_lo))
+        acc, acc_lo = _dd_add(acc, acc_lo, c_hi, c_lo)
     acc, acc_lo = _dd_mul(acc, acc_lo, z_hi, z_lo)
     acc, acc_lo = _dd_mul(acc, acc_lo, q, u_lo)  # u**3 S(u**2)
     d_hi, d_lo = _dd_add(q, u_lo, -acc, -acc_lo)  # atan(u) = u - u**3 S(u**2)
@@ -166,8 +166,8 @@ def _sinc_grad_far(x):
     lo = e - 1.4973849048591698e-33  # H3
     lo -= k * 1.27366343270219e-24  # P4
     t = r0
-    for b in (-k * 3.1415926218032837, np.full_like(t, 1.5707963267948966), d_hi, -k * 3.1786509424591713e-08,
-              -k * 1.2246467864107189e-16, np.full_like(t, 6.123233995736766e-17), d_lo):
+    for b in (-k * 3.1415926218032837, 1.5707963267948966, d_hi, -k * 3.1786509424591713e-08,
+              -k * 1.2246467864107189e-16, 6.123233995736766e-17, d_lo):
         s = t + b
         lo += _two_sum_err(t, b, s)
         t = s
