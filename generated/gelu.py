@@ -23,6 +23,9 @@ from scipy.special import erfc as _erfc
 
 __all__ = ["gelu", "gelu_grad", "gelu_forward_and_grad"]
 
+_F32 = np.dtype(np.float32)
+_F64 = np.dtype(np.float64)
+
 _clip = np.ndarray.clip  # np.clip without its dispatch wrapper (about 2 us less per call)
 
 
@@ -460,6 +463,8 @@ def _prepare(x, wide=False, per_block=False):
 
     wide: float32 work in float64 (per_block: left to _blocks, block by block).
     """
+    if type(x) is np.ndarray and x.ndim and x.flags.forc and (x.dtype is _F64 or x.dtype is _F32 and not wide):
+        return x, _same  # the common case, tested first (about 1 us less per call)
     x = np.asarray(x)
     if x.ndim == 0:  # computed as shape (1,) (kernels work in place, which needs arrays), returned as shape ()
         x, finish = _prepare(x.reshape(1), wide, per_block)
@@ -472,6 +477,8 @@ def _prepare(x, wide=False, per_block=False):
         return x.astype(np.float64), _to_single
     if x.dtype != np.float32 and x.dtype != np.float64:
         return x.astype(np.float64), _same
+    if x.dtype is not _F32 and x.dtype is not _F64:  # an equal dtype (with metadata): the plain one
+        return x.view(_F32 if x.dtype == np.float32 else _F64), _same
     return x, _same
 
 
@@ -479,14 +486,14 @@ def _same(r):
     return r
 
 
+@np.errstate(over="ignore", under="ignore")  # beyond the range: +-inf; below: subnormal or 0
 def _to_single(r):
-    with np.errstate(over="ignore", under="ignore"):  # beyond the range: +-inf; below: subnormal or 0
-        return r.astype(np.float32)
+    return r.astype(np.float32)
 
 
+@np.errstate(over="ignore", under="ignore")
 def _to_half(r):
-    with np.errstate(over="ignore", under="ignore"):
-        return r.astype(np.float16)
+    return r.astype(np.float16)
 
 
 def _outside(test, x, lo=None, hi=None, convex=False):
@@ -550,9 +557,13 @@ def _blocks(fn, x, nout, wide, whole, block, parts, *args):
     """
     if not _SETTLED:
         _settle_allocator()
-    if x.ndim == 1 and x.nbytes <= whole and not (wide and x.dtype == np.float32):  # one piece, x as it is
-        return tuple(p if p.dtype == x.dtype else p.astype(x.dtype) for p in fn(x, *args, *(None,) * nout))
-    up = wide and x.dtype == np.float32
+    up = wide and x.dtype is _F32  # _prepare gives the plain float32 and float64 dtypes
+    if x.ndim == 1 and x.nbytes <= whole and not up:  # one piece, x as it is
+        r = fn(x, *args, *(None,) * nout)
+        for p in r:
+            if p.dtype is not x.dtype:
+                return tuple(p.astype(x.dtype, copy=False) for p in r)
+        return r
     # at least `parts` blocks below `block` bytes each, so the buffers of a block stay a fraction of x
     step = whole if x.nbytes <= whole else min(block, max(-(-x.nbytes // parts), 16384))
     step = -(-step // x.itemsize)
@@ -584,6 +595,7 @@ def _run_blocks(fn, x, flat, order, step, up, nout, args):
     return tuple(out.reshape(x.shape, order=order) for out in outs)
 
 
+@np.errstate(under="ignore", over="ignore", invalid="ignore")
 def gelu(x):
     r"""Gaussian error linear unit: x*Phi(x) with Phi the standard normal CDF (exact, erf).
 
@@ -593,9 +605,8 @@ def gelu(x):
     """
     x, finish = _prepare(x)
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
-    with np.errstate(under="ignore", over="ignore", invalid="ignore"):
-        r = _blocks(_gelu_block, x, 1, False, 0, 262144, 16)
-        return finish(r[0])
+    r = _blocks(_gelu_block, x, 1, False, 0, 262144, 16)
+    return finish(r[0])
 
 
 def _gelu_block(x, o0):
@@ -620,6 +631,7 @@ def _gelu_block(x, o0):
     return (o0,)
 
 
+@np.errstate(under="ignore", over="ignore", invalid="ignore")
 def gelu_grad(x):
     r"""Derivative of gelu with respect to x.
 
@@ -631,9 +643,8 @@ def gelu_grad(x):
     """
     x, finish = _prepare(x)
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
-    with np.errstate(under="ignore", over="ignore", invalid="ignore"):
-        r = _blocks(_gelu_grad_block, x, 1, False, 0, 262144, 16)
-        return finish(r[0])
+    r = _blocks(_gelu_grad_block, x, 1, False, 0, 262144, 16)
+    return finish(r[0])
 
 
 def _gelu_grad_block(x, o0):
@@ -683,6 +694,7 @@ def _gelu_grad_block(x, o0):
     return (r,)
 
 
+@np.errstate(under="ignore", over="ignore", invalid="ignore")
 def gelu_forward_and_grad(x):
     r"""(gelu(x), gelu_grad(x)) computed together, sharing their work.
 
@@ -694,9 +706,8 @@ def gelu_forward_and_grad(x):
     """
     x, finish = _prepare(x)
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
-    with np.errstate(under="ignore", over="ignore", invalid="ignore"):
-        r = _blocks(_gelu_forward_and_grad_block, x, 2, False, 0, 262144, 16)
-        return finish(r[0]), finish(r[1])
+    r = _blocks(_gelu_forward_and_grad_block, x, 2, False, 0, 262144, 16)
+    return finish(r[0]), finish(r[1])
 
 
 def _gelu_forward_and_grad_block(x, o0, o1):

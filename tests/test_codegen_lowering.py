@@ -484,3 +484,30 @@ def test_paired_kernels_become_one_call_only_when_adjacent():
     other_arg = ["o0 = _gelu_tanh_xgate(x, out=o0)", "b0 = _gelu_tanh_slope(xs)"]
     assert _paired(other_arg) == other_arg
     assert "_gelu_tanh_pair(x, out=o0)" in render_module(get("gelu_tanh"))
+
+
+def test_param_rounding_is_numpys_and_keeps_the_sign_of_zero():
+    # _param keeps its float32 roundings in a dict; 0.0 and -0.0 compare equal, so neither is kept
+    import importlib
+    m = importlib.import_module("generated.leaky_relu")  # the package's leaky_relu is the function
+    x32 = np.zeros(3, np.float32)
+    values = [0.0, -0.0, 0.0, 0.1, -0.1, 0.1, 1e-45, 7e-46, 3.4028235e38, 3.4028236e38, -1e39, 1e300, 1 / 3]
+    for v in values + values:
+        expected = float(np.float32(v)) if abs(v) <= 3.4028234663852886e38 else v * float("inf")
+        got = m._param(v, x32)
+        assert got == expected and np.copysign(1.0, got) == np.copysign(1.0, expected), (v, got, expected)
+        assert m._param(v, x32.astype(np.float64)) == v
+    assert np.isnan(m._param(float("nan"), x32))
+    m._ROUNDED.clear()
+
+
+def test_equal_dtypes_with_metadata_take_the_plain_dtypes_path():
+    # _prepare's fast path tests dtype identity; an equal dtype carrying metadata must give the same bits
+    import generated
+    x = (np.random.default_rng(3).standard_normal(1000) * 5).astype(np.float32)
+    meta = x.view(np.dtype(np.float32, metadata={"unit": "m"}))
+    for name in ("snake", "gelu", "tanhshrink", "softplus", "mish_grad", "silu_forward_and_grad"):
+        fn = getattr(generated, name)  # the last two: float32 blocks widened to float64 by _blocks
+        a, b = fn(x), fn(meta)
+        for p, q in zip(a if isinstance(a, tuple) else (a,), b if isinstance(b, tuple) else (b,)):
+            assert q.dtype == np.float32 and p.tobytes() == q.tobytes(), name
