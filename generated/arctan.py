@@ -205,7 +205,7 @@ def arctan_grad(x):
     At a kink the value is that of the piece holding the point.
     """
     x, finish = _prepare(x)
-    r = _blocks(_arctan_grad_block, x, 1, False, 0, 262144, 8)
+    r = _blocks(_arctan_grad_block, x, 1, False, 0, 262144, 4)
     return finish(r[0])
 
 
@@ -261,7 +261,7 @@ def arctan_forward_and_grad(x):
     For a backward pass that needs both.
     """
     x, finish = _prepare(x)
-    r = _blocks(_arctan_forward_and_grad_block, x, 2, False, 0, 262144, 8)
+    r = _blocks(_arctan_forward_and_grad_block, x, 2, False, 0, 262144, 4)
     return finish(r[0]), finish(r[1])
 
 

@@ -290,7 +290,7 @@ def bent_identity_forward_and_grad(x):
     x, finish = _prepare(x)
     # f(x) ~ 3x/2 exceeds the largest float for x > 2*max/3: +inf is then the correctly rounded value
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
-    r = _blocks(_bent_identity_forward_and_grad_block, x, 2, False, 0, 262144, 8)
+    r = _blocks(_bent_identity_forward_and_grad_block, x, 2, False, 0, 262144, 4)
     return finish(r[0]), finish(r[1])
 
 

@@ -488,7 +488,7 @@ def celu_forward_and_grad(x, alpha=1.0):
     alpha = _param(alpha, x)
     x, finish = _prepare(x)
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
-    r = _blocks(_celu_forward_and_grad_block, x, 2, False, 0, 262144, 8, alpha)
+    r = _blocks(_celu_forward_and_grad_block, x, 2, False, 0, 262144, 4, alpha)
     return finish(r[0]), finish(r[1])
 
 

@@ -281,7 +281,7 @@ def hardtanh_grad_params(x, min_val=-1.0, max_val=1.0):
     min_val = _param(min_val, x)
     max_val = _param(max_val, x)
     x, finish = _prepare(x)
-    r = _blocks(_hardtanh_grad_params_block, x, 2, False, 0, 262144, 8, min_val, max_val)
+    r = _blocks(_hardtanh_grad_params_block, x, 2, False, 0, 262144, 4, min_val, max_val)
     return {
         "min_val": finish(r[0]),
         "max_val": finish(r[1]),

@@ -291,7 +291,7 @@ def isru_grad(x, alpha=1.0):
     x, finish = _prepare(x)
     # df/dalpha -> -sign(x) alpha^(-3/2)/2 as |x| grows, beyond the largest float for small alpha (float32: alpha < 1.3e-26): +-inf is then the correctly rounded value
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
-    r = _blocks(_isru_grad_block, x, 1, False, 0, 262144, 8, alpha)
+    r = _blocks(_isru_grad_block, x, 1, False, 0, 262144, 4, alpha)
     return finish(r[0])
 
 
@@ -356,7 +356,7 @@ def isru_grad_from_output(y, alpha=1.0):
     alpha = _param(alpha, y)
     y, finish = _prepare(y)
     # df/dalpha -> -sign(x) alpha^(-3/2)/2 as |x| grows, beyond the largest float for small alpha (float32: alpha < 1.3e-26): +-inf is then the correctly rounded value
-    r = _blocks(_isru_grad_from_output_block, y, 1, False, 0, 262144, 8, alpha)
+    r = _blocks(_isru_grad_from_output_block, y, 1, False, 0, 262144, 4, alpha)
     return finish(r[0])
 
 
@@ -393,7 +393,7 @@ def isru_grad_params(x, alpha=1.0):
     alpha = _param(alpha, x)
     x, finish = _prepare(x)
     # df/dalpha -> -sign(x) alpha^(-3/2)/2 as |x| grows, beyond the largest float for small alpha (float32: alpha < 1.3e-26): +-inf is then the correctly rounded value
-    r = _blocks(_isru_grad_params_block, x, 1, False, 0, 262144, 8, alpha)
+    r = _blocks(_isru_grad_params_block, x, 1, False, 0, 262144, 4, alpha)
     return {
         "alpha": finish(r[0]),
     }

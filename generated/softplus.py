@@ -365,7 +365,7 @@ def softplus_forward_and_grad(x, beta=1.0):
     """
     beta = _param(beta, x)
     x, finish = _prepare(x)
-    r = _blocks(_softplus_forward_and_grad_block, x, 2, False, 0, 262144, 8, beta)
+    r = _blocks(_softplus_forward_and_grad_block, x, 2, False, 0, 262144, 4, beta)
     return finish(r[0]), finish(r[1])
 
 

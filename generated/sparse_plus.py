@@ -304,7 +304,7 @@ def sparse_plus_forward_and_grad(x):
     """
     x, finish = _prepare(x)
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
-    r = _blocks(_sparse_plus_forward_and_grad_block, x, 2, False, 0, 262144, 8)
+    r = _blocks(_sparse_plus_forward_and_grad_block, x, 2, False, 0, 262144, 4)
     return finish(r[0]), finish(r[1])
 
 

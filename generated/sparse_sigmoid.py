@@ -262,7 +262,7 @@ def sparse_sigmoid_forward_and_grad(x):
     For a backward pass that needs both.
     """
     x, finish = _prepare(x)
-    r = _blocks(_sparse_sigmoid_forward_and_grad_block, x, 2, False, 0, 262144, 8)
+    r = _blocks(_sparse_sigmoid_forward_and_grad_block, x, 2, False, 0, 262144, 4)
     return finish(r[0]), finish(r[1])
 
 

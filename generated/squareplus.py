@@ -265,7 +265,7 @@ def squareplus(x, b=4.0):
     b = _param(b, x)
     x, finish = _prepare(x)
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
-    r = _blocks(_squareplus_block, x, 1, False, 0, 262144, 8, b)
+    r = _blocks(_squareplus_block, x, 1, False, 0, 262144, 4, b)
     return finish(r[0])
 
 
@@ -311,7 +311,7 @@ def squareplus_grad(x, b=4.0):
     b = _param(b, x)
     x, finish = _prepare(x)
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
-    r = _blocks(_squareplus_grad_block, x, 1, False, 0, 262144, 8, b)
+    r = _blocks(_squareplus_grad_block, x, 1, False, 0, 262144, 4, b)
     return finish(r[0])
 
 
@@ -417,7 +417,7 @@ def squareplus_forward_and_grad(x, b=4.0):
     b = _param(b, x)
     x, finish = _prepare(x)
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
-    r = _blocks(_squareplus_forward_and_grad_block, x, 2, False, 0, 262144, 8, b)
+    r = _blocks(_squareplus_forward_and_grad_block, x, 2, False, 0, 262144, 4, b)
     return finish(r[0]), finish(r[1])
 
 
