@@ -79,10 +79,16 @@ def _outside(test, x, lo=None, hi=None, convex=False):
     """np.flatnonzero(test(x)), tested in slices of 256 KiB (its buffers stay a fraction of a larger x).
 
     lo, hi: floats between which every x is inside the region: when min(x) >= lo and max(x) <= hi (a
-    reduction each, cheaper than the test; NaN fails both) no element is outside. convex: the region is
-    an interval of floats (test is monotone in x on each side), so when min(x) and max(x) are inside
-    (both finite: no NaN in x, no 0*inf in the test), every element is.
+    reduction each, cheaper than the test; NaN fails both) no element is outside. A wide symmetric
+    region (lo = -hi, hi >= 2**30) is tried first in one pass: every |x| is at most sqrt(s), s = x.x
+    (BLAS's dot; NaN and overflow fail), so s <= hi**2/2 suffices (the half: the sum's rounding).
+    convex: the region is an interval of floats (test is monotone in x on each side), so when min(x)
+    and max(x) are inside (both finite: no NaN in x, no 0*inf in the test), every element is.
     """
+    if x.size and hi is not None and lo == -hi and hi >= 1073741824.0:
+        v = x.ravel(order="K")  # a view: x is contiguous
+        if float(np.dot(v, v)) <= 0.5 * hi * hi:  # False for NaN
+            return np.empty(0, np.intp)
     if x.size and (lo is not None or hi is not None) \
             and (lo is None or float(np.minimum.reduce(x, axis=None)) >= lo) \
             and (hi is None or float(np.maximum.reduce(x, axis=None)) <= hi):
