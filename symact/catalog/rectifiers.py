@@ -29,7 +29,7 @@ def _sq_g(t: sp.Expr) -> sp.Expr:
     return hypot(t, sp.sqrt(b)) / 2 + sp.Abs(t) / 2
 
 
-_sq_h = (sp.sqrt(x**2 + b) + sp.Abs(x)) / 2  # squareplus's G where x^2 is finite
+_sq_h = sp.UnevaluatedExpr(sp.sqrt(x**2 + b) + sp.Abs(x)) / 2  # squareplus's G where x^2 is finite (halved once)
 _sq_fast = sp.Max(_sq_h * mask(x >= 0), b / 4 / _sq_h)
 
 
