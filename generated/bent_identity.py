@@ -106,7 +106,8 @@ def _outside(test, x, lo=None, hi=None, convex=False):
     lo, hi: floats between which every x is inside the region: when min(x) >= lo and max(x) <= hi (a
     reduction each, cheaper than the test; NaN fails both) no element is outside. A wide symmetric
     region (lo = -hi, hi >= 2**30) is tried first in one pass: every |x| is at most sqrt(s), s = x.x
-    (BLAS's dot; NaN and overflow fail), so s <= hi**2/2 suffices (the half: the sum's rounding).
+    (BLAS's dot; NaN and overflow fail, the overflow's flag ignored by every caller: functions with fast
+    forms), so s <= hi**2/2 suffices (the half: the sum's rounding).
     convex: the region is an interval of floats (test is monotone in x on each side), so when min(x)
     and max(x) are inside (both finite: no NaN in x, no 0*inf in the test), every element is.
     """
