@@ -256,3 +256,27 @@ def test_x_minus_tanh_float32_is_accurate_below_its_bound():
     got = kernels._x_minus_tanh(x)
     assert got.dtype == np.float32
     assert np.max(ulp_distance(got, ref, np.dtype(np.float32))) <= 1
+
+
+def test_outside_wide_symmetric_region_agrees_with_its_test():
+    """_outside's one-dot shortcut (lo = -hi >= 2**30) gives what the test itself gives: nothing when every
+    |x| <= hi (also when x.x overflows: float32 values of 1e18), the outside elements otherwise (beyond
+    hi, +-inf, NaN), in both dtypes and for a Fortran-ordered x."""
+    import importlib
+
+    softsign = importlib.import_module("generated.softsign")
+    hi = 2.0**60
+    rng = np.random.default_rng(8)
+    for dt in (np.float64, np.float32):
+        inside = [5 * rng.standard_normal(3000), np.full(3000, 1e18), np.full(7, -hi), np.zeros(0)]
+        for x in inside:
+            x = x.astype(dt)
+            with np.errstate(over="ignore"):  # as in its callers (functions with fast forms)
+                assert softsign._outside(lambda v: np.abs(v) > hi, x, -hi, hi).size == 0
+        for bad in (np.inf, -np.inf, np.nan, 2.0**61, -(2.0**61)):
+            x = (5 * rng.standard_normal(4000)).astype(dt)
+            x[[3, 1999]] = bad
+            for v in (x, np.asfortranarray(x.reshape(40, 100))):
+                with np.errstate(over="ignore", invalid="ignore"):
+                    far = softsign._outside(lambda v: ~(np.abs(v) <= hi), v, -hi, hi)
+                assert np.array_equal(far, np.flatnonzero(~(np.abs(v.reshape(-1)) <= hi))), (dt, bad)
