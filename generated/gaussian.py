@@ -229,7 +229,7 @@ def gaussian(x):
         f(x) = e^{- x^{2}}
     """
     x, finish = _prepare(x)
-    r = _blocks(_gaussian_block, x, 1, False, 0, 262144, 16)
+    r = _blocks(_gaussian_block, x, 1, False, 0, 262144, 8)
     return finish(r[0])
 
 
@@ -250,7 +250,7 @@ def gaussian_grad(x):
     At a kink the value is that of the piece holding the point.
     """
     x, finish = _prepare(x)
-    r = _blocks(_gaussian_grad_block, x, 1, False, 0, 262144, 16)
+    r = _blocks(_gaussian_grad_block, x, 1, False, 0, 262144, 8)
     return finish(r[0])
 
 

@@ -21,6 +21,10 @@ KERNEL_UNBLOCKED = {"_sinc_grad", "_gammainc2", "_sin", "_cos", "_sinc", "_heavi
                     "_expm1_div", "_exp_times"}
 #: kernels of a few passes: a function using them runs in blocks only for inputs beyond cache size
 KERNEL_LIGHT = {"_where", "_hypot"}
+#: kernels with float64 buffers but few of them (three: two float64, one float32, for float32 input): a
+#: function of one result using them runs in 8 blocks, not 16 (gaussian's forward at 10^5: peak 1.88x
+#: the input in float32, 1.63x in float64, and 0.85-0.91x the time)
+KERNEL_FEW_BUFFERS = {"_expnegsq", "_expneghalfsq"}
 
 #: (forward kernel, derivative kernel) of one argument -> one kernel returning both, sharing their work:
 #: a fused forward-and-derivative calling the two on x in a row calls it instead
