@@ -12,8 +12,8 @@ away from the defaults (PARAMS). JAX is not compared (not installed here).
 """
 from __future__ import annotations
 
+import argparse
 import importlib
-import sys
 
 import numpy as np
 import scipy.special as sc
@@ -75,7 +75,13 @@ def main() -> None:
         import torch
     except ImportError:
         torch = None
-    names = sys.argv[1:] or sorted(CATALOG)
+    ap = argparse.ArgumentParser(description="Accuracy of the generated code against torch and SciPy/NumPy, in ULPs.")
+    ap.add_argument("names", nargs="*", help="catalog activations (default: all, then the PARAMS table)")
+    args = ap.parse_args()
+    unknown = [n for n in args.names if n not in CATALOG]
+    if unknown:
+        ap.exit(2, f"accuracy_compare.py: unknown activation(s): {', '.join(unknown)}\n")
+    names = args.names or sorted(CATALOG)
     missed = []
     print("| activation | symact f64 f / f' | symact f32 f / f' | torch f64 f / f' | torch f32 f / f' | scipy/numpy f64 f | scipy/numpy f32 f |")
     print("|---|---|---|---|---|---|---|")
@@ -95,7 +101,7 @@ def main() -> None:
     print()
     print(f"goal (forward <= 4 ULP, derivative <= 8 ULP, float64 and float32): {len(names) - len({m.split()[0] for m in missed})}"
           f"/{len(names)} activations meet it" + "".join(f"\n  not met: {m}" for m in missed))
-    if sys.argv[1:]:
+    if args.names:
         return
     print()
     print("Away from the default parameters (the same battery; torch where it takes the parameter):")
