@@ -212,16 +212,14 @@ def test_x_minus_tanh_matches_its_fit():
     import re
 
     from symact.codegen import kernels
-    from symact.codegen.tanh_fit import series
-
-    from symact.codegen.tanh_fit import NEAR32, TERMS32
+    from symact.codegen.tanh_fit import NEAR32, TERMS32, series
 
     source = inspect.getsource(kernels._x_minus_tanh)
     held = ast.literal_eval(re.search(r"\n    coeffs = (\(.*?\))\n", source, re.DOTALL).group(1))
     assert held == series()
     held32 = ast.literal_eval(re.search(r"\n    coeffs32 = (\(.*?\))\n", source, re.DOTALL).group(1))
     assert held32 == series(NEAR32, TERMS32)
-    assert 'near = np.flatnonzero(~(np.abs(x) >= %r))' % NEAR32 in source
+    assert f"near = np.flatnonzero(~(np.abs(x) >= {NEAR32!r}))" in source
 
 
 def test_x_minus_tanh_is_accurate_where_it_cancels():
