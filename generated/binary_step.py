@@ -26,19 +26,6 @@ _F32 = np.dtype(np.float32)
 _F64 = np.dtype(np.float64)
 
 
-def _heaviside(a, h0):
-    """np.heaviside(a, h0) (1 above 0, h0 at 0, 0 below, NaN for NaN) without its slow loop."""
-    if h0 == 1.0:
-        out = (a >= 0).astype(a.dtype)
-    else:
-        out = (a > 0).astype(a.dtype)
-        if h0 != 0.0:
-            out += np.multiply(a == 0, h0, dtype=a.dtype)
-    if a.size and np.isnan(np.minimum.reduce(a, axis=None)):  # any NaN (the reduction keeps NaN): no mask pass
-        np.copyto(out, a, where=np.isnan(a))
-    return out
-
-
 def _where(c, a, b, out=None):
     """np.where(c, a, b) for float32/float64 values, bit for bit, without branching on c.
 
@@ -70,6 +57,35 @@ def _where(c, a, b, out=None):
         np.multiply(m, c, out=m)  # a ^ b where c, 0 elsewhere
     m ^= bu
     return m.view(dt) if out is None else out
+
+
+def _heaviside(a, h0):
+    """np.heaviside(a, h0) (1 above 0, h0 at 0, 0 below, NaN for NaN) without its slow loop."""
+    if h0 == 1.0:
+        out = (a >= 0).astype(a.dtype)
+    else:
+        out = (a > 0).astype(a.dtype)
+        if h0 != 0.0:
+            out += np.multiply(a == 0, h0, dtype=a.dtype)
+    if a.size and np.isnan(np.minimum.reduce(a, axis=None)):  # any NaN (the reduction keeps NaN): no mask pass
+        np.copyto(out, a, where=np.isnan(a))
+    return out
+
+
+def _nan_kept(v, c, out=None):
+    """_where(np.isnan(v), v, c) for a scalar c: c in an array of v's shape and dtype, v's NaN where v is
+    NaN. One fill; the mask only when v holds a NaN (a minimum reduction keeps NaN). out: as _where's.
+    """
+    if v.size and np.isnan(np.minimum.reduce(v, axis=None)):
+        return _where(np.isnan(v), v, c, out=out)
+    if out is None or out.dtype != v.dtype or out.shape != v.shape:
+        r = np.full_like(v, c)  # c rounded to v's dtype, as _where's np.asarray(c, dtype) does
+        if out is None:
+            return r
+        out[...] = r
+        return out
+    out.fill(c)
+    return out
 
 
 def _prepare(x, wide=False, per_block=False):
@@ -216,8 +232,7 @@ def binary_step_grad(x):
 
 def _binary_step_grad_block(x, o0):
     """binary_step_grad on one block of the input (see _blocks)."""
-    b0 = np.isnan(x)
-    o0 = _where(b0, x, 0.0, out=o0)
+    o0 = _nan_kept(x, 0.0, out=o0)
     return (o0,)
 
 
@@ -238,8 +253,7 @@ def binary_step_grad_from_output(y):
 
 def _binary_step_grad_from_output_block(y, o0):
     """binary_step_grad_from_output on one block of the input (see _blocks)."""
-    b0 = np.isnan(y)
-    o0 = _where(b0, y, 0.0, out=o0)
+    o0 = _nan_kept(y, 0.0, out=o0)
     return (o0,)
 
 
@@ -261,6 +275,5 @@ def binary_step_forward_and_grad(x):
 def _binary_step_forward_and_grad_block(x, o0, o1):
     """binary_step_forward_and_grad on one block of the input (see _blocks)."""
     b0 = _heaviside(x, 1.0)
-    b1 = np.isnan(x)
-    o1 = _where(b1, x, 0.0, out=o1)
+    o1 = _nan_kept(x, 0.0, out=o1)
     return (b0, o1,)

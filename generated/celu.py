@@ -70,6 +70,39 @@ def _put(a, i, v):
         a.put(i, v)
 
 
+def _where(c, a, b, out=None):
+    """np.where(c, a, b) for float32/float64 values, bit for bit, without branching on c.
+
+    NumPy's where branches per element (about 3 ns per element on unordered data); here the bits of
+    a and b are blended with c as 0 or 1: b ^ ((a ^ b) * c), three passes over one buffer. out: a buffer
+    for the result, which may be a or b (then read before written).
+    """
+    dt = np.result_type(a, b)
+    if np.ndim(c) == 0 or dt not in (np.float32, np.float64):
+        r = np.where(c, a, b)
+        if out is None:
+            return r
+        out[...] = r
+        return out
+    ut = np.uint64 if dt == np.float64 else np.uint32
+    au = np.asarray(a, dt).view(ut)
+    bu = np.asarray(b, dt).view(ut)
+    if out is not None and (out.dtype != dt or out.shape != np.shape(c)):
+        out[...] = _where(c, a, b)  # a narrower result (float32 of float64 work): rounded once here
+        return out
+    m = np.bitwise_xor(au, bu, out=None if out is None else out.view(ut))
+    if m.shape != np.shape(c):  # a and b scalars
+        m = np.multiply(m, c, dtype=ut)
+    elif bu.ndim and out is not None and np.may_share_memory(m, bu):  # b was overwritten: a ^ ((a ^ b) * ~c)
+        np.multiply(m, np.logical_not(c), out=m)
+        m ^= au
+        return out
+    else:
+        np.multiply(m, c, out=m)  # a ^ b where c, 0 elsewhere
+    m ^= bu
+    return m.view(dt) if out is None else out
+
+
 def _exp_div(x, a, out=None):
     """exp(x/a), the rounding error of the quotient carried into the result (see _exp_mul).
 
@@ -165,37 +198,20 @@ def _gammainc2(v):
     return out.astype(v.dtype, copy=False)
 
 
-def _where(c, a, b, out=None):
-    """np.where(c, a, b) for float32/float64 values, bit for bit, without branching on c.
-
-    NumPy's where branches per element (about 3 ns per element on unordered data); here the bits of
-    a and b are blended with c as 0 or 1: b ^ ((a ^ b) * c), three passes over one buffer. out: a buffer
-    for the result, which may be a or b (then read before written).
+def _nan_kept(v, c, out=None):
+    """_where(np.isnan(v), v, c) for a scalar c: c in an array of v's shape and dtype, v's NaN where v is
+    NaN. One fill; the mask only when v holds a NaN (a minimum reduction keeps NaN). out: as _where's.
     """
-    dt = np.result_type(a, b)
-    if np.ndim(c) == 0 or dt not in (np.float32, np.float64):
-        r = np.where(c, a, b)
+    if v.size and np.isnan(np.minimum.reduce(v, axis=None)):
+        return _where(np.isnan(v), v, c, out=out)
+    if out is None or out.dtype != v.dtype or out.shape != v.shape:
+        r = np.full_like(v, c)  # c rounded to v's dtype, as _where's np.asarray(c, dtype) does
         if out is None:
             return r
         out[...] = r
         return out
-    ut = np.uint64 if dt == np.float64 else np.uint32
-    au = np.asarray(a, dt).view(ut)
-    bu = np.asarray(b, dt).view(ut)
-    if out is not None and (out.dtype != dt or out.shape != np.shape(c)):
-        out[...] = _where(c, a, b)  # a narrower result (float32 of float64 work): rounded once here
-        return out
-    m = np.bitwise_xor(au, bu, out=None if out is None else out.view(ut))
-    if m.shape != np.shape(c):  # a and b scalars
-        m = np.multiply(m, c, dtype=ut)
-    elif bu.ndim and out is not None and np.may_share_memory(m, bu):  # b was overwritten: a ^ ((a ^ b) * ~c)
-        np.multiply(m, np.logical_not(c), out=m)
-        m ^= au
-        return out
-    else:
-        np.multiply(m, c, out=m)  # a ^ b where c, 0 elsewhere
-    m ^= bu
-    return m.view(dt) if out is None else out
+    out.fill(c)
+    return out
 
 
 def _prepare(x, wide=False, per_block=False):
@@ -476,8 +492,7 @@ def _celu_grad_params_block(x, alpha, o0):
     o0 /= -alpha
     b1 = _gammainc2(o0)
     np.negative(b1, out=b1)
-    b2 = np.isnan(x)
-    _where(b2, x, 0.0, out=o0)
+    _nan_kept(x, 0.0, out=o0)
     o0 = _where(b0, b1, o0, out=o0)
     return (o0,)
 

@@ -101,33 +101,6 @@ def _exp_mul(x, a, k=0, out=None):
         return _exp_finish(p, e, x.dtype, out)
 
 
-def _exp_times(x, c, out=None):
-    """c*exp(x) for a parameter c and x <= 0 (elu's branch), normal wherever the result is.
-
-    For c > 1 the result is normal down to x = -708.4 - log(c), exp(x) alone only to -708.4: then
-    (c/2**64)*(exp(x)*2**64) with _exp_mul's scale (which overflows from x = 665: not for x > 0).
-    Otherwise c*exp(x), one exp and a product (c = 1, the default).
-    """
-    c = float(x.dtype.type(c))
-    with np.errstate(over="ignore", under="ignore"):
-        if 1.0 < abs(c) < 2.0**900:
-            r = _exp_mul(x, 1.0, 64, out=out)
-            r *= c * 2.0**-64
-            return r
-        r = np.exp(x, out=out)
-        r *= c
-        return r
-
-
-def _put(a, i, v):
-    """a.put(i, v) (i: flat indices, as np.flatnonzero gives), as a[i] = v where a is one-dimensional
-    or C-contiguous (its flat view): NumPy's fancy assignment is 2-4x faster than its put."""
-    if a.ndim == 1 or a.flags.c_contiguous:
-        a.reshape(-1)[i] = v  # a view of a
-    else:
-        a.put(i, v)
-
-
 def _where(c, a, b, out=None):
     """np.where(c, a, b) for float32/float64 values, bit for bit, without branching on c.
 
@@ -159,6 +132,49 @@ def _where(c, a, b, out=None):
         np.multiply(m, c, out=m)  # a ^ b where c, 0 elsewhere
     m ^= bu
     return m.view(dt) if out is None else out
+
+
+def _exp_times(x, c, out=None):
+    """c*exp(x) for a parameter c and x <= 0 (elu's branch), normal wherever the result is.
+
+    For c > 1 the result is normal down to x = -708.4 - log(c), exp(x) alone only to -708.4: then
+    (c/2**64)*(exp(x)*2**64) with _exp_mul's scale (which overflows from x = 665: not for x > 0).
+    Otherwise c*exp(x), one exp and a product (c = 1, the default).
+    """
+    c = float(x.dtype.type(c))
+    with np.errstate(over="ignore", under="ignore"):
+        if 1.0 < abs(c) < 2.0**900:
+            r = _exp_mul(x, 1.0, 64, out=out)
+            r *= c * 2.0**-64
+            return r
+        r = np.exp(x, out=out)
+        r *= c
+        return r
+
+
+def _nan_kept(v, c, out=None):
+    """_where(np.isnan(v), v, c) for a scalar c: c in an array of v's shape and dtype, v's NaN where v is
+    NaN. One fill; the mask only when v holds a NaN (a minimum reduction keeps NaN). out: as _where's.
+    """
+    if v.size and np.isnan(np.minimum.reduce(v, axis=None)):
+        return _where(np.isnan(v), v, c, out=out)
+    if out is None or out.dtype != v.dtype or out.shape != v.shape:
+        r = np.full_like(v, c)  # c rounded to v's dtype, as _where's np.asarray(c, dtype) does
+        if out is None:
+            return r
+        out[...] = r
+        return out
+    out.fill(c)
+    return out
+
+
+def _put(a, i, v):
+    """a.put(i, v) (i: flat indices, as np.flatnonzero gives), as a[i] = v where a is one-dimensional
+    or C-contiguous (its flat view): NumPy's fancy assignment is 2-4x faster than its put."""
+    if a.ndim == 1 or a.flags.c_contiguous:
+        a.reshape(-1)[i] = v  # a view of a
+    else:
+        a.put(i, v)
 
 
 def _prepare(x, wide=False, per_block=False):
@@ -436,9 +452,8 @@ def _elu_grad_params_block(x, alpha, o0):
     b0 = np.less_equal(x, 0.0)
     _clip(x, -np.inf, 0.0, out=o0)
     np.expm1(o0, out=o0)
-    b1 = np.isnan(x)
-    b2 = _where(b1, x, 0.0)
-    o0 = _where(b0, o0, b2, out=o0)
+    b1 = _nan_kept(x, 0.0)
+    o0 = _where(b0, o0, b1, out=o0)
     return (o0,)
 
 

@@ -59,6 +59,22 @@ def _where(c, a, b, out=None):
     return m.view(dt) if out is None else out
 
 
+def _nan_kept(v, c, out=None):
+    """_where(np.isnan(v), v, c) for a scalar c: c in an array of v's shape and dtype, v's NaN where v is
+    NaN. One fill; the mask only when v holds a NaN (a minimum reduction keeps NaN). out: as _where's.
+    """
+    if v.size and np.isnan(np.minimum.reduce(v, axis=None)):
+        return _where(np.isnan(v), v, c, out=out)
+    if out is None or out.dtype != v.dtype or out.shape != v.shape:
+        r = np.full_like(v, c)  # c rounded to v's dtype, as _where's np.asarray(c, dtype) does
+        if out is None:
+            return r
+        out[...] = r
+        return out
+    out.fill(c)
+    return out
+
+
 def _prepare(x, wide=False, per_block=False):
     """(array to compute on, function restoring the caller's dtype).
 
@@ -239,8 +255,7 @@ def _hardshrink_grad_block(x, lambd, o0):
     o0 = np.empty_like(x) if o0 is None else o0
     np.abs(x, out=o0)
     b0 = np.greater_equal(lambd, o0)
-    b1 = np.isnan(x)
-    _where(b1, x, 1.0, out=o0)
+    _nan_kept(x, 1.0, out=o0)
     o0 = _where(b0, 0.0, o0, out=o0)
     return (o0,)
 
@@ -265,8 +280,7 @@ def _hardshrink_grad_from_output_block(y, lambd, o0):
     """hardshrink_grad_from_output on one block of the input (see _blocks)."""
     o0 = np.empty_like(y) if o0 is None else o0
     b0 = np.equal(y, 0.0)
-    b1 = np.isnan(y)
-    _where(b1, y, 1.0, out=o0)
+    _nan_kept(y, 1.0, out=o0)
     o0 = _where(b0, 0.0, o0, out=o0)
     return (o0,)
 
@@ -289,8 +303,7 @@ def hardshrink_grad_params(x, lambd=0.5):
 
 def _hardshrink_grad_params_block(x, lambd, o0):
     """hardshrink_grad_params on one block of the input (see _blocks)."""
-    b0 = np.isnan(x)
-    o0 = _where(b0, x, 0.0, out=o0)
+    o0 = _nan_kept(x, 0.0, out=o0)
     return (o0,)
 
 
@@ -317,7 +330,6 @@ def _hardshrink_forward_and_grad_block(x, lambd, o0, o1):
     b0 = np.greater(o1, lambd)
     o0 = np.multiply(x, b0, out=o0)
     np.greater_equal(lambd, o1, out=b0)
-    b1 = np.isnan(x)
-    _where(b1, x, 1.0, out=o1)
+    _nan_kept(x, 1.0, out=o1)
     o1 = _where(b0, 0.0, o1, out=o1)
     return (o0, o1,)

@@ -61,6 +61,22 @@ def _where(c, a, b, out=None):
     return m.view(dt) if out is None else out
 
 
+def _nan_kept(v, c, out=None):
+    """_where(np.isnan(v), v, c) for a scalar c: c in an array of v's shape and dtype, v's NaN where v is
+    NaN. One fill; the mask only when v holds a NaN (a minimum reduction keeps NaN). out: as _where's.
+    """
+    if v.size and np.isnan(np.minimum.reduce(v, axis=None)):
+        return _where(np.isnan(v), v, c, out=out)
+    if out is None or out.dtype != v.dtype or out.shape != v.shape:
+        r = np.full_like(v, c)  # c rounded to v's dtype, as _where's np.asarray(c, dtype) does
+        if out is None:
+            return r
+        out[...] = r
+        return out
+    out.fill(c)
+    return out
+
+
 def _prepare(x, wide=False, per_block=False):
     """(array to compute on, function restoring the caller's dtype).
 
@@ -235,8 +251,7 @@ def _hardtanh_grad_block(x, min_val, max_val, o0):
     b0 = np.greater_equal(min_val, x)
     b1 = np.less_equal(max_val, x)
     b0 |= b1
-    np.isnan(x, out=b1)
-    _where(b1, x, 1.0, out=o0)
+    _nan_kept(x, 1.0, out=o0)
     o0 = _where(b0, 0.0, o0, out=o0)
     return (o0,)
 
@@ -264,8 +279,7 @@ def _hardtanh_grad_from_output_block(y, min_val, max_val, o0):
     b0 = np.greater(max_val, y)
     b1 = np.less(min_val, y)
     b0 &= b1
-    np.isnan(y, out=b1)
-    _where(b1, y, 0.0, out=o0)
+    _nan_kept(y, 0.0, out=o0)
     o0 = _where(b0, 1.0, o0, out=o0)
     return (o0,)
 
@@ -281,7 +295,7 @@ def hardtanh_grad_params(x, min_val=-1.0, max_val=1.0):
     min_val = _param(min_val, x)
     max_val = _param(max_val, x)
     x, finish = _prepare(x)
-    r = _blocks(_hardtanh_grad_params_block, x, 2, False, 0, 262144, 4, min_val, max_val)
+    r = _blocks(_hardtanh_grad_params_block, x, 2, False, 1048576, 262144, 2, min_val, max_val)
     return {
         "min_val": finish(r[0]),
         "max_val": finish(r[1]),
@@ -293,12 +307,10 @@ def _hardtanh_grad_params_block(x, min_val, max_val, o0, o1):
     o0 = np.empty_like(x) if o0 is None else o0
     o1 = np.empty_like(x) if o1 is None else o1
     b0 = np.greater_equal(min_val, x)
-    b1 = np.isnan(x)
-    _where(b1, x, 0.0, out=o0)
+    _nan_kept(x, 0.0, out=o0)
     o0 = _where(b0, 1.0, o0, out=o0)
-    np.less_equal(max_val, x, out=b1)
-    b2 = np.isnan(x)
-    _where(b2, x, 0.0, out=o1)
+    b1 = np.less_equal(max_val, x)
+    _nan_kept(x, 0.0, out=o1)
     _where(b1, 1.0, o1, out=o1)
     o1 = _where(b0, 0.0, o1, out=o1)
     return (o0, o1,)
@@ -328,7 +340,6 @@ def _hardtanh_forward_and_grad_block(x, min_val, max_val, o0, o1):
     b0 = np.greater_equal(min_val, x)
     b1 = np.less_equal(max_val, x)
     b0 |= b1
-    np.isnan(x, out=b1)
-    _where(b1, x, 1.0, out=o1)
+    _nan_kept(x, 1.0, out=o1)
     o1 = _where(b0, 0.0, o1, out=o1)
     return (o0, o1,)

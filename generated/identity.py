@@ -59,6 +59,22 @@ def _where(c, a, b, out=None):
     return m.view(dt) if out is None else out
 
 
+def _nan_kept(v, c, out=None):
+    """_where(np.isnan(v), v, c) for a scalar c: c in an array of v's shape and dtype, v's NaN where v is
+    NaN. One fill; the mask only when v holds a NaN (a minimum reduction keeps NaN). out: as _where's.
+    """
+    if v.size and np.isnan(np.minimum.reduce(v, axis=None)):
+        return _where(np.isnan(v), v, c, out=out)
+    if out is None or out.dtype != v.dtype or out.shape != v.shape:
+        r = np.full_like(v, c)  # c rounded to v's dtype, as _where's np.asarray(c, dtype) does
+        if out is None:
+            return r
+        out[...] = r
+        return out
+    out.fill(c)
+    return out
+
+
 def _prepare(x, wide=False, per_block=False):
     """(array to compute on, function restoring the caller's dtype).
 
@@ -201,8 +217,7 @@ def identity_grad(x):
 
 def _identity_grad_block(x, o0):
     """identity_grad on one block of the input (see _blocks)."""
-    b0 = np.isnan(x)
-    o0 = _where(b0, x, 1.0, out=o0)
+    o0 = _nan_kept(x, 1.0, out=o0)
     return (o0,)
 
 
@@ -223,8 +238,7 @@ def identity_grad_from_output(y):
 
 def _identity_grad_from_output_block(y, o0):
     """identity_grad_from_output on one block of the input (see _blocks)."""
-    b0 = np.isnan(y)
-    o0 = _where(b0, y, 1.0, out=o0)
+    o0 = _nan_kept(y, 1.0, out=o0)
     return (o0,)
 
 
@@ -245,6 +259,5 @@ def identity_forward_and_grad(x):
 
 def _identity_forward_and_grad_block(x, o0, o1):
     """identity_forward_and_grad on one block of the input (see _blocks)."""
-    b0 = np.isnan(x)
-    o1 = _where(b0, x, 1.0, out=o1)
+    o1 = _nan_kept(x, 1.0, out=o1)
     return (x, o1,)

@@ -59,6 +59,22 @@ def _where(c, a, b, out=None):
     return m.view(dt) if out is None else out
 
 
+def _nan_kept(v, c, out=None):
+    """_where(np.isnan(v), v, c) for a scalar c: c in an array of v's shape and dtype, v's NaN where v is
+    NaN. One fill; the mask only when v holds a NaN (a minimum reduction keeps NaN). out: as _where's.
+    """
+    if v.size and np.isnan(np.minimum.reduce(v, axis=None)):
+        return _where(np.isnan(v), v, c, out=out)
+    if out is None or out.dtype != v.dtype or out.shape != v.shape:
+        r = np.full_like(v, c)  # c rounded to v's dtype, as _where's np.asarray(c, dtype) does
+        if out is None:
+            return r
+        out[...] = r
+        return out
+    out.fill(c)
+    return out
+
+
 def _prepare(x, wide=False, per_block=False):
     """(array to compute on, function restoring the caller's dtype).
 
@@ -220,10 +236,9 @@ def _prelu_block(x, weight, o0):
     else:
         o0 = np.empty_like(x) if o0 is None else o0
         b0 = np.greater(x, 0.0)
-        b1 = np.isnan(x)
-        _where(b1, x, 0.0, out=o0)
-        b2 = np.multiply(weight, x)
-        _where(weight == 0.0, o0, b2, out=o0)
+        _nan_kept(x, 0.0, out=o0)
+        b1 = np.multiply(weight, x)
+        _where(weight == 0.0, o0, b1, out=o0)
         o0 = _where(b0, x, o0, out=o0)
         r0 = o0
     return (r0,)
@@ -249,8 +264,7 @@ def _prelu_grad_block(x, weight, o0):
     """prelu_grad on one block of the input (see _blocks)."""
     o0 = np.empty_like(x) if o0 is None else o0
     b0 = np.greater(x, 0.0)
-    b1 = np.isnan(x)
-    _where(b1, x, weight, out=o0)
+    _nan_kept(x, weight, out=o0)
     o0 = _where(b0, 1.0, o0, out=o0)
     return (o0,)
 
@@ -275,8 +289,7 @@ def _prelu_grad_params_block(x, weight, o0):
     """prelu_grad_params on one block of the input (see _blocks)."""
     o0 = np.empty_like(x) if o0 is None else o0
     b0 = np.less_equal(x, 0.0)
-    b1 = np.isnan(x)
-    _where(b1, x, 0.0, out=o0)
+    _nan_kept(x, 0.0, out=o0)
     o0 = _where(b0, x, o0, out=o0)
     return (o0,)
 
@@ -306,8 +319,7 @@ def _prelu_forward_and_grad_block(x, weight, o0, o1):
         np.multiply(weight, x, out=o0)
         o0 = np.maximum(x, o0, out=o0)
         b0 = np.greater(x, 0.0)
-        b1 = np.isnan(x)
-        _where(b1, x, weight, out=o1)
+        _nan_kept(x, weight, out=o1)
         o1 = _where(b0, 1.0, o1, out=o1)
         r0 = o0
         r1 = o1
@@ -315,13 +327,11 @@ def _prelu_forward_and_grad_block(x, weight, o0, o1):
         o0 = np.empty_like(x) if o0 is None else o0
         o1 = np.empty_like(x) if o1 is None else o1
         b0 = np.greater(x, 0.0)
-        b1 = np.isnan(x)
-        _where(b1, x, 0.0, out=o0)
+        _nan_kept(x, 0.0, out=o0)
         np.multiply(weight, x, out=o1)
         _where(weight == 0.0, o0, o1, out=o0)
         o0 = _where(b0, x, o0, out=o0)
-        np.isnan(x, out=b1)
-        _where(b1, x, weight, out=o1)
+        _nan_kept(x, weight, out=o1)
         o1 = _where(b0, 1.0, o1, out=o1)
         r0 = o0
         r1 = o1

@@ -61,6 +61,22 @@ def _where(c, a, b, out=None):
     return m.view(dt) if out is None else out
 
 
+def _nan_kept(v, c, out=None):
+    """_where(np.isnan(v), v, c) for a scalar c: c in an array of v's shape and dtype, v's NaN where v is
+    NaN. One fill; the mask only when v holds a NaN (a minimum reduction keeps NaN). out: as _where's.
+    """
+    if v.size and np.isnan(np.minimum.reduce(v, axis=None)):
+        return _where(np.isnan(v), v, c, out=out)
+    if out is None or out.dtype != v.dtype or out.shape != v.shape:
+        r = np.full_like(v, c)  # c rounded to v's dtype, as _where's np.asarray(c, dtype) does
+        if out is None:
+            return r
+        out[...] = r
+        return out
+    out.fill(c)
+    return out
+
+
 def _prepare(x, wide=False, per_block=False):
     """(array to compute on, function restoring the caller's dtype).
 
@@ -209,8 +225,7 @@ def _relu6_grad_block(x, o0):
     b0 = np.greater_equal(x, 6.0)
     b1 = np.less_equal(x, 0.0)
     b0 |= b1
-    np.isnan(x, out=b1)
-    _where(b1, x, 1.0, out=o0)
+    _nan_kept(x, 1.0, out=o0)
     o0 = _where(b0, 0.0, o0, out=o0)
     return (o0,)
 
@@ -236,8 +251,7 @@ def _relu6_grad_from_output_block(y, o0):
     b0 = np.greater(y, 0.0)
     b1 = np.less(y, 6.0)
     b0 &= b1
-    np.isnan(y, out=b1)
-    _where(b1, y, 0.0, out=o0)
+    _nan_kept(y, 0.0, out=o0)
     o0 = _where(b0, 1.0, o0, out=o0)
     return (o0,)
 
@@ -264,7 +278,6 @@ def _relu6_forward_and_grad_block(x, o0, o1):
     b0 = np.greater_equal(x, 6.0)
     b1 = np.less_equal(x, 0.0)
     b0 |= b1
-    np.isnan(x, out=b1)
-    _where(b1, x, 1.0, out=o1)
+    _nan_kept(x, 1.0, out=o1)
     o1 = _where(b0, 0.0, o1, out=o1)
     return (o0, o1,)

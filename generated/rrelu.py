@@ -59,6 +59,22 @@ def _where(c, a, b, out=None):
     return m.view(dt) if out is None else out
 
 
+def _nan_kept(v, c, out=None):
+    """_where(np.isnan(v), v, c) for a scalar c: c in an array of v's shape and dtype, v's NaN where v is
+    NaN. One fill; the mask only when v holds a NaN (a minimum reduction keeps NaN). out: as _where's.
+    """
+    if v.size and np.isnan(np.minimum.reduce(v, axis=None)):
+        return _where(np.isnan(v), v, c, out=out)
+    if out is None or out.dtype != v.dtype or out.shape != v.shape:
+        r = np.full_like(v, c)  # c rounded to v's dtype, as _where's np.asarray(c, dtype) does
+        if out is None:
+            return r
+        out[...] = r
+        return out
+    out.fill(c)
+    return out
+
+
 def _prepare(x, wide=False, per_block=False):
     """(array to compute on, function restoring the caller's dtype).
 
@@ -222,10 +238,9 @@ def _rrelu_block(x, lower, upper, o0):
         t0 = float(0.5 * lower + 0.5 * upper)
         o0 = np.empty_like(x) if o0 is None else o0
         b0 = np.greater(x, 0.0)
-        b1 = np.isnan(x)
-        _where(b1, x, 0.0, out=o0)
-        b2 = np.multiply(t0, x)
-        _where(t0 == 0.0, o0, b2, out=o0)
+        _nan_kept(x, 0.0, out=o0)
+        b1 = np.multiply(t0, x)
+        _where(t0 == 0.0, o0, b1, out=o0)
         o0 = _where(b0, x, o0, out=o0)
         r0 = o0
     return (r0,)
@@ -252,8 +267,7 @@ def _rrelu_grad_block(x, lower, upper, o0):
     """rrelu_grad on one block of the input (see _blocks)."""
     o0 = np.empty_like(x) if o0 is None else o0
     b0 = np.greater(x, 0.0)
-    b1 = np.isnan(x)
-    _where(b1, x, float(0.5 * lower + 0.5 * upper), out=o0)
+    _nan_kept(x, float(0.5 * lower + 0.5 * upper), out=o0)
     o0 = _where(b0, 1.0, o0, out=o0)
     return (o0,)
 
@@ -279,8 +293,7 @@ def _rrelu_grad_from_output_block(y, lower, upper, o0):
     """rrelu_grad_from_output on one block of the input (see _blocks)."""
     o0 = np.empty_like(y) if o0 is None else o0
     b0 = np.greater(y, 0.0)
-    b1 = np.isnan(y)
-    _where(b1, y, float(0.5 * lower + 0.5 * upper), out=o0)
+    _nan_kept(y, float(0.5 * lower + 0.5 * upper), out=o0)
     o0 = _where(b0, 1.0, o0, out=o0)
     return (o0,)
 
@@ -308,11 +321,10 @@ def _rrelu_grad_params_block(x, lower, upper, o0, o1):
     o0 = np.empty_like(x) if o0 is None else o0
     b0 = np.less_equal(x, 0.0)
     np.multiply(0.5, x, out=o0)
-    b1 = np.isnan(x)
-    b2 = _where(b1, x, 0.0)
-    o0 = _where(b0, o0, b2, out=o0)
-    b3 = o0.copy()
-    return (o0, b3,)
+    b1 = _nan_kept(x, 0.0)
+    o0 = _where(b0, o0, b1, out=o0)
+    b2 = o0.copy()
+    return (o0, b2,)
 
 
 @np.errstate(under="ignore", over="ignore", invalid="ignore")
@@ -342,8 +354,7 @@ def _rrelu_forward_and_grad_block(x, lower, upper, o0, o1):
         np.multiply(t0, x, out=o0)
         o0 = np.maximum(x, o0, out=o0)
         b0 = np.greater(x, 0.0)
-        b1 = np.isnan(x)
-        _where(b1, x, t0, out=o1)
+        _nan_kept(x, t0, out=o1)
         o1 = _where(b0, 1.0, o1, out=o1)
         r0 = o0
         r1 = o1
@@ -352,13 +363,11 @@ def _rrelu_forward_and_grad_block(x, lower, upper, o0, o1):
         o0 = np.empty_like(x) if o0 is None else o0
         o1 = np.empty_like(x) if o1 is None else o1
         b0 = np.greater(x, 0.0)
-        b1 = np.isnan(x)
-        _where(b1, x, 0.0, out=o0)
+        _nan_kept(x, 0.0, out=o0)
         np.multiply(t1, x, out=o1)
         _where(t1 == 0.0, o0, o1, out=o0)
         o0 = _where(b0, x, o0, out=o0)
-        np.isnan(x, out=b1)
-        _where(b1, x, t1, out=o1)
+        _nan_kept(x, t1, out=o1)
         o1 = _where(b0, 1.0, o1, out=o1)
         r0 = o0
         r1 = o1

@@ -61,6 +61,22 @@ def _where(c, a, b, out=None):
     return m.view(dt) if out is None else out
 
 
+def _nan_kept(v, c, out=None):
+    """_where(np.isnan(v), v, c) for a scalar c: c in an array of v's shape and dtype, v's NaN where v is
+    NaN. One fill; the mask only when v holds a NaN (a minimum reduction keeps NaN). out: as _where's.
+    """
+    if v.size and np.isnan(np.minimum.reduce(v, axis=None)):
+        return _where(np.isnan(v), v, c, out=out)
+    if out is None or out.dtype != v.dtype or out.shape != v.shape:
+        r = np.full_like(v, c)  # c rounded to v's dtype, as _where's np.asarray(c, dtype) does
+        if out is None:
+            return r
+        out[...] = r
+        return out
+    out.fill(c)
+    return out
+
+
 def _prepare(x, wide=False, per_block=False):
     """(array to compute on, function restoring the caller's dtype).
 
@@ -241,8 +257,7 @@ def _softshrink_grad_block(x, lambd, o0):
     o0 = np.empty_like(x) if o0 is None else o0
     np.abs(x, out=o0)
     b0 = np.greater_equal(lambd, o0)
-    b1 = np.isnan(x)
-    _where(b1, x, 1.0, out=o0)
+    _nan_kept(x, 1.0, out=o0)
     o0 = _where(b0, 0.0, o0, out=o0)
     return (o0,)
 
@@ -267,8 +282,7 @@ def _softshrink_grad_from_output_block(y, lambd, o0):
     """softshrink_grad_from_output on one block of the input (see _blocks)."""
     o0 = np.empty_like(y) if o0 is None else o0
     b0 = np.equal(y, 0.0)
-    b1 = np.isnan(y)
-    _where(b1, y, 1.0, out=o0)
+    _nan_kept(y, 1.0, out=o0)
     o0 = _where(b0, 0.0, o0, out=o0)
     return (o0,)
 
@@ -283,7 +297,7 @@ def softshrink_grad_params(x, lambd=0.5):
     """
     lambd = _param(lambd, x)
     x, finish = _prepare(x)
-    r = _blocks(_softshrink_grad_params_block, x, 1, False, 0, 262144, 2, lambd)
+    r = _blocks(_softshrink_grad_params_block, x, 1, False, 1048576, 262144, 2, lambd)
     return {
         "lambd": finish(r[0]),
     }
@@ -295,8 +309,7 @@ def _softshrink_grad_params_block(x, lambd, o0):
     np.negative(x, out=o0)
     b0 = np.less(lambd, o0)
     b1 = np.greater_equal(lambd, x)
-    b2 = np.isnan(x)
-    _where(b2, x, -1.0, out=o0)
+    _nan_kept(x, -1.0, out=o0)
     _where(b1, 0.0, o0, out=o0)
     o0 = _where(b0, 1.0, o0, out=o0)
     return (o0,)
@@ -327,7 +340,6 @@ def _softshrink_forward_and_grad_block(x, lambd, o0, o1):
     o0 = np.subtract(x, o0, out=o0)
     np.abs(x, out=o1)
     b0 = np.greater_equal(lambd, o1)
-    b1 = np.isnan(x)
-    _where(b1, x, 1.0, out=o1)
+    _nan_kept(x, 1.0, out=o1)
     o1 = _where(b0, 0.0, o1, out=o1)
     return (o0, o1,)

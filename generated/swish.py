@@ -62,6 +62,39 @@ def _exp_finish(p, d, dtype, out):
     return out
 
 
+def _where(c, a, b, out=None):
+    """np.where(c, a, b) for float32/float64 values, bit for bit, without branching on c.
+
+    NumPy's where branches per element (about 3 ns per element on unordered data); here the bits of
+    a and b are blended with c as 0 or 1: b ^ ((a ^ b) * c), three passes over one buffer. out: a buffer
+    for the result, which may be a or b (then read before written).
+    """
+    dt = np.result_type(a, b)
+    if np.ndim(c) == 0 or dt not in (np.float32, np.float64):
+        r = np.where(c, a, b)
+        if out is None:
+            return r
+        out[...] = r
+        return out
+    ut = np.uint64 if dt == np.float64 else np.uint32
+    au = np.asarray(a, dt).view(ut)
+    bu = np.asarray(b, dt).view(ut)
+    if out is not None and (out.dtype != dt or out.shape != np.shape(c)):
+        out[...] = _where(c, a, b)  # a narrower result (float32 of float64 work): rounded once here
+        return out
+    m = np.bitwise_xor(au, bu, out=None if out is None else out.view(ut))
+    if m.shape != np.shape(c):  # a and b scalars
+        m = np.multiply(m, c, dtype=ut)
+    elif bu.ndim and out is not None and np.may_share_memory(m, bu):  # b was overwritten: a ^ ((a ^ b) * ~c)
+        np.multiply(m, np.logical_not(c), out=m)
+        m ^= au
+        return out
+    else:
+        np.multiply(m, c, out=m)  # a ^ b where c, 0 elsewhere
+    m ^= bu
+    return m.view(dt) if out is None else out
+
+
 def _exp_mul(x, a, k=0, out=None):
     """exp(a*x)*2**k, the rounding error of the product carried into the result.
 
@@ -101,6 +134,22 @@ def _exp_mul(x, a, k=0, out=None):
         return _exp_finish(p, e, x.dtype, out)
 
 
+def _nan_kept(v, c, out=None):
+    """_where(np.isnan(v), v, c) for a scalar c: c in an array of v's shape and dtype, v's NaN where v is
+    NaN. One fill; the mask only when v holds a NaN (a minimum reduction keeps NaN). out: as _where's.
+    """
+    if v.size and np.isnan(np.minimum.reduce(v, axis=None)):
+        return _where(np.isnan(v), v, c, out=out)
+    if out is None or out.dtype != v.dtype or out.shape != v.shape:
+        r = np.full_like(v, c)  # c rounded to v's dtype, as _where's np.asarray(c, dtype) does
+        if out is None:
+            return r
+        out[...] = r
+        return out
+    out.fill(c)
+    return out
+
+
 def _put(a, i, v):
     """a.put(i, v) (i: flat indices, as np.flatnonzero gives), as a[i] = v where a is one-dimensional
     or C-contiguous (its flat view): NumPy's fancy assignment is 2-4x faster than its put."""
@@ -108,39 +157,6 @@ def _put(a, i, v):
         a.reshape(-1)[i] = v  # a view of a
     else:
         a.put(i, v)
-
-
-def _where(c, a, b, out=None):
-    """np.where(c, a, b) for float32/float64 values, bit for bit, without branching on c.
-
-    NumPy's where branches per element (about 3 ns per element on unordered data); here the bits of
-    a and b are blended with c as 0 or 1: b ^ ((a ^ b) * c), three passes over one buffer. out: a buffer
-    for the result, which may be a or b (then read before written).
-    """
-    dt = np.result_type(a, b)
-    if np.ndim(c) == 0 or dt not in (np.float32, np.float64):
-        r = np.where(c, a, b)
-        if out is None:
-            return r
-        out[...] = r
-        return out
-    ut = np.uint64 if dt == np.float64 else np.uint32
-    au = np.asarray(a, dt).view(ut)
-    bu = np.asarray(b, dt).view(ut)
-    if out is not None and (out.dtype != dt or out.shape != np.shape(c)):
-        out[...] = _where(c, a, b)  # a narrower result (float32 of float64 work): rounded once here
-        return out
-    m = np.bitwise_xor(au, bu, out=None if out is None else out.view(ut))
-    if m.shape != np.shape(c):  # a and b scalars
-        m = np.multiply(m, c, dtype=ut)
-    elif bu.ndim and out is not None and np.may_share_memory(m, bu):  # b was overwritten: a ^ ((a ^ b) * ~c)
-        np.multiply(m, np.logical_not(c), out=m)
-        m ^= au
-        return out
-    else:
-        np.multiply(m, c, out=m)  # a ^ b where c, 0 elsewhere
-    m ^= bu
-    return m.view(dt) if out is None else out
 
 
 def _prepare(x, wide=False, per_block=False):
@@ -404,9 +420,8 @@ def _swish_grad_block(x, beta, o0):
         c3 = np.multiply(beta, xs)
         c4 = np.multiply(5.421010862427522e-20, c0)
         c5 = np.add(c4, 1.0)
-        c6 = np.isnan(xs)
-        c7 = _where(c6, xs, 0.5)
-        np.less(c3, -64.0, out=c6)
+        c6 = _nan_kept(xs, 0.5)
+        c7 = np.less(c3, -64.0)
         c8 = np.multiply(1.8446744073709552e+19, c1)
         c8 *= c2
         c8 += 1.0
@@ -419,9 +434,9 @@ def _swish_grad_block(x, beta, o0):
         c2 /= c5
         c2 /= c5
         c3 += c2
-        _where(c6, c1, c3, out=c1)
-        _where(beta == 0.0, c7, c1, out=c7)
-        _put(o0, far, c7)
+        _where(c7, c1, c3, out=c1)
+        _where(beta == 0.0, c6, c1, out=c6)
+        _put(o0, far, c6)
     r = o0
     x64 = np.asarray(x, np.float64)  # the patches work in float64
     t64 = np.multiply(beta, x64)  # the zeros below are in t = beta*x
@@ -558,8 +573,7 @@ def _swish_forward_and_grad_block(x, beta, o0, o1):
         np.multiply(c4, c10, out=c10)
         _where(c5, c9, c10, out=c9)
         _where(t0, c8, c9, out=c8)
-        np.isnan(xs, out=c6)
-        _where(c6, xs, 0.5, out=c9)
+        _nan_kept(xs, 0.5, out=c9)
         np.multiply(1.8446744073709552e+19 * beta, c1, out=c10)
         c10 *= c2
         c10 += 1.0

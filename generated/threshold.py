@@ -59,6 +59,22 @@ def _where(c, a, b, out=None):
     return m.view(dt) if out is None else out
 
 
+def _nan_kept(v, c, out=None):
+    """_where(np.isnan(v), v, c) for a scalar c: c in an array of v's shape and dtype, v's NaN where v is
+    NaN. One fill; the mask only when v holds a NaN (a minimum reduction keeps NaN). out: as _where's.
+    """
+    if v.size and np.isnan(np.minimum.reduce(v, axis=None)):
+        return _where(np.isnan(v), v, c, out=out)
+    if out is None or out.dtype != v.dtype or out.shape != v.shape:
+        r = np.full_like(v, c)  # c rounded to v's dtype, as _where's np.asarray(c, dtype) does
+        if out is None:
+            return r
+        out[...] = r
+        return out
+    out.fill(c)
+    return out
+
+
 def _prepare(x, wide=False, per_block=False):
     """(array to compute on, function restoring the caller's dtype).
 
@@ -238,8 +254,7 @@ def _threshold_grad_block(x, threshold, value, o0):
     """threshold_grad on one block of the input (see _blocks)."""
     o0 = np.empty_like(x) if o0 is None else o0
     b0 = np.less(threshold, x)
-    b1 = np.isnan(x)
-    _where(b1, x, 0.0, out=o0)
+    _nan_kept(x, 0.0, out=o0)
     o0 = _where(b0, 1.0, o0, out=o0)
     return (o0,)
 
@@ -265,11 +280,9 @@ def threshold_grad_params(x, threshold=0.1, value=20.0):
 def _threshold_grad_params_block(x, threshold, value, o0, o1):
     """threshold_grad_params on one block of the input (see _blocks)."""
     o1 = np.empty_like(x) if o1 is None else o1
-    b0 = np.isnan(x)
-    o0 = _where(b0, x, 0.0, out=o0)
-    np.less(threshold, x, out=b0)
-    b1 = np.isnan(x)
-    _where(b1, x, 1.0, out=o1)
+    o0 = _nan_kept(x, 0.0, out=o0)
+    b0 = np.less(threshold, x)
+    _nan_kept(x, 1.0, out=o1)
     o1 = _where(b0, 0.0, o1, out=o1)
     return (o0, o1,)
 
@@ -297,7 +310,6 @@ def _threshold_forward_and_grad_block(x, threshold, value, o0, o1):
     b0 = np.greater_equal(threshold, x)
     o0 = _where(b0, value, x, out=o0)
     np.less(threshold, x, out=b0)
-    b1 = np.isnan(x)
-    _where(b1, x, 0.0, out=o1)
+    _nan_kept(x, 0.0, out=o1)
     o1 = _where(b0, 1.0, o1, out=o1)
     return (o0, o1,)

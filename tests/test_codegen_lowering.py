@@ -24,7 +24,8 @@ EXPRS = [
 
 
 def _run(lines: list[str], results: list[str], x: np.ndarray, **scope):
-    env = {"np": np, "x": x, "_where": kernels._where, "_clip": np.ndarray.clip, **scope}
+    env = {"np": np, "x": x, "_where": kernels._where, "_nan_kept": kernels._nan_kept, "_clip": np.ndarray.clip,
+           **scope}
     exec("\n".join(lines), env)  # noqa: S102 - the code under test, generated here
     return [eval(r, env) for r in results]
 
@@ -201,6 +202,28 @@ def test_where_kernel_is_np_where_bit_for_bit(dtype, operands, out):
     given = {"none": None, "fresh": np.empty(c.shape, want.dtype), "a": a, "b": b,
              "narrower": np.empty(c.shape, np.float32)}[out]
     got = kernels._where(c, a, b, out=given)
+    if given is not None:
+        assert got is given
+        want = want.astype(given.dtype)
+    assert got.dtype == want.dtype and np.array_equal(got.view(np.uint8), want.view(np.uint8))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("nan", [False, True])
+@pytest.mark.parametrize("out", ["none", "fresh", "v", "narrower"])
+def test_nan_kept_kernel_is_its_where_bit_for_bit(dtype, nan, out):
+    """_nan_kept(v, c, out) against np.where(np.isnan(v), v, c) (NaN payloads kept), with and without a NaN
+    in v (the fill alone, or the mask), its out= a fresh buffer, v's or a float32 one."""
+    rng = np.random.default_rng(4)
+    v = rng.standard_normal(1001).astype(dtype)
+    v[::11], v[::13] = -0.0, -np.inf
+    if nan:
+        v[::7] = np.nan
+        v[3] = -np.nan
+    c = 0.1  # rounded to float32 for float32 v
+    want = np.where(np.isnan(v), v, np.asarray(c, dtype))
+    given = {"none": None, "fresh": np.empty(v.shape, dtype), "v": v, "narrower": np.empty(v.shape, np.float32)}[out]
+    got = kernels._nan_kept(v, c, out=given)
     if given is not None:
         assert got is given
         want = want.astype(given.dtype)

@@ -20,7 +20,7 @@ KERNEL_SCIPY = {"_ndtr": ("_erfc",)}
 KERNEL_UNBLOCKED = {"_sinc_grad", "_gammainc2", "_sin", "_cos", "_sinc", "_heaviside", "_exp_mul", "_exp_div",
                     "_expm1_div", "_exp_times"}
 #: kernels of a few passes: a function using them runs in blocks only for inputs beyond cache size
-KERNEL_LIGHT = {"_where", "_hypot"}
+KERNEL_LIGHT = {"_where", "_hypot", "_nan_kept"}
 #: kernels with float64 buffers but few of them (three: two float64, one float32, for float32 input): a
 #: function of one result using them runs in 8 blocks, not 16 (gaussian's forward at 10^5: peak 1.88x
 #: the input in float32, 1.63x in float64, and 0.85-0.91x the time)
@@ -54,6 +54,7 @@ KERNEL_DEPS = {
     "_sin_affine": ("_wide", "_put", "_reduce_2pi", "_sin_single", "_sin_affine_exact"),
     "_gammainc2": ("_wide", "_put"),
     "_where": (),
+    "_nan_kept": ("_where",),
     "_exp_mul": ("_two_prod_err", "_two_sum_err", "_exp_exact_scale", "_exp_finish"),
     "_exp_div": ("_two_prod_err", "_exp_exact_scale", "_exp_finish"),
     "_expm1_div": ("_two_prod_err", "_exp_exact_scale"),
@@ -1362,6 +1363,22 @@ def _exp_finish(p, d, dtype, out):
     if out is None:
         return p.astype(dtype, copy=False)
     np.copyto(out, p, casting="same_kind")
+    return out
+
+
+def _nan_kept(v, c, out=None):
+    """_where(np.isnan(v), v, c) for a scalar c: c in an array of v's shape and dtype, v's NaN where v is
+    NaN. One fill; the mask only when v holds a NaN (a minimum reduction keeps NaN). out: as _where's.
+    """
+    if v.size and np.isnan(np.minimum.reduce(v, axis=None)):
+        return _where(np.isnan(v), v, c, out=out)
+    if out is None or out.dtype != v.dtype or out.shape != v.shape:
+        r = np.full_like(v, c)  # c rounded to v's dtype, as _where's np.asarray(c, dtype) does
+        if out is None:
+            return r
+        out[...] = r
+        return out
+    out.fill(c)
     return out
 
 

@@ -300,6 +300,7 @@ class _Printer:
         text = self.p(last_expr)
         if not last_expr.free_symbols & self.dependent:
             text = _nan_kept(self.names[self.var], text)
+            self.kernels.add("_nan_kept")
         for expr, cond in reversed(args[:-1]):
             if isinstance(cond, BooleanFalse):
                 continue
@@ -310,13 +311,14 @@ class _Printer:
             if not (cond.free_symbols | expr.free_symbols) & self.dependent:
                 # a condition on parameters alone also holds at x = NaN, which must stay NaN
                 branch = _nan_kept(self.names[self.var], branch)
+                self.kernels.add("_nan_kept")
             text = f"_where({self.p(cond)}, {branch}, {text})"
         return text
 
 
 def _nan_kept(v: str, text: str) -> str:
-    """text (free of the input v) as an array of v's shape that is NaN where v is."""
-    return f"_where(np.isnan({v}), {v}, {text})"
+    """text (free of the input v: a scalar) as an array of v's shape that is NaN where v is."""
+    return f"_nan_kept({v}, {text})"
 
 
 def print_condition(cond: sp.Basic, var: sp.Symbol, names: dict[sp.Symbol, str]) -> str:
@@ -328,7 +330,7 @@ def print_function(expr: sp.Expr, var: sp.Symbol, names: dict[sp.Symbol, str], c
     """Lines assigning temporaries and the final expression for expr (in var and named parameters).
 
     The result always depends on the input array: an input-free result r is printed as
-    ``_where(np.isnan(v), v, r)`` so NaN propagates and the dtype and shape follow the input.
+    ``_nan_kept(v, r)`` so NaN propagates and the dtype and shape follow the input.
     """
     printed, results = print_functions([expr], var, names, cse)
     printed.result = results[0]
@@ -360,6 +362,6 @@ def print_functions(exprs: list[sp.Expr], var: sp.Symbol, names: dict[sp.Symbol,
         result = printer.p(expr)
         if not expr.free_symbols & dependent:
             result = _nan_kept(names[var], result)
-            printer.kernels.add("_where")
+            printer.kernels.add("_nan_kept")
         results.append(result)
     return PrintedFunction(lines, "", printer.scipy, printer.kernels), results

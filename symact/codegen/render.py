@@ -102,7 +102,7 @@ class _Fn:
 _QUIET_CALLS = frozenset({"_clip", "np.maximum", "np.minimum", "np.abs", "np.negative", "np.copysign",
                           "np.isnan", "np.floor", "np.greater", "np.greater_equal", "np.less",
                           "np.less_equal", "np.equal", "np.not_equal", "np.add", "np.subtract",
-                          "np.bitwise_and", "np.bitwise_or", "np.bitwise_xor", "_where", "np.empty_like"})
+                          "np.bitwise_and", "np.bitwise_or", "np.bitwise_xor", "_where", "_nan_kept", "np.empty_like"})
 _QUIET_OPS = (ast.Add, ast.Sub, ast.BitAnd, ast.BitOr, ast.BitXor)
 _QUIET_NAMES = _QUIET_CALLS | {"np.inf"}
 
