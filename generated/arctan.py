@@ -260,17 +260,16 @@ def _arctan_grad_block(x, o0):
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         c0 = np.abs(xs)
         c1 = _clip(c0, 1.0, np.inf)
-        np.true_divide(1.0, c1, out=c1)
-        c2 = _clip(c0, 1.0, np.inf)
-        c1 /= c2
+        c2 = np.true_divide(1.0, c1)
+        c2 /= c1
         c3 = np.less_equal(c0, 1.0)
         _clip(xs, -1.0, 1.0, out=c0)
         np.square(c0, out=c0)
         c0 += 1.0
         np.true_divide(1.0, c0, out=c0)
-        np.add(c1, 1.0, out=c2)
-        c1 /= c2
-        _where(c3, c0, c1, out=c0)
+        np.add(c2, 1.0, out=c1)
+        c2 /= c1
+        _where(c3, c0, c2, out=c0)
         _put(o0, far, c0)
     return (o0,)
 
@@ -325,16 +324,15 @@ def _arctan_forward_and_grad_block(x, o0, o1):
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
         c0 = np.abs(xs)
         c1 = _clip(c0, 1.0, np.inf)
-        np.true_divide(1.0, c1, out=c1)
-        c2 = _clip(c0, 1.0, np.inf)
-        c1 /= c2
+        c2 = np.true_divide(1.0, c1)
+        c2 /= c1
         c3 = np.less_equal(c0, 1.0)
         _clip(xs, -1.0, 1.0, out=c0)
         np.square(c0, out=c0)
         c0 += 1.0
         np.true_divide(1.0, c0, out=c0)
-        np.add(c1, 1.0, out=c2)
-        c1 /= c2
-        _where(c3, c0, c1, out=c0)
+        np.add(c2, 1.0, out=c1)
+        c2 /= c1
+        _where(c3, c0, c2, out=c0)
         _put(o1, far, c0)
     return (o0, o1,)

@@ -478,16 +478,15 @@ def _elu_forward_and_grad_block(x, alpha, o0, o1):
     """elu_forward_and_grad on one block of the input (see _blocks)."""
     o0 = np.empty_like(x) if o0 is None else o0
     o1 = np.empty_like(x) if o1 is None else o1
-    _clip(x, -np.inf, 0.0, out=o0)
-    np.exp(o0, out=o0)
+    _clip(x, -np.inf, 0.0, out=o1)
+    np.exp(o1, out=o0)
     o0 -= 1.0
     if alpha != 1.0: np.multiply(alpha, o0, out=o0)
-    _clip(x, 0.0, np.inf, out=o1)
-    o0 = np.add(o0, o1, out=o0)
-    b0 = np.greater(x, 0.0)
-    _clip(x, -np.inf, 0.0, out=o1)
+    b0 = _clip(x, 0.0, np.inf)
+    o0 = np.add(o0, b0, out=o0)
+    b1 = np.greater(x, 0.0)
     _exp_times(o1, alpha, out=o1)
-    o1 = _where(b0, 1.0, o1, out=o1)
+    o1 = _where(b1, 1.0, o1, out=o1)
     far = _outside(lambda x: (x > -0.5) & (x < 0.0) if x.dtype == np.float64 else (x > -1.0) & (x < 0.0), x)  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32

@@ -304,13 +304,11 @@ def hardtanh_grad_params(x, min_val=-1.0, max_val=1.0):
 
 def _hardtanh_grad_params_block(x, min_val, max_val, o0, o1):
     """hardtanh_grad_params on one block of the input (see _blocks)."""
-    o0 = np.empty_like(x) if o0 is None else o0
     o1 = np.empty_like(x) if o1 is None else o1
     b0 = np.greater_equal(min_val, x)
-    _nan_kept(x, 0.0, out=o0)
-    o0 = _where(b0, 1.0, o0, out=o0)
-    b1 = np.less_equal(max_val, x)
     _nan_kept(x, 0.0, out=o1)
+    o0 = _where(b0, 1.0, o1, out=o0)
+    b1 = np.less_equal(max_val, x)
     _where(b1, 1.0, o1, out=o1)
     o1 = _where(b0, 0.0, o1, out=o1)
     return (o0, o1,)

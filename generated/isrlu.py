@@ -273,14 +273,13 @@ def _isrlu_block(x, alpha, o0):
         np.sqrt(c3, out=c3)
         c0 /= c3
         _clip(xs, -np.inf, -1.0, out=c3)
-        np.true_divide(1.0, c3, out=c3)
-        c4 = _clip(xs, -np.inf, -1.0)
-        c3 /= c4
-        np.add(alpha, c3, out=c3)
-        np.sqrt(c3, out=c3)
-        np.true_divide(1.0, c3, out=c3)
-        np.negative(c3, out=c3)
-        _where(c2, c0, c3, out=c0)
+        c4 = np.true_divide(1.0, c3)
+        c4 /= c3
+        np.add(alpha, c4, out=c4)
+        np.sqrt(c4, out=c4)
+        np.true_divide(1.0, c4, out=c4)
+        np.negative(c4, out=c4)
+        _where(c2, c0, c4, out=c0)
         _where(c1, xs, c0, out=c0)
         _put(o0, far, c0)
     return (o0,)
@@ -300,7 +299,7 @@ def isrlu_grad(x, alpha=1.0):
     x, finish = _prepare(x)
     # df/dalpha -> -sign(x) alpha^(-3/2)/2 as |x| grows, beyond the largest float for small alpha (float32: alpha < 1.3e-26): +-inf is then the correctly rounded value
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
-    r = _blocks(_isrlu_grad_block, x, 1, False, 0, 262144, 4, alpha)
+    r = _blocks(_isrlu_grad_block, x, 1, False, 0, 262144, 3, alpha)
     return finish(r[0])
 
 
@@ -311,13 +310,9 @@ def _isrlu_grad_block(x, alpha, o0):
     np.square(o0, out=o0)
     if alpha != 1.0: np.multiply(alpha, o0, out=o0)
     o0 += 1.0
-    np.sqrt(o0, out=o0)
-    np.true_divide(1.0, o0, out=o0)
-    b0 = _clip(x, -np.inf, 0.0)
-    np.square(b0, out=b0)
-    if alpha != 1.0: np.multiply(alpha, b0, out=b0)
-    b0 += 1.0
-    o0 = np.true_divide(o0, b0, out=o0)
+    b0 = np.sqrt(o0)
+    np.true_divide(1.0, b0, out=b0)
+    o0 = np.true_divide(b0, o0, out=o0)
     far = _outside(lambda x: (x < -1099511627776.0), x, -1099511627776.0, None) if (alpha <= 1099511627776.0) else np.arange(x.size)  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
@@ -328,32 +323,20 @@ def _isrlu_grad_block(x, alpha, o0):
         np.square(c3, out=c3)
         if alpha != 1.0: np.multiply(alpha, c3, out=c3)
         c3 += 1.0
-        np.sqrt(c3, out=c3)
-        np.true_divide(1.0, c3, out=c3)
-        c4 = _clip(xs, -1.0, 0.0)
-        np.square(c4, out=c4)
-        if alpha != 1.0: np.multiply(alpha, c4, out=c4)
-        c4 += 1.0
-        c3 /= c4
-        np.true_divide(1.0, c0, out=c4)
-        c5 = np.true_divide(1.0, c0)
-        c5 /= c0
-        np.add(alpha, c5, out=c5)
-        np.sqrt(c5, out=c5)
-        c4 /= c5
-        np.negative(c4, out=c4)
-        np.square(c4, out=c4)
-        np.true_divide(1.0, c0, out=c5)
-        c6 = np.true_divide(1.0, c0)
-        c6 /= c0
-        np.add(alpha, c6, out=c6)
-        np.sqrt(c6, out=c6)
-        c5 /= c6
-        np.negative(c5, out=c5)
-        c4 *= c5
-        _where(c2, c3, c4, out=c3)
-        _where(c1, 1.0, c3, out=c3)
-        _put(o0, far, c3)
+        c4 = np.sqrt(c3)
+        np.true_divide(1.0, c4, out=c4)
+        c4 /= c3
+        np.true_divide(1.0, c0, out=c3)
+        np.true_divide(c3, c0, out=c0)
+        np.add(alpha, c0, out=c0)
+        np.sqrt(c0, out=c0)
+        c3 /= c0
+        np.negative(c3, out=c3)
+        np.square(c3, out=c0)
+        c0 *= c3
+        _where(c2, c4, c0, out=c4)
+        _where(c1, 1.0, c4, out=c4)
+        _put(o0, far, c4)
     return (o0,)
 
 
@@ -383,16 +366,11 @@ def _isrlu_grad_from_output_block(y, alpha, o0):
     b0 = np.greater_equal(y, 0.0)
     b1 = np.negative(o0)
     b1 += 1.0
-    b2 = np.add(o0, 1.0)
-    _clip(b2, 0.0, 1.0, out=b2)
-    b1 *= b2
-    np.negative(o0, out=b2)
-    b2 += 1.0
     o0 += 1.0
     _clip(o0, 0.0, 1.0, out=o0)
-    b2 *= o0
-    np.sqrt(b2, out=b2)
-    b1 *= b2
+    b1 *= o0
+    np.sqrt(b1, out=o0)
+    b1 *= o0
     o0 = _where(b0, 1.0, b1, out=o0)
     return (o0,)
 
@@ -421,32 +399,22 @@ def _isrlu_grad_params_block(x, alpha, o0):
     b0 = np.greater_equal(x, 0.0)
     b1 = np.greater_equal(x, -1.0)
     b2 = np.square(o0)
-    np.multiply(-0.5, b2, out=b2)
+    b3 = np.multiply(-0.5, b2)
+    b3 *= o0
+    if alpha != 1.0: np.multiply(alpha, b2, out=b2)
+    b2 += 1.0
+    np.sqrt(b2, out=o0)
     b2 *= o0
-    b3 = np.square(o0)
-    if alpha != 1.0: np.multiply(alpha, b3, out=b3)
-    b3 += 1.0
-    np.square(o0, out=o0)
-    if alpha != 1.0: np.multiply(alpha, o0, out=o0)
-    o0 += 1.0
-    np.sqrt(o0, out=o0)
-    b3 *= o0
-    b2 /= b3
-    _clip(x, -np.inf, -1.0, out=b3)
-    np.true_divide(1.0, b3, out=b3)
-    _clip(x, -np.inf, -1.0, out=o0)
-    b3 /= o0
-    np.add(alpha, b3, out=b3)
-    _clip(x, -np.inf, -1.0, out=o0)
-    np.true_divide(1.0, o0, out=o0)
-    b4 = _clip(x, -np.inf, -1.0)
-    o0 /= b4
+    b3 /= b2
+    _clip(x, -np.inf, -1.0, out=b2)
+    np.true_divide(1.0, b2, out=o0)
+    o0 /= b2
     np.add(alpha, o0, out=o0)
-    np.sqrt(o0, out=o0)
-    b3 *= o0
-    np.true_divide(0.5, b3, out=b3)
-    _where(b1, b2, b3, out=b2)
-    o0 = _where(b0, 0.0, b2, out=o0)
+    np.sqrt(o0, out=b2)
+    o0 *= b2
+    np.true_divide(0.5, o0, out=o0)
+    _where(b1, b3, o0, out=b3)
+    o0 = _where(b0, 0.0, b3, out=o0)
     return (o0,)
 
 
@@ -464,7 +432,7 @@ def isrlu_forward_and_grad(x, alpha=1.0):
     x, finish = _prepare(x)
     # df/dalpha -> -sign(x) alpha^(-3/2)/2 as |x| grows, beyond the largest float for small alpha (float32: alpha < 1.3e-26): +-inf is then the correctly rounded value
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
-    r = _blocks(_isrlu_forward_and_grad_block, x, 2, False, 0, 262144, 4, alpha)
+    r = _blocks(_isrlu_forward_and_grad_block, x, 2, False, 0, 262144, 3, alpha)
     return finish(r[0]), finish(r[1])
 
 
@@ -476,9 +444,8 @@ def _isrlu_forward_and_grad_block(x, alpha, o0, o1):
     np.square(o0, out=o0)
     if alpha != 1.0: np.multiply(alpha, o0, out=o0)
     np.add(o0, 1.0, out=o1)
-    np.sqrt(o1, out=o0)
-    o0 = np.true_divide(x, o0, out=o0)
     b0 = np.sqrt(o1)
+    o0 = np.true_divide(x, b0, out=o0)
     np.true_divide(1.0, b0, out=b0)
     o1 = np.true_divide(b0, o1, out=o1)
     far = _outside(lambda x: (x < -1099511627776.0), x, -1099511627776.0, None) if (alpha <= 1099511627776.0) else np.arange(x.size)  # outside the fast forms' region
@@ -498,19 +465,16 @@ def _isrlu_forward_and_grad_block(x, alpha, o0, o1):
         np.true_divide(1.0, c5, out=c5)
         c6 = np.sqrt(c2)
         c1 /= c6
-        np.negative(c5, out=c6)
-        _where(c3, c1, c6, out=c1)
+        c7 = np.negative(c5)
+        _where(c3, c1, c7, out=c1)
         _where(c0, xs, c1, out=c1)
-        np.sqrt(c2, out=c6)
         np.true_divide(1.0, c6, out=c6)
         c6 /= c2
-        np.true_divide(c5, c4, out=c2)
-        np.negative(c2, out=c2)
-        np.square(c2, out=c2)
         c5 /= c4
         np.negative(c5, out=c5)
-        c2 *= c5
-        _where(c3, c6, c2, out=c6)
+        np.square(c5, out=c4)
+        c4 *= c5
+        _where(c3, c6, c4, out=c6)
         _where(c0, 1.0, c6, out=c6)
         _put(o0, far, c1)
         _put(o1, far, c6)

@@ -272,9 +272,8 @@ def _isru_block(x, alpha, o0):
         np.sqrt(c3, out=c3)
         c0 /= c3
         np.sign(xs, out=c3)
-        c4 = _clip(c1, 1.0, np.inf)
-        np.true_divide(1.0, c4, out=c4)
         _clip(c1, 1.0, np.inf, out=c1)
+        c4 = np.true_divide(1.0, c1)
         c4 /= c1
         np.add(alpha, c4, out=c4)
         np.sqrt(c4, out=c4)
@@ -298,7 +297,7 @@ def isru_grad(x, alpha=1.0):
     x, finish = _prepare(x)
     # df/dalpha -> -sign(x) alpha^(-3/2)/2 as |x| grows, beyond the largest float for small alpha (float32: alpha < 1.3e-26): +-inf is then the correctly rounded value
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
-    r = _blocks(_isru_grad_block, x, 1, False, 0, 262144, 4, alpha)
+    r = _blocks(_isru_grad_block, x, 1, False, 0, 262144, 3, alpha)
     return finish(r[0])
 
 
@@ -308,12 +307,9 @@ def _isru_grad_block(x, alpha, o0):
     np.square(x, out=o0)
     if alpha != 1.0: np.multiply(alpha, o0, out=o0)
     o0 += 1.0
-    np.sqrt(o0, out=o0)
-    np.true_divide(1.0, o0, out=o0)
-    b0 = np.square(x)
-    if alpha != 1.0: np.multiply(alpha, b0, out=b0)
-    b0 += 1.0
-    o0 = np.true_divide(o0, b0, out=o0)
+    b0 = np.sqrt(o0)
+    np.true_divide(1.0, b0, out=b0)
+    o0 = np.true_divide(b0, o0, out=o0)
     far = _outside(lambda x: (np.abs(x) > 1099511627776.0), x, -1099511627776.0, 1099511627776.0) if (alpha <= 1099511627776.0) else np.arange(x.size)  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
@@ -324,29 +320,18 @@ def _isru_grad_block(x, alpha, o0):
         np.square(c0, out=c0)
         if alpha != 1.0: np.multiply(alpha, c0, out=c0)
         c0 += 1.0
-        np.sqrt(c0, out=c0)
-        np.true_divide(1.0, c0, out=c0)
-        c3 = _clip(xs, -1.0, 1.0)
-        np.square(c3, out=c3)
-        if alpha != 1.0: np.multiply(alpha, c3, out=c3)
-        c3 += 1.0
-        c0 /= c3
-        np.true_divide(1.0, c1, out=c3)
-        c4 = np.true_divide(1.0, c1)
-        c4 /= c1
-        np.add(alpha, c4, out=c4)
-        np.sqrt(c4, out=c4)
-        c3 /= c4
-        np.square(c3, out=c3)
-        np.true_divide(1.0, c1, out=c4)
-        c5 = np.true_divide(1.0, c1)
-        c5 /= c1
-        np.add(alpha, c5, out=c5)
-        np.sqrt(c5, out=c5)
-        c4 /= c5
-        c3 *= c4
-        _where(c2, c0, c3, out=c0)
-        _put(o0, far, c0)
+        c3 = np.sqrt(c0)
+        np.true_divide(1.0, c3, out=c3)
+        c3 /= c0
+        np.true_divide(1.0, c1, out=c0)
+        np.true_divide(c0, c1, out=c1)
+        np.add(alpha, c1, out=c1)
+        np.sqrt(c1, out=c1)
+        c0 /= c1
+        np.square(c0, out=c1)
+        c1 *= c0
+        _where(c2, c3, c1, out=c3)
+        _put(o0, far, c3)
     return (o0,)
 
 
@@ -375,17 +360,12 @@ def _isru_grad_from_output_block(y, alpha, o0):
     _clip(o0, 0.0, float(1.0 / t0), out=o0)
     if t0 != 1.0: np.multiply(t0, o0, out=o0)
     b0 = np.add(o0, 1.0)
-    b1 = np.negative(o0)
-    b1 += 1.0
-    _clip(b1, 0.0, 1.0, out=b1)
-    b0 *= b1
-    np.add(o0, 1.0, out=b1)
     np.negative(o0, out=o0)
     o0 += 1.0
     _clip(o0, 0.0, 1.0, out=o0)
-    b1 *= o0
-    np.sqrt(b1, out=b1)
-    o0 = np.multiply(b0, b1, out=o0)
+    b0 *= o0
+    np.sqrt(b0, out=o0)
+    o0 = np.multiply(b0, o0, out=o0)
     return (o0,)
 
 
@@ -413,33 +393,23 @@ def _isru_grad_params_block(x, alpha, o0):
     b0 = np.abs(x)
     b1 = np.less_equal(b0, 1.0)
     b2 = np.square(o0)
-    np.multiply(-0.5, b2, out=b2)
-    b2 *= o0
-    b3 = np.square(o0)
-    if alpha != 1.0: np.multiply(alpha, b3, out=b3)
-    b3 += 1.0
-    np.square(o0, out=o0)
-    if alpha != 1.0: np.multiply(alpha, o0, out=o0)
-    o0 += 1.0
-    np.sqrt(o0, out=o0)
+    b3 = np.multiply(-0.5, b2)
     b3 *= o0
-    b2 /= b3
-    np.sign(x, out=b3)
-    np.multiply(-0.5, b3, out=b3)
-    _clip(b0, 1.0, np.inf, out=o0)
-    np.true_divide(1.0, o0, out=o0)
-    b4 = _clip(b0, 1.0, np.inf)
-    o0 /= b4
-    np.add(alpha, o0, out=o0)
-    _clip(b0, 1.0, np.inf, out=b4)
-    np.true_divide(1.0, b4, out=b4)
+    if alpha != 1.0: np.multiply(alpha, b2, out=b2)
+    b2 += 1.0
+    np.sqrt(b2, out=o0)
+    b2 *= o0
+    b3 /= b2
+    np.sign(x, out=b2)
+    np.multiply(-0.5, b2, out=b2)
     _clip(b0, 1.0, np.inf, out=b0)
-    b4 /= b0
-    np.add(alpha, b4, out=b4)
-    np.sqrt(b4, out=b4)
-    o0 *= b4
-    b3 /= o0
-    o0 = _where(b1, b2, b3, out=o0)
+    np.true_divide(1.0, b0, out=o0)
+    o0 /= b0
+    np.add(alpha, o0, out=o0)
+    np.sqrt(o0, out=b0)
+    o0 *= b0
+    b2 /= o0
+    o0 = _where(b1, b3, b2, out=o0)
     return (o0,)
 
 
@@ -468,9 +438,8 @@ def _isru_forward_and_grad_block(x, alpha, o0, o1):
     np.square(x, out=o0)
     if alpha != 1.0: np.multiply(alpha, o0, out=o0)
     np.add(o0, 1.0, out=o1)
-    np.sqrt(o1, out=o0)
-    o0 = np.true_divide(x, o0, out=o0)
     b0 = np.sqrt(o1)
+    o0 = np.true_divide(x, b0, out=o0)
     np.true_divide(1.0, b0, out=b0)
     o1 = np.true_divide(b0, o1, out=o1)
     far = _outside(lambda x: (np.abs(x) > 1099511627776.0), x, -1099511627776.0, 1099511627776.0) if (alpha <= 1099511627776.0) else np.arange(x.size)  # outside the fast forms' region
@@ -490,17 +459,15 @@ def _isru_forward_and_grad_block(x, alpha, o0, o1):
         np.true_divide(1.0, c4, out=c4)
         c5 = np.sqrt(c1)
         c0 /= c5
-        np.sign(xs, out=c5)
-        np.multiply(c4, c5, out=c5)
-        _where(c3, c0, c5, out=c0)
-        np.sqrt(c1, out=c5)
+        c6 = np.sign(xs)
+        np.multiply(c4, c6, out=c6)
+        _where(c3, c0, c6, out=c0)
         np.true_divide(1.0, c5, out=c5)
         c5 /= c1
-        np.true_divide(c4, c2, out=c1)
-        np.square(c1, out=c1)
         c4 /= c2
-        c1 *= c4
-        _where(c3, c5, c1, out=c5)
+        np.square(c4, out=c2)
+        c2 *= c4
+        _where(c3, c5, c2, out=c5)
         _put(o0, far, c0)
         _put(o1, far, c5)
     return (o0, o1,)

@@ -331,14 +331,12 @@ def _selu_forward_and_grad_block(x, o0, o1):
     np.multiply(1.0507009873554805, o0, out=o0)
     _clip(x, -np.inf, 0.0, out=o1)
     np.exp(o1, out=o1)
-    o1 -= 1.0
+    b0 = np.subtract(o1, 1.0)
+    np.multiply(1.7580993408473768, b0, out=b0)
+    o0 = np.add(o0, b0, out=o0)
+    b1 = np.greater(x, 0.0)
     np.multiply(1.7580993408473768, o1, out=o1)
-    o0 = np.add(o0, o1, out=o0)
-    b0 = np.greater(x, 0.0)
-    _clip(x, -np.inf, 0.0, out=o1)
-    np.exp(o1, out=o1)
-    np.multiply(1.7580993408473768, o1, out=o1)
-    o1 = _where(b0, 1.0507009873554805, o1, out=o1)
+    o1 = _where(b1, 1.0507009873554805, o1, out=o1)
     far = _outside(lambda x: (x > -0.5) & (x < 0.0) if x.dtype == np.float64 else (x > -1.0) & (x < 0.0), x)  # outside the fast forms' region
     if far.size:
         xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32

@@ -238,9 +238,8 @@ def _sigmoid_grad_block(x, o0):
     np.negative(o0, out=o0)
     np.exp(o0, out=o0)
     b0 = np.add(o0, 1.0)
-    np.true_divide(o0, b0, out=b0)
-    o0 += 1.0
-    o0 = np.true_divide(b0, o0, out=o0)
+    o0 /= b0
+    o0 = np.true_divide(o0, b0, out=o0)
     return (o0,)
 
 

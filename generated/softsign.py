@@ -232,10 +232,8 @@ def _softsign_grad_block(x, o0):
     o0 = np.empty_like(x) if o0 is None else o0
     np.abs(x, out=o0)
     o0 += 1.0
-    np.true_divide(1.0, o0, out=o0)
-    b0 = np.abs(x)
-    b0 += 1.0
-    o0 = np.true_divide(o0, b0, out=o0)
+    b0 = np.true_divide(1.0, o0)
+    o0 = np.true_divide(b0, o0, out=o0)
     return (o0,)
 
 

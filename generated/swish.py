@@ -500,14 +500,11 @@ def _swish_grad_params_block(x, beta, o0):
     np.multiply(1.8446744073709552e+19, b2, out=b0)
     b5 = np.add(b1, 1.8446744073709552e+19)
     b0 /= b5
-    np.add(b1, 1.8446744073709552e+19, out=b5)
     b0 /= b5
     np.multiply(5.421010862427522e-20, b2, out=b2)
-    np.multiply(5.421010862427522e-20, b1, out=b5)
-    b5 += 1.0
-    b2 /= b5
     np.multiply(5.421010862427522e-20, b1, out=b1)
     b1 += 1.0
+    b2 /= b1
     b2 /= b1
     _where(b4, b0, b2, out=b0)
     o0 = _where(beta == 0.0, b3, b0, out=b3 if o0 is None else o0)

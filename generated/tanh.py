@@ -166,7 +166,7 @@ def tanh_grad(x):
     At a kink the value is that of the piece holding the point.
     """
     x, finish = _prepare(x)
-    r = _blocks(_tanh_grad_block, x, 1, False, 0, 262144, 4)
+    r = _blocks(_tanh_grad_block, x, 1, False, 0, 262144, 2)
     return finish(r[0])
 
 
@@ -178,9 +178,8 @@ def _tanh_grad_block(x, o0):
     np.multiply(-2.0, o0, out=o0)
     np.exp(o0, out=o0)
     b0 = np.multiply(4.0, o0)
-    b1 = np.add(o0, 1.0)
-    b0 /= b1
     o0 += 1.0
+    b0 /= o0
     o0 = np.true_divide(b0, o0, out=o0)
     return (o0,)
 
@@ -236,8 +235,7 @@ def _tanh_forward_and_grad_block(x, o0, o1):
     np.exp(o0, out=o1)
     o0 = np.tanh(x, out=o0)
     b0 = np.multiply(4.0, o1)
-    b1 = np.add(o1, 1.0)
-    b0 /= b1
     o1 += 1.0
+    b0 /= o1
     o1 = np.true_divide(b0, o1, out=o1)
     return (o0, o1,)

@@ -81,7 +81,9 @@ _KERNEL_COST = {"_where": 5, "_nan_kept": 2, "_hypot": 14, "_heaviside": 4, "_ex
 
 
 class _Flattener:
-    def __init__(self, arrays: set[str], scalars: set[str]):
+    def __init__(self, arrays: set[str], scalars: set[str], share: bool = True):
+        self.share = share  # an operation already emitted on the same operands gives its value again
+        self.seen: dict[tuple, tuple] = {}
         self.instrs: list[_Instr] = []
         self.kinds: dict[int, str] = {}
         self.env: dict[str, tuple] = {a: ("in", a) for a in arrays}
@@ -97,9 +99,13 @@ class _Flattener:
         return "scalar"
 
     def emit(self, instr: _Instr) -> tuple:
+        key = (instr.kind, instr.fn, tuple(map(tuple, instr.args)), instr.rkind, instr.aug, instr.kwargs)
+        if self.share and key in self.seen:  # pure elementwise operations: the same value (its bits too)
+            return self.seen[key]
         self.instrs.append(instr)
         vid = len(self.instrs) - 1
         self.kinds[vid] = instr.rkind
+        self.seen[key] = ("v", vid)
         return ("v", vid)
 
     def _promote(self, ops: list[tuple]) -> str:
@@ -183,17 +189,21 @@ def lower(lines: list[str], results: list[str], arrays: set[str], scalars: set[s
     buffer fewer. Returns statements and, per result, the name holding it (a fresh
     buffer, an output buffer, an input name or a scalar expression).
     """
-    fl = _Flattener(set(arrays), set(scalars))
-    head: list[str] = []  # parameter-only temporaries: Python floats, computed first
-    for line in lines:
-        name, expr = _parse_line(line)
-        value = fl.visit(expr)
-        if value[0] == "s":
-            head.append(line)
-            fl.scalars.add(name)
-        else:
-            fl.env[name] = value
-    outs = [fl.visit(ast.parse(r, mode="eval").body) for r in results]
+    for share in (True, False):  # without sharing when two results would be one value (one buffer each)
+        fl = _Flattener(set(arrays), set(scalars), share)
+        head: list[str] = []  # parameter-only temporaries: Python floats, computed first
+        for line in lines:
+            name, expr = _parse_line(line)
+            value = fl.visit(expr)
+            if value[0] == "s":
+                head.append(line)
+                fl.scalars.add(name)
+            else:
+                fl.env[name] = value
+        outs = [fl.visit(ast.parse(r, mode="eval").body) for r in results]
+        computed = [o for o in outs if o[0] == "v"]
+        if len(set(computed)) == len(computed):
+            break
     low = _emit(fl, outs, prefix, dests, next(iter(arrays)) if scratch and len(arrays) == 1 else None)
     low.lines[:0] = head
     return low
