@@ -534,3 +534,20 @@ def test_equal_dtypes_with_metadata_take_the_plain_dtypes_path():
         a, b = fn(x), fn(meta)
         for p, q in zip(a if isinstance(a, tuple) else (a,), b if isinstance(b, tuple) else (b,)):
             assert q.dtype == np.float32 and p.tobytes() == q.tobytes(), name
+
+
+def test_lowering_computes_a_repeated_operation_once():
+    """The same operation on the same operands is emitted once (t = x*x + 1 below); two results that would be
+    one value are still two buffers (lowered without sharing), and both give the unshared bits."""
+    from symact.codegen.inplace import lower
+
+    x = np.random.default_rng(5).standard_normal(257)
+    low = lower([], ["np.sqrt(x*x + 1.0) / (x*x + 1.0)"], {"x"})
+    assert low.ops == 4 and sum("np.multiply(x, x)" in line for line in low.lines) == 1
+    (got,) = _run(low.lines, low.results, x)
+    t = x * x + 1.0
+    assert np.array_equal(got, np.sqrt(t) / t)
+    two = lower([], ["x*x + 1.0", "x*x + 1.0"], {"x"})
+    assert len(set(two.results)) == 2
+    a, b = _run(two.lines, two.results, x)
+    assert a is not b and np.array_equal(a, t) and np.array_equal(b, t)
