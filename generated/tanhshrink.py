@@ -57,6 +57,17 @@ def _x_minus_tanh(x):
         0.008825842220355729, -0.0035023607698391962, 0.001314352857207198, -0.00043523843721632517,
         0.0001161244884275729, -2.244297365166288e-05, 2.717949001649896e-06, -1.5245907052288783e-07,
     )
+
+    def cubed_poly(w, cs):
+        """w**3 P(w**2), P's coefficients cs lowest first, by Horner's rule (-0.0 stays -0.0)."""
+        z = np.multiply(w, w)
+        acc = np.multiply(z, cs[-1])
+        for c in cs[-2::-1]:
+            acc += c
+            acc *= z
+        acc *= w
+        return acc
+
     if x.dtype == np.float32:
         # NumPy's float32 tanh (within an ULP) where |x| >= 1.6: there x - tanh(x) >= 0.678 and the
         # subtraction is exact, so within an ULP. Below, on those elements only, the polynomial in
@@ -65,31 +76,14 @@ def _x_minus_tanh(x):
         np.subtract(x, out, out=out)
         near = np.flatnonzero(~(np.abs(x) >= 1.6))  # NaN included
         if near.size:
-            w = x.take(near).astype(np.float64)
-            z = np.multiply(w, w)
-            acc = np.multiply(z, coeffs32[-1])
-            for c in coeffs32[-2:0:-1]:
-                acc += c
-                acc *= z
-            acc += coeffs32[0]
-            acc *= z
-            acc *= w  # x**3 Q(x**2): -0.0 stays -0.0
-            _put(out, near, acc)
+            _put(out, near, cubed_poly(x.take(near).astype(np.float64), coeffs32))
         return out
     w = _wide(x)
     out = np.tanh(w)
     np.subtract(w, out, out=out)
     near = np.flatnonzero(np.abs(w) < 0.8)
     if near.size:
-        xs = w.take(near)
-        z = xs * xs
-        acc = np.full_like(z, coeffs[-1])
-        for c in coeffs[-2::-1]:
-            acc *= z
-            acc += c
-        acc *= z
-        acc *= xs
-        _put(out, near, acc)
+        _put(out, near, cubed_poly(w.take(near), coeffs))
     return out.astype(x.dtype, copy=False)
 
 

@@ -99,7 +99,7 @@ class _Flattener:
         return "scalar"
 
     def emit(self, instr: _Instr) -> tuple:
-        key = (instr.kind, instr.fn, tuple(map(tuple, instr.args)), instr.rkind, instr.aug, instr.kwargs)
+        key = (instr.kind, instr.fn, tuple(instr.args), instr.rkind, instr.aug, instr.kwargs)
         if self.share and key in self.seen:  # pure elementwise operations: the same value (its bits too)
             return self.seen[key]
         self.instrs.append(instr)

@@ -105,6 +105,11 @@ class _Printer:
             return f"({text})"
         return text
 
+    def nan_kept(self, text: str) -> str:
+        """text (free of the input: a scalar) as an array of the input's shape that is NaN where it is."""
+        self.kernels.add("_nan_kept")
+        return f"_nan_kept({self.names[self.var]}, {text})"
+
     # -- dispatch ----------------------------------------------------------------------------
     def p(self, e: sp.Basic) -> str:
         if (not self._scalar and isinstance(e, sp.Expr) and not isinstance(e, sp.Symbol) and e.free_symbols
@@ -299,8 +304,7 @@ class _Printer:
         last_expr = args[-1][0]
         text = self.p(last_expr)
         if not last_expr.free_symbols & self.dependent:
-            text = _nan_kept(self.names[self.var], text)
-            self.kernels.add("_nan_kept")
+            text = self.nan_kept(text)
         for expr, cond in reversed(args[:-1]):
             if isinstance(cond, BooleanFalse):
                 continue
@@ -310,15 +314,9 @@ class _Printer:
             branch = self.p(expr)
             if not (cond.free_symbols | expr.free_symbols) & self.dependent:
                 # a condition on parameters alone also holds at x = NaN, which must stay NaN
-                branch = _nan_kept(self.names[self.var], branch)
-                self.kernels.add("_nan_kept")
+                branch = self.nan_kept(branch)
             text = f"_where({self.p(cond)}, {branch}, {text})"
         return text
-
-
-def _nan_kept(v: str, text: str) -> str:
-    """text (free of the input v: a scalar) as an array of v's shape that is NaN where v is."""
-    return f"_nan_kept({v}, {text})"
 
 
 def print_condition(cond: sp.Basic, var: sp.Symbol, names: dict[sp.Symbol, str]) -> str:
@@ -361,7 +359,6 @@ def print_functions(exprs: list[sp.Expr], var: sp.Symbol, names: dict[sp.Symbol,
     for expr in exprs:
         result = printer.p(expr)
         if not expr.free_symbols & dependent:
-            result = _nan_kept(names[var], result)
-            printer.kernels.add("_nan_kept")
+            result = printer.nan_kept(result)
         results.append(result)
     return PrintedFunction(lines, "", printer.scipy, printer.kernels), results

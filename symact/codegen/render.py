@@ -466,9 +466,9 @@ def _blocking(fn: _Fn) -> tuple[bool, int, int, int]:
     """
     low = fn.low
     calls = set(low.kernels)
-    heavy = bool(calls - kernels.KERNEL_UNBLOCKED - kernels.KERNEL_LIGHT)
+    heavy = calls - kernels.KERNEL_UNBLOCKED - kernels.KERNEL_LIGHT
     if heavy:  # kernels hold several buffers of their own (float64 ones for float32 input): more blocks
-        few = not (calls - kernels.KERNEL_UNBLOCKED - kernels.KERNEL_LIGHT - kernels.KERNEL_FEW_BUFFERS)
+        few = heavy <= kernels.KERNEL_FEW_BUFFERS
         eight = fn.wide or not calls & inplace.F64_KERNELS or (few and len(fn.outputs) == 1)
         return True, HEAVY_WHOLE_BYTES, BLOCK_BYTES, 8 if eight else 16
     if low.ops >= HEAVY_OPS:  # many operations on a few buffers: blocks of a quarter at most (8 blocks of
