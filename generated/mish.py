@@ -80,8 +80,8 @@ def _exp_mul(x, a, k=0, out=None):
     with np.errstate(over="ignore", under="ignore"):
         plain = _exp_exact_scale(a) or not 2.0**-900 < abs(a) < 2.0**900
         if plain and not k:
-            p = np.multiply(a, x, out=out)
-            return np.exp(p, out=p)
+            p = x if a == 1.0 else np.multiply(a, x, out=out)
+            return np.exp(p, out=out)
         if x.dtype == np.float32:
             w = x.astype(np.float64)
             w *= a

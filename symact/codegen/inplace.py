@@ -292,7 +292,9 @@ def _emit(fl: _Flattener, outs: list[tuple], prefix: str = "b", dests: list[str]
             spare = None if target in used else next(
                 (buf_of[v] for v in dying if fl.kinds[v] == ins.rkind and buf_of[v] not in until), None)
             out = f"{spare} if {target} is None else {target}" if spare else target
-            lines.append(f"{target} = {_callee(ins.fn)}({', '.join(text(a) for a in ins.args)}, out={out})")
+            line = f"{target} = {_callee(ins.fn)}({', '.join(text(a) for a in ins.args)}, out={out})"
+            scale = None if spare else _unit_scale(ins, lambda a: a[0] == "v" and buf_of[a[1]] == target)
+            lines.append(f"if {scale} != 1.0: {line}" if scale else line)  # the buffer holds v already
             if ins.kind == "kernel":
                 kernels.add(ins.fn)
             for v in dying:
