@@ -1324,6 +1324,8 @@ def _expm1_div(x, a, out=None):
     """
     a = float(x.dtype.type(a))
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        if a == 1.0:
+            return np.expm1(x, out=out)
         if (_exp_exact_scale(a) and abs(a) <= 1.0) or not 2.0**-900 < abs(a) < 2.0**900:
             q = np.true_divide(x, a, out=out)
             np.expm1(q, out=q)

@@ -193,7 +193,7 @@ def _fast(act: Activation, stable: list[sp.Expr], fast: list[sp.Expr | None], na
     (on_params, region64), (on_params32, region32) = _split_region(region64), _split_region(region32)
     if on_params != on_params32:
         raise ValueError(f"{act.name}: fast_region and fast_region32 differ in their conditions on the parameters")
-    cond64 = print_condition(sp.to_nnf(sp.Not(region64)), X, names)  # negation pushed in: no ~(...) pass
+    cond64 = print_condition(sp.to_nnf(sp.Not(region64)), X, names) if region64 != sp.true else ""  # negation pushed in: no ~(...) pass
     cond32 = print_condition(sp.to_nnf(sp.Not(region32)), X, names)
     lines: list[str] = list(low.lines)
     args = f"lambda x: {cond64}" if cond32 == cond64 else f"lambda x: {cond64} if x.dtype == np.float64 else {cond32}"
@@ -206,7 +206,13 @@ def _fast(act: Activation, stable: list[sp.Expr], fast: list[sp.Expr | None], na
         args += ", x"
     if not (bounds64 or bounds32) and _convex(region64) and _convex(region32):
         args += ", convex=True"
-    if on_params == sp.true:
+    if region64 == sp.true:  # the fast forms hold for every float64 (float32 input computed in float32 needs the test)
+        if on_params != sp.true:
+            raise ValueError(f"{act.name}: a float64 region of everything with float32 conditions on the parameters")
+        args = f"lambda x: {cond32}, x" + (f", {bounds32}" if bounds32 else "")
+        lines.append(f"far = _outside({args}) if x.dtype == np.float32 else np.empty(0, np.intp)"
+                     "  # outside the fast forms' region")
+    elif on_params == sp.true:
         lines.append(f"far = _outside({args})  # outside the fast forms' region")
     else:
         lines.append(f"far = _outside({args}) if {print_condition(on_params, X, names)} else np.arange(x.size)"
