@@ -29,8 +29,9 @@ def _sq_g(t: sp.Expr) -> sp.Expr:
     return hypot(t, sp.sqrt(b)) / 2 + sp.Abs(t) / 2
 
 
-_sq_h = sp.UnevaluatedExpr(sp.sqrt(x**2 + b) + sp.Abs(x)) / 2  # squareplus's G where x^2 is finite (halved once)
-_sq_fast = sp.Max(_sq_h * mask(x >= 0), b / 4 / _sq_h)
+# squareplus where x^2 is finite: q + max(x, 0) with q = (b/2)/(sqrt(x^2 + b) + |x|), the smaller root's half
+# ((sqrt(x^2 + b) - |x|)/2: for x >= 0, f = x + q; for x < 0, f = q), a sum of two non-negative terms
+_sq_fast = b / 2 / sp.UnevaluatedExpr(sp.sqrt(x**2 + b) + sp.Abs(x)) + sp.Max(x, 0)
 
 
 def _elu_forms(neg_part: sp.Expr, alpha: sp.Expr = sp.Integer(1), slope: sp.Expr = sp.Integer(1)) -> dict:
@@ -163,8 +164,7 @@ ACTIVATIONS = [
         grad=PW((_sq_g(_sq_t) / hypot(_sq_t, sp.sqrt(b)), x >= 0), (b / 4 / hypot(x, sp.sqrt(b)) / _sq_g(x), True)),
         grad_from_output=fclip(y, 0, BIG) ** 2 / (fclip(y, 0, BIG) ** 2 + b / 4),
         grad_params=(("b", 1 / (4 * hypot(x, sp.sqrt(b)))),),
-        # where x^2 is finite: sqrt for hypot, and max(G [x >= 0], (b/4)/G) for the select (G^2 >= b/4,
-        # so the larger is G for x >= 0, and (b/4)/G for x < 0 where the other is 0); f' = f/H
+        # where x^2 is finite: sqrt for hypot, and _sq_fast for the select; f' = f/H
         fast_forward=_sq_fast, fast_grad=_sq_fast / sp.sqrt(x**2 + b),
         fast_region=sp.Abs(x) <= 2**500, fast_region32=sp.Abs(x) <= 2**60,
     ),
