@@ -140,9 +140,9 @@ def _expm1_div(x, a, out=None):
     |x/a| <= 746, beyond which expm1 is -1 or +inf anyway. float32 x: q in float64, never subnormal there.
     """
     a = float(x.dtype.type(a))
+    if a == 1.0:  # before the errstate (microseconds a call): expm1 of x <= 0 (celu's, its caller) raises no flag
+        return np.expm1(x, out=out)
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
-        if a == 1.0:
-            return np.expm1(x, out=out)
         if (_exp_exact_scale(a) and abs(a) <= 1.0) or not 2.0**-900 < abs(a) < 2.0**900:
             q = np.true_divide(x, a, out=out)
             np.expm1(q, out=q)
