@@ -496,7 +496,7 @@ def _celu_grad_params_block(x, alpha, o0):
     return (o0,)
 
 
-@np.errstate(under="ignore")
+@np.errstate(under="ignore", over="ignore", invalid="ignore")
 def celu_forward_and_grad(x, alpha=1.0):
     r"""(celu(x), celu_grad(x)) computed together, sharing their work.
 
@@ -508,7 +508,8 @@ def celu_forward_and_grad(x, alpha=1.0):
     """
     alpha = _param(alpha, x)
     x, finish = _prepare(x)
-    r = _blocks(_celu_forward_and_grad_block, x, 2, False, 0, 262144, 2, alpha)
+    # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
+    r = _blocks(_celu_forward_and_grad_block, x, 2, False, 0, 262144, 3, alpha)
     return finish(r[0]), finish(r[1])
 
 
@@ -523,4 +524,12 @@ def _celu_forward_and_grad_block(x, alpha, o0, o1):
     b1 = np.greater(x, 0.0)
     _exp_div(o1, alpha, out=o1)
     o1 = _where(b1, 1.0, o1, out=o1)
+    far = _outside(lambda x: (x < 0.0) & (x > float((-0.0625) * alpha)), x) if x.dtype == np.float32 else np.empty(0, np.intp)  # outside the fast forms' region
+    if far.size:
+        xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
+        c0 = _clip(xs, -np.inf, 0.0)
+        _expm1_div(c0, alpha, out=c0)
+        c1 = _clip(xs, 0.0, np.inf)
+        c0 += c1
+        _put(o0, far, c0)
     return (o0, o1,)

@@ -456,7 +456,7 @@ def _elu_grad_params_block(x, alpha, o0):
     return (o0,)
 
 
-@np.errstate(under="ignore")
+@np.errstate(under="ignore", over="ignore", invalid="ignore")
 def elu_forward_and_grad(x, alpha=1.0):
     r"""(elu(x), elu_grad(x)) computed together, sharing their work.
 
@@ -468,7 +468,8 @@ def elu_forward_and_grad(x, alpha=1.0):
     """
     alpha = _param(alpha, x)
     x, finish = _prepare(x)
-    r = _blocks(_elu_forward_and_grad_block, x, 2, False, 0, 262144, 2, alpha)
+    # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
+    r = _blocks(_elu_forward_and_grad_block, x, 2, False, 0, 262144, 3, alpha)
     return finish(r[0]), finish(r[1])
 
 
@@ -484,4 +485,13 @@ def _elu_forward_and_grad_block(x, alpha, o0, o1):
     b1 = np.greater(x, 0.0)
     _exp_times(o1, alpha, out=o1)
     o1 = _where(b1, 1.0, o1, out=o1)
+    far = _outside(lambda x: (x > -0.0625) & (x < 0.0), x) if x.dtype == np.float32 else np.empty(0, np.intp)  # outside the fast forms' region
+    if far.size:
+        xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
+        c0 = _clip(xs, -np.inf, 0.0)
+        np.expm1(c0, out=c0)
+        if alpha != 1.0: np.multiply(alpha, c0, out=c0)
+        c1 = _clip(xs, 0.0, np.inf)
+        c0 += c1
+        _put(o0, far, c0)
     return (o0, o1,)

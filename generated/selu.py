@@ -305,7 +305,7 @@ def _selu_grad_from_output_block(y, o0):
     return (o0,)
 
 
-@np.errstate(under="ignore", over="ignore")
+@np.errstate(under="ignore", over="ignore", invalid="ignore")
 def selu_forward_and_grad(x):
     r"""(selu(x), selu_grad(x)) computed together, sharing their work.
 
@@ -317,6 +317,7 @@ def selu_forward_and_grad(x):
     """
     x, finish = _prepare(x)
     # scale*x exceeds the largest float for x > max/scale: +-inf is then the correctly rounded value
+    # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
     r = _blocks(_selu_forward_and_grad_block, x, 2, False, 0, 262144, 4)
     return finish(r[0]), finish(r[1])
 
@@ -335,4 +336,14 @@ def _selu_forward_and_grad_block(x, o0, o1):
     np.exp(o1, out=o1)
     np.multiply(1.7580993408473768, o1, out=o1)
     o1 = _where(b1, 1.0507009873554805, o1, out=o1)
+    far = _outside(lambda x: (x > -0.0625) & (x < 0.0), x) if x.dtype == np.float32 else np.empty(0, np.intp)  # outside the fast forms' region
+    if far.size:
+        xs = np.asarray(x.take(far), np.float64)  # float32 too: the tails lose digits in float32
+        c0 = _clip(xs, -np.inf, 0.0)
+        np.expm1(c0, out=c0)
+        np.multiply(1.7580993408473768, c0, out=c0)
+        c1 = _clip(xs, 0.0, np.inf)
+        np.multiply(1.0507009873554805, c1, out=c1)
+        c0 += c1
+        _put(o0, far, c0)
     return (o0, o1,)

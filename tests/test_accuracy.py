@@ -397,3 +397,50 @@ def test_parameters_away_from_defaults(name, param, value, dtype):
     for key, bound in PARAM_EXCEPTIONS.items():  # an exception no longer needed is lowered, not kept
         if key[:3] == (name, param, value) and key[4] == dt.name:
             assert worst[key[3]] > PARAM_GOALS[key[3].split(":")[0]], f"{key}: now {worst[key[3]]:g} ULP, within the goal"
+
+
+def _floats_between(lo: float, hi: float, dt: np.dtype, n: int) -> np.ndarray:
+    """About n floats of dtype dt, evenly spaced in their bit patterns, on [lo, hi] with 0 < lo < hi."""
+    kind = np.uint32 if dt == np.float32 else np.uint64
+    a, b = np.array([lo, hi], dt).view(kind)
+    return np.unique(np.linspace(int(a), int(b), n).astype(kind)).view(dt)
+
+
+@pytest.mark.parametrize("name,params", [("elu", {}), ("elu", {"alpha": 1.9}), ("celu", {}), ("selu", {})],
+                         ids=["elu", "elu-alpha=1.9", "celu", "selu"])
+def test_elu_family_float32_near_zero(name, params):
+    """float32 elu, celu, selu on [-1/8, -1e-4], where NumPy's float32 SIMD expm1 (AVX-512) is up to 2.35 ULP
+    off and alpha up to doubles that in ULPs of the result: the generated code computes -alpha/16 < x < 0 in
+    float64 (within 1.01 ULP below, times alpha). Here 1.5 ULP at alpha = 1 or selu's, 3 at alpha = 1.9."""
+    dt = np.dtype(np.float32)
+    act = CATALOG[name]
+    values = {q.name: float(dt.type(float(params.get(q.name, q.default)))) for q in act.params}
+    ref_act = act.with_params(**values) if values else act
+    xs = -_floats_between(1e-4, 0.125, dt, 1500)
+    ref = reference_for(ref_act, "forward", xs, dt, allow_uncertified=True)
+    mod = _module(name)
+    with np.errstate(all="raise"):
+        for got in (getattr(mod, name)(xs, **params), getattr(mod, f"{name}_forward_and_grad")(xs, **params)[0]):
+            worst, where, excluded = max_ulp(got, ref, xs, dt)
+            assert excluded == 0 and worst <= (3 if params else 1.5), (worst, where)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+@pytest.mark.parametrize("name,beta", [("softplus", 1.0), ("softplus", 3.0), ("softplus", 0.3), ("log_sigmoid", None)])
+def test_fast_region_edges(name, beta, dtype):
+    """softplus and log_sigmoid on both sides of their fast forms' region |beta x| <= 80 (the stable forms
+    beyond it): 200 floats on each side of +-80/beta, within the goals, no warning."""
+    dt = np.dtype(dtype)
+    act = CATALOG[name]
+    kw = {} if beta is None else {"beta": beta}
+    ref_act = act.with_params(beta=float(dt.type(beta))) if beta is not None else act
+    edge = 80.0 / float(dt.type(beta)) if beta is not None else 80.0
+    side = _floats_between(edge * (1 - 1e-5), edge * (1 + 1e-5), dt, 400)
+    xs = np.concatenate([side, -side])
+    mod = _module(name)
+    for which, fn in (("forward", getattr(mod, name)), ("grad", getattr(mod, f"{name}_grad"))):
+        ref = reference_for(ref_act, which, xs, dt, allow_uncertified=True)
+        with np.errstate(all="raise"):
+            got = fn(xs, **kw)
+        worst, where, excluded = max_ulp(got, ref, xs, dt)
+        assert excluded == 0 and worst <= PARAM_GOALS[which], (which, worst, where)

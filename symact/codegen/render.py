@@ -327,8 +327,10 @@ def _code(act: Activation, names: dict, printed: list, stable: list[sp.Expr], fa
         pf, res = print_functions(stable, X if arg == "x" else Y, names)
         low = _lowered(pf.lines, res, arg, act, dests, scratch)
         # several results (forward and derivative) share work: the fast forms only when cheaper so
-        # (sigmoid's stable forward and derivative share one exponential, its fast forward has its own)
-        if fast_code is not None and fast_code[0].cost + (FIXUP_COST if _region_on_x(act) else 0) >= low.cost:
+        # (sigmoid's stable forward and derivative share one exponential, its fast forward has its own);
+        # a float64 region of everything marks fast forms kept for float32's accuracy (the ELU family's fix-up)
+        if fast_code is not None and act.fast_region != sp.true \
+                and fast_code[0].cost + (FIXUP_COST if _region_on_x(act) else 0) >= low.cost:
             fast_code = None
         if fast_code is None:
             printed.append(pf)
