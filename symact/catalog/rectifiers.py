@@ -34,7 +34,7 @@ def _sq_g(t: sp.Expr) -> sp.Expr:
 _sq_fast = b / 2 / sp.UnevaluatedExpr(sp.sqrt(x**2 + b) + sp.Abs(x)) + sp.Max(x, 0)
 
 
-def _elu_forms(neg_part: sp.Expr, alpha: sp.Expr = sp.Integer(1), slope: sp.Expr = sp.Integer(1)) -> dict:
+def _elu_forms(neg_part: sp.Expr, alpha: sp.Expr = sp.S.One, slope: sp.Expr = sp.S.One) -> dict:
     """ELU family: neg_part + slope*max(x, 0), neg_part = scale*expm1(min(x, 0)/alpha) (exactly 0 beyond 0).
 
     A sum instead of a select: an expm1 pass and two cheap ones (the hand-written form's passes), no

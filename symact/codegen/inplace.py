@@ -214,10 +214,14 @@ def _takes_out(ins: _Instr) -> bool:
     return ins.kind != "kernel" or ins.fn in OUT_KERNELS
 
 
-def _unit_scale(ins: _Instr, in_place) -> str | None:
-    """The scalar name s of an in-place product v*s, s*v or quotient v/s (v written over: in_place)."""
+def _unit_scale(ins: _Instr, target: str, buf_of: dict[int, str]) -> str | None:
+    """The scalar name s of an in-place product v*s, s*v or quotient v/s (v's buffer is the target)."""
     if ins.kind != "binop" or ins.fn not in ("multiply", "true_divide"):
         return None
+
+    def in_place(operand: tuple) -> bool:
+        return operand[0] == "v" and buf_of[operand[1]] == target
+
     a, b = ins.args
     if in_place(a) and b[0] == "s" and b[1].isidentifier():
         return b[1]
@@ -293,7 +297,7 @@ def _emit(fl: _Flattener, outs: list[tuple], prefix: str = "b", dests: list[str]
                 (buf_of[v] for v in dying if fl.kinds[v] == ins.rkind and buf_of[v] not in until), None)
             out = f"{spare} if {target} is None else {target}" if spare else target
             line = f"{target} = {_callee(ins.fn)}({', '.join(text(a) for a in ins.args)}, out={out})"
-            scale = None if spare else _unit_scale(ins, lambda a: a[0] == "v" and buf_of[a[1]] == target)
+            scale = None if spare else _unit_scale(ins, target, buf_of)
             lines.append(f"if {scale} != 1.0: {line}" if scale else line)  # the buffer holds v already
             if ins.kind == "kernel":
                 kernels.add(ins.fn)
@@ -333,7 +337,7 @@ def _emit(fl: _Flattener, outs: list[tuple], prefix: str = "b", dests: list[str]
                 line = f"{target} {ins.aug} {text(ins.args[1])}"
             else:
                 line = f"{call}, out={target})"
-            scale = _unit_scale(ins, lambda a: a[0] == "v" and buf_of[a[1]] == target)
+            scale = _unit_scale(ins, target, buf_of)
             # x*1 and x/1 are x exactly: a parameter at 1 (the default of most) skips the pass
             lines.append(f"if {scale} != 1.0: {line}" if scale else line)
         peak = max(peak, alive)

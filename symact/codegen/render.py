@@ -193,23 +193,26 @@ def _fast(act: Activation, stable: list[sp.Expr], fast: list[sp.Expr | None], na
     (on_params, region64), (on_params32, region32) = _split_region(region64), _split_region(region32)
     if on_params != on_params32:
         raise ValueError(f"{act.name}: fast_region and fast_region32 differ in their conditions on the parameters")
-    cond64 = print_condition(sp.to_nnf(sp.Not(region64)), X, names) if region64 != sp.true else ""  # negation pushed in: no ~(...) pass
-    cond32 = print_condition(sp.to_nnf(sp.Not(region32)), X, names)
+    everywhere64 = region64 == sp.true  # the fast forms hold for every float64: only float32 input is tested
+    if everywhere64 and on_params != sp.true:
+        raise ValueError(f"{act.name}: a float64 region of everything with float32 conditions on the parameters")
+    cond32 = print_condition(sp.to_nnf(sp.Not(region32)), X, names)  # negation pushed in: no ~(...) pass
     lines: list[str] = list(low.lines)
-    args = f"lambda x: {cond64}" if cond32 == cond64 else f"lambda x: {cond64} if x.dtype == np.float64 else {cond32}"
     bounds64, bounds32 = _inner_bounds(region64), _inner_bounds(region32)
-    if bounds64 == bounds32 and bounds64:
-        args += f", x, {bounds64}"
-    elif bounds64 or bounds32:
-        args += f", x, *(({bounds64 or 'None, None'}) if x.dtype == np.float64 else ({bounds32 or 'None, None'}))"
+    if everywhere64:
+        args = f"lambda x: {cond32}, x" + (f", {bounds32}" if bounds32 else "")
     else:
-        args += ", x"
+        cond64 = print_condition(sp.to_nnf(sp.Not(region64)), X, names)
+        args = f"lambda x: {cond64}" if cond32 == cond64 else f"lambda x: {cond64} if x.dtype == np.float64 else {cond32}"
+        if bounds64 == bounds32 and bounds64:
+            args += f", x, {bounds64}"
+        elif bounds64 or bounds32:
+            args += f", x, *(({bounds64 or 'None, None'}) if x.dtype == np.float64 else ({bounds32 or 'None, None'}))"
+        else:
+            args += ", x"
     if not (bounds64 or bounds32) and _convex(region64) and _convex(region32):
         args += ", convex=True"
-    if region64 == sp.true:  # the fast forms hold for every float64 (float32 input computed in float32 needs the test)
-        if on_params != sp.true:
-            raise ValueError(f"{act.name}: a float64 region of everything with float32 conditions on the parameters")
-        args = f"lambda x: {cond32}, x" + (f", {bounds32}" if bounds32 else "")
+    if everywhere64:
         lines.append(f"far = _outside({args}) if x.dtype == np.float32 else np.empty(0, np.intp)"
                      "  # outside the fast forms' region")
     elif on_params == sp.true:
