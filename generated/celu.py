@@ -48,7 +48,7 @@ def _exp_finish(p, d, dtype, out):
     """exp(p)*(1 + d) (d None: exp(p)) in p's buffer, then in out or as dtype (rounded once)."""
     np.exp(p, out=p)
     if d is not None:
-        d *= np.minimum(p, 1.7976931348623157e308)  # exp(p) = inf: d times the largest float (not inf*0)
+        d *= np.clip(p, -np.inf, 1.7976931348623157e308)  # exp(p) = inf: d times the largest float (not inf*0)
         p += d
     if out is None:
         return p.astype(dtype, copy=False)
@@ -156,7 +156,7 @@ def _expm1_div(x, a, out=None):
             e = _two_prod_err(q, a, p)
             r = np.subtract(w, p, out=p)
             r -= e
-            r *= np.minimum(np.exp(q), 1.7976931348623157e308)  # not inf*0 where exp overflows
+            r *= np.clip(np.exp(q), -np.inf, 1.7976931348623157e308)  # not inf*0 where exp overflows
         np.expm1(q, out=q)
         q *= a
         if r is not None:

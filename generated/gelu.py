@@ -359,7 +359,7 @@ def _ndtr(x):
         e = np.multiply(a, a)
         np.negative(e, out=e)
         np.exp(e, out=e)
-        np.minimum(a, 10.5, out=a)  # NaN kept; no inf/inf in the rational
+        np.clip(a, -np.inf, 10.5, out=a)  # NaN kept; no inf/inf in the rational (clip: a vector loop)
         q = _erfcx_single(a)
         q *= e
         sigma = np.copysign(np.float32(0.5), x)  # -sign(w)/2, exact in float32

@@ -54,7 +54,7 @@ def _exp_finish(p, d, dtype, out):
     """exp(p)*(1 + d) (d None: exp(p)) in p's buffer, then in out or as dtype (rounded once)."""
     np.exp(p, out=p)
     if d is not None:
-        d *= np.minimum(p, 1.7976931348623157e308)  # exp(p) = inf: d times the largest float (not inf*0)
+        d *= np.clip(p, -np.inf, 1.7976931348623157e308)  # exp(p) = inf: d times the largest float (not inf*0)
         p += d
     if out is None:
         return p.astype(dtype, copy=False)

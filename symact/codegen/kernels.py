@@ -435,7 +435,7 @@ def _ndtr(x):
         e = np.multiply(a, a)
         np.negative(e, out=e)
         np.exp(e, out=e)
-        np.minimum(a, 10.5, out=a)  # NaN kept; no inf/inf in the rational
+        np.clip(a, -np.inf, 10.5, out=a)  # NaN kept; no inf/inf in the rational (clip: a vector loop)
         q = _erfcx_single(a)
         q *= e
         sigma = np.copysign(np.float32(0.5), x)  # -sign(w)/2, exact in float32
@@ -900,7 +900,7 @@ def _sinc_grad_far(x):
     ax = np.abs(x)
     with np.errstate(under="ignore"):  # |x| near the largest float: u is subnormal
         u = np.divide(1.0, ax)
-    small = np.minimum(ax, 2.0**60)  # the double-double atan below 2**60 (beyond: atan u = u to 2**-120)
+    small = np.clip(ax, -np.inf, 2.0**60)  # the double-double atan below 2**60 (beyond: atan u = u to 2**-120)
     q = np.divide(1.0, small)
     p = small * q
     u_lo = (1.0 - p) - _two_prod_err(small, q, p)  # 1 - small*q exactly (1 - p is exact: Sterbenz)
@@ -1339,7 +1339,7 @@ def _expm1_div(x, a, out=None):
             e = _two_prod_err(q, a, p)
             r = np.subtract(w, p, out=p)
             r -= e
-            r *= np.minimum(np.exp(q), 1.7976931348623157e308)  # not inf*0 where exp overflows
+            r *= np.clip(np.exp(q), -np.inf, 1.7976931348623157e308)  # not inf*0 where exp overflows
         np.expm1(q, out=q)
         q *= a
         if r is not None:
@@ -1354,7 +1354,7 @@ def _exp_finish(p, d, dtype, out):
     """exp(p)*(1 + d) (d None: exp(p)) in p's buffer, then in out or as dtype (rounded once)."""
     np.exp(p, out=p)
     if d is not None:
-        d *= np.minimum(p, 1.7976931348623157e308)  # exp(p) = inf: d times the largest float (not inf*0)
+        d *= np.clip(p, -np.inf, 1.7976931348623157e308)  # exp(p) = inf: d times the largest float (not inf*0)
         p += d
     if out is None:
         return p.astype(dtype, copy=False)
