@@ -129,7 +129,8 @@ ACTIVATIONS = [
         # alpha*expm1(x/alpha) with the quotient's rounding error carried (x/alpha is subnormal for tiny x)
         **_elu_forms(expm1_div(sp.Min(x, 0), alpha), alpha),
         grad=PW((1, x > 0), (exp_div(neg, alpha), True)),  # e^(x/alpha) from the exact quotient
-        grad_from_output=PW((1, y > 0), (y / alpha + 1, True)),
+        # y clamped to the range's negative part [-alpha, 0]: y/alpha of a huge y overflowed for alpha < 1
+        grad_from_output=PW((1, y > 0), (fclip(y, -alpha, 0) / alpha + 1, True)),
         # x clipped to -800 alpha: x/alpha would overflow for alpha < 1, and P(2, v) is 1 from v = 800 on
         grad_params=(("alpha", PW((-gammainc2(-fclip(x, -800 * alpha, 0) / alpha), x <= 0), (0, True))),),
     ),
@@ -147,7 +148,8 @@ ACTIVATIONS = [
         # and log1p(e^t) = t + log1p(e^-t) loses nothing to the sum there (log1p's argument keeps its digits)
         fast_forward=log1p(exp_mul(x, beta)) / beta, fast_grad=1 / (1 + exp_mul(x, -beta)),
         fast_region=(x >= -80 / beta) & (x <= 80 / beta),  # beta > 0: |beta x| <= 80, an interval of x
-        grad_from_output=-expm1(-beta * fclip(y, 0, sp.oo)),
+        # y capped where beta y = 2^60 (e^-(beta y) is 0 long before): beta y overflowed for beta > 1
+        grad_from_output=-expm1(-beta * fclip(y, 0, _softplus_bound)),
         # |x| E/(1 + E) as |x| s/(2^64 + s), s = E 2^64: E is subnormal below -708.4 where |x| E is not
         grad_params=(("beta", -(sp.UnevaluatedExpr(fclip(sp.Abs(x), 0, _softplus_bound) * exp_mul(sp.Abs(x), -beta, 64))
                                 / (2**64 + exp_mul(sp.Abs(x), -beta, 64))
