@@ -148,7 +148,9 @@ ACTIVATIONS = [
         # and log1p(e^t) = t + log1p(e^-t) loses nothing to the sum there (log1p's argument keeps its digits)
         fast_forward=log1p(exp_mul(x, beta)) / beta, fast_grad=1 / (1 + exp_mul(x, -beta)),
         fast_region=(x >= -80 / beta) & (x <= 80 / beta),  # beta > 0: |beta x| <= 80, an interval of x
-        # y capped where beta y = 2^60 (e^-(beta y) is 0 long before): beta y overflowed for beta > 1
+        # y capped where beta y = 2^60 (e^-(beta y) is 0 long before): beta y overflowed for beta > 1.
+        # (for beta < 2^-60 the cap is 2^120, finite in float32 too; the saturated 1 is then lost only where
+        # beta < 2^-114.7, beta 2^120 < 40, and y > 2^120)
         grad_from_output=-expm1(-beta * fclip(y, 0, _softplus_bound)),
         # |x| E/(1 + E) as |x| s/(2^64 + s), s = E 2^64: E is subnormal below -708.4 where |x| E is not
         grad_params=(("beta", -(sp.UnevaluatedExpr(fclip(sp.Abs(x), 0, _softplus_bound) * exp_mul(sp.Abs(x), -beta, 64))
