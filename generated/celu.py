@@ -48,7 +48,7 @@ def _exp_finish(p, d, dtype, out):
     """exp(p)*(1 + d) (d None: exp(p)) in p's buffer, then in out or as dtype (rounded once)."""
     np.exp(p, out=p)
     if d is not None:
-        d *= np.clip(p, -np.inf, 1.7976931348623157e308)  # exp(p) = inf: d times the largest float (not inf*0)
+        d *= p.clip(-np.inf, 1.7976931348623157e308)  # exp(p) = inf: d times the largest float (not inf*0)
         p += d
     if out is None:
         return p.astype(dtype, copy=False)
@@ -121,7 +121,7 @@ def _exp_div(x, a, out=None):
             w /= a
             return _exp_finish(w, None, x.dtype, out)
         h = 746.0 * abs(a)
-        xc = np.clip(x, -h, h)
+        xc = x.clip(-h, h)
         q = np.true_divide(xc, a)
         p = np.multiply(q, a)
         e = _two_prod_err(q, a, p)
@@ -148,7 +148,7 @@ def _expm1_div(x, a, out=None):
             np.expm1(q, out=q)
             q *= a
             return q
-        w = x.astype(np.float64) if x.dtype == np.float32 else np.clip(x, -746.0 * abs(a), 746.0 * abs(a))
+        w = x.astype(np.float64) if x.dtype == np.float32 else x.clip(-746.0 * abs(a), 746.0 * abs(a))
         q = np.true_divide(w, a)
         r = None
         if x.dtype != np.float32:
@@ -156,7 +156,7 @@ def _expm1_div(x, a, out=None):
             e = _two_prod_err(q, a, p)
             r = np.subtract(w, p, out=p)
             r -= e
-            r *= np.clip(np.exp(q), -np.inf, 1.7976931348623157e308)  # not inf*0 where exp overflows
+            r *= np.exp(q).clip(-np.inf, 1.7976931348623157e308)  # not inf*0 where exp overflows
         np.expm1(q, out=q)
         q *= a
         if r is not None:
@@ -180,7 +180,7 @@ def _gammainc2(v):
         7.809603484293113e-18,
     )
     w = _wide(v)
-    vc = np.clip(w, 0.0, 800.0, out=np.empty(w.shape, np.float64))  # exp(-v) underflows beyond 745
+    vc = w.clip(0.0, 800.0, out=np.empty(w.shape, np.float64))  # exp(-v) underflows beyond 745
     np.negative(vc, out=vc)
     out = np.expm1(vc)
     e = np.exp(vc)
@@ -189,7 +189,7 @@ def _gammainc2(v):
     np.negative(out, out=out)  # -expm1(-v) - v*exp(-v)
     near = np.flatnonzero(w < 1.0)
     if near.size:
-        vs = np.clip(w.take(near), 0.0, 1.0)
+        vs = w.take(near).clip(0.0, 1.0)
         acc = np.full_like(vs, coeffs[-1])
         for c in coeffs[-2::-1]:
             acc *= vs

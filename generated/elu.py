@@ -54,7 +54,7 @@ def _exp_finish(p, d, dtype, out):
     """exp(p)*(1 + d) (d None: exp(p)) in p's buffer, then in out or as dtype (rounded once)."""
     np.exp(p, out=p)
     if d is not None:
-        d *= np.clip(p, -np.inf, 1.7976931348623157e308)  # exp(p) = inf: d times the largest float (not inf*0)
+        d *= p.clip(-np.inf, 1.7976931348623157e308)  # exp(p) = inf: d times the largest float (not inf*0)
         p += d
     if out is None:
         return p.astype(dtype, copy=False)
@@ -88,7 +88,7 @@ def _exp_mul(x, a, k=0, out=None):
             w += k * 0.6931471805599453  # rounded: |w| <= 800, far below float32's ULP in exp
             return _exp_finish(w, None, x.dtype, out)
         h = (746.0 + abs(k)) / abs(a) if a else np.inf
-        xc = np.clip(x, -h, h)
+        xc = x.clip(-h, h)
         p = np.multiply(a, xc)
         e = None if plain else _two_prod_err(a, xc, p)
         if k:

@@ -63,7 +63,7 @@ def _exp_neg_half_sq(x, scale, simd=False, k=0):
             w *= w
             w *= -scale
             return np.exp(w, out=w)
-        v = np.clip(x, -40.0, 40.0, out=np.empty(x.shape, np.float64))
+        v = x.clip(-40.0, 40.0, out=np.empty(x.shape, np.float64))
         v *= v
         v *= -scale
         s = v.astype(np.float32)
@@ -72,7 +72,7 @@ def _exp_neg_half_sq(x, scale, simd=False, k=0):
         v *= y
         y += v  # exp(s) + exp(s)*e, with e**2/2 < 2**-49 relative left out
         return y
-    xc = np.clip(x, -40.0, 40.0)
+    xc = x.clip(-40.0, 40.0)
     h, l = _split(xc)
     l *= xc + h
     l *= -scale  # |l| < 2**-24 * 40**2 < 1e-4

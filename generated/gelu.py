@@ -73,7 +73,7 @@ def _exp_neg_half_sq(x, scale, simd=False, k=0):
             w *= w
             w *= -scale
             return np.exp(w, out=w)
-        v = np.clip(x, -40.0, 40.0, out=np.empty(x.shape, np.float64))
+        v = x.clip(-40.0, 40.0, out=np.empty(x.shape, np.float64))
         v *= v
         v *= -scale
         s = v.astype(np.float32)
@@ -82,7 +82,7 @@ def _exp_neg_half_sq(x, scale, simd=False, k=0):
         v *= y
         y += v  # exp(s) + exp(s)*e, with e**2/2 < 2**-49 relative left out
         return y
-    xc = np.clip(x, -40.0, 40.0)
+    xc = x.clip(-40.0, 40.0)
     h, l = _split(xc)
     l *= xc + h
     l *= -scale  # |l| < 2**-24 * 40**2 < 1e-4
@@ -359,14 +359,14 @@ def _ndtr(x):
         e = np.multiply(a, a)
         np.negative(e, out=e)
         np.exp(e, out=e)
-        np.clip(a, -np.inf, 10.5, out=a)  # NaN kept; no inf/inf in the rational (clip: a vector loop)
+        a.clip(-np.inf, 10.5, out=a)  # NaN kept; no inf/inf in the rational (clip: a vector loop)
         q = _erfcx_single(a)
         q *= e
         sigma = np.copysign(np.float32(0.5), x)  # -sign(w)/2, exact in float32
         q *= sigma
         np.add(sigma, 0.5, out=e)  # m
         return np.subtract(e, q, out=q)
-    xc = np.clip(x, -40.0, 40.0, out=np.empty(x.shape, np.float64))  # Phi is 0 below -38.5, 1 above 8.3
+    xc = x.clip(-40.0, 40.0, out=np.empty(x.shape, np.float64))  # Phi is 0 below -38.5, 1 above 8.3
     p, d = _ndtr_arg(xc)
     a = np.abs(p, out=xc)
     q = np.empty_like(a)
@@ -400,7 +400,7 @@ def _ndtr_tail(x):
     E = 2**64*exp(-a**2) (_exp_neg_half_sq's k). x is taken in [-40, -30] (0 below -40, and never
     used above -37).
     """
-    xc = np.clip(x, -40.0, -30.0, out=np.empty(x.shape, np.float64))
+    xc = x.clip(-40.0, -30.0, out=np.empty(x.shape, np.float64))
     p, d = _ndtr_arg(xc)
     a = np.negative(p, out=p)
     q = _erfcx_poly(a)

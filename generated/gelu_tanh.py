@@ -132,7 +132,7 @@ def _exp_finish(p, d, dtype, out):
     """exp(p)*(1 + d) (d None: exp(p)) in p's buffer, then in out or as dtype (rounded once)."""
     np.exp(p, out=p)
     if d is not None:
-        d *= np.clip(p, -np.inf, 1.7976931348623157e308)  # exp(p) = inf: d times the largest float (not inf*0)
+        d *= p.clip(-np.inf, 1.7976931348623157e308)  # exp(p) = inf: d times the largest float (not inf*0)
         p += d
     if out is None:
         return p.astype(dtype, copy=False)
@@ -166,7 +166,7 @@ def _exp_mul(x, a, k=0, out=None):
             w += k * 0.6931471805599453  # rounded: |w| <= 800, far below float32's ULP in exp
             return _exp_finish(w, None, x.dtype, out)
         h = (746.0 + abs(k)) / abs(a) if a else np.inf
-        xc = np.clip(x, -h, h)
+        xc = x.clip(-h, h)
         p = np.multiply(a, xc)
         e = None if plain else _two_prod_err(a, xc, p)
         if k:
@@ -193,7 +193,7 @@ def _gelu_tanh_slope(x, pair=False, out=None):
     end. x beyond +-40 is taken as +-40: the result is exactly 0 or 1 there, and inf*0 is never formed.
     pair: (x*sigmoid(t), the derivative), the first from the same s, g, re (into out, as a ufunc's).
     """
-    xc = np.clip(x, -40.0, 40.0, out=np.empty(x.shape, np.float64))
+    xc = x.clip(-40.0, 40.0, out=np.empty(x.shape, np.float64))
     if x.dtype == np.float32:  # plain float64 is far beyond float32 (see _gelu_tanh_gate)
         r, x2 = _gelu_tanh_arg_plain(xc), xc * xc
     else:
@@ -271,7 +271,7 @@ def _gelu_tanh_gate(x, times=False, out=None):
     where r < -700, where the gate is subnormal or near it while x times it (~21 e at x = -21.2) is
     still normal, from e*2**64 (_exp_mul), scaled back once at the end; out: as a ufunc's.
     """
-    xc = np.clip(x, -40.0, 40.0, out=np.empty(x.shape, np.float64))  # the gate is exactly 0 or 1 beyond
+    xc = x.clip(-40.0, 40.0, out=np.empty(x.shape, np.float64))  # the gate is exactly 0 or 1 beyond
     # sigmoid(t) with t rounded in plain float64 is off by (1 - s)*|t|*~5e-16 relatively: far beyond
     # float32 (result left in float64), and below a float64 ULP for t >= -1/4; only float64 input with
     # t < -1/4 needs t in double-double

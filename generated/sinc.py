@@ -130,7 +130,7 @@ def _sinc_grad_far(x):
     ax = np.abs(x)
     with np.errstate(under="ignore"):  # |x| near the largest float: u is subnormal
         u = np.divide(1.0, ax)
-    small = np.clip(ax, -np.inf, 2.0**60)  # the double-double atan below 2**60 (beyond: atan u = u to 2**-120)
+    small = ax.clip(-np.inf, 2.0**60)  # the double-double atan below 2**60 (beyond: atan u = u to 2**-120)
     q = np.divide(1.0, small)
     p = small * q
     u_lo = (1.0 - p) - _two_prod_err(small, q, p)  # 1 - small*q exactly (1 - p is exact: Sterbenz)

@@ -124,7 +124,7 @@ def _exp_neg_half_sq(x, scale, simd=False, k=0):
             w *= w
             w *= -scale
             return np.exp(w, out=w)
-        v = np.clip(x, -40.0, 40.0, out=np.empty(x.shape, np.float64))
+        v = x.clip(-40.0, 40.0, out=np.empty(x.shape, np.float64))
         v *= v
         v *= -scale
         s = v.astype(np.float32)
@@ -133,7 +133,7 @@ def _exp_neg_half_sq(x, scale, simd=False, k=0):
         v *= y
         y += v  # exp(s) + exp(s)*e, with e**2/2 < 2**-49 relative left out
         return y
-    xc = np.clip(x, -40.0, 40.0)
+    xc = x.clip(-40.0, 40.0)
     h, l = _split(xc)
     l *= xc + h
     l *= -scale  # |l| < 2**-24 * 40**2 < 1e-4
@@ -397,7 +397,7 @@ def _ndtr_tail(x):
     E = 2**64*exp(-a**2) (_exp_neg_half_sq's k). x is taken in [-40, -30] (0 below -40, and never
     used above -37).
     """
-    xc = np.clip(x, -40.0, -30.0, out=np.empty(x.shape, np.float64))
+    xc = x.clip(-40.0, -30.0, out=np.empty(x.shape, np.float64))
     p, d = _ndtr_arg(xc)
     a = np.negative(p, out=p)
     q = _erfcx_poly(a)
@@ -435,14 +435,14 @@ def _ndtr(x):
         e = np.multiply(a, a)
         np.negative(e, out=e)
         np.exp(e, out=e)
-        np.clip(a, -np.inf, 10.5, out=a)  # NaN kept; no inf/inf in the rational (clip: a vector loop)
+        a.clip(-np.inf, 10.5, out=a)  # NaN kept; no inf/inf in the rational (clip: a vector loop)
         q = _erfcx_single(a)
         q *= e
         sigma = np.copysign(np.float32(0.5), x)  # -sign(w)/2, exact in float32
         q *= sigma
         np.add(sigma, 0.5, out=e)  # m
         return np.subtract(e, q, out=q)
-    xc = np.clip(x, -40.0, 40.0, out=np.empty(x.shape, np.float64))  # Phi is 0 below -38.5, 1 above 8.3
+    xc = x.clip(-40.0, 40.0, out=np.empty(x.shape, np.float64))  # Phi is 0 below -38.5, 1 above 8.3
     p, d = _ndtr_arg(xc)
     a = np.abs(p, out=xc)
     q = np.empty_like(a)
@@ -555,7 +555,7 @@ def _gelu_tanh_gate(x, times=False, out=None):
     where r < -700, where the gate is subnormal or near it while x times it (~21 e at x = -21.2) is
     still normal, from e*2**64 (_exp_mul), scaled back once at the end; out: as a ufunc's.
     """
-    xc = np.clip(x, -40.0, 40.0, out=np.empty(x.shape, np.float64))  # the gate is exactly 0 or 1 beyond
+    xc = x.clip(-40.0, 40.0, out=np.empty(x.shape, np.float64))  # the gate is exactly 0 or 1 beyond
     # sigmoid(t) with t rounded in plain float64 is off by (1 - s)*|t|*~5e-16 relatively: far beyond
     # float32 (result left in float64), and below a float64 ULP for t >= -1/4; only float64 input with
     # t < -1/4 needs t in double-double
@@ -610,7 +610,7 @@ def _gelu_tanh_slope(x, pair=False, out=None):
     end. x beyond +-40 is taken as +-40: the result is exactly 0 or 1 there, and inf*0 is never formed.
     pair: (x*sigmoid(t), the derivative), the first from the same s, g, re (into out, as a ufunc's).
     """
-    xc = np.clip(x, -40.0, 40.0, out=np.empty(x.shape, np.float64))
+    xc = x.clip(-40.0, 40.0, out=np.empty(x.shape, np.float64))
     if x.dtype == np.float32:  # plain float64 is far beyond float32 (see _gelu_tanh_gate)
         r, x2 = _gelu_tanh_arg_plain(xc), xc * xc
     else:
@@ -900,7 +900,7 @@ def _sinc_grad_far(x):
     ax = np.abs(x)
     with np.errstate(under="ignore"):  # |x| near the largest float: u is subnormal
         u = np.divide(1.0, ax)
-    small = np.clip(ax, -np.inf, 2.0**60)  # the double-double atan below 2**60 (beyond: atan u = u to 2**-120)
+    small = ax.clip(-np.inf, 2.0**60)  # the double-double atan below 2**60 (beyond: atan u = u to 2**-120)
     q = np.divide(1.0, small)
     p = small * q
     u_lo = (1.0 - p) - _two_prod_err(small, q, p)  # 1 - small*q exactly (1 - p is exact: Sterbenz)
@@ -1204,7 +1204,7 @@ def _gammainc2(v):
         7.809603484293113e-18,
     )
     w = _wide(v)
-    vc = np.clip(w, 0.0, 800.0, out=np.empty(w.shape, np.float64))  # exp(-v) underflows beyond 745
+    vc = w.clip(0.0, 800.0, out=np.empty(w.shape, np.float64))  # exp(-v) underflows beyond 745
     np.negative(vc, out=vc)
     out = np.expm1(vc)
     e = np.exp(vc)
@@ -1213,7 +1213,7 @@ def _gammainc2(v):
     np.negative(out, out=out)  # -expm1(-v) - v*exp(-v)
     near = np.flatnonzero(w < 1.0)
     if near.size:
-        vs = np.clip(w.take(near), 0.0, 1.0)
+        vs = w.take(near).clip(0.0, 1.0)
         acc = np.full_like(vs, coeffs[-1])
         for c in coeffs[-2::-1]:
             acc *= vs
@@ -1255,7 +1255,7 @@ def _exp_mul(x, a, k=0, out=None):
             w += k * 0.6931471805599453  # rounded: |w| <= 800, far below float32's ULP in exp
             return _exp_finish(w, None, x.dtype, out)
         h = (746.0 + abs(k)) / abs(a) if a else np.inf
-        xc = np.clip(x, -h, h)
+        xc = x.clip(-h, h)
         p = np.multiply(a, xc)
         e = None if plain else _two_prod_err(a, xc, p)
         if k:
@@ -1304,7 +1304,7 @@ def _exp_div(x, a, out=None):
             w /= a
             return _exp_finish(w, None, x.dtype, out)
         h = 746.0 * abs(a)
-        xc = np.clip(x, -h, h)
+        xc = x.clip(-h, h)
         q = np.true_divide(xc, a)
         p = np.multiply(q, a)
         e = _two_prod_err(q, a, p)
@@ -1331,7 +1331,7 @@ def _expm1_div(x, a, out=None):
             np.expm1(q, out=q)
             q *= a
             return q
-        w = x.astype(np.float64) if x.dtype == np.float32 else np.clip(x, -746.0 * abs(a), 746.0 * abs(a))
+        w = x.astype(np.float64) if x.dtype == np.float32 else x.clip(-746.0 * abs(a), 746.0 * abs(a))
         q = np.true_divide(w, a)
         r = None
         if x.dtype != np.float32:
@@ -1339,7 +1339,7 @@ def _expm1_div(x, a, out=None):
             e = _two_prod_err(q, a, p)
             r = np.subtract(w, p, out=p)
             r -= e
-            r *= np.clip(np.exp(q), -np.inf, 1.7976931348623157e308)  # not inf*0 where exp overflows
+            r *= np.exp(q).clip(-np.inf, 1.7976931348623157e308)  # not inf*0 where exp overflows
         np.expm1(q, out=q)
         q *= a
         if r is not None:
@@ -1354,7 +1354,7 @@ def _exp_finish(p, d, dtype, out):
     """exp(p)*(1 + d) (d None: exp(p)) in p's buffer, then in out or as dtype (rounded once)."""
     np.exp(p, out=p)
     if d is not None:
-        d *= np.clip(p, -np.inf, 1.7976931348623157e308)  # exp(p) = inf: d times the largest float (not inf*0)
+        d *= p.clip(-np.inf, 1.7976931348623157e308)  # exp(p) = inf: d times the largest float (not inf*0)
         p += d
     if out is None:
         return p.astype(dtype, copy=False)
