@@ -113,20 +113,27 @@ def _to_half(r):
     return r.astype(np.float16)
 
 
-def _param(v, x):
+def _param(v, x, name):
     """A parameter as the input's precision represents it.
 
     Rounded to float32 for float32 and float16 input, as NumPy rounds a Python float meeting a float32
-    array (+-inf beyond its range): work widened to float64 then uses the same value. The roundings of
-    nonzero values are kept (0.0 and -0.0 would share a key), for a fraction of a microsecond per call.
+    array: work widened to float64 then uses the same value. A value that is not finite there (nan, +-inf,
+    beyond float32's range), or a nonzero one that rounds to 0, is a ValueError: the functions divide by
+    their parameters and multiply by them. The roundings of nonzero values are kept (0.0 and -0.0 would
+    share a key), for a fraction of a microsecond per call.
     """
     v = float(v)
     dt = getattr(x, "dtype", None)
     if dt is None or dt.char not in "fe":
+        if not abs(v) <= 1.7976931348623157e308:
+            raise ValueError(f"{name}={v!r} is not a finite number")
         return v
     r = _ROUNDED.get(v)
     if r is None:
-        r = float(np.float32(v)) if -3.4028234663852886e38 <= v <= 3.4028234663852886e38 else v * float("inf")
+        r = float(np.float32(v)) if abs(v) <= 3.4028234663852886e38 else 0.0
+        if v and not r:
+            raise ValueError(f"{name}={v!r} is not a finite nonzero float32 number (float32 and float16 input "
+                             "use parameters rounded to float32: pass float64 input)")
         if v and len(_ROUNDED) < 256:
             _ROUNDED[v] = r
     return r
@@ -219,7 +226,7 @@ def hardshrink(x, lambd=0.5):
 
         f(x) = \begin{cases} x & \text{for}\: lambd < - x \\0 & \text{for}\: lambd \geq x \\x & \text{otherwise} \end{cases}
     """
-    lambd = _param(lambd, x)
+    lambd = _param(lambd, x, "lambd")
     x, finish = _prepare(x)
     r = _blocks(_hardshrink_block, x, 1, False, 1048576, 262144, 2, lambd)
     return finish(r[0])
@@ -244,7 +251,7 @@ def hardshrink_grad(x, lambd=0.5):
 
     At a kink the value is that of the piece holding the point.
     """
-    lambd = _param(lambd, x)
+    lambd = _param(lambd, x, "lambd")
     x, finish = _prepare(x)
     r = _blocks(_hardshrink_grad_block, x, 1, False, 1048576, 262144, 2, lambd)
     return finish(r[0])
@@ -270,7 +277,7 @@ def hardshrink_grad_from_output(y, lambd=0.5):
 
     Only as accurate as y: where y has rounded to its limit this cannot recover f'(x); prefer the x form in saturated regions.
     """
-    lambd = _param(lambd, y)
+    lambd = _param(lambd, y, "lambd")
     y, finish = _prepare(y)
     r = _blocks(_hardshrink_grad_from_output_block, y, 1, False, 1048576, 262144, 2, lambd)
     return finish(r[0])
@@ -292,7 +299,7 @@ def hardshrink_grad_params(x, lambd=0.5):
 
         \frac{\partial f}{\partial lambd} = 0
     """
-    lambd = _param(lambd, x)
+    lambd = _param(lambd, x, "lambd")
     x, finish = _prepare(x)
     # no operation here raises a floating-point flag: no errstate needed
     r = _blocks(_hardshrink_grad_params_block, x, 1, False, 1048576, 262144, 2, lambd)
@@ -317,7 +324,7 @@ def hardshrink_forward_and_grad(x, lambd=0.5):
 
     For a backward pass that needs both.
     """
-    lambd = _param(lambd, x)
+    lambd = _param(lambd, x, "lambd")
     x, finish = _prepare(x)
     r = _blocks(_hardshrink_forward_and_grad_block, x, 2, False, 1048576, 262144, 2, lambd)
     return finish(r[0]), finish(r[1])

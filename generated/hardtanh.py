@@ -115,20 +115,27 @@ def _to_half(r):
     return r.astype(np.float16)
 
 
-def _param(v, x):
+def _param(v, x, name):
     """A parameter as the input's precision represents it.
 
     Rounded to float32 for float32 and float16 input, as NumPy rounds a Python float meeting a float32
-    array (+-inf beyond its range): work widened to float64 then uses the same value. The roundings of
-    nonzero values are kept (0.0 and -0.0 would share a key), for a fraction of a microsecond per call.
+    array: work widened to float64 then uses the same value. A value that is not finite there (nan, +-inf,
+    beyond float32's range), or a nonzero one that rounds to 0, is a ValueError: the functions divide by
+    their parameters and multiply by them. The roundings of nonzero values are kept (0.0 and -0.0 would
+    share a key), for a fraction of a microsecond per call.
     """
     v = float(v)
     dt = getattr(x, "dtype", None)
     if dt is None or dt.char not in "fe":
+        if not abs(v) <= 1.7976931348623157e308:
+            raise ValueError(f"{name}={v!r} is not a finite number")
         return v
     r = _ROUNDED.get(v)
     if r is None:
-        r = float(np.float32(v)) if -3.4028234663852886e38 <= v <= 3.4028234663852886e38 else v * float("inf")
+        r = float(np.float32(v)) if abs(v) <= 3.4028234663852886e38 else 0.0
+        if v and not r:
+            raise ValueError(f"{name}={v!r} is not a finite nonzero float32 number (float32 and float16 input "
+                             "use parameters rounded to float32: pass float64 input)")
         if v and len(_ROUNDED) < 256:
             _ROUNDED[v] = r
     return r
@@ -220,8 +227,8 @@ def hardtanh(x, min_val=-1.0, max_val=1.0):
 
         f(x) = \begin{cases} min_{val} & \text{for}\: min_{val} \geq x \\max_{val} & \text{for}\: max_{val} \leq x \\x & \text{otherwise} \end{cases}
     """
-    min_val = _param(min_val, x)
-    max_val = _param(max_val, x)
+    min_val = _param(min_val, x, "min_val")
+    max_val = _param(max_val, x, "max_val")
     x, finish = _prepare(x)
     # no operation here raises a floating-point flag: no errstate needed
     b0 = _clip(x, min_val, max_val)
@@ -238,8 +245,8 @@ def hardtanh_grad(x, min_val=-1.0, max_val=1.0):
 
     At a kink the value is that of the piece holding the point.
     """
-    min_val = _param(min_val, x)
-    max_val = _param(max_val, x)
+    min_val = _param(min_val, x, "min_val")
+    max_val = _param(max_val, x, "max_val")
     x, finish = _prepare(x)
     r = _blocks(_hardtanh_grad_block, x, 1, False, 1048576, 262144, 2, min_val, max_val)
     return finish(r[0])
@@ -266,8 +273,8 @@ def hardtanh_grad_from_output(y, min_val=-1.0, max_val=1.0):
 
     Only as accurate as y: where y has rounded to its limit this cannot recover f'(x); prefer the x form in saturated regions.
     """
-    min_val = _param(min_val, y)
-    max_val = _param(max_val, y)
+    min_val = _param(min_val, y, "min_val")
+    max_val = _param(max_val, y, "max_val")
     y, finish = _prepare(y)
     r = _blocks(_hardtanh_grad_from_output_block, y, 1, False, 1048576, 262144, 2, min_val, max_val)
     return finish(r[0])
@@ -292,8 +299,8 @@ def hardtanh_grad_params(x, min_val=-1.0, max_val=1.0):
 
         \frac{\partial f}{\partial min_{val}} = \begin{cases} 1 & \text{for}\: min_{val} \geq x \\0 & \text{otherwise} \end{cases} \quad \frac{\partial f}{\partial max_{val}} = \begin{cases} 0 & \text{for}\: min_{val} \geq x \\1 & \text{for}\: max_{val} \leq x \\0 & \text{otherwise} \end{cases}
     """
-    min_val = _param(min_val, x)
-    max_val = _param(max_val, x)
+    min_val = _param(min_val, x, "min_val")
+    max_val = _param(max_val, x, "max_val")
     x, finish = _prepare(x)
     r = _blocks(_hardtanh_grad_params_block, x, 2, False, 1048576, 262144, 2, min_val, max_val)
     return {
@@ -324,8 +331,8 @@ def hardtanh_forward_and_grad(x, min_val=-1.0, max_val=1.0):
 
     For a backward pass that needs both.
     """
-    min_val = _param(min_val, x)
-    max_val = _param(max_val, x)
+    min_val = _param(min_val, x, "min_val")
+    max_val = _param(max_val, x, "max_val")
     x, finish = _prepare(x)
     r = _blocks(_hardtanh_forward_and_grad_block, x, 2, False, 1048576, 262144, 2, min_val, max_val)
     return finish(r[0]), finish(r[1])

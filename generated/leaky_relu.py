@@ -113,20 +113,27 @@ def _to_half(r):
     return r.astype(np.float16)
 
 
-def _param(v, x):
+def _param(v, x, name):
     """A parameter as the input's precision represents it.
 
     Rounded to float32 for float32 and float16 input, as NumPy rounds a Python float meeting a float32
-    array (+-inf beyond its range): work widened to float64 then uses the same value. The roundings of
-    nonzero values are kept (0.0 and -0.0 would share a key), for a fraction of a microsecond per call.
+    array: work widened to float64 then uses the same value. A value that is not finite there (nan, +-inf,
+    beyond float32's range), or a nonzero one that rounds to 0, is a ValueError: the functions divide by
+    their parameters and multiply by them. The roundings of nonzero values are kept (0.0 and -0.0 would
+    share a key), for a fraction of a microsecond per call.
     """
     v = float(v)
     dt = getattr(x, "dtype", None)
     if dt is None or dt.char not in "fe":
+        if not abs(v) <= 1.7976931348623157e308:
+            raise ValueError(f"{name}={v!r} is not a finite number")
         return v
     r = _ROUNDED.get(v)
     if r is None:
-        r = float(np.float32(v)) if -3.4028234663852886e38 <= v <= 3.4028234663852886e38 else v * float("inf")
+        r = float(np.float32(v)) if abs(v) <= 3.4028234663852886e38 else 0.0
+        if v and not r:
+            raise ValueError(f"{name}={v!r} is not a finite nonzero float32 number (float32 and float16 input "
+                             "use parameters rounded to float32: pass float64 input)")
         if v and len(_ROUNDED) < 256:
             _ROUNDED[v] = r
     return r
@@ -219,7 +226,7 @@ def leaky_relu(x, negative_slope=0.01):
 
         f(x) = \begin{cases} negative_{slope} x & \text{for}\: x \leq 0 \\x & \text{otherwise} \end{cases}
     """
-    negative_slope = _param(negative_slope, x)
+    negative_slope = _param(negative_slope, x, "negative_slope")
     x, finish = _prepare(x)
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
     r = _blocks(_leaky_relu_block, x, 1, False, 1048576, 262144, 2, negative_slope)
@@ -254,7 +261,7 @@ def leaky_relu_grad(x, negative_slope=0.01):
 
     At a kink the value is that of the piece holding the point.
     """
-    negative_slope = _param(negative_slope, x)
+    negative_slope = _param(negative_slope, x, "negative_slope")
     x, finish = _prepare(x)
     r = _blocks(_leaky_relu_grad_block, x, 1, False, 1048576, 262144, 2, negative_slope)
     return finish(r[0])
@@ -279,7 +286,7 @@ def leaky_relu_grad_from_output(y, negative_slope=0.01):
 
     Valid for a non-negative slope. Only as accurate as y: where y has rounded to its limit this cannot recover f'(x); prefer the x form in saturated regions.
     """
-    negative_slope = _param(negative_slope, y)
+    negative_slope = _param(negative_slope, y, "negative_slope")
     y, finish = _prepare(y)
     r = _blocks(_leaky_relu_grad_from_output_block, y, 1, False, 1048576, 262144, 2, negative_slope)
     return finish(r[0])
@@ -302,7 +309,7 @@ def leaky_relu_grad_params(x, negative_slope=0.01):
 
         \frac{\partial f}{\partial negative_{slope}} = \begin{cases} x & \text{for}\: x \leq 0 \\0 & \text{otherwise} \end{cases}
     """
-    negative_slope = _param(negative_slope, x)
+    negative_slope = _param(negative_slope, x, "negative_slope")
     x, finish = _prepare(x)
     r = _blocks(_leaky_relu_grad_params_block, x, 1, False, 1048576, 262144, 2, negative_slope)
     return {
@@ -329,7 +336,7 @@ def leaky_relu_forward_and_grad(x, negative_slope=0.01):
 
     For a backward pass that needs both.
     """
-    negative_slope = _param(negative_slope, x)
+    negative_slope = _param(negative_slope, x, "negative_slope")
     x, finish = _prepare(x)
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
     r = _blocks(_leaky_relu_forward_and_grad_block, x, 2, False, 1048576, 262144, 2, negative_slope)

@@ -73,7 +73,7 @@ def _exp_mul(x, a, k=0, out=None):
     is normal down to x = -714.6, e^x only to -708.4): exp(p + k*L1)*(1 + e + k*L2) with ln 2 = L1 + L2
     (k*L1 exact) and the sum's rounding error in e too (Knuth's two-sum).
     float32 x: a is rounded to float32, the product is exact in float64 and its exp rounded once.
-    a beyond 2**+-900 (Dekker's split would overflow): uncorrected. out: as a ufunc's (x's buffer too).
+    a beyond 2**+-900 (Dekker's split would overflow): uncorrected (and below 2**-1014, |a x| clipped). out: as a ufunc's (x's buffer too).
     No floating-point warning.
     """
     a = float(x.dtype.type(a))
@@ -88,8 +88,12 @@ def _exp_mul(x, a, k=0, out=None):
             w += k * 0.6931471805599453  # rounded: |w| <= 800, far below float32's ULP in exp
             return _exp_finish(w, None, x.dtype, out)
         h = (746.0 + abs(k)) / abs(a) if a else np.inf
-        xc = x.clip(-h, h)
-        p = np.multiply(a, xc)
+        if a and h == np.inf:  # |a| < 2**-1014: no finite x reaches h; clip a*x instead (+-inf times a)
+            xc = x
+            p = np.multiply(a, x).clip(-746.0 - abs(k), 746.0 + abs(k))
+        else:
+            xc = x.clip(-h, h)
+            p = np.multiply(a, xc)
         e = None if plain else _two_prod_err(a, xc, p)
         if k:
             c = k * 0.6931471805592082  # L1: ln 2 to a multiple of 2**-40

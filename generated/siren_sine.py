@@ -168,9 +168,14 @@ def _sin_affine_exact(x, a, b_hi, b_lo):
         _put(ws, far, 0.0)
         np.multiply(a, ws, out=p)
     # e = a*ws - p exactly (Dekker's product; a is split once)
-    c = 134217729.0 * a
-    ah = c - (c - a)
-    al = a - ah
+    sa = a
+    if abs(a) < 2.0**-900:  # then |ws| may reach 2**996, where 134217729*ws overflows: a*ws as (a*2**100)*(ws/2**100)
+        with np.errstate(under="ignore"):  # ws/2**100 inexact only where a*ws is 0 anyway
+            ws = np.multiply(ws, 2.0**-100)
+        sa = a * 2.0**100
+    c = 134217729.0 * sa
+    ah = c - (c - sa)
+    al = sa - ah
     np.multiply(134217729.0, ws, out=t)
     bh = np.subtract(t, ws)
     np.subtract(t, bh, out=bh)  # ws's high half
@@ -261,6 +266,8 @@ def _sin_affine(x, a, b_hi, b_lo, lean=False, wide=False):
              (1.5707963267948966, 6.123233995736766e-17): 0.5}.get((b_hi, b_lo))  # b = c*pi
         if c is not None:
             bound = 67108864.0 / abs(a)
+            if bound > 3.4028234663852886e38:  # every float32 x (and no overflow casting bound to float32)
+                bound = np.inf
             if x.size == 0 or (x.min() > -bound and x.max() < bound):  # False for NaN
                 return _sin_single(x, a, c, lean, wide)
             far = np.flatnonzero(np.logical_not(np.abs(x) < bound))  # rare: huge, +-inf, NaN
@@ -310,20 +317,27 @@ def _to_half(r):
     return r.astype(np.float16)
 
 
-def _param(v, x):
+def _param(v, x, name):
     """A parameter as the input's precision represents it.
 
     Rounded to float32 for float32 and float16 input, as NumPy rounds a Python float meeting a float32
-    array (+-inf beyond its range): work widened to float64 then uses the same value. The roundings of
-    nonzero values are kept (0.0 and -0.0 would share a key), for a fraction of a microsecond per call.
+    array: work widened to float64 then uses the same value. A value that is not finite there (nan, +-inf,
+    beyond float32's range), or a nonzero one that rounds to 0, is a ValueError: the functions divide by
+    their parameters and multiply by them. The roundings of nonzero values are kept (0.0 and -0.0 would
+    share a key), for a fraction of a microsecond per call.
     """
     v = float(v)
     dt = getattr(x, "dtype", None)
     if dt is None or dt.char not in "fe":
+        if not abs(v) <= 1.7976931348623157e308:
+            raise ValueError(f"{name}={v!r} is not a finite number")
         return v
     r = _ROUNDED.get(v)
     if r is None:
-        r = float(np.float32(v)) if -3.4028234663852886e38 <= v <= 3.4028234663852886e38 else v * float("inf")
+        r = float(np.float32(v)) if abs(v) <= 3.4028234663852886e38 else 0.0
+        if v and not r:
+            raise ValueError(f"{name}={v!r} is not a finite nonzero float32 number (float32 and float16 input "
+                             "use parameters rounded to float32: pass float64 input)")
         if v and len(_ROUNDED) < 256:
             _ROUNDED[v] = r
     return r
@@ -416,7 +430,7 @@ def siren_sine(x, omega_0=30.0):
 
         f(x) = \sin{\left(\omega_{0} x \right)}
     """
-    omega_0 = _param(omega_0, x)
+    omega_0 = _param(omega_0, x, "omega_0")
     x, finish = _prepare(x)
     r = _blocks(_siren_sine_block, x, 1, False, 0, 262144, 8, omega_0)
     return finish(r[0])
@@ -438,7 +452,7 @@ def siren_sine_grad(x, omega_0=30.0):
 
     At a kink the value is that of the piece holding the point.
     """
-    omega_0 = _param(omega_0, x)
+    omega_0 = _param(omega_0, x, "omega_0")
     x, finish = _prepare(x)
     r = _blocks(_siren_sine_grad_block, x, 1, False, 0, 262144, 8, omega_0)
     return finish(r[0])
@@ -459,7 +473,7 @@ def siren_sine_grad_params(x, omega_0=30.0):
 
         \frac{\partial f}{\partial \omega_{0}} = x \cos{\left(\omega_{0} x \right)}
     """
-    omega_0 = _param(omega_0, x)
+    omega_0 = _param(omega_0, x, "omega_0")
     x, finish = _prepare(x)
     r = _blocks(_siren_sine_grad_params_block, x, 1, False, 0, 262144, 8, omega_0)
     return {
@@ -484,7 +498,7 @@ def siren_sine_forward_and_grad(x, omega_0=30.0):
 
     For a backward pass that needs both.
     """
-    omega_0 = _param(omega_0, x)
+    omega_0 = _param(omega_0, x, "omega_0")
     x, finish = _prepare(x)
     r = _blocks(_siren_sine_forward_and_grad_block, x, 2, False, 0, 262144, 8, omega_0)
     return finish(r[0]), finish(r[1])

@@ -106,7 +106,7 @@ def _exp_mul(x, a, k=0, out=None):
     is normal down to x = -714.6, e^x only to -708.4): exp(p + k*L1)*(1 + e + k*L2) with ln 2 = L1 + L2
     (k*L1 exact) and the sum's rounding error in e too (Knuth's two-sum).
     float32 x: a is rounded to float32, the product is exact in float64 and its exp rounded once.
-    a beyond 2**+-900 (Dekker's split would overflow): uncorrected. out: as a ufunc's (x's buffer too).
+    a beyond 2**+-900 (Dekker's split would overflow): uncorrected (and below 2**-1014, |a x| clipped). out: as a ufunc's (x's buffer too).
     No floating-point warning.
     """
     a = float(x.dtype.type(a))
@@ -121,8 +121,12 @@ def _exp_mul(x, a, k=0, out=None):
             w += k * 0.6931471805599453  # rounded: |w| <= 800, far below float32's ULP in exp
             return _exp_finish(w, None, x.dtype, out)
         h = (746.0 + abs(k)) / abs(a) if a else np.inf
-        xc = x.clip(-h, h)
-        p = np.multiply(a, xc)
+        if a and h == np.inf:  # |a| < 2**-1014: no finite x reaches h; clip a*x instead (+-inf times a)
+            xc = x
+            p = np.multiply(a, x).clip(-746.0 - abs(k), 746.0 + abs(k))
+        else:
+            xc = x.clip(-h, h)
+            p = np.multiply(a, xc)
         e = None if plain else _two_prod_err(a, xc, p)
         if k:
             c = k * 0.6931471805592082  # L1: ln 2 to a multiple of 2**-40
@@ -197,20 +201,27 @@ def _to_half(r):
     return r.astype(np.float16)
 
 
-def _param(v, x):
+def _param(v, x, name):
     """A parameter as the input's precision represents it.
 
     Rounded to float32 for float32 and float16 input, as NumPy rounds a Python float meeting a float32
-    array (+-inf beyond its range): work widened to float64 then uses the same value. The roundings of
-    nonzero values are kept (0.0 and -0.0 would share a key), for a fraction of a microsecond per call.
+    array: work widened to float64 then uses the same value. A value that is not finite there (nan, +-inf,
+    beyond float32's range), or a nonzero one that rounds to 0, is a ValueError: the functions divide by
+    their parameters and multiply by them. The roundings of nonzero values are kept (0.0 and -0.0 would
+    share a key), for a fraction of a microsecond per call.
     """
     v = float(v)
     dt = getattr(x, "dtype", None)
     if dt is None or dt.char not in "fe":
+        if not abs(v) <= 1.7976931348623157e308:
+            raise ValueError(f"{name}={v!r} is not a finite number")
         return v
     r = _ROUNDED.get(v)
     if r is None:
-        r = float(np.float32(v)) if -3.4028234663852886e38 <= v <= 3.4028234663852886e38 else v * float("inf")
+        r = float(np.float32(v)) if abs(v) <= 3.4028234663852886e38 else 0.0
+        if v and not r:
+            raise ValueError(f"{name}={v!r} is not a finite nonzero float32 number (float32 and float16 input "
+                             "use parameters rounded to float32: pass float64 input)")
         if v and len(_ROUNDED) < 256:
             _ROUNDED[v] = r
     return r
@@ -333,7 +344,7 @@ def swish(x, beta=1.0):
 
         f(x) = \frac{x}{1 + e^{- \beta x}}
     """
-    beta = _param(beta, x)
+    beta = _param(beta, x, "beta")
     x, finish = _prepare(x)
     # at beta = 0, df/dbeta = x^2/4 exceeds the largest float for |x| > 2 sqrt(max): +-inf is then the correctly rounded value
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
@@ -386,7 +397,7 @@ def swish_grad(x, beta=1.0):
 
     float32 input is computed in float64 (the terms cancel near a zero of the result) and rounded once.
     """
-    beta = _param(beta, x)
+    beta = _param(beta, x, "beta")
     x, finish = _prepare(x, wide=True, per_block=True)
     # at beta = 0, df/dbeta = x^2/4 exceeds the largest float for |x| > 2 sqrt(max): +-inf is then the correctly rounded value
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
@@ -473,7 +484,7 @@ def swish_grad_params(x, beta=1.0):
 
     float32 input is computed in float64 (the terms cancel near a zero of the result) and rounded once.
     """
-    beta = _param(beta, x)
+    beta = _param(beta, x, "beta")
     x, finish = _prepare(x, wide=True, per_block=True)
     # at beta = 0, df/dbeta = x^2/4 exceeds the largest float for |x| > 2 sqrt(max): +-inf is then the correctly rounded value
     r = _blocks(_swish_grad_params_block, x, 1, True, 0, 262144, 8, beta)
@@ -523,7 +534,7 @@ def swish_forward_and_grad(x, beta=1.0):
 
     float32 input is computed in float64 (the terms cancel near a zero of the result) and rounded once.
     """
-    beta = _param(beta, x)
+    beta = _param(beta, x, "beta")
     x, finish = _prepare(x, wide=True, per_block=True)
     # at beta = 0, df/dbeta = x^2/4 exceeds the largest float for |x| > 2 sqrt(max): +-inf is then the correctly rounded value
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it

@@ -113,20 +113,27 @@ def _to_half(r):
     return r.astype(np.float16)
 
 
-def _param(v, x):
+def _param(v, x, name):
     """A parameter as the input's precision represents it.
 
     Rounded to float32 for float32 and float16 input, as NumPy rounds a Python float meeting a float32
-    array (+-inf beyond its range): work widened to float64 then uses the same value. The roundings of
-    nonzero values are kept (0.0 and -0.0 would share a key), for a fraction of a microsecond per call.
+    array: work widened to float64 then uses the same value. A value that is not finite there (nan, +-inf,
+    beyond float32's range), or a nonzero one that rounds to 0, is a ValueError: the functions divide by
+    their parameters and multiply by them. The roundings of nonzero values are kept (0.0 and -0.0 would
+    share a key), for a fraction of a microsecond per call.
     """
     v = float(v)
     dt = getattr(x, "dtype", None)
     if dt is None or dt.char not in "fe":
+        if not abs(v) <= 1.7976931348623157e308:
+            raise ValueError(f"{name}={v!r} is not a finite number")
         return v
     r = _ROUNDED.get(v)
     if r is None:
-        r = float(np.float32(v)) if -3.4028234663852886e38 <= v <= 3.4028234663852886e38 else v * float("inf")
+        r = float(np.float32(v)) if abs(v) <= 3.4028234663852886e38 else 0.0
+        if v and not r:
+            raise ValueError(f"{name}={v!r} is not a finite nonzero float32 number (float32 and float16 input "
+                             "use parameters rounded to float32: pass float64 input)")
         if v and len(_ROUNDED) < 256:
             _ROUNDED[v] = r
     return r
@@ -218,8 +225,8 @@ def threshold(x, threshold=0.1, value=20.0):
 
         f(x) = \begin{cases} x & \text{for}\: threshold < x \\value & \text{otherwise} \end{cases}
     """
-    threshold = _param(threshold, x)
-    value = _param(value, x)
+    threshold = _param(threshold, x, "threshold")
+    value = _param(value, x, "value")
     x, finish = _prepare(x)
     # no operation here raises a floating-point flag: no errstate needed
     r = _blocks(_threshold_block, x, 1, False, 1048576, 262144, 2, threshold, value)
@@ -243,8 +250,8 @@ def threshold_grad(x, threshold=0.1, value=20.0):
 
     At a kink the value is that of the piece holding the point.
     """
-    threshold = _param(threshold, x)
-    value = _param(value, x)
+    threshold = _param(threshold, x, "threshold")
+    value = _param(value, x, "value")
     x, finish = _prepare(x)
     r = _blocks(_threshold_grad_block, x, 1, False, 1048576, 262144, 2, threshold, value)
     return finish(r[0])
@@ -267,8 +274,8 @@ def threshold_grad_params(x, threshold=0.1, value=20.0):
 
         \frac{\partial f}{\partial threshold} = 0 \quad \frac{\partial f}{\partial value} = \begin{cases} 0 & \text{for}\: threshold < x \\1 & \text{otherwise} \end{cases}
     """
-    threshold = _param(threshold, x)
-    value = _param(value, x)
+    threshold = _param(threshold, x, "threshold")
+    value = _param(value, x, "value")
     x, finish = _prepare(x)
     r = _blocks(_threshold_grad_params_block, x, 2, False, 1048576, 262144, 2, threshold, value)
     return {
@@ -297,8 +304,8 @@ def threshold_forward_and_grad(x, threshold=0.1, value=20.0):
 
     For a backward pass that needs both.
     """
-    threshold = _param(threshold, x)
-    value = _param(value, x)
+    threshold = _param(threshold, x, "threshold")
+    value = _param(value, x, "value")
     x, finish = _prepare(x)
     r = _blocks(_threshold_forward_and_grad_block, x, 2, False, 1048576, 262144, 2, threshold, value)
     return finish(r[0]), finish(r[1])

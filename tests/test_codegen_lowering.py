@@ -514,13 +514,34 @@ def test_param_rounding_is_numpys_and_keeps_the_sign_of_zero():
     import importlib
     m = importlib.import_module("generated.leaky_relu")  # the package's leaky_relu is the function
     x32 = np.zeros(3, np.float32)
-    values = [0.0, -0.0, 0.0, 0.1, -0.1, 0.1, 1e-45, 7e-46, 3.4028235e38, 3.4028236e38, -1e39, 1e300, 1 / 3]
+    values = [0.0, -0.0, 0.0, 0.1, -0.1, 0.1, 1e-45, -8e-46, 1.17549433e-38, 3.4028234663852886e38, -3.4028234e38,
+              1e-30, 1 / 3]
     for v in values + values:
-        expected = float(np.float32(v)) if abs(v) <= 3.4028234663852886e38 else v * float("inf")
-        got = m._param(v, x32)
+        expected = float(np.float32(v))
+        got = m._param(v, x32, "p")
         assert got == expected and np.copysign(1.0, got) == np.copysign(1.0, expected), (v, got, expected)
-        assert m._param(v, x32.astype(np.float64)) == v
-    assert np.isnan(m._param(float("nan"), x32))
+        assert m._param(v, x32.astype(np.float64), "p") == v
+    m._ROUNDED.clear()
+
+
+def test_param_not_finite_or_rounding_to_zero_is_a_value_error():
+    # nan, +-inf, beyond float32's range or nonzero rounding to 0 there, for float32 and float16 input
+    # (float64 work included); nan and +-inf otherwise; the message names the parameter
+    import importlib
+    m = importlib.import_module("generated.leaky_relu")
+    x16, x32, x64 = (np.zeros(2, t) for t in (np.float16, np.float32, np.float64))
+    for v in (float("nan"), float("inf"), -float("inf"), 3.5e38, -1e39, 1e300, 7e-46, -1e-300):
+        for x in (x16, x32):
+            with pytest.raises(ValueError, match=r"negative_slope=.* float32"):
+                m.leaky_relu(x, negative_slope=v)
+    for v in (float("nan"), float("inf"), -float("inf")):
+        for x in (x64, 1.0, [1.0], np.int64(3)):
+            with pytest.raises(ValueError, match=r"negative_slope=.* not a finite number"):
+                m.leaky_relu(x, negative_slope=v)
+    assert m.leaky_relu(x64 - 1, negative_slope=5e-324)[0] == -5e-324
+    assert m.leaky_relu(x64 - 1, negative_slope=1e300)[0] == -1e300
+    assert m.leaky_relu(x32 - 1, negative_slope=1e-45)[0] == -np.float32(1e-45)
+    assert m.leaky_relu(x32 - 1, negative_slope=0.0)[0] == 0.0
     m._ROUNDED.clear()
 
 

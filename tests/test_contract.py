@@ -425,20 +425,23 @@ def test_no_warning_at_edge_parameters(case, params, dtype):
 #: huge values, the largest float, infinities and NaN
 _SWEEP_X = np.array([0.0, -0.0, 1e-310, -1e-310, 1e-30, -1e-30, 0.5, -0.5, 3.0, -3.0, 50.0, -50.0, 700.0,
                      -700.0, 1e5, -1e5, 1e20, -1e20, 1e200, -1e200, 1e308, -1e308, np.inf, -np.inf, np.nan])
-_SWEEP_VALUES = (1e-12, 0.01, 0.3, 1.9, 3.0, 100.0, 1e12)
+_SWEEP_VALUES = (5e-324, 1e-310, 1e-300, 1e-45, 1e-40, 2e-38, 1e-20, 1e-12, 0.01, 0.3, 1.9, 3.0, 100.0, 1e12, 1e20,
+                 3e38, 1e300)
 
 
 @pytest.mark.parametrize("name", sorted(n for n in CATALOG if CATALOG[n].params))
 def test_no_warning_at_other_parameters(name):
     """Every public function, each parameter in turn at values of its domain far from the default (the
-    others at theirs), on extreme inputs in every float dtype and as a scalar: no floating-point warning.
-    (celu_grad_from_output divided a huge y by alpha < 1, softplus_grad_from_output multiplied it by
-    beta > 1: both overflowed before the clamps of their output's range.)"""
+    others at theirs; both signs where the domain has them), on extreme inputs in every float dtype and as
+    a scalar: no floating-point warning. (celu_grad_from_output divided a huge y by alpha < 1,
+    softplus_grad_from_output multiplied it by beta > 1: both overflowed before the clamps of their
+    output's range; snake's d/da was inf - inf for tiny a, isru/isrlu's a division by zero.) A value
+    beyond float32's range or rounding to 0 there, with float32 or float16 input: a ValueError naming it."""
     act = CATALOG[name]
     mod = importlib.import_module(f"generated.{name}")
     combos = []
     for p in act.params:
-        for v in _SWEEP_VALUES:
+        for v in _SWEEP_VALUES + tuple(-v for v in _SWEEP_VALUES):
             if p.domain.contains(v) != sp.true:
                 continue
             try:
@@ -450,14 +453,22 @@ def test_no_warning_at_other_parameters(name):
     bad = []
     for fn in mod.__all__:
         for kw in combos:
+            (pname, v), = kw.items()
             for dtype in FLOATS:
                 with np.errstate(all="ignore"):
                     x = _SWEEP_X.astype(dtype)
+                single = dtype is not np.float64 and not (abs(v) <= 3.4028234663852886e38 and np.float32(v))
                 for arg in (x, x[3]):
                     try:
                         strict(getattr(mod, fn), arg, **kw)
                     except (FloatingPointError, Warning) as exc:
                         bad.append(f"{fn}({np.dtype(dtype).name}, {kw}): {exc}")
+                    except ValueError as exc:
+                        if not (single and f"{pname}={v!r}" in str(exc)):
+                            bad.append(f"{fn}({np.dtype(dtype).name}, {kw}): {exc}")
+                    else:
+                        if single:
+                            bad.append(f"{fn}({np.dtype(dtype).name}, {kw}): no ValueError")
     assert not bad, bad[:5]
 
 

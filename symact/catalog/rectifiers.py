@@ -17,6 +17,7 @@ _softplus_e = exp_mul(sp.Abs(x), -beta)  # e^(-|beta x|) for beta > 0
 # |x| E for beta < 1e-15 (beta = 1e-20: x = -3e22, beta |x| = 306, gave 2^60 E)
 _softplus_bound = BIG / sp.Max(beta, R(1, 2**60))
 _isrlu_v = -1 / fclip(x, -sp.oo, -1)  # -1/x below -1 (a branch guard)
+_isrlu_w = sp.UnevaluatedExpr(1 / (alpha + (1 / fclip(x, -sp.oo, -1)) ** 2))  # d/dalpha: 1/s, s = alpha + 1/x^2
 _isrlu_y = fclip(y, -1 / sp.sqrt(alpha), 0)  # y clamped to the negative part of the range
 # squareplus derivative, branch x >= 0: tail guard (G/H -> 1, not inf/inf) at 2^60 max(1, sqrt(b)), where
 # 1 - G/H ~ b/(4x^2) <= 2^-122 (at 2^60 alone: b = 1e30 gave 1 - 2e-7 for every x beyond it)
@@ -107,7 +108,8 @@ ACTIVATIONS = [
         citation="Clevert, Unterthiner & Hochreiter (2016)",
         **_elu_forms(alpha * expm1(sp.Min(x, 0))),
         grad=PW((1, x > 0), (exp_times(neg, alpha), True)),  # alpha e^x: e^x subnormal where it is not (alpha > 1)
-        grad_from_output=PW((1, y > 0), (y + alpha, True)),
+        # y clamped to the range's negative part [-alpha, 0]: y + alpha overflowed for y, alpha near the largest float
+        grad_from_output=PW((1, y > 0), (fclip(y, -alpha, 0) + alpha, True)),
         grad_params=(("alpha", PW((expm1(neg), x <= 0), (0, True))),),
     ),
     Activation(
@@ -133,11 +135,14 @@ ACTIVATIONS = [
         grad_from_output=PW((1, y > 0), (fclip(y, -alpha, 0) / alpha + 1, True)),
         # x clipped to -800 alpha: x/alpha would overflow for alpha < 1, and P(2, v) is 1 from v = 800 on
         grad_params=(("alpha", PW((-gammainc2(-fclip(x, -800 * alpha, 0) / alpha), x <= 0), (0, True))),),
+        # float32 in float64: the clip bound -800 alpha is beyond float32's range for alpha > 4.2e35
+        wide_float32=("grad_params",),
     ),
     Activation(
         "softplus", sp.log(1 + sp.exp(beta * x)) / beta,
         params=(Param("beta", sp.Integer(1), positive),), family="rectifier",
         wide_float32=("grad_params",),  # d/dbeta: e^-|beta x| underflows in float32 where it over beta^2 does not
+        overflow_ok="df/dbeta = -log(2)/beta^2 at x = 0, beyond the largest float for beta < 6.2e-155: -inf is then the correctly rounded value",
         description="Softplus: log(1 + e^(beta x))/beta, a smooth ReLU (exact, no threshold cut).",
         citation="Dugas et al. (2001)",
         # max(x, 0) + log1p(E)/beta with E = e^(-beta |x|) from the exact product (beta > 0): max(beta x, 0)/beta
@@ -155,7 +160,7 @@ ACTIVATIONS = [
         # |x| E/(1 + E) as |x| s/(2^64 + s), s = E 2^64: E is subnormal below -708.4 where |x| E is not
         grad_params=(("beta", -(sp.UnevaluatedExpr(fclip(sp.Abs(x), 0, _softplus_bound) * exp_mul(sp.Abs(x), -beta, 64))
                                 / (2**64 + exp_mul(sp.Abs(x), -beta, 64))
-                                + log1p(_softplus_e) / beta) / beta),),
+                                + log1p(_softplus_e) / beta) / sp.Max(beta, R(1, 2**1022))),),
     ),
     Activation(
         "squareplus", (x + sp.sqrt(x**2 + b)) / 2,
@@ -166,7 +171,8 @@ ACTIVATIONS = [
         # f = G for x >= 0 and (b/4)/G for x < 0; f' = (1 + x/H)/2 = G/H, resp. (b/4)/H/G
         forward=PW((_sq_g(x), x >= 0), (b / 4 / _sq_g(x), True)),
         grad=PW((_sq_g(_sq_t) / hypot(_sq_t, sp.sqrt(b)), x >= 0), (b / 4 / hypot(x, sp.sqrt(b)) / _sq_g(x), True)),
-        grad_from_output=fclip(y, 0, BIG) ** 2 / (fclip(y, 0, BIG) ** 2 + b / 4),
+        # 4y^2/(4y^2 + b), the same bits as y^2/(y^2 + b/4) but where b/4 underflows to 0 (0/0 at y = 0)
+        grad_from_output=sp.UnevaluatedExpr(4 * fclip(y, 0, BIG) ** 2) / (4 * fclip(y, 0, BIG) ** 2 + b),
         grad_params=(("b", 1 / (4 * hypot(x, sp.sqrt(b)))),),
         # where x^2 is finite: sqrt for hypot, and _sq_fast for the select; f' = f/H
         fast_forward=_sq_fast, fast_grad=_sq_fast / sp.sqrt(x**2 + b),
@@ -199,7 +205,9 @@ ACTIVATIONS = [
         grad_from_output=PW((1, y >= 0), ((fclip(1 + sp.sqrt(alpha) * _isrlu_y, 0, 1)
                                            * (1 - sp.sqrt(alpha) * _isrlu_y)) ** R(3, 2), True)),
         grad_params=(("alpha", PW((0, x >= 0), (-fclip(x, -1, 0) ** 3 / 2 * (1 + alpha * fclip(x, -1, 0) ** 2) ** R(-3, 2), x >= -1),
-                                  ((alpha + (1 / fclip(x, -sp.oo, -1)) ** 2) ** R(-3, 2) / 2, True))),),
+                                  # (w/2) sqrt(w), w = 1/s, s = alpha + 1/x^2 >= alpha: s^(3/2) underflows to 0 for tiny
+                                  # alpha (a division by zero), w is finite, the product overflows only where the result does
+                                  (sp.UnevaluatedExpr(_isrlu_w / 2) * sp.sqrt(_isrlu_w), True))),),
     ),
     Activation(
         "threshold", PW((x, x > S("threshold")), (S("value"), True)),

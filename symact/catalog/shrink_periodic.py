@@ -17,6 +17,7 @@ guard = fclip(x, -BIG, BIG)
 # (a bound of 2^100 cut x + sin(ax)^2/a for a < 2^-40: a = 1e-30, x = -6.8e30). A 1/a of its own: f's /a
 # stays a division
 _snake_bound = BIG / sp.Max(a, R(1, 2**67))
+_snake_u = sp.UnevaluatedExpr(sin_affine(x, a, 0) / a)
 
 ACTIVATIONS = [
     Activation(
@@ -87,10 +88,15 @@ ACTIVATIONS = [
         # float64 (the polynomial unrounded), one rounding at the end; the derivative's square does not cancel
         forward=x + sin_affine_wide(fclip(x, -_snake_bound, _snake_bound), a, 0) ** 2 / a,
         grad=2 * sin_affine_lean(x, a, sp.pi / 4) ** 2,
-        # (sin(ax)/a)^2 rather than sin(ax)^2/a^2: subnormal for small a*x where the result is not;
-        # x*(sin(2ax)/a) overflows only where the result does (a < 1)
-        grad_params=(("a", x * sp.UnevaluatedExpr(sin_affine(x, 2 * a, 0) / a)
-                      - sp.UnevaluatedExpr(sin_affine(x, a, 0) / a) ** 2),),
+        # 2u(x cos(ax) - u/2), u = sin(ax)/a (|u| <= |x|): finite factors, the product overflowing only where
+        # the result does (a < 1); x sin(2ax)/a - u^2 was inf - inf where both overflow (a < 1e-19 in float32),
+        # and sin(ax)^2/a^2 is subnormal for small a*x where the result is not
+        # float32 in float64: sin(ax) is subnormal in float32 where u is not (a = 1e-30, x = 1e-16), and
+        # near the zeros of d/da (tan(ax) = 2ax) float64's rounding errors are far below float32's ULP
+        wide_float32=("grad_params",),
+        # (+ 0.0: an even function of x, +0.0 at x = -0.0, where the odd factors give -0.0)
+        grad_params=(("a", pos_zero(2 * sp.UnevaluatedExpr(_snake_u * sp.UnevaluatedExpr(x * sin_affine(x, a, sp.pi / 2)
+                                                                                        - _snake_u / 2)))),),
         overflow_ok="df/da ~ x sin(2ax)/a exceeds the largest float for large |x| when a < 1: +-inf is then the correctly rounded value",
     ),
 ]

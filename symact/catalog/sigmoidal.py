@@ -12,6 +12,7 @@ _e = sp.exp(-sp.Abs(x))
 _e2 = sp.exp(-2 * fclip(sp.Abs(x), 0, BIG))  # tail guard: -2|x| never overflows
 
 _isru_u = 1 / fclip(sp.Abs(X), 1, sp.oo)  # 1/|x| beyond 1 (a branch guard)
+_isru_w = sp.UnevaluatedExpr(1 / (sp.Symbol("alpha", real=True) + (1 / fclip(sp.Abs(x), 1, sp.oo)) ** 2))  # 1/s, s = alpha + 1/x^2
 _isru_y = fclip(sp.Abs(y), 0, 1 / sp.sqrt(sp.Symbol("alpha", real=True)))  # |y| clamped to the range
 
 ACTIVATIONS = [
@@ -108,8 +109,8 @@ ACTIVATIONS = [
                           * (1 + sp.sqrt(sp.Symbol("alpha", real=True)) * _isru_y)) ** R(3, 2),
         grad_params=(("alpha", PW((-fclip(x, -1, 1) ** 3 / 2 * (1 + sp.Symbol("alpha", real=True) * fclip(x, -1, 1) ** 2) ** R(-3, 2),
                                    sp.Abs(x) <= 1),
-                                  (-sp.sign(x) / 2 * (sp.Symbol("alpha", real=True) + (1 / fclip(sp.Abs(x), 1, sp.oo)) ** 2)
-                                   ** R(-3, 2), True))),),
+                                  # (w/2) sqrt(w), w = 1/s, for s^(-3/2)/2, as isrlu's: s^(3/2) underflows to 0 for tiny alpha
+                                  (-sp.sign(x) * sp.UnevaluatedExpr(_isru_w / 2) * sp.sqrt(_isru_w), True))),),
     ),
     Activation(
         "sqnl", PW((-1, x < -2), (x + x**2 / 4, x < 0), (x - x**2 / 4, x <= 2), (1, True)), family="sigmoidal",

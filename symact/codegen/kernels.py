@@ -1068,6 +1068,8 @@ def _sin_affine(x, a, b_hi, b_lo, lean=False, wide=False):
              (1.5707963267948966, 6.123233995736766e-17): 0.5}.get((b_hi, b_lo))  # b = c*pi
         if c is not None:
             bound = 67108864.0 / abs(a)
+            if bound > 3.4028234663852886e38:  # every float32 x (and no overflow casting bound to float32)
+                bound = np.inf
             if x.size == 0 or (x.min() > -bound and x.max() < bound):  # False for NaN
                 return _sin_single(x, a, c, lean, wide)
             far = np.flatnonzero(np.logical_not(np.abs(x) < bound))  # rare: huge, +-inf, NaN
@@ -1109,9 +1111,14 @@ def _sin_affine_exact(x, a, b_hi, b_lo):
         _put(ws, far, 0.0)
         np.multiply(a, ws, out=p)
     # e = a*ws - p exactly (Dekker's product; a is split once)
-    c = 134217729.0 * a
-    ah = c - (c - a)
-    al = a - ah
+    sa = a
+    if abs(a) < 2.0**-900:  # then |ws| may reach 2**996, where 134217729*ws overflows: a*ws as (a*2**100)*(ws/2**100)
+        with np.errstate(under="ignore"):  # ws/2**100 inexact only where a*ws is 0 anyway
+            ws = np.multiply(ws, 2.0**-100)
+        sa = a * 2.0**100
+    c = 134217729.0 * sa
+    ah = c - (c - sa)
+    al = sa - ah
     np.multiply(134217729.0, ws, out=t)
     bh = np.subtract(t, ws)
     np.subtract(t, bh, out=bh)  # ws's high half
@@ -1240,7 +1247,7 @@ def _exp_mul(x, a, k=0, out=None):
     is normal down to x = -714.6, e^x only to -708.4): exp(p + k*L1)*(1 + e + k*L2) with ln 2 = L1 + L2
     (k*L1 exact) and the sum's rounding error in e too (Knuth's two-sum).
     float32 x: a is rounded to float32, the product is exact in float64 and its exp rounded once.
-    a beyond 2**+-900 (Dekker's split would overflow): uncorrected. out: as a ufunc's (x's buffer too).
+    a beyond 2**+-900 (Dekker's split would overflow): uncorrected (and below 2**-1014, |a x| clipped). out: as a ufunc's (x's buffer too).
     No floating-point warning.
     """
     a = float(x.dtype.type(a))
@@ -1255,8 +1262,12 @@ def _exp_mul(x, a, k=0, out=None):
             w += k * 0.6931471805599453  # rounded: |w| <= 800, far below float32's ULP in exp
             return _exp_finish(w, None, x.dtype, out)
         h = (746.0 + abs(k)) / abs(a) if a else np.inf
-        xc = x.clip(-h, h)
-        p = np.multiply(a, xc)
+        if a and h == np.inf:  # |a| < 2**-1014: no finite x reaches h; clip a*x instead (+-inf times a)
+            xc = x
+            p = np.multiply(a, x).clip(-746.0 - abs(k), 746.0 + abs(k))
+        else:
+            xc = x.clip(-h, h)
+            p = np.multiply(a, xc)
         e = None if plain else _two_prod_err(a, xc, p)
         if k:
             c = k * 0.6931471805592082  # L1: ln 2 to a multiple of 2**-40
