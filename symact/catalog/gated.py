@@ -121,7 +121,7 @@ ACTIVATIONS = [
         grad=gelu_tanh_slope(x),
     ),
     Activation(
-        "silu", x / (1 + sp.exp(-x)), family="gated", wide_float32=("grad",), root_patches=("grad",), aliases=("swish1",),
+        "silu", x / (1 + sp.exp(-x)), family="gated", root_patches=("grad",), aliases=("swish1",),
         description="Sigmoid linear unit: x*sigmoid(x).",
         citation="Elfwing, Uchibe & Doya (2018); Ramachandran et al. (2017)",
         forward=PW((_silu_tail[0], x < -64), (fclip(x, -BIG, sp.oo) * sigmoid_stable(x, _silu_s / _TWO64), True)),
@@ -131,7 +131,7 @@ ACTIVATIONS = [
     ),
     Activation(
         "swish", x / (1 + sp.exp(-beta * x)), params=(Param("beta", sp.Integer(1)),), family="gated",
-        wide_float32=("grad", "grad_params"),  # d/dbeta: e^-|beta x| subnormal in float32 where x^2 times it is not
+        wide_float32=("grad_params",),  # d/dbeta: e^-|beta x| subnormal in float32 where x^2 times it is not
         root_patches=("grad",), patch_scale=beta,  # f'(x) = silu'(beta x): SiLU's patches at any beta
         description="Swish: x*sigmoid(beta x); beta = 1 is SiLU, beta = 0 is x/2.",
         citation="Ramachandran, Zoph & Le, Searching for activation functions (2017)",
