@@ -282,13 +282,55 @@ def _run_blocks(fn, x, flat, order, step, up, nout, args):
         part = fn(flat.astype(np.float64) if up else flat, *args, *(None,) * nout)
         return tuple(p.astype(x.dtype, copy=False).reshape(x.shape, order=order) for p in part)
     outs = tuple(np.empty(flat.size, x.dtype) for _ in range(nout))
+    late = args[-1] if args and type(args[-1]) is _Late else None
     for i in range(0, flat.size, step):
         dest = tuple(out[i:i + step] for out in outs)
+        if late is not None:
+            late.at = i  # the indices the block appends count from its first element
         part = fn(flat[i:i + step].astype(np.float64) if up else flat[i:i + step], *args, *dest)
         for d, p in zip(dest, part):
             if p is not d:
                 d[...] = p
+        if late is not None and late.n >= 8192:
+            late.flush(outs[late.k])
     return tuple(out.reshape(x.shape, order=order) for out in outs)
+
+
+class _Late:
+    """The Taylor patches' elements the blocks find (the block functions append (polynomial, indices in
+    the block, d)), evaluated together once 8192 are pending and at the end (_patch_late): each
+    polynomial by the operations of the per-block Horner's rule ((c_n d + c_n-1) d + ...) d, so the same
+    bits, in 2 x degree NumPy calls per batch instead of per block, on arrays that stay in cache.
+    """
+    __slots__ = ("at", "k", "n", "rows")
+
+    def __init__(self, k):
+        self.k, self.at, self.rows, self.n = k, 0, {}, 0  # k: the patched result; at: the block's first element
+
+    def append(self, item):
+        poly, near, d = item
+        idx, ds = self.rows.setdefault(poly, ([], []))
+        idx.append(near + self.at if self.at else near)
+        ds.append(d)
+        self.n += d.size
+
+    def flush(self, flat):
+        """Evaluate what is pending into flat (the result as one dimension, in the blocks' order)."""
+        for poly, (idx, ds) in self.rows.items():
+            d = np.concatenate(ds) if len(ds) > 1 else ds[0]
+            acc = np.multiply(d, poly[0])
+            for coef in poly[1:]:
+                acc += coef
+                acc *= d
+            flat[np.concatenate(idx) if len(idx) > 1 else idx[0]] = acc
+        self.rows, self.n = {}, 0
+
+
+def _patch_late(out, late):
+    """out with the patches still pending in late (see _Late) written in."""
+    if late.n:
+        late.flush(out.reshape(-1, order="F" if out.flags.f_contiguous and not out.flags.c_contiguous else "C"))
+    return out
 
 
 @np.errstate(under="ignore", over="ignore", invalid="ignore")
@@ -346,11 +388,13 @@ def silu_grad(x):
     """
     x, finish = _prepare(x)
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
-    r = _blocks(_silu_grad_block, x, 1, False, 0, 262144, 4)
+    late = _Late(0)  # the Taylor patches' elements, from every block
+    r = _blocks(_silu_grad_block, x, 1, False, 0, 262144, 4, late)
+    _patch_late(r[0], late)
     return finish(r[0])
 
 
-def _silu_grad_block(x, o0):
+def _silu_grad_block(x, late, o0):
     """silu_grad on one block of the input (see _blocks)."""
     o0 = np.empty_like(x) if o0 is None else o0
     np.negative(x, out=o0)
@@ -400,13 +444,7 @@ def _silu_grad_block(x, o0):
         near = np.flatnonzero(np.less(np.abs(pd, out=pa), radius, out=pm))
         if near.size:
             d = pd.take(near)
-            if single:
-                poly = poly[-n32:]
-            acc = np.multiply(d, poly[0])
-            for coef in poly[1:]:
-                acc += coef
-                acc *= d
-            _put(r, near, acc)
+            late.append((poly[-n32:] if single else poly, near, d))  # evaluated by _patch_late
     return (r,)
 
 
@@ -422,11 +460,13 @@ def silu_forward_and_grad(x):
     """
     x, finish = _prepare(x)
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
-    r = _blocks(_silu_forward_and_grad_block, x, 2, False, 0, 262144, 4)
+    late = _Late(1)  # the Taylor patches' elements, from every block
+    r = _blocks(_silu_forward_and_grad_block, x, 2, False, 0, 262144, 4, late)
+    _patch_late(r[1], late)
     return finish(r[0]), finish(r[1])
 
 
-def _silu_forward_and_grad_block(x, o0, o1):
+def _silu_forward_and_grad_block(x, late, o0, o1):
     """silu_forward_and_grad on one block of the input (see _blocks)."""
     o0 = np.empty_like(x) if o0 is None else o0
     o1 = np.empty_like(x) if o1 is None else o1
@@ -485,11 +525,5 @@ def _silu_forward_and_grad_block(x, o0, o1):
         near = np.flatnonzero(np.less(np.abs(pd, out=pa), radius, out=pm))
         if near.size:
             d = pd.take(near)
-            if single:
-                poly = poly[-n32:]
-            acc = np.multiply(d, poly[0])
-            for coef in poly[1:]:
-                acc += coef
-                acc *= d
-            _put(r, near, acc)
+            late.append((poly[-n32:] if single else poly, near, d))  # evaluated by _patch_late
     return (o0, r,)

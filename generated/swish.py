@@ -327,13 +327,55 @@ def _run_blocks(fn, x, flat, order, step, up, nout, args):
         part = fn(flat.astype(np.float64) if up else flat, *args, *(None,) * nout)
         return tuple(p.astype(x.dtype, copy=False).reshape(x.shape, order=order) for p in part)
     outs = tuple(np.empty(flat.size, x.dtype) for _ in range(nout))
+    late = args[-1] if args and type(args[-1]) is _Late else None
     for i in range(0, flat.size, step):
         dest = tuple(out[i:i + step] for out in outs)
+        if late is not None:
+            late.at = i  # the indices the block appends count from its first element
         part = fn(flat[i:i + step].astype(np.float64) if up else flat[i:i + step], *args, *dest)
         for d, p in zip(dest, part):
             if p is not d:
                 d[...] = p
+        if late is not None and late.n >= 8192:
+            late.flush(outs[late.k])
     return tuple(out.reshape(x.shape, order=order) for out in outs)
+
+
+class _Late:
+    """The Taylor patches' elements the blocks find (the block functions append (polynomial, indices in
+    the block, d)), evaluated together once 8192 are pending and at the end (_patch_late): each
+    polynomial by the operations of the per-block Horner's rule ((c_n d + c_n-1) d + ...) d, so the same
+    bits, in 2 x degree NumPy calls per batch instead of per block, on arrays that stay in cache.
+    """
+    __slots__ = ("at", "k", "n", "rows")
+
+    def __init__(self, k):
+        self.k, self.at, self.rows, self.n = k, 0, {}, 0  # k: the patched result; at: the block's first element
+
+    def append(self, item):
+        poly, near, d = item
+        idx, ds = self.rows.setdefault(poly, ([], []))
+        idx.append(near + self.at if self.at else near)
+        ds.append(d)
+        self.n += d.size
+
+    def flush(self, flat):
+        """Evaluate what is pending into flat (the result as one dimension, in the blocks' order)."""
+        for poly, (idx, ds) in self.rows.items():
+            d = np.concatenate(ds) if len(ds) > 1 else ds[0]
+            acc = np.multiply(d, poly[0])
+            for coef in poly[1:]:
+                acc += coef
+                acc *= d
+            flat[np.concatenate(idx) if len(idx) > 1 else idx[0]] = acc
+        self.rows, self.n = {}, 0
+
+
+def _patch_late(out, late):
+    """out with the patches still pending in late (see _Late) written in."""
+    if late.n:
+        late.flush(out.reshape(-1, order="F" if out.flags.f_contiguous and not out.flags.c_contiguous else "C"))
+    return out
 
 
 @np.errstate(under="ignore", over="ignore", invalid="ignore")
@@ -399,11 +441,13 @@ def swish_grad(x, beta=1.0):
     x, finish = _prepare(x)
     # at beta = 0, df/dbeta = x^2/4 exceeds the largest float for |x| > 2 sqrt(max): +-inf is then the correctly rounded value
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
-    r = _blocks(_swish_grad_block, x, 1, False, 0, 262144, 4, beta)
+    late = _Late(0)  # the Taylor patches' elements, from every block
+    r = _blocks(_swish_grad_block, x, 1, False, 0, 262144, 4, beta, late)
+    _patch_late(r[0], late)
     return finish(r[0])
 
 
-def _swish_grad_block(x, beta, o0):
+def _swish_grad_block(x, beta, late, o0):
     """swish_grad on one block of the input (see _blocks)."""
     t2 = float(1.152921504606847e+18 / np.maximum(np.abs(beta), 8.673617379884035e-19))
     o0 = np.empty_like(x) if o0 is None else o0
@@ -463,13 +507,7 @@ def _swish_grad_block(x, beta, o0):
             ts = t64.take(near)
             err = _two_prod_err(beta, x64.take(near), ts) if 2.0**-900 < abs(beta) < 2.0**900 else 0.0
             d = ((ts - zero_hi) + err) - zero_lo
-            if single:
-                poly = poly[-n32:]
-            acc = np.multiply(d, poly[0])
-            for coef in poly[1:]:
-                acc += coef
-                acc *= d
-            _put(r, near, acc)
+            late.append((poly[-n32:] if single else poly, near, d))  # evaluated by _patch_late
     return (r,)
 
 
@@ -535,11 +573,13 @@ def swish_forward_and_grad(x, beta=1.0):
     x, finish = _prepare(x)
     # at beta = 0, df/dbeta = x^2/4 exceeds the largest float for |x| > 2 sqrt(max): +-inf is then the correctly rounded value
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
-    r = _blocks(_swish_forward_and_grad_block, x, 2, False, 0, 262144, 4, beta)
+    late = _Late(1)  # the Taylor patches' elements, from every block
+    r = _blocks(_swish_forward_and_grad_block, x, 2, False, 0, 262144, 4, beta, late)
+    _patch_late(r[1], late)
     return finish(r[0]), finish(r[1])
 
 
-def _swish_forward_and_grad_block(x, beta, o0, o1):
+def _swish_forward_and_grad_block(x, beta, late, o0, o1):
     """swish_forward_and_grad on one block of the input (see _blocks)."""
     t3 = float(1.152921504606847e+18 / np.maximum(np.abs(beta), 8.673617379884035e-19))
     o1 = np.empty_like(x) if o1 is None else o1
@@ -609,11 +649,5 @@ def _swish_forward_and_grad_block(x, beta, o0, o1):
             ts = t64.take(near)
             err = _two_prod_err(beta, x64.take(near), ts) if 2.0**-900 < abs(beta) < 2.0**900 else 0.0
             d = ((ts - zero_hi) + err) - zero_lo
-            if single:
-                poly = poly[-n32:]
-            acc = np.multiply(d, poly[0])
-            for coef in poly[1:]:
-                acc += coef
-                acc *= d
-            _put(r, near, acc)
+            late.append((poly[-n32:] if single else poly, near, d))  # evaluated by _patch_late
     return (o0, r,)

@@ -1,6 +1,8 @@
 """The in-place lowering pass, fast forms with their fix-up, and the kernels they brought."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import mpmath
 import numpy as np
 import pytest
@@ -141,6 +143,33 @@ def test_fix_up_across_the_region_tests_slices():
             one = np.concatenate([silu(x[i:i + 1]) for i in idx])
             assert np.array_equal(got[idx], one) and not np.isnan(got).any()
             assert np.all(got[idx[idx % 2 == 0]] < 0)  # -90 e^-90, a normal number in float32 too
+
+
+@pytest.mark.parametrize("name", ["silu", "swish", "mish", "gelu", "gelu_tanh"])
+def test_patches_evaluated_after_the_blocks_give_each_elements_bits(name):
+    """Blocks leave their Taylor patches' elements to _Late (evaluated in batches of 8192, and at the end):
+    in blocks, in F order and in one piece, every element gets the bits it gets alone."""
+    import importlib
+
+    mod = importlib.import_module(f"generated.{name}")
+    assert "late.append(" in Path(mod.__file__).read_text()  # the test is not vacuous
+    zero = {"silu": -1.2784645427610737, "swish": -1.2784645427610737, "mish": -1.192431214515495,
+            "gelu": -0.7517915, "gelu_tanh": -0.7524614220710163}[name]
+    rng = np.random.default_rng(4)
+    for dtype, dense in ((np.float64, True), (np.float32, True), (np.float64, False), (np.float32, False)):
+        # dense: most elements near the zero (a batch per block); else 5 N(0, 1) (batches of several blocks)
+        x = np.concatenate([zero + rng.uniform(-0.4, 0.4, 150001 if dense else 0), rng.standard_normal(450000) * 5,
+                            [np.nan, -np.inf, np.inf, 0.0, -0.0]]).astype(dtype)
+        rng.shuffle(x)
+        idx = np.concatenate([rng.choice(x.size, 300, replace=False), [0, x.size - 1]])
+        one = {k: np.concatenate([f(x[i:i + 1]) for i in idx]) for k, f in (
+            ("grad", getattr(mod, f"{name}_grad")), ("fused", lambda v: getattr(mod, f"{name}_forward_and_grad")(v)[1]))}
+        for layout in (x, np.asfortranarray(x[:300000].reshape(600, 500)), x[:3000]):
+            kept = idx < layout.size  # x[p] is layout's element p in C order
+            at = np.unravel_index(idx[kept], layout.shape)
+            for k, got in (("grad", getattr(mod, f"{name}_grad")(layout)),
+                           ("fused", getattr(mod, f"{name}_forward_and_grad")(layout)[1])):
+                assert np.array_equal(got[at], one[k][kept], equal_nan=True), (name, dtype, k, layout.shape)
 
 
 def test_exp_neg_half_sq_keeps_its_accuracy_without_expm1():

@@ -123,14 +123,17 @@ def patch_width(patches: list[Patch]) -> float | None:
 
 
 def patch_lines(patches: list[Patch], var: str, result: str, guard: str = "",
-                fresh: bool = False, scale: str = "") -> tuple[list[str], str]:
+                fresh: bool = False, scale: str = "", late: bool = False) -> tuple[list[str], str]:
     """Lines that compute `result`, then overwrite it near each root by the Taylor polynomial.
 
     guard: a condition (e.g. the parameters equal the values the patch was computed for); the patch
     lines are then indented under ``if guard:``. fresh: `result` names a buffer of this function's
     own, used nowhere else, which the patches may write. scale: a parameter s (see
     Activation.patch_scale): the polynomials in t = s*x, whose rounding error joins d (Dekker's product,
-    kernel _two_prod_err; none for float32 input, whose product is exact in float64).
+    kernel _two_prod_err; none for float32 input, whose product is exact in float64). late (block
+    functions): each block only finds its elements near a zero and appends (polynomial, indices, d) to
+    the list `late`; the caller evaluates each polynomial once on all blocks' elements (_patch_late),
+    instead of 2 x degree small NumPy calls per block (the same operations per element: the same bits).
     """
     if fresh:
         lines = [] if result == "r" else [f"r = {result}"]
@@ -176,6 +179,9 @@ def patch_lines(patches: list[Patch], var: str, result: str, guard: str = "",
         lines.append(f"{indent}        d = ((ts - zero_hi) + err) - zero_lo")
     else:
         lines.append(f"{indent}        d = pd.take(near)")
+    if late:
+        lines.append(f"{indent}        late.append((poly[-n32:] if single else poly, near, d))  # evaluated by _patch_late")
+        return lines, "r"
     # Horner's rule in place (the same operations in the same order as ((c_n d + c_n-1) d + ...) d, so
     # the same bits, without a fresh array per operation: on the few elements near a zero, each
     # operation's cost is mostly its call)

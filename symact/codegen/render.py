@@ -87,6 +87,7 @@ class _Fn:
     dests: list[str] | None = None  # block functions: names of the output buffers they are given
     parts: int = 4  # block functions: at least this many blocks (below the block size)
     quiet: bool = False  # no operation can raise a floating-point flag the caller's errstate would see
+    late: int | None = None  # block functions: the result whose Taylor patches are evaluated after the blocks
 
     @property
     def outputs(self) -> list[str]:
@@ -314,13 +315,13 @@ FIXUP_COST = 2
 
 
 def _code(act: Activation, names: dict, printed: list, stable: list[sp.Expr], fast: list[sp.Expr | None],
-          arg: str = "x", patch: int | None = None, dests: list[str] | None = None, scratch: bool = False
-          ) -> tuple[Lowered, list[str], list[str], bool]:
+          arg: str = "x", patch: int | None = None, dests: list[str] | None = None, scratch: bool = False,
+          late: bool = False) -> tuple[Lowered, list[str], list[str], bool]:
     """(lowered code before patches, lines, result names, whether fast forms are used) of a function.
 
     stable / fast: its forms (fast versions or None); patch: the index of the result that gets the
     Taylor patches at the zeros of f'; dests: names of the output buffers the results are written into
-    (block functions), or None.
+    (block functions), or None; late: the patches' polynomials left to the caller (patch_lines).
     """
     fast_code = None
     if any(f is not None for f in fast):
@@ -350,7 +351,7 @@ def _code(act: Activation, names: dict, printed: list, stable: list[sp.Expr], fa
             f"{p.name} == {float_literal(act.param_values()[p.name])}" for p in act.params)
         others = tuple(r for i, r in enumerate(results) if i != patch)
         extra, results[patch] = patch_lines(root_patches(act, "grad"), "x", results[patch], guard,
-                                            fresh=_fresh(results[patch], others), scale=str(scale or ""))
+                                            fresh=_fresh(results[patch], others), scale=str(scale or ""), late=late)
         lines = lines + extra
     return low, lines, results, used_fast
 
@@ -399,10 +400,13 @@ def module_context(act: Activation) -> dict:
         fn.fixup = used_fast and _region_on_x(act)
         dests = [f"o{i}" for i in range(len(results))]
         # the results written into the output buffers a block function is given, which hold earlier values too
-        fn.low_blocked, lines_blocked, outs, _ = _code(act, names, [], stable, fast, arg, patch, dests, not is_wide)
+        fn.low_blocked, lines_blocked, outs, _ = _code(act, names, [], stable, fast, arg, patch, dests, not is_wide,
+                                                       late=True)
         fn.blocked, fn.whole_bytes, fn.block_bytes, fn.parts = _blocking(fn)
         if fn.blocked:
             fn.lines = lines_blocked
+            if any("late.append(" in line for line in lines_blocked):
+                fn.late = patch
             if fn.results is None:
                 fn.result = outs[0]
             else:
@@ -441,6 +445,7 @@ def module_context(act: Activation) -> dict:
         "uses_clip": any(f"{CLIP}(" in line for fn in fns for line in fn.lines),
         "any_blocked": any(fn.blocked for fn in fns),
         "any_fixup": any(fn.fixup for fn in fns),
+        "any_late": any(fn.late is not None for fn in fns),
         "proof_summary": proof_summary,
     }
 
