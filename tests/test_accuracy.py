@@ -207,6 +207,26 @@ def test_sinc_derivative_near_its_zeros(dtype, ns):
             assert excluded == 0 and worst <= PARAM_GOALS["grad"], (worst, where)
 
 
+def test_sinc_float32_derivative_from_one_reduction():
+    """float32 sinc' from kernels._sinc_grad_single (sine and cosine polynomials after one reduction, libm
+    where the difference cancels and beyond 2**25): at and near the zeros of sinc' out to 2e7 (past 2**25,
+    where the reduction hands over), uniform on (-1e4, 1e4) and log-uniform to 3e38, both signs: 0 ULP, as
+    with libm's sine and cosine throughout (without the libm fallback where the difference cancels: 1 ULP
+    at x = -23.52)."""
+    dt = np.dtype(np.float32)
+    rng = np.random.default_rng(12)
+    xs = np.concatenate([_sinc_grad_zeros(list(range(1, 25)) + [30, 300, 3000, 10**5, 10**6, 10**7, 2 * 10**7], dt),
+                         rng.uniform(-1e4, 1e4, 20000).astype(dt),
+                         (10 ** rng.uniform(0, 38.5, 5000) * rng.choice([-1, 1], 5000)).astype(dt)])
+    xs = xs[np.isfinite(xs)]
+    ref = reference_for(CATALOG["sinc"], "grad", xs, dt, allow_uncertified=True)
+    mod = _module("sinc")
+    with np.errstate(all="raise"):
+        for got in (mod.sinc_grad(xs), mod.sinc_forward_and_grad(xs)[1]):
+            worst, where, excluded = max_ulp(got, ref, xs, dt)
+            assert excluded == 0 and worst == 0, (worst, where)
+
+
 @pytest.mark.parametrize("where", ["small", "beyond"])
 def test_sinc_derivative_at_random_floats(where):
     """float64 sinc' at random x: |x| < 3, where (cos x - sin(x)/x)/x cancels below |x| = 1.1 (the battery's

@@ -49,7 +49,7 @@ KERNEL_DEPS = {
     "_cos": (),
     "_sinc": ("_put",),
     "_sinc_grad": ("_wide", "_put", "_two_prod_err", "_two_sum_err", "_dd_mul", "_dd_add", "_reduce_2pi",
-                   "_sinc_grad_far"),
+                   "_sinc_grad_far", "_sinc_grad_single"),
     "_taylor_patches": ("_put", "_patch_cells"),
     "_sin_affine": ("_wide", "_put", "_reduce_2pi", "_sin_single", "_sin_affine_exact"),
     "_gammainc2": ("_wide", "_put"),
@@ -765,7 +765,8 @@ def _sinc_grad(x):
     |x| < 21; beyond, float64 elements where |x sinc'(x)| < 1/16 (about 4% of them; elsewhere this form is
     within 5 ULP) are computed by _sinc_grad_far, which carries the cancellation in its argument (it
     was 3e13 ULP off at the float nearest the zero at x = -29.81). float32 input is computed in float64
-    and keeps its digits (0 ULP at those points).
+    and keeps its digits (0 ULP at those points), its sine and cosine from one reduction and their
+    polynomials (_sinc_grad_single) rather than libm's.
     """
     # (-1)**k 2k/(2k + 1)!, the coefficients of x**(2k - 1), k = 1..11: below 2**-56 of the first term for |x| < 1.1
     coeffs = (
@@ -775,10 +776,13 @@ def _sinc_grad(x):
     )
     w = _wide(x)
     with np.errstate(invalid="ignore", divide="ignore"):  # x = 0 and +-inf are replaced below
-        out = np.sin(w)
-        out /= w
-        np.subtract(np.cos(w), out, out=out)
-        out /= w
+        if x.dtype == np.float32:
+            out = _sinc_grad_single(w)
+        else:
+            out = np.sin(w)
+            out /= w
+            np.subtract(np.cos(w), out, out=out)
+            out /= w
     a = np.abs(w)
     near = np.flatnonzero(a < 1.1)  # below, the difference cancels (14 ULP at x = 0.53 with 0.5 here)
     if near.size:
@@ -800,6 +804,59 @@ def _sinc_grad(x):
     if far.size:
         _put(out, far, 0.0)
     return out.astype(x.dtype, copy=False)
+
+
+def _sinc_grad_single(w):
+    """(cos w - sin(w)/w)/w for float32 w, as float64 (errors of 0 and +-inf: the caller's to replace).
+
+    One reduction for both functions, as in _sin_single: m = rint(w/pi), r = w - m*pi with pi in three
+    pieces of at most 25 bits (exact products for |m| < 2**25, |w| < 2**26), so cos w - sin(w)/w =
+    (-1)**m (cos r - sin(r)/w) with |r| <= pi/2, where the Taylor polynomials of sin to r**17 and cos to
+    r**18 are within 4.4e-14 and 3.5e-15 absolutely; instead of libm's float64 sin and cos (~15-20 ns
+    each). Where the difference is below 2**-14 (it cancels near the zeros of the derivative, beyond
+    what those errors allow: 3e-9 relative at 2**-14, 0.05 float32 ULP) and where |w| >= 2**25: libm.
+    """
+    whole = not w.size or (w.min() > -33554432.0 and w.max() < 33554432.0)  # False for NaN
+    wr = w if whole else w.clip(-33554432.0, 33554432.0)  # huge |w|: libm below (no overflow on the way)
+    k = np.multiply(wr, 0.3183098861837907)
+    k += 0.0  # -0.0 becomes +0.0, so that w = -0.0 keeps its sign in w - k*P1
+    np.rint(k, out=k)
+    r = np.multiply(k, 3.1415926218032837)
+    np.subtract(wr, r, out=r)
+    t = np.multiply(k, 3.1786509424591713e-08)
+    r -= t
+    r -= np.multiply(k, 1.2246467991473532e-16, out=t)
+    z = np.multiply(r, r, out=t)
+    s = np.multiply(z, 2.8114572543455206e-15)  # sin r = r (1 + z (-1/3! + z (1/5! - ...))), z = r**2
+    for c in (-7.647163731819816e-13, 1.6059043836821613e-10, -2.505210838544172e-08, 2.7557319223985893e-06,
+              -0.0001984126984126984, 0.008333333333333333, -0.16666666666666666):
+        s += c
+        s *= z
+    s += 1.0
+    s *= r
+    s /= w  # sin(r)/w
+    c = np.multiply(z, -1.5619206968586225e-16, out=r)  # cos r = 1 + z (-1/2! + z (1/4! - ...))
+    for coeff in (4.779477332387385e-14, -1.1470745597729725e-11, 2.08767569878681e-09, -2.755731922398589e-07,
+                  2.48015873015873e-05, -0.001388888888888889, 0.041666666666666664, -0.5):
+        c += coeff
+        c *= z
+    c += 1.0
+    c -= s  # cos r - sin(r)/w
+    n = k.astype(np.int64)  # m (NaN and +-inf: any value, their results are NaN)
+    np.left_shift(n, 63, out=n)  # m's parity bit as the sign bit
+    u = c.view(np.int64)
+    np.bitwise_xor(u, n, out=u)  # (-1)**m (cos r - sin(r)/w)
+    bad = np.flatnonzero(np.less(np.abs(c, out=z), 2.0**-14))
+    if not whole:  # huge |w| (or NaN): not reduced exactly
+        bad = np.union1d(bad, np.flatnonzero(np.logical_not(np.abs(w) < 33554432.0)))
+    if bad.size:
+        ws = w.take(bad)
+        v = np.sin(ws)
+        v /= ws
+        np.subtract(np.cos(ws), v, out=v)
+        _put(c, bad, v)
+    c /= w
+    return c
 
 
 def _patch_cells(rows, width, check=False):
