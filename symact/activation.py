@@ -131,6 +131,7 @@ class Activation:
     root_patches: tuple[str, ...] = ()  # functions given Taylor patches at their zeros (codegen/patches.py)
     patch_window: tuple[int, int] = (-10, 10)  # where those zeros are searched
     patch_radius: str = "0.3"  # |x - zero| below which the patch is used
+    patch_float32: bool = True  # False: float32 input's kernel keeps its digits at the zeros, unpatched
     # a parameter s with f'(x) = f'(s*x) at the defaults (where s = 1), proven: the patches, computed at the
     # defaults, then hold at any parameters in t = s*x (swish: f'(x) = g(beta x), g = SiLU's derivative)
     patch_scale: sp.Symbol | None = None
@@ -234,6 +235,8 @@ class Activation:
             parts.append(f"patch-window:{self.patch_window}:{self.patch_radius}")
         if self.patch_scale is not None:
             parts.append(f"patch-scale:{self.patch_scale}")
+        if not self.patch_float32:
+            parts.append("patch-float64-only")
         return digest(*parts)
 
     # --- stable forms -----------------------------------------------------------------------

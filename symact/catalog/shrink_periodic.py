@@ -63,6 +63,7 @@ ACTIVATIONS = [
         grad=sinc_grad(x),
         root_patches=("grad",),  # (x cos x - sin x)/x**2 cancels at the zeros of sinc' (tan x = x)
         patch_window=(-21, 21),  # beyond, float64 derivatives near a zero: _sinc_grad_far (see _sinc_grad)
+        patch_float32=False,  # float32: _sinc_grad_single, libm's float64 sine and cosine where the difference cancels
     ),
     Activation(
         "sinusoid", sp.sin(x), family="periodic", aliases=("sin",),

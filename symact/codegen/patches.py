@@ -123,7 +123,8 @@ def patch_width(patches: list[Patch]) -> float | None:
 
 
 def patch_lines(patches: list[Patch], var: str, result: str, guard: str = "",
-                fresh: bool = False, scale: str = "", late: bool = False) -> tuple[list[str], str]:
+                fresh: bool = False, scale: str = "", late: bool = False, float64_only: bool = False
+                ) -> tuple[list[str], str]:
     """Lines that compute `result`, then overwrite it near each root by the Taylor polynomial.
 
     guard: a condition (e.g. the parameters equal the values the patch was computed for); the patch
@@ -134,6 +135,7 @@ def patch_lines(patches: list[Patch], var: str, result: str, guard: str = "",
     functions): each block only finds its elements near a zero and appends (polynomial, indices, d) to
     the list `late`; the caller evaluates each polynomial once on all blocks' elements (_patch_late),
     instead of 2 x degree small NumPy calls per block (the same operations per element: the same bits).
+    float64_only: float32 input is left unpatched (its kernel needs no patch: Activation.patch_float32).
     """
     if fresh:
         lines = [] if result == "r" else [f"r = {result}"]
@@ -145,6 +147,9 @@ def patch_lines(patches: list[Patch], var: str, result: str, guard: str = "",
     if guard:
         lines.append(f"if {guard}:  # the zeros below were computed for these parameter values")
         indent = "    "
+    if float64_only:
+        lines.append(f"{indent}if {var}.dtype == np.float64:  # float32 input: the kernel keeps its digits at the zeros")
+        indent += "    "
     lines.append(f"{indent}{var}64 = np.asarray({var}, np.float64)  # the patches work in float64")
     width = None if scale or len(patches) < MANY else patch_width(patches)
     if width is not None:  # many zeros (sinc's twelve): one pass finds the elements near any of them

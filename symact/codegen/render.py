@@ -351,7 +351,8 @@ def _code(act: Activation, names: dict, printed: list, stable: list[sp.Expr], fa
             f"{p.name} == {float_literal(act.param_values()[p.name])}" for p in act.params)
         others = tuple(r for i, r in enumerate(results) if i != patch)
         extra, results[patch] = patch_lines(root_patches(act, "grad"), "x", results[patch], guard,
-                                            fresh=_fresh(results[patch], others), scale=str(scale or ""), late=late)
+                                            fresh=_fresh(results[patch], others), scale=str(scale or ""), late=late,
+                                            float64_only=not act.patch_float32)
         lines = lines + extra
     return low, lines, results, used_fast
 
