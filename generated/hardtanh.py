@@ -61,6 +61,25 @@ def _where(c, a, b, out=None):
     return m.view(dt) if out is None else out
 
 
+def _as01(c, v, out=None):
+    """1.0 where the mask c holds and 0.0 elsewhere, in v's dtype and shape, v's NaN where v is NaN: the
+    Piecewise of the constants 1 and 0 on a condition that is false at NaN, _where(c, 1.0, _nan_kept(v,
+    0.0)) bit for bit, as one cast of the mask instead of a fill and three blending passes; the NaN test
+    is one minimum reduction (as _nan_kept's). out: as _where's.
+    """
+    if out is None or out.dtype != v.dtype or out.shape != v.shape:
+        r = c.astype(v.dtype)
+        if out is None:
+            out = r
+        else:
+            out[...] = r
+    else:
+        np.copyto(out, c)  # the bool -> float cast
+    if v.size and np.isnan(np.minimum.reduce(v, axis=None)):
+        np.copyto(out, v, where=np.isnan(v), casting="same_kind")
+    return out
+
+
 def _nan_kept(v, c, out=None):
     """_where(np.isnan(v), v, c) for a scalar c: c in an array of v's shape and dtype, v's NaN where v is
     NaN. One fill; the mask only when v holds a NaN (a minimum reduction keeps NaN). out: as _where's.
@@ -254,12 +273,10 @@ def hardtanh_grad(x, min_val=-1.0, max_val=1.0):
 
 def _hardtanh_grad_block(x, min_val, max_val, o0):
     """hardtanh_grad on one block of the input (see _blocks)."""
-    o0 = np.empty_like(x) if o0 is None else o0
-    b0 = np.greater_equal(min_val, x)
-    b1 = np.less_equal(max_val, x)
-    b0 |= b1
-    _nan_kept(x, 1.0, out=o0)
-    o0 = _where(b0, 0.0, o0, out=o0)
+    b0 = np.greater(max_val, x)
+    b1 = np.less(min_val, x)
+    b0 &= b1
+    o0 = _as01(b0, x, out=o0)
     return (o0,)
 
 
@@ -282,12 +299,10 @@ def hardtanh_grad_from_output(y, min_val=-1.0, max_val=1.0):
 
 def _hardtanh_grad_from_output_block(y, min_val, max_val, o0):
     """hardtanh_grad_from_output on one block of the input (see _blocks)."""
-    o0 = np.empty_like(y) if o0 is None else o0
     b0 = np.greater(max_val, y)
     b1 = np.less(min_val, y)
     b0 &= b1
-    _nan_kept(y, 0.0, out=o0)
-    o0 = _where(b0, 1.0, o0, out=o0)
+    o0 = _as01(b0, y, out=o0)
     return (o0,)
 
 
@@ -340,11 +355,9 @@ def hardtanh_forward_and_grad(x, min_val=-1.0, max_val=1.0):
 
 def _hardtanh_forward_and_grad_block(x, min_val, max_val, o0, o1):
     """hardtanh_forward_and_grad on one block of the input (see _blocks)."""
-    o1 = np.empty_like(x) if o1 is None else o1
     o0 = _clip(x, min_val, max_val, out=o0)
-    b0 = np.greater_equal(min_val, x)
-    b1 = np.less_equal(max_val, x)
-    b0 |= b1
-    _nan_kept(x, 1.0, out=o1)
-    o1 = _where(b0, 0.0, o1, out=o1)
+    b0 = np.greater(max_val, x)
+    b1 = np.less(min_val, x)
+    b0 &= b1
+    o1 = _as01(b0, x, out=o1)
     return (o0, o1,)

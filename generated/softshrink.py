@@ -61,6 +61,25 @@ def _where(c, a, b, out=None):
     return m.view(dt) if out is None else out
 
 
+def _as01(c, v, out=None):
+    """1.0 where the mask c holds and 0.0 elsewhere, in v's dtype and shape, v's NaN where v is NaN: the
+    Piecewise of the constants 1 and 0 on a condition that is false at NaN, _where(c, 1.0, _nan_kept(v,
+    0.0)) bit for bit, as one cast of the mask instead of a fill and three blending passes; the NaN test
+    is one minimum reduction (as _nan_kept's). out: as _where's.
+    """
+    if out is None or out.dtype != v.dtype or out.shape != v.shape:
+        r = c.astype(v.dtype)
+        if out is None:
+            out = r
+        else:
+            out[...] = r
+    else:
+        np.copyto(out, c)  # the bool -> float cast
+    if v.size and np.isnan(np.minimum.reduce(v, axis=None)):
+        np.copyto(out, v, where=np.isnan(v), casting="same_kind")
+    return out
+
+
 def _nan_kept(v, c, out=None):
     """_where(np.isnan(v), v, c) for a scalar c: c in an array of v's shape and dtype, v's NaN where v is
     NaN. One fill; the mask only when v holds a NaN (a minimum reduction keeps NaN). out: as _where's.
@@ -263,9 +282,8 @@ def _softshrink_grad_block(x, lambd, o0):
     """softshrink_grad on one block of the input (see _blocks)."""
     o0 = np.empty_like(x) if o0 is None else o0
     np.abs(x, out=o0)
-    b0 = np.greater_equal(lambd, o0)
-    _nan_kept(x, 1.0, out=o0)
-    o0 = _where(b0, 0.0, o0, out=o0)
+    b0 = np.less(lambd, o0)
+    o0 = _as01(b0, x, out=o0)
     return (o0,)
 
 
@@ -287,10 +305,8 @@ def softshrink_grad_from_output(y, lambd=0.5):
 
 def _softshrink_grad_from_output_block(y, lambd, o0):
     """softshrink_grad_from_output on one block of the input (see _blocks)."""
-    o0 = np.empty_like(y) if o0 is None else o0
-    b0 = np.equal(y, 0.0)
-    _nan_kept(y, 1.0, out=o0)
-    o0 = _where(b0, 0.0, o0, out=o0)
+    b0 = np.not_equal(y, 0.0)
+    o0 = _as01(b0, y, out=o0)
     return (o0,)
 
 
@@ -346,7 +362,6 @@ def _softshrink_forward_and_grad_block(x, lambd, o0, o1):
     o0 += 0.0
     o0 = np.subtract(x, o0, out=o0)
     np.abs(x, out=o1)
-    b0 = np.greater_equal(lambd, o1)
-    _nan_kept(x, 1.0, out=o1)
-    o1 = _where(b0, 0.0, o1, out=o1)
+    b0 = np.less(lambd, o1)
+    o1 = _as01(b0, x, out=o1)
     return (o0, o1,)

@@ -21,7 +21,7 @@ import mpmath
 import sympy as sp
 from sympy.codegen.cfunctions import expm1, log1p
 from sympy.core.relational import Relational
-from sympy.logic.boolalg import And, BooleanFalse, BooleanTrue, Not, Or
+from sympy.logic.boolalg import And, BooleanFalse, BooleanTrue, Not, Or, to_nnf
 
 from ..functions import Kernel, copysign, fclip, hypot, mask, pos_zero, sin_affine_lean, sin_affine_wide
 
@@ -298,10 +298,18 @@ class _Printer:
 
     def _piecewise(self, e: sp.Piecewise) -> str:
         args = list(e.args)
-        self.kernels.add("_where")  # branch-free np.where
         if args[-1][1] != sp.true:
             raise PrintError("Piecewise without a final True branch")
         last_expr = args[-1][0]
+        if (len(args) == 2 and not self._scalar and {args[0][0], last_expr} == {sp.S.One, sp.S.Zero}
+                and args[0][1].free_symbols & self.dependent and isinstance(args[0][1], (Relational, And, Or))):
+            # 1 where a condition on x holds, 0 elsewhere: the mask cast (the other way round: the
+            # condition negated, which only NaN would tell apart, and NaN is NaN in both)
+            cond = args[0][1] if args[0][0] == 1 else to_nnf(Not(args[0][1]))
+            if isinstance(cond, (Relational, And, Or)) and not cond.atoms(Not):
+                self.kernels.add("_as01")
+                return f"_as01({self.p(cond)}, {self.names[self.var]})"
+        self.kernels.add("_where")  # branch-free np.where
         text = self.p(last_expr)
         if not last_expr.free_symbols & self.dependent:
             text = self.nan_kept(text)
