@@ -61,22 +61,25 @@ def _where(c, a, b, out=None):
     return m.view(dt) if out is None else out
 
 
-def _as01(c, v, out=None):
-    """1.0 where the mask c holds and 0.0 elsewhere, in v's dtype and shape, v's NaN where v is NaN: the
-    Piecewise of the constants 1 and 0 on a condition that is false at NaN, _where(c, 1.0, _nan_kept(v,
-    0.0)) bit for bit, as one cast of the mask instead of a fill and three blending passes; the NaN test
-    is one minimum reduction (as _nan_kept's). out: as _where's.
+def _mask_value(c, v, value, out=None):
+    """value where the mask c holds and +0.0 elsewhere, in v's dtype and shape, v's NaN where v is NaN: the
+    Piecewise of a constant and 0 on a condition that is false at NaN, _where(c, value, _nan_kept(v, 0.0))
+    bit for bit, as one cast of the mask (times value, rounded to v's dtype; plus 0.0 for a negative
+    value, so that 0 * value is +0.0) instead of a fill and three blending passes; the NaN test is one
+    minimum reduction (as _nan_kept's). out: as _where's.
     """
-    if out is None or out.dtype != v.dtype or out.shape != v.shape:
-        r = c.astype(v.dtype)
-        if out is None:
-            out = r
-        else:
-            out[...] = r
-    else:
-        np.copyto(out, c)  # the bool -> float cast
+    fit = out is not None and out.dtype == v.dtype and out.shape == v.shape
+    r = out if fit else np.empty(v.shape, v.dtype)
+    np.copyto(r, c)  # the bool -> float cast
+    if value != 1.0:
+        r *= value
+        if value < 0.0:
+            r += 0.0
     if v.size and np.isnan(np.minimum.reduce(v, axis=None)):
-        np.copyto(out, v, where=np.isnan(v), casting="same_kind")
+        np.copyto(r, v, where=np.isnan(v))
+    if out is None or fit:
+        return r
+    out[...] = r
     return out
 
 
@@ -276,7 +279,7 @@ def _hardtanh_grad_block(x, min_val, max_val, o0):
     b0 = np.greater(max_val, x)
     b1 = np.less(min_val, x)
     b0 &= b1
-    o0 = _as01(b0, x, out=o0)
+    o0 = _mask_value(b0, x, 1.0, out=o0)
     return (o0,)
 
 
@@ -302,7 +305,7 @@ def _hardtanh_grad_from_output_block(y, min_val, max_val, o0):
     b0 = np.greater(max_val, y)
     b1 = np.less(min_val, y)
     b0 &= b1
-    o0 = _as01(b0, y, out=o0)
+    o0 = _mask_value(b0, y, 1.0, out=o0)
     return (o0,)
 
 
@@ -359,5 +362,5 @@ def _hardtanh_forward_and_grad_block(x, min_val, max_val, o0, o1):
     b0 = np.greater(max_val, x)
     b1 = np.less(min_val, x)
     b0 &= b1
-    o1 = _as01(b0, x, out=o1)
+    o1 = _mask_value(b0, x, 1.0, out=o1)
     return (o0, o1,)

@@ -28,52 +28,25 @@ _F64 = np.dtype(np.float64)
 _clip = np.ndarray.clip  # np.clip without its dispatch wrapper (about 2 us less per call)
 
 
-def _where(c, a, b, out=None):
-    """np.where(c, a, b) for float32/float64 values, bit for bit, without branching on c.
-
-    NumPy's where branches per element (about 3 ns per element on unordered data); here the bits of
-    a and b are blended with c as 0 or 1: b ^ ((a ^ b) * c), three passes over one buffer. out: a buffer
-    for the result, which may be a or b (then read before written).
+def _mask_value(c, v, value, out=None):
+    """value where the mask c holds and +0.0 elsewhere, in v's dtype and shape, v's NaN where v is NaN: the
+    Piecewise of a constant and 0 on a condition that is false at NaN, _where(c, value, _nan_kept(v, 0.0))
+    bit for bit, as one cast of the mask (times value, rounded to v's dtype; plus 0.0 for a negative
+    value, so that 0 * value is +0.0) instead of a fill and three blending passes; the NaN test is one
+    minimum reduction (as _nan_kept's). out: as _where's.
     """
-    dt = np.result_type(a, b)
-    if np.ndim(c) == 0 or dt not in (np.float32, np.float64):
-        r = np.where(c, a, b)
-        if out is None:
-            return r
-        out[...] = r
-        return out
-    ut = np.uint64 if dt == np.float64 else np.uint32
-    au = np.asarray(a, dt).view(ut)
-    bu = np.asarray(b, dt).view(ut)
-    if out is not None and (out.dtype != dt or out.shape != np.shape(c)):
-        out[...] = _where(c, a, b)  # a narrower result (float32 of float64 work): rounded once here
-        return out
-    m = np.bitwise_xor(au, bu, out=None if out is None else out.view(ut))
-    if m.shape != np.shape(c):  # a and b scalars
-        m = np.multiply(m, c, dtype=ut)
-    elif bu.ndim and out is not None and np.may_share_memory(m, bu):  # b was overwritten: a ^ ((a ^ b) * ~c)
-        np.multiply(m, np.logical_not(c), out=m)
-        m ^= au
-        return out
-    else:
-        np.multiply(m, c, out=m)  # a ^ b where c, 0 elsewhere
-    m ^= bu
-    return m.view(dt) if out is None else out
-
-
-def _nan_kept(v, c, out=None):
-    """_where(np.isnan(v), v, c) for a scalar c: c in an array of v's shape and dtype, v's NaN where v is
-    NaN. One fill; the mask only when v holds a NaN (a minimum reduction keeps NaN). out: as _where's.
-    """
+    fit = out is not None and out.dtype == v.dtype and out.shape == v.shape
+    r = out if fit else np.empty(v.shape, v.dtype)
+    np.copyto(r, c)  # the bool -> float cast
+    if value != 1.0:
+        r *= value
+        if value < 0.0:
+            r += 0.0
     if v.size and np.isnan(np.minimum.reduce(v, axis=None)):
-        return _where(np.isnan(v), v, c, out=out)
-    if out is None or out.dtype != v.dtype or out.shape != v.shape:
-        r = np.full_like(v, c)  # c rounded to v's dtype, as _where's np.asarray(c, dtype) does
-        if out is None:
-            return r
-        out[...] = r
-        return out
-    out.fill(c)
+        np.copyto(r, v, where=np.isnan(v))
+    if out is None or fit:
+        return r
+    out[...] = r
     return out
 
 
@@ -230,12 +203,10 @@ def sparse_sigmoid_grad(x):
 
 def _sparse_sigmoid_grad_block(x, o0):
     """sparse_sigmoid_grad on one block of the input (see _blocks)."""
-    o0 = np.empty_like(x) if o0 is None else o0
-    b0 = np.greater_equal(x, 1.0)
-    b1 = np.less_equal(x, -1.0)
-    b0 |= b1
-    _nan_kept(x, 0.5, out=o0)
-    o0 = _where(b0, 0.0, o0, out=o0)
+    b0 = np.greater(x, -1.0)
+    b1 = np.less(x, 1.0)
+    b0 &= b1
+    o0 = _mask_value(b0, x, 0.5, out=o0)
     return (o0,)
 
 
@@ -256,12 +227,10 @@ def sparse_sigmoid_grad_from_output(y):
 
 def _sparse_sigmoid_grad_from_output_block(y, o0):
     """sparse_sigmoid_grad_from_output on one block of the input (see _blocks)."""
-    o0 = np.empty_like(y) if o0 is None else o0
     b0 = np.greater(y, 0.0)
     b1 = np.less(y, 1.0)
     b0 &= b1
-    _nan_kept(y, 0.0, out=o0)
-    o0 = _where(b0, 0.5, o0, out=o0)
+    o0 = _mask_value(b0, y, 0.5, out=o0)
     return (o0,)
 
 
@@ -283,13 +252,11 @@ def sparse_sigmoid_forward_and_grad(x):
 def _sparse_sigmoid_forward_and_grad_block(x, o0, o1):
     """sparse_sigmoid_forward_and_grad on one block of the input (see _blocks)."""
     o0 = np.empty_like(x) if o0 is None else o0
-    o1 = np.empty_like(x) if o1 is None else o1
     np.multiply(0.5, x, out=o0)
     o0 += 0.5
     o0 = _clip(o0, 0.0, 1.0, out=o0)
-    b0 = np.greater_equal(x, 1.0)
-    b1 = np.less_equal(x, -1.0)
-    b0 |= b1
-    _nan_kept(x, 0.5, out=o1)
-    o1 = _where(b0, 0.0, o1, out=o1)
+    b0 = np.greater(x, -1.0)
+    b1 = np.less(x, 1.0)
+    b0 &= b1
+    o1 = _mask_value(b0, x, 0.5, out=o1)
     return (o0, o1,)

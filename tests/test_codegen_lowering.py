@@ -262,9 +262,11 @@ def test_nan_kept_kernel_is_its_where_bit_for_bit(dtype, nan, out):
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("nan", [False, True])
 @pytest.mark.parametrize("out", ["none", "fresh", "narrower"])
-def test_as01_kernel_is_its_where_bit_for_bit(dtype, nan, out):
-    """_as01(c, v, out) against _where(c, 1.0, _nan_kept(v, 0.0)) for c false at NaN (NaN payloads kept),
-    with and without a NaN in v, its out= none, a fresh buffer or a float32 one."""
+@pytest.mark.parametrize("value", [1.0, 0.5, 1 / 6, -2.5])
+def test_mask_value_kernel_is_its_where_bit_for_bit(dtype, nan, out, value):
+    """_mask_value(c, v, value, out) against _where(c, value, _nan_kept(v, 0.0)) for c false at NaN (NaN
+    payloads kept; +0.0 for a negative value too), with and without a NaN in v, its out= none, a fresh
+    buffer or a float32 one."""
     rng = np.random.default_rng(5)
     v = (rng.standard_normal(1001) * 3).astype(dtype)
     v[::11], v[::13] = -0.0, -np.inf
@@ -272,28 +274,28 @@ def test_as01_kernel_is_its_where_bit_for_bit(dtype, nan, out):
         v[::7] = np.nan
         v[3] = -np.nan
     c = (v > -1.0) & (v < 2.0)
-    want = kernels._where(c, 1.0, kernels._nan_kept(v, 0.0))
+    want = kernels._where(c, value, kernels._nan_kept(v, 0.0))
     given = {"none": None, "fresh": np.empty(v.shape, dtype), "narrower": np.empty(v.shape, np.float32)}[out]
-    got = kernels._as01(c, v, out=given)
+    got = kernels._mask_value(c, v, value, out=given)
     if given is not None:
         assert got is given
         want = want.astype(given.dtype)
     assert got.dtype == want.dtype and np.array_equal(got.view(np.uint8), want.view(np.uint8))
 
 
-def test_piecewise_of_one_and_zero_prints_as_a_mask_cast():
-    """Piecewise((1, cond), (0, True)) and (0, cond), (1, True) (the condition negated) print as _as01;
-    other constants, or a condition on parameters alone, keep _where."""
+def test_piecewise_of_a_constant_and_zero_prints_as_a_mask_cast():
+    """Piecewise((c, cond), (0, True)) and (0, cond), (c, True) (the condition negated) print as _mask_value;
+    two nonzero constants, or a condition on parameters alone, keep _where."""
     from symact.codegen.printer import print_function
     names = {X: "x", a: "a"}
     one = print_function(sp.Piecewise((1, (X > a) & (X < 2)), (0, True)), X, names)
-    assert "_as01(" in one.result + "".join(one.lines) and "_where(" not in one.result
-    zero = print_function(sp.Piecewise((0, (X <= a) | (X >= 2)), (1, True)), X, names)
+    assert "_mask_value(" in one.result + "".join(one.lines) and "_where(" not in one.result
+    zero = print_function(sp.Piecewise((0, (X <= a) | (X >= 2)), (sp.Rational(1, 6), True)), X, names)
     text = zero.result + "".join(zero.lines)
-    assert "_as01(" in text and "<=" not in text and ">=" not in text  # (x > a) & (x < 2)
-    for other in (sp.Piecewise((2, X > a), (0, True)), sp.Piecewise((1, a > 0), (0, True))):
+    assert "_mask_value(" in text and "<=" not in text and ">=" not in text  # (x > a) & (x < 2)
+    for other in (sp.Piecewise((2, X > a), (1, True)), sp.Piecewise((1, a > 0), (0, True))):
         printed = print_function(other, X, names)
-        assert "_as01(" not in printed.result + "".join(printed.lines)
+        assert "_mask_value(" not in printed.result + "".join(printed.lines)
 
 
 def test_inner_bounds_are_inside_the_region_and_rounded_inwards():

@@ -45,7 +45,7 @@ F64_KERNELS = frozenset({"_ndtr", "_npdf", "_expnegsq", "_expneghalfsq", "_gelu_
 #: np.clip without its dispatch wrapper (~2 us less per call; the same ufunc, so the same bits)
 CLIP = "_clip"
 #: kernels taking out= like a ufunc (any buffer of the result's kind, an operand's included)
-OUT_KERNELS = frozenset({"_where", "_nan_kept", "_as01", "_gelu_tanh_xgate", "_exp_mul", "_exp_div", "_expm1_div", "_exp_times"})
+OUT_KERNELS = frozenset({"_where", "_nan_kept", "_mask_value", "_gelu_tanh_xgate", "_exp_mul", "_exp_div", "_expm1_div", "_exp_times"})
 
 
 def _callee(fn: str) -> str:
@@ -77,7 +77,7 @@ class Lowered:
 #: rough time of an operation in cheap passes (exp ~ 15 add passes on this project's machine)
 _COST = {"exp": 15, "log": 15, "log1p": 40, "expm1": 40, "tanh": 40, "sinh": 40, "cosh": 40, "arctan": 30,
          "arcsinh": 40, "sqrt": 5, "true_divide": 2, "power": 30}
-_KERNEL_COST = {"_where": 5, "_nan_kept": 2, "_as01": 2, "_hypot": 14, "_heaviside": 4, "_exp_mul": 16, "_exp_div": 17, "_expm1_div": 44, "_exp_times": 16}  # others: 60
+_KERNEL_COST = {"_where": 5, "_nan_kept": 2, "_mask_value": 2, "_hypot": 14, "_heaviside": 4, "_exp_mul": 16, "_exp_div": 17, "_expm1_div": 44, "_exp_times": 16}  # others: 60
 
 
 class _Flattener:

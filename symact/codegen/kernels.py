@@ -20,7 +20,7 @@ KERNEL_SCIPY = {"_ndtr": ("_erfc",)}
 KERNEL_UNBLOCKED = {"_sinc_grad", "_gammainc2", "_sin", "_cos", "_sinc", "_heaviside", "_exp_mul", "_exp_div",
                     "_expm1_div", "_exp_times"}
 #: kernels of a few passes: a function using them runs in blocks only for inputs beyond cache size
-KERNEL_LIGHT = {"_where", "_hypot", "_nan_kept", "_as01"}
+KERNEL_LIGHT = {"_where", "_hypot", "_nan_kept", "_mask_value"}
 #: kernels with float64 buffers but few of them (three: two float64, one float32, for float32 input): a
 #: function of one result using them runs in 8 blocks, not 16 (gaussian's forward at 10^5: peak 1.88x
 #: the input in float32, 1.63x in float64, and 0.85-0.91x the time)
@@ -55,7 +55,7 @@ KERNEL_DEPS = {
     "_gammainc2": ("_wide", "_put"),
     "_where": (),
     "_nan_kept": ("_where",),
-    "_as01": (),
+    "_mask_value": (),
     "_exp_mul": ("_two_prod_err", "_two_sum_err", "_exp_exact_scale", "_exp_finish"),
     "_exp_div": ("_two_prod_err", "_exp_exact_scale", "_exp_finish"),
     "_expm1_div": ("_two_prod_err", "_exp_exact_scale"),
@@ -1431,22 +1431,25 @@ def _exp_finish(p, d, dtype, out):
     return out
 
 
-def _as01(c, v, out=None):
-    """1.0 where the mask c holds and 0.0 elsewhere, in v's dtype and shape, v's NaN where v is NaN: the
-    Piecewise of the constants 1 and 0 on a condition that is false at NaN, _where(c, 1.0, _nan_kept(v,
-    0.0)) bit for bit, as one cast of the mask instead of a fill and three blending passes; the NaN test
-    is one minimum reduction (as _nan_kept's). out: as _where's.
+def _mask_value(c, v, value, out=None):
+    """value where the mask c holds and +0.0 elsewhere, in v's dtype and shape, v's NaN where v is NaN: the
+    Piecewise of a constant and 0 on a condition that is false at NaN, _where(c, value, _nan_kept(v, 0.0))
+    bit for bit, as one cast of the mask (times value, rounded to v's dtype; plus 0.0 for a negative
+    value, so that 0 * value is +0.0) instead of a fill and three blending passes; the NaN test is one
+    minimum reduction (as _nan_kept's). out: as _where's.
     """
-    if out is None or out.dtype != v.dtype or out.shape != v.shape:
-        r = c.astype(v.dtype)
-        if out is None:
-            out = r
-        else:
-            out[...] = r
-    else:
-        np.copyto(out, c)  # the bool -> float cast
+    fit = out is not None and out.dtype == v.dtype and out.shape == v.shape
+    r = out if fit else np.empty(v.shape, v.dtype)
+    np.copyto(r, c)  # the bool -> float cast
+    if value != 1.0:
+        r *= value
+        if value < 0.0:
+            r += 0.0
     if v.size and np.isnan(np.minimum.reduce(v, axis=None)):
-        np.copyto(out, v, where=np.isnan(v), casting="same_kind")
+        np.copyto(r, v, where=np.isnan(v))
+    if out is None or fit:
+        return r
+    out[...] = r
     return out
 
 

@@ -301,14 +301,17 @@ class _Printer:
         if args[-1][1] != sp.true:
             raise PrintError("Piecewise without a final True branch")
         last_expr = args[-1][0]
-        if (len(args) == 2 and not self._scalar and {args[0][0], last_expr} == {sp.S.One, sp.S.Zero}
-                and args[0][1].free_symbols & self.dependent and isinstance(args[0][1], (Relational, And, Or))):
-            # 1 where a condition on x holds, 0 elsewhere: the mask cast (the other way round: the
+        values = [args[0][0], last_expr]
+        if (len(args) == 2 and not self._scalar and args[0][1].free_symbols & self.dependent
+                and isinstance(args[0][1], (Relational, And, Or)) and sp.S.Zero in values
+                and all(isinstance(v, sp.Number) and v.is_finite for v in values) and values[0] != values[1]):
+            # a constant where a condition on x holds, 0 elsewhere: the mask cast (0 where it holds: the
             # condition negated, which only NaN would tell apart, and NaN is NaN in both)
-            cond = args[0][1] if args[0][0] == 1 else to_nnf(Not(args[0][1]))
+            value = values[0] if values[1] == 0 else values[1]
+            cond = args[0][1] if values[1] == 0 else to_nnf(Not(args[0][1]))
             if isinstance(cond, (Relational, And, Or)) and not cond.atoms(Not):
-                self.kernels.add("_as01")
-                return f"_as01({self.p(cond)}, {self.names[self.var]})"
+                self.kernels.add("_mask_value")
+                return f"_mask_value({self.p(cond)}, {self.names[self.var]}, {float_literal(value)})"
         self.kernels.add("_where")  # branch-free np.where
         text = self.p(last_expr)
         if not last_expr.free_symbols & self.dependent:
