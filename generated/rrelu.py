@@ -59,6 +59,36 @@ def _where(c, a, b, out=None):
     return m.view(dt) if out is None else out
 
 
+def _mask_value(c, v, value, other=0.0, out=None):
+    """value where the mask c holds and other elsewhere (scalars, rounded to v's dtype), in v's dtype and
+    shape, v's NaN where v is NaN: the Piecewise of two inputs-free values on a condition that is false at
+    NaN, _where(c, value, _nan_kept(v, other)) bit for bit. other = +0.0: one cast of the mask (times
+    value, plus 0.0 for a negative value, so that 0 * value is +0.0); else other's bits blended with
+    value's by the mask (other ^ ((value ^ other) * c), two passes); instead of a fill and three blending
+    passes. The NaN test is one minimum reduction (as _nan_kept's). out: as _where's.
+    """
+    fit = out is not None and out.dtype == v.dtype and out.shape == v.shape
+    r = out if fit else np.empty(v.shape, v.dtype)
+    if other == 0.0 and not np.signbit(other):
+        np.copyto(r, c)  # the bool -> float cast
+        if value != 1.0:
+            r *= value
+            if value < 0.0:
+                r += 0.0
+    else:
+        ut = np.uint64 if v.dtype == np.float64 else np.uint32
+        a, b = np.asarray(value, v.dtype).view(ut), np.asarray(other, v.dtype).view(ut)
+        u = r.view(ut)
+        np.multiply(c, a ^ b, out=u, dtype=ut)
+        u ^= b
+    if v.size and np.isnan(np.minimum.reduce(v, axis=None)):
+        np.copyto(r, v, where=np.isnan(v))
+    if out is None or fit:
+        return r
+    out[...] = r
+    return out
+
+
 def _nan_kept(v, c, out=None):
     """_where(np.isnan(v), v, c) for a scalar c: c in an array of v's shape and dtype, v's NaN where v is
     NaN. One fill; the mask only when v holds a NaN (a minimum reduction keeps NaN). out: as _where's.
@@ -272,10 +302,8 @@ def rrelu_grad(x, lower=0.125, upper=0.3333333333333333):
 
 def _rrelu_grad_block(x, lower, upper, o0):
     """rrelu_grad on one block of the input (see _blocks)."""
-    o0 = np.empty_like(x) if o0 is None else o0
     b0 = np.greater(x, 0.0)
-    _nan_kept(x, float(0.5 * lower + 0.5 * upper), out=o0)
-    o0 = _where(b0, 1.0, o0, out=o0)
+    o0 = _mask_value(b0, x, 1.0, float(0.5 * lower + 0.5 * upper), out=o0)
     return (o0,)
 
 
@@ -298,10 +326,8 @@ def rrelu_grad_from_output(y, lower=0.125, upper=0.3333333333333333):
 
 def _rrelu_grad_from_output_block(y, lower, upper, o0):
     """rrelu_grad_from_output on one block of the input (see _blocks)."""
-    o0 = np.empty_like(y) if o0 is None else o0
     b0 = np.greater(y, 0.0)
-    _nan_kept(y, float(0.5 * lower + 0.5 * upper), out=o0)
-    o0 = _where(b0, 1.0, o0, out=o0)
+    o0 = _mask_value(b0, y, 1.0, float(0.5 * lower + 0.5 * upper), out=o0)
     return (o0,)
 
 
@@ -357,12 +383,10 @@ def _rrelu_forward_and_grad_block(x, lower, upper, o0, o1):
     if (float(0.5 * lower + 0.5 * upper) <= 1.0) & (float(0.5 * lower + 0.5 * upper) > 0.0):  # the fast forms hold for these parameters
         t0 = float(0.5 * lower + 0.5 * upper)
         o0 = np.empty_like(x) if o0 is None else o0
-        o1 = np.empty_like(x) if o1 is None else o1
         np.multiply(t0, x, out=o0)
         o0 = np.maximum(x, o0, out=o0)
         b0 = np.greater(x, 0.0)
-        _nan_kept(x, t0, out=o1)
-        o1 = _where(b0, 1.0, o1, out=o1)
+        o1 = _mask_value(b0, x, 1.0, t0, out=o1)
         r0 = o0
         r1 = o1
     else:

@@ -59,20 +59,28 @@ def _where(c, a, b, out=None):
     return m.view(dt) if out is None else out
 
 
-def _mask_value(c, v, value, out=None):
-    """value where the mask c holds and +0.0 elsewhere, in v's dtype and shape, v's NaN where v is NaN: the
-    Piecewise of a constant and 0 on a condition that is false at NaN, _where(c, value, _nan_kept(v, 0.0))
-    bit for bit, as one cast of the mask (times value, rounded to v's dtype; plus 0.0 for a negative
-    value, so that 0 * value is +0.0) instead of a fill and three blending passes; the NaN test is one
-    minimum reduction (as _nan_kept's). out: as _where's.
+def _mask_value(c, v, value, other=0.0, out=None):
+    """value where the mask c holds and other elsewhere (scalars, rounded to v's dtype), in v's dtype and
+    shape, v's NaN where v is NaN: the Piecewise of two inputs-free values on a condition that is false at
+    NaN, _where(c, value, _nan_kept(v, other)) bit for bit. other = +0.0: one cast of the mask (times
+    value, plus 0.0 for a negative value, so that 0 * value is +0.0); else other's bits blended with
+    value's by the mask (other ^ ((value ^ other) * c), two passes); instead of a fill and three blending
+    passes. The NaN test is one minimum reduction (as _nan_kept's). out: as _where's.
     """
     fit = out is not None and out.dtype == v.dtype and out.shape == v.shape
     r = out if fit else np.empty(v.shape, v.dtype)
-    np.copyto(r, c)  # the bool -> float cast
-    if value != 1.0:
-        r *= value
-        if value < 0.0:
-            r += 0.0
+    if other == 0.0 and not np.signbit(other):
+        np.copyto(r, c)  # the bool -> float cast
+        if value != 1.0:
+            r *= value
+            if value < 0.0:
+                r += 0.0
+    else:
+        ut = np.uint64 if v.dtype == np.float64 else np.uint32
+        a, b = np.asarray(value, v.dtype).view(ut), np.asarray(other, v.dtype).view(ut)
+        u = r.view(ut)
+        np.multiply(c, a ^ b, out=u, dtype=ut)
+        u ^= b
     if v.size and np.isnan(np.minimum.reduce(v, axis=None)):
         np.copyto(r, v, where=np.isnan(v))
     if out is None or fit:

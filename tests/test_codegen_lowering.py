@@ -26,7 +26,8 @@ EXPRS = [
 
 
 def _run(lines: list[str], results: list[str], x: np.ndarray, **scope):
-    env = {"np": np, "x": x, "_where": kernels._where, "_nan_kept": kernels._nan_kept, "_clip": np.ndarray.clip,
+    env = {"np": np, "x": x, "_where": kernels._where, "_nan_kept": kernels._nan_kept, "_mask_value": kernels._mask_value,
+           "_clip": np.ndarray.clip,
            **scope}
     exec("\n".join(lines), env)  # noqa: S102 - the code under test, generated here
     return [eval(r, env) for r in results]
@@ -262,11 +263,13 @@ def test_nan_kept_kernel_is_its_where_bit_for_bit(dtype, nan, out):
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("nan", [False, True])
 @pytest.mark.parametrize("out", ["none", "fresh", "narrower"])
-@pytest.mark.parametrize("value", [1.0, 0.5, 1 / 6, -2.5])
-def test_mask_value_kernel_is_its_where_bit_for_bit(dtype, nan, out, value):
-    """_mask_value(c, v, value, out) against _where(c, value, _nan_kept(v, 0.0)) for c false at NaN (NaN
-    payloads kept; +0.0 for a negative value too), with and without a NaN in v, its out= none, a fresh
-    buffer or a float32 one."""
+@pytest.mark.parametrize("value,other", [(1.0, 0.0), (0.5, 0.0), (1 / 6, 0.0), (-2.5, 0.0), (1.0, 0.01),
+                                         (1.0, -0.0), (-3.0, 1e-300), (1.0, 1.0)])
+def test_mask_value_kernel_is_its_where_bit_for_bit(dtype, nan, out, value, other):
+    """_mask_value(c, v, value, other, out) against _where(c, value, _nan_kept(v, other)) for c false at NaN
+    (NaN payloads kept; +0.0 for a negative value with other = 0, -0.0 kept as other; values rounded to
+    v's dtype, 1e-300 to 0 in float32), with and without a NaN in v, its out= none, a fresh buffer or a
+    float32 one."""
     rng = np.random.default_rng(5)
     v = (rng.standard_normal(1001) * 3).astype(dtype)
     v[::11], v[::13] = -0.0, -np.inf
@@ -274,18 +277,19 @@ def test_mask_value_kernel_is_its_where_bit_for_bit(dtype, nan, out, value):
         v[::7] = np.nan
         v[3] = -np.nan
     c = (v > -1.0) & (v < 2.0)
-    want = kernels._where(c, value, kernels._nan_kept(v, 0.0))
+    want = kernels._where(c, value, kernels._nan_kept(v, other))
     given = {"none": None, "fresh": np.empty(v.shape, dtype), "narrower": np.empty(v.shape, np.float32)}[out]
-    got = kernels._mask_value(c, v, value, out=given)
+    got = kernels._mask_value(c, v, value, other, out=given)
     if given is not None:
         assert got is given
         want = want.astype(given.dtype)
     assert got.dtype == want.dtype and np.array_equal(got.view(np.uint8), want.view(np.uint8))
 
 
-def test_piecewise_of_a_constant_and_zero_prints_as_a_mask_cast():
-    """Piecewise((c, cond), (0, True)) and (0, cond), (c, True) (the condition negated) print as _mask_value;
-    two nonzero constants, or a condition on parameters alone, keep _where."""
+def test_piecewise_of_input_free_values_prints_as_a_mask_cast():
+    """Piecewise((c, cond), (0, True)) and (0, cond), (c, True) (the condition negated) print as _mask_value,
+    so do two nonzero values (a parameter among them); a value of x, or a condition on parameters alone,
+    keeps _where."""
     from symact.codegen.printer import print_function
     names = {X: "x", a: "a"}
     one = print_function(sp.Piecewise((1, (X > a) & (X < 2)), (0, True)), X, names)
@@ -293,7 +297,9 @@ def test_piecewise_of_a_constant_and_zero_prints_as_a_mask_cast():
     zero = print_function(sp.Piecewise((0, (X <= a) | (X >= 2)), (sp.Rational(1, 6), True)), X, names)
     text = zero.result + "".join(zero.lines)
     assert "_mask_value(" in text and "<=" not in text and ">=" not in text  # (x > a) & (x < 2)
-    for other in (sp.Piecewise((2, X > a), (1, True)), sp.Piecewise((1, a > 0), (0, True))):
+    two = print_function(sp.Piecewise((a, X <= 0), (1, True)), X, names)
+    assert "_mask_value(" in two.result + "".join(two.lines) and "_where(" not in two.result
+    for other in (sp.Piecewise((X, X > a), (1, True)), sp.Piecewise((1, a > 0), (0, True))):
         printed = print_function(other, X, names)
         assert "_mask_value(" not in printed.result + "".join(printed.lines)
 

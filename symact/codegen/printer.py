@@ -303,15 +303,18 @@ class _Printer:
         last_expr = args[-1][0]
         values = [args[0][0], last_expr]
         if (len(args) == 2 and not self._scalar and args[0][1].free_symbols & self.dependent
-                and isinstance(args[0][1], (Relational, And, Or)) and sp.S.Zero in values
-                and all(isinstance(v, sp.Number) and v.is_finite for v in values) and values[0] != values[1]):
-            # a constant where a condition on x holds, 0 elsewhere: the mask cast (0 where it holds: the
-            # condition negated, which only NaN would tell apart, and NaN is NaN in both)
-            value = values[0] if values[1] == 0 else values[1]
-            cond = args[0][1] if values[1] == 0 else to_nnf(Not(args[0][1]))
+                and isinstance(args[0][1], (Relational, And, Or)) and values[0] != values[1]
+                and all(not v.free_symbols & self.dependent and (v.free_symbols or (isinstance(v, sp.Number) and v.is_finite))
+                        for v in values)):
+            # two input-free values on a condition of x: one cast or blend of the mask (_mask_value); 0 in
+            # the first branch: the condition negated, which only NaN would tell apart (NaN is NaN in both)
+            flip = values[0] == 0
+            cond = to_nnf(Not(args[0][1])) if flip else args[0][1]
             if isinstance(cond, (Relational, And, Or)) and not cond.atoms(Not):
+                value, other = (values[1], values[0]) if flip else tuple(values)
                 self.kernels.add("_mask_value")
-                return f"_mask_value({self.p(cond)}, {self.names[self.var]}, {float_literal(value)})"
+                tail = "" if other == 0 else f", {self.p(other)}"
+                return f"_mask_value({self.p(cond)}, {self.names[self.var]}, {self.p(value)}{tail})"
         self.kernels.add("_where")  # branch-free np.where
         text = self.p(last_expr)
         if not last_expr.free_symbols & self.dependent:
