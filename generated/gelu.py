@@ -735,7 +735,7 @@ def _gelu_grad_block(x, late, o0):
         near = np.flatnonzero(np.less(np.abs(pd, out=pa), radius, out=pm))
         if near.size:
             d = pd.take(near)
-            late.append((poly[-n32:] if single else poly, near, d))  # evaluated by _patch_late
+            late.append((poly[-n32:] if single else poly, near, d))  # evaluated by _Late
     return (r,)
 
 
@@ -803,5 +803,5 @@ def _gelu_forward_and_grad_block(x, late, o0, o1):
         near = np.flatnonzero(np.less(np.abs(pd, out=pa), radius, out=pm))
         if near.size:
             d = pd.take(near)
-            late.append((poly[-n32:] if single else poly, near, d))  # evaluated by _patch_late
+            late.append((poly[-n32:] if single else poly, near, d))  # evaluated by _Late
     return (o0, r,)

@@ -529,7 +529,7 @@ def _gelu_tanh_grad_block(x, late, o0):
         near = np.flatnonzero(np.less(np.abs(pd, out=pa), radius, out=pm))
         if near.size:
             d = pd.take(near)
-            late.append((poly[-n32:] if single else poly, near, d))  # evaluated by _patch_late
+            late.append((poly[-n32:] if single else poly, near, d))  # evaluated by _Late
     return (r,)
 
 
@@ -566,5 +566,5 @@ def _gelu_tanh_forward_and_grad_block(x, late, o0, o1):
         near = np.flatnonzero(np.less(np.abs(pd, out=pa), radius, out=pm))
         if near.size:
             d = pd.take(near)
-            late.append((poly[-n32:] if single else poly, near, d))  # evaluated by _patch_late
+            late.append((poly[-n32:] if single else poly, near, d))  # evaluated by _Late
     return (o0, r,)

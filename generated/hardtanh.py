@@ -63,11 +63,12 @@ def _where(c, a, b, out=None):
 
 def _mask_value(c, v, value, other=0.0, out=None):
     """value where the mask c holds and other elsewhere (scalars, rounded to v's dtype), in v's dtype and
-    shape, v's NaN where v is NaN: the Piecewise of two inputs-free values on a condition that is false at
+    shape, v's NaN where v is NaN: the Piecewise of two input-free values on a condition that is false at
     NaN, _where(c, value, _nan_kept(v, other)) bit for bit. other = +0.0: one cast of the mask (times
     value, plus 0.0 for a negative value, so that 0 * value is +0.0); else other's bits blended with
-    value's by the mask (other ^ ((value ^ other) * c), two passes); instead of a fill and three blending
-    passes. The NaN test is one minimum reduction (as _nan_kept's). out: as _where's.
+    value's by the mask, other ^ ((value ^ other) * c), in two passes (_where's blend of two scalars,
+    written into r here: calling _where costs 3-4% of these functions' time); instead of a fill and three
+    blending passes. The NaN test is one minimum reduction (as _nan_kept's). out: as _where's.
     """
     fit = out is not None and out.dtype == v.dtype and out.shape == v.shape
     r = out if fit else np.empty(v.shape, v.dtype)

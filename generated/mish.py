@@ -482,7 +482,7 @@ def _mish_grad_block(x, late, o0):
         near = np.flatnonzero(np.less(np.abs(pd, out=pa), radius, out=pm))
         if near.size:
             d = pd.take(near)
-            late.append((poly[-n32:] if single else poly, near, d))  # evaluated by _patch_late
+            late.append((poly[-n32:] if single else poly, near, d))  # evaluated by _Late
     return (r,)
 
 
@@ -589,5 +589,5 @@ def _mish_forward_and_grad_block(x, late, o0, o1):
         near = np.flatnonzero(np.less(np.abs(pd, out=pa), radius, out=pm))
         if near.size:
             d = pd.take(near)
-            late.append((poly[-n32:] if single else poly, near, d))  # evaluated by _patch_late
+            late.append((poly[-n32:] if single else poly, near, d))  # evaluated by _Late
     return (o0, r,)

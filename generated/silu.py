@@ -444,7 +444,7 @@ def _silu_grad_block(x, late, o0):
         near = np.flatnonzero(np.less(np.abs(pd, out=pa), radius, out=pm))
         if near.size:
             d = pd.take(near)
-            late.append((poly[-n32:] if single else poly, near, d))  # evaluated by _patch_late
+            late.append((poly[-n32:] if single else poly, near, d))  # evaluated by _Late
     return (r,)
 
 
@@ -525,5 +525,5 @@ def _silu_forward_and_grad_block(x, late, o0, o1):
         near = np.flatnonzero(np.less(np.abs(pd, out=pa), radius, out=pm))
         if near.size:
             d = pd.take(near)
-            late.append((poly[-n32:] if single else poly, near, d))  # evaluated by _patch_late
+            late.append((poly[-n32:] if single else poly, near, d))  # evaluated by _Late
     return (o0, r,)

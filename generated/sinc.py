@@ -189,11 +189,23 @@ def _sinc_grad_far(x):
     return out
 
 
+def _minus_k_pi(w, k, out=None):
+    """(w - k*pi, a float64 buffer of w's shape for reuse), pi in three pieces of at most 25 bits
+    (Cody-Waite): each k*P exact for |k| < 2**25, and the first difference exact wherever the result is
+    small (Sterbenz), so the result is good to ~1e-25 absolutely. out: where the result goes (w itself too).
+    """
+    t = np.multiply(k, 3.1415926218032837)
+    out = np.subtract(w, t, out=out)
+    out -= np.multiply(k, 3.1786509424591713e-08, out=t)
+    out -= np.multiply(k, 1.2246467991473532e-16, out=t)
+    return out, t
+
+
 def _sinc_grad_single(w):
     """(cos w - sin(w)/w)/w for float32 w, as float64 (errors of 0 and +-inf: the caller's to replace).
 
-    One reduction for both functions, as in _sin_single: m = rint(w/pi), r = w - m*pi with pi in three
-    pieces of at most 25 bits (exact products for |m| < 2**25, |w| < 2**26), so cos w - sin(w)/w =
+    One reduction for both functions, as in _sin_single: m = rint(w/pi), r = w - m*pi (_minus_k_pi: pi in
+    three pieces, exact products for |m| < 2**25, |w| < 2**26), so cos w - sin(w)/w =
     (-1)**m (cos r - sin(r)/w) with |r| <= pi/2, where the Taylor polynomials of sin to r**17 and cos to
     r**18 are within 4.4e-14 and 3.5e-15 absolutely; instead of libm's float64 sin and cos (~15-20 ns
     each). Where the difference is below 2**-14 (it cancels near the zeros of the derivative, beyond
@@ -204,11 +216,7 @@ def _sinc_grad_single(w):
     k = np.multiply(wr, 0.3183098861837907)
     k += 0.0  # -0.0 becomes +0.0, so that w = -0.0 keeps its sign in w - k*P1
     np.rint(k, out=k)
-    r = np.multiply(k, 3.1415926218032837)
-    np.subtract(wr, r, out=r)
-    t = np.multiply(k, 3.1786509424591713e-08)
-    r -= t
-    r -= np.multiply(k, 1.2246467991473532e-16, out=t)
+    r, t = _minus_k_pi(wr, k)
     z = np.multiply(r, r, out=t)
     s = np.multiply(z, 2.8114572543455206e-15)  # sin r = r (1 + z (-1/3! + z (1/5! - ...))), z = r**2
     for c in (-7.647163731819816e-13, 1.6059043836821613e-10, -2.505210838544172e-08, 2.7557319223985893e-06,

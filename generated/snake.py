@@ -80,6 +80,18 @@ def _reduce_2pi(w, a):
     return np.array(ps, np.float64), np.array(es, np.float64)
 
 
+def _minus_k_pi(w, k, out=None):
+    """(w - k*pi, a float64 buffer of w's shape for reuse), pi in three pieces of at most 25 bits
+    (Cody-Waite): each k*P exact for |k| < 2**25, and the first difference exact wherever the result is
+    small (Sterbenz), so the result is good to ~1e-25 absolutely. out: where the result goes (w itself too).
+    """
+    t = np.multiply(k, 3.1415926218032837)
+    out = np.subtract(w, t, out=out)
+    out -= np.multiply(k, 3.1786509424591713e-08, out=t)
+    out -= np.multiply(k, 1.2246467991473532e-16, out=t)
+    return out, t
+
+
 def _sin_single(x, a, c, lean, wide=False):
     """sin(a*x + c*pi) for float32 x and a, c in {0, 1/4, 1/2}, |a*x| < 2**26, as float32 (wide, not lean:
     the polynomial's float64 value, for a sum that cancels after it and is rounded once).
@@ -99,10 +111,7 @@ def _sin_single(x, a, c, lean, wide=False):
     np.rint(k, out=k)
     if c:
         k -= c
-    t = np.multiply(k, 3.1415926218032837)
-    w -= t
-    w -= np.multiply(k, 3.1786509424591713e-08, out=t)
-    w -= np.multiply(k, 1.2246467991473532e-16, out=t)
+    w, t = _minus_k_pi(w, k, w)
     if lean:
         del t  # buffers released as soon as they are done with: three float64 ones at most
     if c:

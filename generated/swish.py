@@ -507,7 +507,7 @@ def _swish_grad_block(x, beta, late, o0):
             ts = t64.take(near)
             err = _two_prod_err(beta, x64.take(near), ts) if 2.0**-900 < abs(beta) < 2.0**900 else 0.0
             d = ((ts - zero_hi) + err) - zero_lo
-            late.append((poly[-n32:] if single else poly, near, d))  # evaluated by _patch_late
+            late.append((poly[-n32:] if single else poly, near, d))  # evaluated by _Late
     return (r,)
 
 
@@ -649,5 +649,5 @@ def _swish_forward_and_grad_block(x, beta, late, o0, o1):
             ts = t64.take(near)
             err = _two_prod_err(beta, x64.take(near), ts) if 2.0**-900 < abs(beta) < 2.0**900 else 0.0
             d = ((ts - zero_hi) + err) - zero_lo
-            late.append((poly[-n32:] if single else poly, near, d))  # evaluated by _patch_late
+            late.append((poly[-n32:] if single else poly, near, d))  # evaluated by _Late
     return (o0, r,)

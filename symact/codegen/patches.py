@@ -133,7 +133,7 @@ def patch_lines(patches: list[Patch], var: str, result: str, guard: str = "",
     Activation.patch_scale): the polynomials in t = s*x, whose rounding error joins d (Dekker's product,
     kernel _two_prod_err; none for float32 input, whose product is exact in float64). late (block
     functions): each block only finds its elements near a zero and appends (polynomial, indices, d) to
-    the list `late`; the caller evaluates each polynomial once on all blocks' elements (_patch_late),
+    `late`, the template's _Late, which evaluates each polynomial on many blocks' elements at once
     instead of 2 x degree small NumPy calls per block (the same operations per element: the same bits).
     float64_only: float32 input is left unpatched (its kernel needs no patch: Activation.patch_float32).
     """
@@ -185,7 +185,7 @@ def patch_lines(patches: list[Patch], var: str, result: str, guard: str = "",
     else:
         lines.append(f"{indent}        d = pd.take(near)")
     if late:
-        lines.append(f"{indent}        late.append((poly[-n32:] if single else poly, near, d))  # evaluated by _patch_late")
+        lines.append(f"{indent}        late.append((poly[-n32:] if single else poly, near, d))  # evaluated by _Late")
         return lines, "r"
     # Horner's rule in place (the same operations in the same order as ((c_n d + c_n-1) d + ...) d, so
     # the same bits, without a fresh array per operation: on the few elements near a zero, each
