@@ -38,14 +38,15 @@ def _put(a, i, v):
         a.put(i, v)
 
 
-def _split(a):
+def _split(a, out=None):
     """(hi, lo) with hi = a rounded toward zero to 26 significant bits and lo = a - hi exactly.
 
-    a: a float64 array; hi*hi, hi*c (c of 26 bits) are then exact products.
+    a: a float64 array; hi*hi, hi*c (c of 26 bits) are then exact products. out: buffers (hi, lo) to
+    write them into (lo may be a itself).
     """
-    hi = np.empty_like(a)
+    hi, lo = (np.empty_like(a), np.empty_like(a)) if out is None else out
     np.bitwise_and(a.view(np.uint64), np.uint64(0xFFFFFFFFF8000000), out=hi.view(np.uint64))
-    return hi, np.subtract(a, hi, out=np.empty_like(a))
+    return hi, np.subtract(a, hi, out=lo)
 
 
 def _two_sum_err(a, b, s):

@@ -35,14 +35,15 @@ def _put(a, i, v):
         a.put(i, v)
 
 
-def _split(a):
+def _split(a, out=None):
     """(hi, lo) with hi = a rounded toward zero to 26 significant bits and lo = a - hi exactly.
 
-    a: a float64 array; hi*hi, hi*c (c of 26 bits) are then exact products.
+    a: a float64 array; hi*hi, hi*c (c of 26 bits) are then exact products. out: buffers (hi, lo) to
+    write them into (lo may be a itself).
     """
-    hi = np.empty_like(a)
+    hi, lo = (np.empty_like(a), np.empty_like(a)) if out is None else out
     np.bitwise_and(a.view(np.uint64), np.uint64(0xFFFFFFFFF8000000), out=hi.view(np.uint64))
-    return hi, np.subtract(a, hi, out=np.empty_like(a))
+    return hi, np.subtract(a, hi, out=lo)
 
 
 def _two_sum_err(a, b, s):
@@ -61,7 +62,7 @@ def _gelu_tanh_arg(xc):
     gate is 0 below t = -745, where that is 2e-20, against an ULP of 2e-16 for |t| >= 1. Returns
     (r, re, fl(x**2)).
     """
-    xh, xl = _split(xc)
+    xh, xl = _split(xc)  # each buffer is reused once its value is dead: 9 at most (the slope's peak)
     x2 = xc * xc
     x2e = xh * xh
     x2e -= x2  # exact
@@ -70,22 +71,27 @@ def _gelu_tanh_arg(xc):
     x2e += w
     np.multiply(xl, xl, out=w)
     x2e += w  # x**2 = x2 + x2e
-    h, lo = _split(x2)
-    g = h * 0.071354815736413  # exact: 26 + 26 bits
+    g, lo = _split(x2)
+    g *= 0.071354815736413  # exact: 26 + 26 bits
     lo *= 0.071354815736413
     np.multiply(x2, 5.361872467621785e-10, out=w)
     lo += w
     x2e *= 0.07135481627260025
     lo += x2e  # C3*x**2 = g + lo
-    s = g + 1.5957691216057308
-    ge = _two_sum_err(1.5957691216057308, g, s)
+    s = np.add(g, 1.5957691216057308, out=x2e)
+    bb = s - 1.5957691216057308  # ge = C1 + g - s exactly (Knuth's two-sum, as _two_sum_err)
+    ge = s - bb
+    np.subtract(1.5957691216057308, ge, out=ge)
+    np.subtract(g, bb, out=bb)
+    ge += bb
+    del bb
     lo -= 9.96930880911092e-17
     ge += lo  # s + ge = C1 + C3*x**2
-    G = s + ge
+    G = np.add(s, ge, out=g)
     np.subtract(G, s, out=s)
     ge -= s  # G + ge, |ge| <= ULP(G)/2 (Fast2Sum: |s| >= |ge|)
-    r = xc * G
-    h, lo = _split(G)
+    r = np.multiply(xc, G, out=s)
+    h, lo = _split(G, out=(lo, G))
     re = xh * h
     re -= r  # exact
     np.multiply(xh, lo, out=w)
@@ -96,7 +102,7 @@ def _gelu_tanh_arg(xc):
     re += w
     np.multiply(xc, ge, out=w)
     re += w
-    t = r + re  # renormalized: the head is t rounded to nearest (Fast2Sum)
+    t = np.add(r, re, out=ge)  # renormalized: the head is t rounded to nearest (Fast2Sum)
     r -= t
     re += r
     return t, re, x2
@@ -275,29 +281,50 @@ def _gelu_tanh_gate(x, times=False, out=None):
     where r < -700, where the gate is subnormal or near it while x times it (~21 e at x = -21.2) is
     still normal, from e*2**64 (_exp_mul), scaled back once at the end; out: as a ufunc's.
     """
-    xc = x.clip(-40.0, 40.0, out=np.empty(x.shape, np.float64))  # the gate is exactly 0 or 1 beyond
+    wide = x.dtype == np.float64
+    # x clipped, in float64: in out's buffer where it is the float64 result's (written last)
+    mine = out is not None and times and wide and out.shape == x.shape and out.dtype == np.float64
+    xc = x.clip(-40.0, 40.0, out=out if mine else np.empty(x.shape, np.float64))  # the gate is 0 or 1 beyond
     # sigmoid(t) with t rounded in plain float64 is off by (1 - s)*|t|*~5e-16 relatively: far beyond
     # float32 (result left in float64), and below a float64 ULP for t >= -1/4; only float64 input with
-    # t < -1/4 needs t in double-double
+    # t < -1/4 needs t in double-double. Buffers are reused once dead (peak memory sets the blocks' size)
     r = _gelu_tanh_arg_plain(xc)
-    e = np.abs(r)
+    far = np.flatnonzero(r < -0.25) if wide else ()
+    rf = r.take(far) if len(far) else None
+    e = np.abs(r, out=None if wide else xc)  # float32: xc is dead (x is clipped again below)
     np.negative(e, out=e)
     np.exp(e, out=e)
-    g = np.maximum(e, r >= 0.0)
+    g = np.maximum(e, r >= 0.0, out=r)
     e += 1.0
     g /= e
-    far = np.flatnonzero(r < -0.25) if x.dtype == np.float64 else ()
+    del e, r
     if len(far):
-        rf = r.take(far)
-        hi, re, _ = _gelu_tanh_arg(xc.take(far))
+        xf = xc.take(far)
+        hi, re, x2 = _gelu_tanh_arg(xf)
+        del xf, x2
         np.subtract(hi, rf, out=hi)
         hi += re  # t - r
+        del re
         s = g.take(far)  # sigmoid(r) at the plain r; t = r + ((hi - r) + re), to first order:
-        s += s * (1.0 - s) * hi  # 1 - s is exact enough here (s < 0.44)
+        c = np.subtract(1.0, s)  # s += s*(1 - s)*hi; 1 - s is exact enough here (s < 0.44)
+        np.multiply(s, c, out=c)
+        c *= hi
+        s += c
+        del c
         _put(g, far, s)
+        del s
     if not times:
         return g
-    out = np.multiply(g, x.clip(-40.0, np.inf, out=e if x.dtype == np.float64 else None), out=out)
+    if wide:  # xc is dead (out's own buffer where mine): x clipped at -40 only takes its place
+        out = np.multiply(g, x.clip(-40.0, np.inf, out=xc), out=out)
+    else:  # float32: the float64 product in xc's buffer, then rounded once into out (a float32 out in
+        # the ufunc would cast through buffers of its own, which at 10^5 elements set the peak)
+        xc[...] = x
+        xc.clip(-40.0, np.inf, out=xc)
+        np.multiply(g, xc, out=xc)
+        if out is None:
+            return xc
+        np.copyto(out, xc, casting="same_kind")
     if len(far):
         tail = np.flatnonzero(rf < -700.0)
         if tail.size:
@@ -305,7 +332,7 @@ def _gelu_tanh_gate(x, times=False, out=None):
             hi = hi.take(tail)
             hi += 1.0
             v *= hi
-            v *= xc.take(far.take(tail))
+            v *= x.take(far.take(tail)).clip(-40.0, 40.0)
             v *= 5.421010862427522e-20  # 2**-64: one rounding, into the subnormals where the result is
             _put(out, far.take(tail), v)
     return out
@@ -486,7 +513,7 @@ def gelu_tanh(x):
         f(x) = \frac{x \left(\tanh{\left(\frac{\sqrt{2} \left(\frac{8943 x^{3}}{200000} + x\right)}{\sqrt{\pi}} \right)} + 1\right)}{2}
     """
     x, finish = _prepare(x)
-    r = _blocks(_gelu_tanh_block, x, 1, False, 0, 262144, 16)
+    r = _blocks(_gelu_tanh_block, x, 1, False, 0, 262144, 8)
     return finish(r[0])
 
 
