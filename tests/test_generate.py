@@ -173,12 +173,15 @@ def test_erfcx_single_is_accurate():
 
 
 def test_erfcx_poly_is_accurate():
-    """_erfcx_poly within 1 ULP of exp(a^2) erfc(a) on its range (SciPy's erfcx: up to 6)."""
+    """_erfcx_poly within 1 ULP of exp(a^2) erfc(a) on its range (SciPy's erfcx: up to 6), its intervals'
+    edges included (either neighbour's polynomial may take an edge)."""
     import mpmath
 
     from symact.codegen import kernels
 
-    a = np.concatenate([np.linspace(0.5, 28.9, 700), np.random.default_rng(3).uniform(0.5, 28.9, 700)])
+    edges = np.arange(1, 16 * 29) / 16.0
+    a = np.concatenate([np.linspace(0.0, 28.9, 700), np.random.default_rng(3).uniform(0.0, 28.9, 700),
+                        edges[::5], np.nextafter(edges[2::5], 0.0), np.nextafter(edges[4::5], 29.0)])
     with mpmath.workdps(40):
         ref = np.array([float(mpmath.exp(mpmath.mpf(v) ** 2) * mpmath.erfc(mpmath.mpf(v))) for v in a])
     assert np.max(np.abs(kernels._erfcx_poly(a) - ref) / np.spacing(ref)) <= 1
