@@ -172,9 +172,10 @@ def test_erfcx_single_is_accurate():
     assert np.max(np.abs(kernels._erfcx_single(a) / ref - 1)) < 2e-14
 
 
-def test_erfcx_poly_is_accurate():
-    """_erfcx_poly within 1 ULP of exp(a^2) erfc(a) on its range (SciPy's erfcx: up to 6), its intervals'
-    edges included (either neighbour's polynomial may take an edge)."""
+def test_erfc_or_erfcx_is_accurate():
+    """_erfc_or_erfcx within 1 ULP of erfc(a) below 1/2 and of exp(a^2) erfc(a) from 1/2 on, on its range
+    (SciPy's erfcx: up to 6), its intervals' edges included (either neighbour's polynomial may take an edge
+    but 1/2's)."""
     import mpmath
 
     from symact.codegen import kernels
@@ -182,9 +183,11 @@ def test_erfcx_poly_is_accurate():
     edges = np.arange(1, 16 * 29) / 16.0
     a = np.concatenate([np.linspace(0.0, 28.9, 700), np.random.default_rng(3).uniform(0.0, 28.9, 700),
                         edges[::5], np.nextafter(edges[2::5], 0.0), np.nextafter(edges[4::5], 29.0)])
+    a = np.concatenate([a, [0.5, np.nextafter(0.5, 0.0), np.nextafter(0.5, 1.0)]])
     with mpmath.workdps(40):
-        ref = np.array([float(mpmath.exp(mpmath.mpf(v) ** 2) * mpmath.erfc(mpmath.mpf(v))) for v in a])
-    assert np.max(np.abs(kernels._erfcx_poly(a) - ref) / np.spacing(ref)) <= 1
+        ref = np.array([float(mpmath.erfc(mpmath.mpf(v)) * (mpmath.exp(mpmath.mpf(v) ** 2) if v >= 0.5 else 1))
+                        for v in a])
+    assert np.max(np.abs(kernels._erfc_or_erfcx(a) - ref) / np.spacing(ref)) <= 1
 
 
 def _is_glibc() -> bool:

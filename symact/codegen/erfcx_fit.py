@@ -1,10 +1,11 @@
 """Polynomial fits of the scaled complementary error function, for the normal-CDF kernel.
 
-erfcx(a) = exp(a**2) * erfc(a) on [0, 29] (Phi(x) = erfc(-x/sqrt 2)/2 for |x| up to 40): SciPy's erfcx
-is off by up to 6 ULP there, which GELU's forward and derivative inherit. Here the range is cut into 112
+erfcx(a) = exp(a**2) * erfc(a) on [1/2, 29] and erfc(a) on [0, 1/2] (Phi(x) = erfc(-x/sqrt 2)/2 for |x| up
+to 40): SciPy's erfcx is off by up to 6 ULP there, which GELU's forward and derivative inherit, and its
+erfc, near 1 ULP on [0, 1/2], is a second scalar pass over the elements there. Here the range is cut into 112
 intervals (width 1/16 below 2, 1/8 below 11/2, 1/4 below 11, 1/2 below 23, 1 up to 29: the widest of
 these widths with relative error below 5e-18 at degree 8, found by trying them in turn); on each,
-erfcx(c + h) is a near-minimax polynomial in h of degree 8 (mpmath.chebyfit at 40 digits, relative error
+erfcx(c + h) (erfc(c + h) below 1/2) is a near-minimax polynomial in h of degree 8 (mpmath.chebyfit at 40 digits, relative error
 < 4.5e-18, 0.04 ULP), with the constant term kept as two doubles. The kernel finds the interval of a from
 round(16a - 1/2) through a lookup built from the centres (each interval's edges are dyadic).
 
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 import mpmath
 
-__all__ = ["DEGREE", "EDGES", "RATIONAL_TOP", "rational", "table"]
+__all__ = ["DEGREE", "EDGES", "ERFC_TOP", "RATIONAL_TOP", "rational", "table"]
 
 #: number of coefficients after the constant term (the kernel gathers DEGREE + 3 values per element:
 #: degree 12 on 43 intervals of widths 1/4 to 1 took 1.34x the time on a block's 5600 elements, at
@@ -44,17 +45,23 @@ def _edges() -> list[mpmath.mpf]:
 
 
 EDGES = _edges()
+#: the intervals below hold erfc(a) itself (relative error < 6.3e-19), whose normal-CDF caller then needs
+#: no exp(-a**2): erfc as exp(-a**2)*erfcx(a) adds the exponential's rounding (up to 3 ULP in GELU near 0,
+#: against 2 from a direct erfc)
+ERFC_TOP = mpmath.mpf(1) / 2
 
 
 def table() -> list[tuple[float, ...]]:
-    """Per interval: (centre, c0_hi, c0_lo, c1, ..., c_DEGREE) of erfcx(centre + h)."""
+    """Per interval: (centre, c0_hi, c0_lo, c1, ..., c_DEGREE) of erfcx(centre + h), or of erfc(centre + h)
+    on the intervals below ERFC_TOP."""
     rows = []
     with mpmath.workdps(40):
-        def f(a):
+        def erfcx(a):
             return mpmath.exp(a * a) * mpmath.erfc(a)
 
         for lo, hi in zip(EDGES, EDGES[1:]):
             c, r = (lo + hi) / 2, (hi - lo) / 2
+            f = mpmath.erfc if hi <= ERFC_TOP else erfcx
             poly, _ = mpmath.chebyfit(lambda h: f(c + h), [-r, r], DEGREE + 1, error=True)
             coeffs = list(reversed(poly))  # chebyfit lists the highest power first
             c0_hi = float(coeffs[0])
