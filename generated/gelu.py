@@ -819,7 +819,7 @@ def gelu_grad(x):
     x, finish = _prepare(x)
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
     late = _Late(0)  # the Taylor patches' elements, from every block
-    r = _blocks(_gelu_grad_block, x, 1, False, 0, 262144, 16, late)
+    r = _blocks(_gelu_grad_block, x, 1, False, 0, 262144, 12, late)
     _patch_late(r[0], late)
     return finish(r[0])
 
@@ -878,7 +878,7 @@ def gelu_forward_and_grad(x):
     x, finish = _prepare(x)
     # the fast form may overflow or meet inf/inf only outside its region, where the stable form replaces it
     late = _Late(1)  # the Taylor patches' elements, from every block
-    r = _blocks(_gelu_forward_and_grad_block, x, 2, False, 0, 262144, 16, late)
+    r = _blocks(_gelu_forward_and_grad_block, x, 2, False, 0, 262144, 12, late)
     _patch_late(r[1], late)
     return finish(r[0]), finish(r[1])
 
