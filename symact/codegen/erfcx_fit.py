@@ -2,12 +2,13 @@
 
 erfcx(a) = exp(a**2) * erfc(a) on [1/2, 29] and erfc(a) on [0, 1/2] (Phi(x) = erfc(-x/sqrt 2)/2 for |x| up
 to 40): SciPy's erfcx is off by up to 6 ULP there, which GELU's forward and derivative inherit, and its
-erfc, near 1 ULP on [0, 1/2], is a second scalar pass over the elements there. Here the range is cut into 112
-intervals (width 1/16 below 2, 1/8 below 11/2, 1/4 below 11, 1/2 below 23, 1 up to 29: the widest of
-these widths with relative error below 5e-18 at degree 8, found by trying them in turn); on each,
-erfcx(c + h) (erfc(c + h) below 1/2) is a near-minimax polynomial in h of degree 8 (mpmath.chebyfit at 40 digits, relative error
-< 4.5e-18, 0.04 ULP), with the constant term kept as two doubles. The kernel finds the interval of a from
-round(16a - 1/2) through a lookup built from the centres (each interval's edges are dyadic).
+erfc, near 1 ULP on [0, 1/2], is a second scalar pass over the elements there. Here the range is cut
+into 112 intervals (width 1/16 below 2, 1/8 below 11/2, 1/4 below 11, 1/2 below 23, 1 up to 29: the
+widest of these widths with relative error below 5e-18 at degree 8, found by trying them in turn); on
+each, erfcx(c + h) (erfc(c + h) below 1/2) is a near-minimax polynomial in h of degree 8 (mpmath.chebyfit
+at 40 digits, relative error < 4.5e-18, 0.04 ULP), with the constant term kept as two doubles. The kernel
+finds the interval of a from round(16a - 1/2) through a lookup built from the centres (the edges are
+dyadic).
 
 ``table()`` recomputes the coefficients; ``symact.codegen.kernels._erfcx_table`` holds them and
 tests/test_generate.py checks the two agree, so the kernel cannot drift from its derivation.
@@ -62,7 +63,7 @@ def table() -> list[tuple[float, ...]]:
         for lo, hi in zip(EDGES, EDGES[1:]):
             c, r = (lo + hi) / 2, (hi - lo) / 2
             f = mpmath.erfc if hi <= ERFC_TOP else erfcx
-            poly, _ = mpmath.chebyfit(lambda h: f(c + h), [-r, r], DEGREE + 1, error=True)
+            poly, _ = mpmath.chebyfit(lambda h, f=f, c=c: f(c + h), [-r, r], DEGREE + 1, error=True)
             coeffs = list(reversed(poly))  # chebyfit lists the highest power first
             c0_hi = float(coeffs[0])
             c0_lo = float(coeffs[0] - mpmath.mpf(c0_hi))
