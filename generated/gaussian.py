@@ -277,7 +277,7 @@ def gaussian_forward_and_grad(x):
     For a backward pass that needs both.
     """
     x, finish = _prepare(x)
-    r = _blocks(_gaussian_forward_and_grad_block, x, 2, False, 0, 262144, 16)
+    r = _blocks(_gaussian_forward_and_grad_block, x, 2, False, 0, 262144, 8)
     return finish(r[0]), finish(r[1])
 
 

@@ -486,7 +486,7 @@ def _blocking(fn: _Fn) -> tuple[bool, int, int, int]:
     heavy = calls - kernels.KERNEL_UNBLOCKED - kernels.KERNEL_LIGHT
     if heavy:  # kernels hold several buffers of their own (float64 ones for float32 input): more blocks
         few = heavy <= kernels.KERNEL_FEW_BUFFERS
-        eight = fn.wide or not calls & inplace.F64_KERNELS or (few and len(fn.outputs) == 1)
+        eight = fn.wide or not calls & inplace.F64_KERNELS or few  # few: also the fused (two outputs)
         mid = heavy & kernels.KERNEL_MID_BUFFERS and heavy <= kernels.KERNEL_FEW_BUFFERS | kernels.KERNEL_MID_BUFFERS
         return True, HEAVY_WHOLE_BYTES, BLOCK_BYTES, 8 if eight else 12 if mid else 16
     if low.ops >= HEAVY_OPS:  # many operations on a few buffers: blocks of a quarter at most (8 blocks of
