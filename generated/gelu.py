@@ -40,9 +40,16 @@ def _split(a, out=None):
 
 
 def _two_sum_err(a, b, s):
-    """a + b - s exactly, for s = fl(a + b) (Knuth)."""
+    """a + b - s exactly, for s = fl(a + b) (Knuth): (a - (s - bb)) + (b - bb), bb = s - a; for arrays in two
+    buffers (the same operations, so the same bits)."""
     bb = s - a
-    return (a - (s - bb)) + (b - bb)
+    if not isinstance(bb, np.ndarray):
+        return (a - (s - bb)) + (b - bb)
+    e = np.subtract(s, bb)
+    np.subtract(a, e, out=e)
+    np.subtract(b, bb, out=bb)
+    e += bb
+    return e
 
 
 def _exp_neg_half_sq(x, scale, simd=False, k=0):
@@ -421,8 +428,8 @@ def _erfc_or_erfcx(a):
 
     The interval (widths 1/16 to 1, their edges multiples of 1/16) looked up from j = round(16a - 1/2)
     (floor(16a), or the interval below at an edge k/16 of odd k, which also holds it; 1/2 = 8/16 goes to
-    erfcx's interval), then its polynomial in
-    h = a - centre (exact), the constant term added last in two parts.
+    erfcx's interval), then its polynomial in h = a - centre (exact), the constant term added last in two
+    parts.
     """
     t = _erfcx_table()
     lookup = getattr(_erfc_or_erfcx, "lookup", None)

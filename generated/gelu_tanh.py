@@ -47,9 +47,16 @@ def _split(a, out=None):
 
 
 def _two_sum_err(a, b, s):
-    """a + b - s exactly, for s = fl(a + b) (Knuth)."""
+    """a + b - s exactly, for s = fl(a + b) (Knuth): (a - (s - bb)) + (b - bb), bb = s - a; for arrays in two
+    buffers (the same operations, so the same bits)."""
     bb = s - a
-    return (a - (s - bb)) + (b - bb)
+    if not isinstance(bb, np.ndarray):
+        return (a - (s - bb)) + (b - bb)
+    e = np.subtract(s, bb)
+    np.subtract(a, e, out=e)
+    np.subtract(b, bb, out=bb)
+    e += bb
+    return e
 
 
 def _gelu_tanh_arg(xc):
@@ -79,12 +86,7 @@ def _gelu_tanh_arg(xc):
     x2e *= 0.07135481627260025
     lo += x2e  # C3*x**2 = g + lo
     s = np.add(g, 1.5957691216057308, out=x2e)
-    bb = s - 1.5957691216057308  # ge = C1 + g - s exactly (Knuth's two-sum, as _two_sum_err)
-    ge = s - bb
-    np.subtract(1.5957691216057308, ge, out=ge)
-    np.subtract(g, bb, out=bb)
-    ge += bb
-    del bb
+    ge = _two_sum_err(1.5957691216057308, g, s)
     lo -= 9.96930880911092e-17
     ge += lo  # s + ge = C1 + C3*x**2
     G = np.add(s, ge, out=g)
@@ -189,6 +191,19 @@ def _exp_mul(x, a, k=0, out=None):
         return _exp_finish(p, e, x.dtype, out)
 
 
+def _times_x_clipped(g, x, buf, out=None):
+    """g*max(x, -40) for a float64 g: x clipped in the dead float64 buffer buf, the product into out (None:
+    buf), float32 out rounded once by copyto (a float32 out in the ufunc would cast through buffers of its
+    own, which at 10^5 elements set the kernels' peak memory)."""
+    buf[...] = x
+    buf.clip(-40.0, np.inf, out=buf)
+    if out is None or out.dtype == np.float64:
+        return np.multiply(g, buf, out=buf if out is None else out)
+    np.multiply(g, buf, out=buf)
+    np.copyto(out, buf, casting="same_kind")
+    return out
+
+
 def _gelu_tanh_slope(x, pair=False, out=None):
     """d/dx of x*gate(x), the tanh-GELU's derivative: sigmoid(t) + x*sigmoid(t)*sigmoid(-t)*t'(x).
 
@@ -224,14 +239,8 @@ def _gelu_tanh_slope(x, pair=False, out=None):
         xdt += 1.0
         xdt *= 1.5957691216057308
         xdt *= xc  # x t'(x)
-        if pair:  # the float64 product in xc's buffer, rounded once into out (as _gelu_tanh_gate's)
-            xc[...] = x
-            xc.clip(-40.0, np.inf, out=xc)
-            np.multiply(s, xc, out=xc)
-            if out is None:
-                out = xc
-            else:
-                np.copyto(out, xc, casting="same_kind")
+        if pair:
+            out = _times_x_clipped(s, x, xc, out)  # xc is dead
         xdt *= g
         xdt += s
         return (out, xdt) if pair else xdt
@@ -330,16 +339,7 @@ def _gelu_tanh_gate(x, times=False, out=None):
         del s
     if not times:
         return g
-    if wide:  # xc is dead (out's own buffer where mine): x clipped at -40 only takes its place
-        out = np.multiply(g, x.clip(-40.0, np.inf, out=xc), out=out)
-    else:  # float32: the float64 product in xc's buffer, then rounded once into out (a float32 out in
-        # the ufunc would cast through buffers of its own, which at 10^5 elements set the peak)
-        xc[...] = x
-        xc.clip(-40.0, np.inf, out=xc)
-        np.multiply(g, xc, out=xc)
-        if out is None:
-            return xc
-        np.copyto(out, xc, casting="same_kind")
+    out = _times_x_clipped(g, x, xc, out)  # xc is dead (out's own buffer where mine)
     if len(far):
         tail = np.flatnonzero(rf < -700.0)
         if tail.size:

@@ -40,9 +40,16 @@ def _two_prod_err(a, b, p):
 
 
 def _two_sum_err(a, b, s):
-    """a + b - s exactly, for s = fl(a + b) (Knuth)."""
+    """a + b - s exactly, for s = fl(a + b) (Knuth): (a - (s - bb)) + (b - bb), bb = s - a; for arrays in two
+    buffers (the same operations, so the same bits)."""
     bb = s - a
-    return (a - (s - bb)) + (b - bb)
+    if not isinstance(bb, np.ndarray):
+        return (a - (s - bb)) + (b - bb)
+    e = np.subtract(s, bb)
+    np.subtract(a, e, out=e)
+    np.subtract(b, bb, out=bb)
+    e += bb
+    return e
 
 
 def _exp_exact_scale(a):

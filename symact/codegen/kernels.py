@@ -11,9 +11,6 @@ generated module that uses it. Keep each kernel self-contained apart from those 
 """
 import numpy as np
 
-#: kernel -> SciPy functions it needs imported (as _name)
-KERNEL_SCIPY: dict[str, tuple[str, ...]] = {}
-
 #: kernels that alone do not make a function run in blocks: a few passes, or a long series on the few
 #: elements that need it (per block, its Python loop would cost more than the memory it saves)
 KERNEL_UNBLOCKED = {"_sinc_grad", "_gammainc2", "_sin", "_cos", "_sinc", "_heaviside", "_exp_mul", "_exp_div",
@@ -46,10 +43,12 @@ KERNEL_DEPS = {
     "_npdf_tail": ("_split", "_two_sum_err", "_exp_neg_half_sq"),
     "_expnegsq": ("_split", "_two_sum_err", "_exp_neg_half_sq"),
     "_expneghalfsq": ("_split", "_two_sum_err", "_exp_neg_half_sq"),
-    "_gelu_tanh_gate": ("_put", "_split", "_two_sum_err", "_gelu_tanh_arg", "_gelu_tanh_arg_plain", "_exp_mul"),
+    "_gelu_tanh_gate": ("_put", "_split", "_two_sum_err", "_gelu_tanh_arg", "_gelu_tanh_arg_plain", "_exp_mul",
+                        "_times_x_clipped"),
     "_gelu_tanh_xgate": ("_gelu_tanh_gate",),
     "_gelu_tanh_pair": ("_gelu_tanh_slope",),
-    "_gelu_tanh_slope": ("_put", "_split", "_two_sum_err", "_gelu_tanh_arg", "_gelu_tanh_arg_plain", "_exp_mul"),
+    "_gelu_tanh_slope": ("_put", "_split", "_two_sum_err", "_gelu_tanh_arg", "_gelu_tanh_arg_plain", "_exp_mul",
+                         "_times_x_clipped"),
     "_x_minus_tanh": ("_wide", "_put"),
     "_sin": (),
     "_cos": (),
@@ -97,9 +96,16 @@ def _two_prod_err(a, b, p):
 
 
 def _two_sum_err(a, b, s):
-    """a + b - s exactly, for s = fl(a + b) (Knuth)."""
+    """a + b - s exactly, for s = fl(a + b) (Knuth): (a - (s - bb)) + (b - bb), bb = s - a; for arrays in two
+    buffers (the same operations, so the same bits)."""
     bb = s - a
-    return (a - (s - bb)) + (b - bb)
+    if not isinstance(bb, np.ndarray):
+        return (a - (s - bb)) + (b - bb)
+    e = np.subtract(s, bb)
+    np.subtract(a, e, out=e)
+    np.subtract(b, bb, out=bb)
+    e += bb
+    return e
 
 
 def _split(a, out=None):
@@ -474,8 +480,8 @@ def _erfc_or_erfcx(a):
 
     The interval (widths 1/16 to 1, their edges multiples of 1/16) looked up from j = round(16a - 1/2)
     (floor(16a), or the interval below at an edge k/16 of odd k, which also holds it; 1/2 = 8/16 goes to
-    erfcx's interval), then its polynomial in
-    h = a - centre (exact), the constant term added last in two parts.
+    erfcx's interval), then its polynomial in h = a - centre (exact), the constant term added last in two
+    parts.
     """
     t = _erfcx_table()
     lookup = getattr(_erfc_or_erfcx, "lookup", None)
@@ -647,12 +653,7 @@ def _gelu_tanh_arg(xc):
     x2e *= 0.07135481627260025
     lo += x2e  # C3*x**2 = g + lo
     s = np.add(g, 1.5957691216057308, out=x2e)
-    bb = s - 1.5957691216057308  # ge = C1 + g - s exactly (Knuth's two-sum, as _two_sum_err)
-    ge = s - bb
-    np.subtract(1.5957691216057308, ge, out=ge)
-    np.subtract(g, bb, out=bb)
-    ge += bb
-    del bb
+    ge = _two_sum_err(1.5957691216057308, g, s)
     lo -= 9.96930880911092e-17
     ge += lo  # s + ge = C1 + C3*x**2
     G = np.add(s, ge, out=g)
@@ -728,16 +729,7 @@ def _gelu_tanh_gate(x, times=False, out=None):
         del s
     if not times:
         return g
-    if wide:  # xc is dead (out's own buffer where mine): x clipped at -40 only takes its place
-        out = np.multiply(g, x.clip(-40.0, np.inf, out=xc), out=out)
-    else:  # float32: the float64 product in xc's buffer, then rounded once into out (a float32 out in
-        # the ufunc would cast through buffers of its own, which at 10^5 elements set the peak)
-        xc[...] = x
-        xc.clip(-40.0, np.inf, out=xc)
-        np.multiply(g, xc, out=xc)
-        if out is None:
-            return xc
-        np.copyto(out, xc, casting="same_kind")
+    out = _times_x_clipped(g, x, xc, out)  # xc is dead (out's own buffer where mine)
     if len(far):
         tail = np.flatnonzero(rf < -700.0)
         if tail.size:
@@ -791,14 +783,8 @@ def _gelu_tanh_slope(x, pair=False, out=None):
         xdt += 1.0
         xdt *= 1.5957691216057308
         xdt *= xc  # x t'(x)
-        if pair:  # the float64 product in xc's buffer, rounded once into out (as _gelu_tanh_gate's)
-            xc[...] = x
-            xc.clip(-40.0, np.inf, out=xc)
-            np.multiply(s, xc, out=xc)
-            if out is None:
-                out = xc
-            else:
-                np.copyto(out, xc, casting="same_kind")
+        if pair:
+            out = _times_x_clipped(s, x, xc, out)  # xc is dead
         xdt *= g
         xdt += s
         return (out, xdt) if pair else xdt
@@ -853,6 +839,19 @@ def _gelu_tanh_slope(x, pair=False, out=None):
         v *= 5.421010862427522e-20  # 2**-64: one rounding, into the subnormals where the result is
         _put(w, tail, v)
     return (out, w) if pair else w
+
+
+def _times_x_clipped(g, x, buf, out=None):
+    """g*max(x, -40) for a float64 g: x clipped in the dead float64 buffer buf, the product into out (None:
+    buf), float32 out rounded once by copyto (a float32 out in the ufunc would cast through buffers of its
+    own, which at 10^5 elements set the kernels' peak memory)."""
+    buf[...] = x
+    buf.clip(-40.0, np.inf, out=buf)
+    if out is None or out.dtype == np.float64:
+        return np.multiply(g, buf, out=buf if out is None else out)
+    np.multiply(g, buf, out=buf)
+    np.copyto(out, buf, casting="same_kind")
+    return out
 
 
 def _gelu_tanh_pair(x, out=None):

@@ -153,8 +153,6 @@ def _collect(printed: list[PrintedFunction]) -> tuple[set[str], set[str]]:
     for pf in printed:
         scipy_names |= pf.scipy
         kernel_names |= pf.kernels
-    for k in kernel_names:
-        scipy_names |= set(kernels.KERNEL_SCIPY.get(k, ()))
     return scipy_names, kernel_names
 
 
@@ -474,8 +472,8 @@ def _blocking(fn: _Fn) -> tuple[bool, int, int, int]:
     element at 10^7 elements); in blocks the buffers stay in cache and are reused, and each block costs
     about a microsecond of Python per operation. One piece up to 1 MiB for functions whose only buffers
     are their outputs and a mask or two; else blocks of at most 256 KiB, and at least 2-3 blocks (one
-    buffer besides the outputs), 4, or 8-16 (numerical kernels), so that peak memory stays near the
-    output's size. Measured on an AMD EPYC (Zen 5, 1 MiB L2) over 48 blocked functions, once glibc's
+    buffer besides the outputs), 4, or 8, 12 or 16 (numerical kernels, by the buffers they hold), so that
+    peak memory stays near the output's size. Measured on an AMD EPYC (Zen 5, 1 MiB L2) over 48 blocked functions, once glibc's
     thresholds are raised: 256 KiB blocks instead of 64 KiB take 0.82x the time at 10^6 and 10^7
     elements (geometric mean; 128 KiB 0.87x, 512 KiB no better than 256). Before the thresholds were
     raised, buffers of 128 KiB and more were page-faulted anew (gelu_tanh 4x slower at 10^5 elements
