@@ -26,11 +26,6 @@ _F32 = np.dtype(np.float32)
 _F64 = np.dtype(np.float64)
 
 
-def _wide(x):
-    """x as float64 (float32 work is done in float64 and rounded once at the end)."""
-    return x.astype(np.float64) if x.dtype != np.float64 else x
-
-
 def _put(a, i, v):
     """a.put(i, v) (i: flat indices, as np.flatnonzero gives), as a[i] = v where a is one-dimensional
     or C-contiguous (its flat view): NumPy's fancy assignment is 2-4x faster than its put."""
@@ -43,8 +38,10 @@ def _put(a, i, v):
 def _x_minus_tanh(x):
     """x - tanh(x): x**3 P(x**2) where |x| < 0.8 and the difference cancels (P: symact.codegen.tanh_fit).
 
-    float32 input: float32 tanh where |x| >= 1.6, below it x**3 Q(x**2) in float64 (Q: tanh_fit's
-    float32 fit on |x| < 1.6), rounded once.
+    float32 input: in float64 from np.tanh, x - tanh(x) rounded once (x and tanh(x) within a factor 2 of
+    each other below |x| = 1.9, so the difference is exact there and only tanh's error is amplified,
+    by 3/x**2 at most: 2**-31 relative at |x| = 2**-10, against float32's 2**-24); below |x| = 2**-10
+    x**3/3 - 2x**5/15 (the next term is 1e-13 of the result there).
     """
     coeffs = (
         0.3333333333333333, -0.13333333333333156, 0.05396825396807276, -0.021869488528862377,
@@ -52,39 +49,38 @@ def _x_minus_tanh(x):
         0.00023877177686581664, -9.590580074661439e-05, 3.723351759986434e-05, -1.2965969286746461e-05,
         3.451065152173475e-06, -4.967418898612298e-07,
     )
-    coeffs32 = (
-        0.3333333327497496, -0.13333326744364285, 0.05396700481576665, -0.021860068587459293,
-        0.008825842220355729, -0.0035023607698391962, 0.001314352857207198, -0.00043523843721632517,
-        0.0001161244884275729, -2.244297365166288e-05, 2.717949001649896e-06, -1.5245907052288783e-07,
-    )
 
-    def cubed_poly(w, cs):
-        """w**3 P(w**2), P's coefficients cs lowest first, by Horner's rule (-0.0 stays -0.0)."""
+    if x.dtype == np.float32:
+        w = x.astype(np.float64)
+        t = np.tanh(w)
+        np.subtract(w, t, out=t)
+        del w
+        out = t.astype(np.float32)  # rounded once
+        del t
+        a = np.abs(x)
+        if a.size and not np.minimum.reduce(a, axis=None) >= 0.0009765625:  # rare: some |x| < 2**-10 (or a NaN)
+            tiny = np.flatnonzero(a < 0.0009765625)
+            v = x.take(tiny).astype(np.float64)
+            z = np.multiply(v, v)
+            r = np.multiply(z, -0.13333333333333333)
+            r += 0.3333333333333333
+            r *= z
+            r *= v  # -0.0 stays -0.0
+            _put(out, tiny, r)
+        return out
+    out = np.tanh(x)
+    np.subtract(x, out, out=out)
+    near = np.flatnonzero(np.abs(x) < 0.8)
+    if near.size:  # x**3 P(x**2) by Horner's rule (-0.0 stays -0.0)
+        w = x.take(near)
         z = np.multiply(w, w)
-        acc = np.multiply(z, cs[-1])
-        for c in cs[-2::-1]:
+        acc = np.multiply(z, coeffs[-1])
+        for c in coeffs[-2::-1]:
             acc += c
             acc *= z
         acc *= w
-        return acc
-
-    if x.dtype == np.float32:
-        # NumPy's float32 tanh (within an ULP) where |x| >= 1.6: there x - tanh(x) >= 0.678 and the
-        # subtraction is exact, so within an ULP. Below, on those elements only, the polynomial in
-        # float64 (within 0.03 ULP of float32 before its one rounding)
-        out = np.tanh(x)
-        np.subtract(x, out, out=out)
-        near = np.flatnonzero(~(np.abs(x) >= 1.6))  # NaN included
-        if near.size:
-            _put(out, near, cubed_poly(x.take(near).astype(np.float64), coeffs32))
-        return out
-    w = _wide(x)
-    out = np.tanh(w)
-    np.subtract(w, out, out=out)
-    near = np.flatnonzero(np.abs(w) < 0.8)
-    if near.size:
-        _put(out, near, cubed_poly(w.take(near), coeffs))
-    return out.astype(x.dtype, copy=False)
+        _put(out, near, acc)
+    return out
 
 
 def _prepare(x, wide=False, per_block=False):

@@ -29,8 +29,8 @@ LIMIT = 64  # no activation above this in any function (the numerics issue tight
 # ULP): 2-3 ULP, for a 3-4x faster forward than computing them in float64 (0 ULP); since stop 27 silu's and
 # swish's derivatives too (3 ULP here, 4-5 on a dense grid of [-100, 30]; were 0, for 0.57x the time at 10^5
 # and 0.72x at 10^7), and with them the fused functions' forwards (3); mish's derivative stays in float64
-# (its one-exponential form overflows float32 beyond x = 22: 1e9 ULP there); tanhshrink's with
-# float32 tanh where |x| >= 1.6 (1 ULP); gaussian's in float32 from NumPy's SIMD exp of the rounded
+# (its one-exponential form overflows float32 beyond x = 22: 1e9 ULP there); tanhshrink's in
+# float64 from np.tanh (0 ULP; was 1 with float32's tanh where |x| >= 1.6); gaussian's in float32 from NumPy's SIMD exp of the rounded
 # -x**2, corrected by its rounding error (2 ULP forward, 4 in the derivative, a product of two such
 # factors), for a 1.5x faster kernel than float64's libm exp (0 ULP).
 # siren_sine's float64 derivative, omega_0 cos(omega_0 x): cos within 1 ULP (libm sin of the reduced argument plus
@@ -51,7 +51,7 @@ BOUNDS = {
     "silu": (2, 3, 3, 3), "sinc": (1, 2, 2, 0), "sinusoid": (1, 0, 1, 1), "siren_sine": (1, 2, 1, 2),
     "snake": (2, 3, 1, 3), "softplus": (1, 2, 2, 2), "softshrink": (0, 0, 0, 0), "softsign": (1, 2, 1, 2),
     "sparse_plus": (2, 0, 1, 0), "sparse_sigmoid": (0, 0, 0, 0), "sqnl": (1, 0, 1, 0), "squareplus": (2, 3, 1, 3),
-    "swish": (2, 3, 3, 3), "tanh": (1, 3, 1, 3), "tanhshrink": (2, 2, 1, 2), "threshold": (0, 0, 0, 0),
+    "swish": (2, 3, 3, 3), "tanh": (1, 3, 1, 3), "tanhshrink": (2, 2, 0, 2), "threshold": (0, 0, 0, 0),
 }
 SECONDARY_LIMIT = 64  # grad_from_output (as a function of y) and parameter derivatives
 MAX_UNCERTIFIED = 4  # battery points whose reference cannot be certified (excluded, counted)
