@@ -30,9 +30,10 @@ LIMIT = 64  # no activation above this in any function (the numerics issue tight
 # swish's derivatives too (3 ULP here, 4-5 on a dense grid of [-100, 30]; were 0, for 0.57x the time at 10^5
 # and 0.72x at 10^7), and with them the fused functions' forwards (3); mish's derivative stays in float64
 # (its one-exponential form overflows float32 beyond x = 22: 1e9 ULP there); tanhshrink's in
-# float64 from np.tanh (0 ULP; was 1 with float32's tanh where |x| >= 1.6); gaussian's in float32 from NumPy's SIMD exp of the rounded
-# -x**2, corrected by its rounding error (2 ULP forward, 4 in the derivative, a product of two such
-# factors), for a 1.5x faster kernel than float64's libm exp (0 ULP).
+# float64 from np.tanh (0 ULP; was 1 with float32's tanh where |x| >= 1.6); gaussian's in float32 with float64's exp where that is
+# NumPy's AVX-512 loop (0 ULP), elsewhere from NumPy's float32 SIMD exp of the rounded -x**2, corrected by its
+# rounding error (2 ULP forward, 4 in the derivative, a product of two such factors), for a 1.5x faster
+# kernel there than float64's libm exp; the bounds are the second's.
 # siren_sine's float64 derivative, omega_0 cos(omega_0 x): cos within 1 ULP (libm sin of the reduced argument plus
 # its correction, two roundings), times omega_0 one more: 2 ULP at x = -2.6e229 (the arguments beyond 2**26
 # were computed in np.longdouble, exact only for omega_0 of at most 11 bits and only where long double is wider

@@ -182,6 +182,23 @@ def test_exp_neg_half_sq_keeps_its_accuracy_without_expm1():
     assert ulp_distance(got[normal], ref[normal], np.dtype(np.float64)).max() <= 1
 
 
+@pytest.mark.parametrize("simd", [False, True])
+def test_exp_neg_half_sq_float32_both_ways(simd):
+    """float32 x: float64's exp of the exact -scale*x**2 (where that exp is NumPy's AVX-512 loop) within
+    one float32 of the correctly rounded value; NumPy's float32 exp corrected (elsewhere) within 3.
+    Both are tested on every machine; _exp64_is_simd picks one (a bool, the same on every call)."""
+    x = np.concatenate([np.linspace(0, 10, 4001), -np.linspace(0, 10, 4001), [9.6, 13.2, 40.0, 1e30]]).astype(np.float32)
+    for scale in (1.0, 0.5):
+        with mpmath.workdps(60):
+            ref = np.array([float(mpmath.exp(-scale * mpmath.mpf(float(v)) ** 2)) for v in x])
+        got = kernels._exp_neg_half_sq(x, scale, simd=simd).astype(np.float32)
+        normal = ref >= np.finfo(np.float32).smallest_normal
+        assert ulp_distance(got[normal], ref[normal], np.dtype(np.float32)).max() <= (3 if simd else 1)
+        assert np.all(got[~normal] <= 2 * np.finfo(np.float32).smallest_normal)
+    assert kernels._exp64_is_simd() in (True, False)
+    assert kernels._exp64_is_simd() is kernels._exp64_is_simd()
+
+
 def test_quiet_lines_are_only_those_without_underflow():
     from symact.codegen.render import _quiet
     assert _quiet(["b0 = _clip(x, 0.0, np.inf)", "b1 = np.greater(x, 0.0)", "b2 = _where(b1, x, 1.0)", "b2 += 1.0"])
